@@ -1,0 +1,3 @@
+from .cli import run_cli
+
+run_cli()

@@ -1,0 +1,170 @@
+"""The ``cleaner`` command: parses options, calls the library, reports on stderr.
+
+Exit codes: 0 all documents done; 3 done, but some inputs were rejected (see
+the rejects file); 2 usage error (bad option); 1 fatal error (nothing or only
+part was written; the output file is not replaced).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import List, Optional
+
+import typer
+
+from . import __version__
+from .errors import CleanerError, OptionsError
+from .options import Options
+from .pipeline import Summary, run
+from .records import Reject
+from .write import JsonlWriter, default_rejects_path
+
+EXIT_OK, EXIT_FATAL, EXIT_USAGE, EXIT_REJECTS = 0, 1, 2, 3
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Turn messy web documents into clean, de-duplicated JSONL.")
+
+_DEFAULTS = Options(workers=1)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"cleaner {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                      help="Print the version and exit.")) -> None:
+    """Turn messy web documents into clean, de-duplicated JSONL."""
+
+
+@app.command()
+def clean(
+    inputs: List[str] = typer.Argument(..., help="Files, directories (recursive), globs, or '-' for stdin."),
+    output: Optional[str] = typer.Option(None, "-o", "--output", help="Output JSONL ('-' or omitted: stdout; "
+                                         ".gz/.zst compress)."),
+    rejects: Optional[str] = typer.Option(None, "--rejects", help="Rejects JSONL (default: OUTPUT.rejects.jsonl "
+                                          "next to the output, stderr when writing to stdout)."),
+    format: str = typer.Option(_DEFAULTS.format, "--format", help="auto|html|text|jsonl."),
+    html_field: str = typer.Option(_DEFAULTS.html_field, "--html-field", help="JSONL field holding HTML."),
+    text_field: str = typer.Option(_DEFAULTS.text_field, "--text-field", help="JSONL field holding text."),
+    id_field: str = typer.Option(_DEFAULTS.id_field, "--id-field", help="JSONL field holding the id."),
+    url_field: str = typer.Option(_DEFAULTS.url_field, "--url-field", help="JSONL field holding the url."),
+    dedup: str = typer.Option(_DEFAULTS.dedup, "--dedup", help="mark|drop|off."),
+    threshold: float = typer.Option(_DEFAULTS.threshold, "--threshold", help="Passage similarity threshold."),
+    shingle: int = typer.Option(_DEFAULTS.shingle, "--shingle", help="Character n-gram size."),
+    num_perm: int = typer.Option(_DEFAULTS.num_perm, "--num-perm", help="MinHash permutations."),
+    doc_threshold: float = typer.Option(_DEFAULTS.doc_threshold, "--doc-threshold",
+                                        help="Share of a document covered by shared spans that makes it a "
+                                             "near duplicate."),
+    min_passage_chars: int = typer.Option(_DEFAULTS.min_passage_chars, "--min-passage-chars",
+                                          help="Shortest passage indexed for dedup."),
+    index: Optional[str] = typer.Option(None, "--index", help="Persistent dedup index to load and extend."),
+    strip: bool = typer.Option(_DEFAULTS.strip, "--strip/--no-strip", help="Remove site chrome."),
+    site_boilerplate: bool = typer.Option(_DEFAULTS.site_boilerplate, "--site-boilerplate/--no-site-boilerplate",
+                                          help="Remove lines repeated across pages of one site."),
+    site_min_pages: int = typer.Option(_DEFAULTS.site_min_pages, "--site-min-pages"),
+    site_min_share: float = typer.Option(_DEFAULTS.site_min_share, "--site-min-share"),
+    site_window: int = typer.Option(_DEFAULTS.site_window, "--site-window",
+                                    help="Documents per window of the site-boilerplate stage."),
+    favor_precision: bool = typer.Option(_DEFAULTS.favor_precision, "--favor-precision/--no-favor-precision",
+                                         help="Ask trafilatura for precision over recall."),
+    include_removed_text: bool = typer.Option(_DEFAULTS.include_removed_text,
+                                              "--include-removed-text/--no-include-removed-text",
+                                              help="Keep the removed text in removed[]."),
+    max_bytes: int = typer.Option(_DEFAULTS.max_bytes, "--max-bytes", help="Largest document accepted."),
+    doc_timeout: float = typer.Option(_DEFAULTS.doc_timeout, "--doc-timeout", help="Seconds per document."),
+    workers: Optional[int] = typer.Option(None, "--workers", "-w", help="Worker processes (default: all cores)."),
+    engine: str = typer.Option(_DEFAULTS.engine, "--engine", help="local|dask."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no summary."),
+) -> None:
+    """Clean INPUTS into one JSONL record per document."""
+    try:
+        kwargs = dict(format=format, html_field=html_field, text_field=text_field, id_field=id_field,
+                      url_field=url_field, dedup=dedup, threshold=threshold, shingle=shingle, num_perm=num_perm,
+                      doc_threshold=doc_threshold, min_passage_chars=min_passage_chars, index=index, strip=strip,
+                      site_boilerplate=site_boilerplate, site_min_pages=site_min_pages,
+                      site_min_share=site_min_share, site_window=site_window, favor_precision=favor_precision,
+                      include_removed_text=include_removed_text, max_bytes=max_bytes, doc_timeout=doc_timeout,
+                      engine=engine, scheduler=scheduler)
+        if workers is not None:
+            kwargs["workers"] = workers
+        options = Options(**kwargs)
+    except OptionsError as exc:
+        typer.echo(f"Error: {exc}", err=True)
+        raise typer.Exit(EXIT_USAGE)
+    rejects_path = rejects or default_rejects_path(output)
+    summary = Summary()
+    try:
+        code = _run(inputs, output, rejects_path, rejects is not None, options, summary, quiet)
+    except CleanerError as exc:
+        typer.echo(f"Error: {exc}", err=True)
+        raise typer.Exit(EXIT_FATAL)
+    except KeyboardInterrupt:
+        typer.echo("Interrupted; the output file was not written.", err=True)
+        raise typer.Exit(130)
+    raise typer.Exit(code)
+
+
+def _run(inputs, output, rejects_path, rejects_named: bool, options, summary: Summary, quiet: bool) -> int:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    console = Console(stderr=True)
+    show = not quiet and console.is_terminal
+    progress = Progress(TextColumn("cleaning"), BarColumn(), MofNCompleteColumn(),
+                        TextColumn("{task.fields[rate]:.0f} docs/s  rejected {task.fields[rej]}"),
+                        TimeElapsedColumn(), console=console, disable=not show, transient=True)
+    with JsonlWriter(output) as out, JsonlWriter(rejects_path) if rejects_path else _StderrRejects() as rej, \
+            progress:
+        task = progress.add_task("clean", total=None, rate=0.0, rej=0)
+
+        def on_reject(r: Reject) -> None:
+            rej.write(r.to_dict())
+            progress.update(task, rej=summary.rejected)
+
+        for record in run(inputs, options, on_reject=on_reject, summary=summary):
+            out.write(record.to_dict())
+            if show:
+                elapsed = progress.tasks[0].elapsed or 1e-9
+                progress.update(task, advance=1, rate=summary.documents_out / elapsed)
+    if rejects_path and summary.rejected == 0 and not rejects_named:
+        # Leave no empty rejects file behind unless the user asked for one by name.
+        try:
+            os.unlink(rejects_path)
+        except OSError:
+            pass
+    if not quiet:
+        console.print(
+            f"documents in {summary.documents_in}, out {summary.documents_out}, rejected {summary.rejected}"
+            f"{' (' + str(rejects_path) + ')' if summary.rejected and rejects_path else ''}; "
+            f"characters removed {summary.removed_share:.1%}; duplicate passages {summary.duplicate_passages}; "
+            f"near-duplicate documents {summary.near_duplicates}", highlight=False, soft_wrap=True)
+    return EXIT_REJECTS if summary.rejected else EXIT_OK
+
+
+class _StderrRejects:
+    """Rejects go to stderr as JSONL when the output itself is stdout."""
+
+    def __enter__(self):
+        return self
+
+    def write(self, obj) -> None:
+        from .write import dumps
+
+        sys.stderr.buffer.write(dumps(obj))
+        sys.stderr.flush()
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+
+def run_cli() -> None:
+    try:
+        app()
+    except SystemExit as exc:
+        # click reports usage errors with exit code 2 already; keep it.
+        raise exc

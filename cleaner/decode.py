@@ -1,0 +1,134 @@
+"""Bytes to text, the way browsers and careful crawlers do it.
+
+Order matters: a byte-order mark is the strongest evidence, then what the page
+declares (``<meta charset>`` / HTTP-equiv), then UTF-8 if the bytes are valid
+UTF-8 (most of the web; many pages that declare Latin-1 are really UTF-8), then
+statistical detection. A declared charset is only trusted when the bytes decode
+cleanly under it and do not look like UTF-8 read as a single-byte charset, so a
+wrong declaration falls through to detection instead of producing mojibake.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+
+from charset_normalizer import from_bytes
+
+from .errors import InputError
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-:.]+)""", re.I)
+_XML_ENCODING = re.compile(rb"""<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_\-:.]+)""", re.I)
+_SINGLE_BYTE_LATIN = {"latin-1", "iso8859-1", "cp1252", "iso8859-15", "ascii"}
+# File signatures of binary formats that sometimes arrive with a text suffix.
+_MAGIC = (
+    (b"\x89PNG\r\n\x1a\n", "PNG image"),
+    (b"%PDF-", "PDF document"),
+    (b"GIF8", "GIF image"),
+    (b"\xff\xd8\xff", "JPEG image"),
+    (b"PK\x03\x04", "ZIP archive"),
+    (b"\x1f\x8b", "gzip data"),
+    (b"\x28\xb5\x2f\xfd", "zstd data"),
+    (b"\x7fELF", "ELF binary"),
+)
+
+
+def _codec(name: str) -> str | None:
+    try:
+        return codecs.lookup(name.strip().lower()).name
+    except LookupError:
+        return None
+
+
+def declared_charset(data: bytes) -> str | None:
+    head = data[:8192]
+    for pattern in (_META_CHARSET, _XML_ENCODING):
+        m = pattern.search(head)
+        if m:
+            name = _codec(m.group(1).decode("ascii", "replace"))
+            if name:
+                # WHATWG: a declared Latin-1 or ASCII means windows-1252 in practice.
+                return "cp1252" if name in ("latin-1", "iso8859-1", "ascii") else name
+    return None
+
+
+def _looks_binary(data: bytes) -> str | None:
+    for magic, what in _MAGIC:
+        if data.startswith(magic):
+            return what
+    sample = data[:8192]
+    if not sample:
+        return None
+    # Control bytes other than tab/newline/CR/formfeed/escape almost never occur in text.
+    controls = sum(1 for b in sample if b < 32 and b not in (9, 10, 12, 13, 27))
+    if controls / len(sample) > 0.05:
+        return "binary data"
+    return None
+
+
+def _valid_utf8(data: bytes) -> str | None:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def decode_bytes(data: bytes, *, html: bool = False) -> tuple[str, str]:
+    """Return ``(text, encoding)``; raise InputError for binary or undecodable bytes."""
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data[len(bom):].decode(name), name
+            except UnicodeDecodeError as exc:
+                raise InputError(f"bytes are not valid {name} despite a {name} byte-order mark: {exc}",
+                                 "undecodable") from exc
+    what = _looks_binary(data)
+    if what:
+        raise InputError(f"content is {what}, not text", "binary")
+    declared = declared_charset(data) if html else None
+    if declared and declared != "utf-8":
+        utf8 = _valid_utf8(data) if declared in _SINGLE_BYTE_LATIN else None
+        if utf8 is not None and any(ord(c) > 127 for c in utf8):
+            return utf8, "utf-8"
+        try:
+            text = data.decode(declared)
+        except UnicodeDecodeError:
+            text = None
+        if text is not None and not _mojibake_prone(declared, data):
+            return text, declared
+    text = _valid_utf8(data)
+    if text is not None:
+        return text, "utf-8"
+    best = from_bytes(data[: 1 << 20]).best()
+    if best is None or best.encoding is None:
+        raise InputError("could not determine the character encoding (no BOM, no valid declaration, "
+                         "not UTF-8, detection failed)", "undecodable")
+    try:
+        return data.decode(best.encoding), best.encoding
+    except UnicodeDecodeError as exc:
+        raise InputError(f"bytes do not decode as detected {best.encoding}: {exc}", "undecodable") from exc
+
+
+def _mojibake_prone(declared: str, data: bytes) -> bool:
+    """A single-byte declaration that every byte string satisfies (e.g. cp1251 for a
+    cp1252 page) is checked against detection: if detection is confident about a
+    different single-byte charset, the declaration is wrong."""
+    if declared not in ("cp1251", "koi8-r", "cp1252", "iso8859-5", "cp1250"):
+        return False
+    best = from_bytes(data[: 1 << 18]).best()
+    if best is None or best.encoding is None:
+        return False
+    found = _codec(best.encoding)
+    return found is not None and found != declared and found != "utf-8" and best.chaos < 0.05 \
+        and _cyrillic(declared) != _cyrillic(found)
+
+
+def _cyrillic(codec: str) -> bool:
+    return codec in ("cp1251", "koi8-r", "iso8859-5", "mac-cyrillic", "cp866", "koi8-u")

@@ -1,0 +1,91 @@
+"""Documents to raw text plus whatever metadata the source offers.
+
+HTML goes through trafilatura, which uses the DOM to drop most of the page
+chrome; what it returns still carries chrome (captions, "READ MORE" lines,
+newsletter boxes), so its text goes through the same line classifier as a
+plain-text dump does. Plain text has no structure to use; it is passed on as
+lines for the classifier.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from .errors import InputError
+from .options import Options
+from .records import Document
+
+logging.getLogger("trafilatura").addHandler(logging.NullHandler())
+logging.getLogger("htmldate").addHandler(logging.NullHandler())
+logging.getLogger("courlan").addHandler(logging.NullHandler())
+
+
+@dataclass(frozen=True)
+class Extracted:
+    text: str
+    is_html: bool
+    title: str | None = None
+    author: str | None = None
+    date: str | None = None
+    site: str | None = None
+    url: str | None = None
+    lang: str | None = None
+
+
+def host_of(url: str | None) -> str | None:
+    if not url:
+        return None
+    try:
+        host = urlsplit(url if "//" in url else "//" + url).hostname
+    except ValueError:
+        return None
+    if not host:
+        return None
+    return host[4:] if host.startswith("www.") else host
+
+
+def extract(doc: Document, options: Options) -> Extracted:
+    url = doc.url or _meta_str(doc.metadata, "url")
+    if doc.kind != "html":
+        return Extracted(text=doc.content, is_html=False, url=url, site=host_of(url))
+    return _extract_html(doc.content, url, options)
+
+
+def _meta_str(meta: dict, key: str) -> str | None:
+    value = meta.get(key)
+    return value if isinstance(value, str) and value else None
+
+
+def _extract_html(html: str, url: str | None, options: Options) -> Extracted:
+    import trafilatura
+
+    try:
+        result = trafilatura.bare_extraction(
+            html, url=url, with_metadata=True, include_comments=False, include_tables=True,
+            favor_precision=options.favor_precision, deduplicate=False,
+        )
+    except Exception as exc:  # noqa: BLE001 - lxml/trafilatura raise many types on broken pages
+        raise InputError(f"HTML could not be parsed: {exc.__class__.__name__}: {exc}", "unparsable-html") from exc
+    if result is None:
+        return Extracted(text="", is_html=True, url=url, site=host_of(url))
+    page_url = url or getattr(result, "url", None) or None
+    date = getattr(result, "date", None) or None
+    return Extracted(
+        text=getattr(result, "text", None) or "",
+        is_html=True,
+        title=_clean_field(getattr(result, "title", None)),
+        author=_clean_field(getattr(result, "author", None)),
+        date=date[:10] if date else None,
+        site=host_of(page_url) or _clean_field(getattr(result, "sitename", None)),
+        url=page_url,
+        lang=getattr(result, "language", None) or None,
+    )
+
+
+def _clean_field(value: str | None) -> str | None:
+    if not value:
+        return None
+    value = " ".join(value.split())
+    return value or None

@@ -1,0 +1,109 @@
+"""The one place where cleaner's defaults live.
+
+The CLI builds an :class:`Options` from its flags (same names, dashes for
+underscores); library users build one directly. Nothing else in the package
+defines a default for a tunable value.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+from dataclasses import dataclass, field
+
+from .errors import OptionsError
+
+FORMATS = ("auto", "html", "text", "jsonl")
+DEDUP_MODES = ("mark", "drop", "off")
+
+
+def _default_workers() -> int:
+    return os.cpu_count() or 1
+
+
+@dataclass(frozen=True)
+class Options:
+    # --- reading ---------------------------------------------------------
+    format: str = "auto"
+    """How to read inputs: sniffed from the suffix (and content for stdin) unless forced."""
+    html_field: str = "html"
+    text_field: str = "text"
+    id_field: str = "id"
+    url_field: str = "url"
+    max_bytes: int = 64 * 1024 * 1024
+    """Largest document (decoded bytes) accepted; bigger ones go to rejects, so one
+    giant page cannot exhaust memory. Also caps decompressed size (bomb guard)."""
+
+    # --- extraction ------------------------------------------------------
+    favor_precision: bool = False
+    """Passed to trafilatura. Off by default: cleaner's own classifier removes the
+    chrome trafilatura keeps, so recall from trafilatura matters more."""
+
+    # --- stripping -------------------------------------------------------
+    strip: bool = True
+    """Run the chrome classifier (off: keep extracted text as it is)."""
+    site_boilerplate: bool = True
+    """Cross-document stage: lines recurring on many pages of one site are chrome."""
+    site_min_pages: int = 3
+    """A line must recur on at least this many pages of one site (and on at least
+    ``site_min_share`` of them) to count as that site's boilerplate."""
+    site_min_share: float = 0.5
+    site_window: int = 1000
+    """Streaming window (documents) for the site-boilerplate stage."""
+
+    # --- dedup -----------------------------------------------------------
+    dedup: str = "mark"
+    """mark: annotate duplicates; drop: remove later copies' passages; off: skip."""
+    threshold: float = 0.5
+    """Jaccard similarity (character shingles) above which two passages are reuse."""
+    shingle: int = 5
+    """Character n-gram size on normalised text (works without word spaces)."""
+    num_perm: int = 128
+    """MinHash permutations; LSH bands/rows are derived from threshold and this."""
+    doc_threshold: float = 0.8
+    """Share of the shorter document covered by shared spans that makes the whole
+    document a near duplicate."""
+    min_passage_chars: int = 40
+    """Passages shorter than this are not indexed: short lines ("Read more") match
+    everywhere and say nothing about reuse."""
+    index: str | None = None
+    """Path of a persistent dedup index to load and extend."""
+
+    # --- execution -------------------------------------------------------
+    workers: int = field(default_factory=_default_workers)
+    engine: str = "local"
+    scheduler: str | None = None
+    doc_timeout: float = 60.0
+    """Seconds one document may take in extract+strip before it is rejected."""
+
+    # --- output ----------------------------------------------------------
+    include_removed_text: bool = True
+    """Keep removed text in ``removed[]``; off writes kinds and rules only."""
+
+    def __post_init__(self) -> None:
+        if self.format not in FORMATS:
+            raise OptionsError(f"format must be one of {', '.join(FORMATS)}, not {self.format!r}")
+        if self.dedup not in DEDUP_MODES:
+            raise OptionsError(f"dedup must be one of {', '.join(DEDUP_MODES)}, not {self.dedup!r}")
+        if not 0.0 < self.threshold < 1.0:
+            raise OptionsError(f"threshold must be between 0 and 1 (exclusive), not {self.threshold}")
+        if not 0.0 < self.doc_threshold <= 1.0:
+            raise OptionsError(f"doc_threshold must be in (0, 1], not {self.doc_threshold}")
+        if self.shingle < 1:
+            raise OptionsError(f"shingle must be at least 1, not {self.shingle}")
+        if self.num_perm < 16 or self.num_perm > 1024:
+            raise OptionsError(f"num_perm must be between 16 and 1024, not {self.num_perm}")
+        if self.workers < 1:
+            raise OptionsError(f"workers must be at least 1, not {self.workers}")
+        if self.engine not in ("local", "dask"):
+            raise OptionsError(f"engine must be local or dask, not {self.engine!r}")
+        if self.max_bytes < 1024:
+            raise OptionsError(f"max_bytes must be at least 1024, not {self.max_bytes}")
+        if self.site_min_pages < 2:
+            raise OptionsError("site_min_pages must be at least 2")
+        if math.isnan(self.doc_timeout) or self.doc_timeout <= 0:
+            raise OptionsError("doc_timeout must be positive")
+
+    def replace(self, **changes) -> "Options":
+        return dataclasses.replace(self, **changes)

@@ -1,0 +1,218 @@
+"""read -> extract -> strip -> site-wide -> dedup -> records, joined in one place.
+
+Per-document work (extract + strip) is a pure function of the document and
+the options, so it can run in worker processes; results are consumed in input
+order, which keeps every later stage, and the output bytes, independent of
+the number of workers. Cross-document stages (site boilerplate, dedup) run in
+the parent in input order.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+
+from .errors import CleanerError, InputError
+from .extract import extract, host_of
+from .options import Options
+from .read import Reader
+from .records import Cleaned, Document, Record, Reject, Removal
+from .sitewide import site_boilerplate
+from .strip import strip_chrome
+
+
+@dataclass
+class Summary:
+    """Counts the CLI prints at the end; updated as records stream out."""
+
+    documents_in: int = 0
+    documents_out: int = 0
+    rejected: int = 0
+    chars_in: int = 0
+    chars_out: int = 0
+    duplicate_passages: int = 0
+    near_duplicates: int = 0
+    rejects_by_reason: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def removed_share(self) -> float:
+        return 1.0 - self.chars_out / self.chars_in if self.chars_in else 0.0
+
+
+class _Timeout(Exception):
+    pass
+
+
+def _on_alarm(signum, frame):  # noqa: ARG001
+    raise _Timeout()
+
+
+def process(doc: Document, options: Options) -> Cleaned | Reject:
+    """Extract and strip one document. Never raises for bad input: the failure
+    becomes a Reject carrying the reason."""
+    use_alarm = threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer")
+    if use_alarm:
+        old = signal.signal(signal.SIGALRM, _on_alarm)
+        signal.setitimer(signal.ITIMER_REAL, options.doc_timeout)
+    try:
+        ex = extract(doc, options)
+        if options.strip:
+            st = strip_chrome(ex.text, is_html=ex.is_html, title=ex.title, author=ex.author, date=ex.date)
+            text, removed = st.text, tuple(st.removed)
+            title, author, date = st.title, st.author, st.date
+        else:
+            text = "\n".join(line.strip() for line in ex.text.split("\n") if line.strip())
+            removed, title, author, date = (), ex.title, ex.author, ex.date
+        meta = doc.metadata
+        site = ex.site or _meta_str(meta, "site") or None
+        return Cleaned(doc=doc, text=text, title=title or _meta_str(meta, "title"),
+                       author=author or _meta_str(meta, "author"), date=date or _meta_str(meta, "date"),
+                       site=site, lang=ex.lang, url=ex.url, removed=removed, chars_in=len(ex.text))
+    except _Timeout:
+        return Reject(source=doc.source, id=doc.id, ordinal=doc.ordinal, reason="timeout",
+                      message=f"processing took longer than {options.doc_timeout:g} s (doc_timeout)")
+    except InputError as exc:
+        return Reject(source=doc.source, id=doc.id, ordinal=doc.ordinal, reason=exc.reason, message=str(exc))
+    except RecursionError:
+        return Reject(source=doc.source, id=doc.id, ordinal=doc.ordinal, reason="too-deep",
+                      message="document structure is nested too deeply to process")
+    except MemoryError:
+        return Reject(source=doc.source, id=doc.id, ordinal=doc.ordinal, reason="too-large",
+                      message="document needs more memory than available")
+    finally:
+        if use_alarm:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, old)
+
+
+def _meta_str(meta: dict, key: str) -> str | None:
+    value = meta.get(key)
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def _process_batch(docs: list[Document], options: Options) -> list[Cleaned | Reject]:
+    return [process(d, options) for d in docs]
+
+
+def _ordered_map(items: Iterable[Document | Reject], options: Options) -> Iterator[Cleaned | Reject]:
+    """Apply :func:`process` in input order, in worker processes when asked.
+    Work is submitted in small batches with a bounded number in flight, so memory
+    stays bounded however long the input is."""
+    if options.workers <= 1:
+        for item in items:
+            yield item if isinstance(item, Reject) else process(item, options)
+        return
+    batch_size, max_in_flight = 16, options.workers * 4
+    pending: deque[Future | list[Reject]] = deque()
+    with ProcessPoolExecutor(max_workers=options.workers) as pool:
+        batch: list[Document] = []
+
+        def drain(limit: int) -> Iterator[Cleaned | Reject]:
+            while len(pending) > limit:
+                head = pending.popleft()
+                yield from (head if isinstance(head, list) else head.result())
+
+        for item in items:
+            if isinstance(item, Reject):
+                if batch:
+                    pending.append(pool.submit(_process_batch, batch, options))
+                    batch = []
+                pending.append([item])
+            else:
+                batch.append(item)
+                if len(batch) >= batch_size:
+                    pending.append(pool.submit(_process_batch, batch, options))
+                    batch = []
+            yield from drain(max_in_flight)
+        if batch:
+            pending.append(pool.submit(_process_batch, batch, options))
+        yield from drain(0)
+
+
+def run(inputs: Iterable[str], options: Options | None = None, *,
+        on_reject: Callable[[Reject], None] | None = None,
+        on_record: Callable[[Record], None] | None = None,
+        summary: Summary | None = None) -> Iterator[Record]:
+    """Yield one Record per readable input document, in input order; every other
+    input unit is passed to ``on_reject``."""
+    options = options or Options()
+    summary = summary if summary is not None else Summary()
+    deduper = None
+    if options.dedup != "off":
+        from .dedup import Deduper
+
+        deduper = Deduper(options)
+
+    def reject(r: Reject) -> None:
+        summary.rejected += 1
+        summary.rejects_by_reason[r.reason] = summary.rejects_by_reason.get(r.reason, 0) + 1
+        if on_reject is not None:
+            on_reject(r)
+
+    def cleaned_only(stream: Iterable[Cleaned | Reject]) -> Iterator[Cleaned]:
+        for item in stream:
+            if isinstance(item, Reject):
+                reject(item)
+            else:
+                yield item
+
+    def counted(stream: Iterable[Document | Reject]) -> Iterator[Document | Reject]:
+        for item in stream:
+            if isinstance(item, Document):
+                summary.documents_in += 1
+            yield item
+
+    reader = Reader(options)
+    stream = cleaned_only(_ordered_map(counted(reader.read(inputs)), options))
+    if options.strip and options.site_boilerplate:
+        stream = site_boilerplate(stream, options)
+    try:
+        for c in stream:
+            record = _to_record(c, deduper, options)
+            summary.documents_out += 1
+            summary.chars_in += c.chars_in
+            summary.chars_out += len(record.text)
+            summary.duplicate_passages += len(record.duplicates) + sum(
+                1 for r in record.removed if r.kind == "duplicate")
+            summary.near_duplicates += record.near_duplicate_of is not None
+            if on_record is not None:
+                on_record(record)
+            yield record
+    finally:
+        if deduper is not None:
+            deduper.close()
+
+
+def _to_record(c: Cleaned, deduper, options: Options) -> Record:
+    text, removed = c.text, c.removed
+    duplicates: tuple = ()
+    near = None
+    if deduper is not None:
+        result = deduper.add(c.doc.id, text)
+        text, duplicates, near = result.text, result.duplicates, result.near_duplicate_of
+        if result.dropped:
+            removed = removed + tuple(Removal("duplicate", t, "near-duplicate-passage") for t in result.dropped)
+    if not options.include_removed_text:
+        removed = tuple(Removal(r.kind, "", r.rule) for r in removed)
+    doc = c.doc
+    url = c.url or doc.url
+    stats = {"chars_in": c.chars_in, "chars_out": len(text), "lines_removed": len(removed)}
+    return Record(id=doc.id, source=doc.source, url=url, site=c.site or host_of(url), title=c.title,
+                  author=c.author, date=c.date, lang=c.lang, text=text, removed=removed,
+                  duplicates=duplicates, near_duplicate_of=near, stats=stats, metadata=dict(doc.metadata))
+
+
+def clean_one(content: str, kind: str, url: str | None, options: Options | None) -> Record:
+    options = options or Options()
+    doc = Document(ordinal=0, id="document", source="<string>", content=content, kind=kind, url=url)
+    result = process(doc, options)
+    if isinstance(result, Reject):
+        raise InputError(result.message, result.reason)
+    return _to_record(result, None, options)
+
+
+__all__ = ["run", "process", "Summary", "clean_one", "CleanerError"]

@@ -1,0 +1,112 @@
+"""The data that flows between stages.
+
+``Document`` is what the reader produces (one per input document, numbered by a
+global ordinal so every later tie is broken the same way on every run);
+``Record`` is what the writer emits and mirrors ``record.schema.json`` field by
+field, in the schema's order, so the output bytes never depend on dict order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Document:
+    ordinal: int
+    id: str
+    source: str
+    content: str
+    kind: str  # "html" or "text"
+    url: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Reject:
+    source: str
+    reason: str
+    message: str
+    line: int | None = None
+    id: str | None = None
+    ordinal: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"source": self.source, "line": self.line, "id": self.id,
+                "reason": self.reason, "message": self.message}
+
+
+@dataclass(frozen=True)
+class Removal:
+    kind: str
+    text: str
+    rule: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "text": self.text, "rule": self.rule}
+
+
+@dataclass(frozen=True)
+class DuplicateSpan:
+    """A passage ``text[start:end]`` that near-duplicates ``of``'s ``text[of_start:of_end]``."""
+
+    start: int
+    end: int
+    of: str
+    of_start: int
+    of_end: int
+    similarity: float
+    cluster: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"start": self.start, "end": self.end, "of": self.of, "of_start": self.of_start,
+                "of_end": self.of_end, "similarity": self.similarity, "cluster": self.cluster}
+
+
+@dataclass(frozen=True)
+class Cleaned:
+    """A document after extract and strip, before dedup: the unit workers return."""
+
+    doc: Document
+    text: str
+    title: str | None = None
+    author: str | None = None
+    date: str | None = None
+    site: str | None = None
+    lang: str | None = None
+    url: str | None = None
+    removed: tuple[Removal, ...] = ()
+    chars_in: int = 0
+
+
+@dataclass(frozen=True)
+class Record:
+    id: str
+    source: str
+    url: str | None
+    site: str | None
+    title: str | None
+    author: str | None
+    date: str | None
+    lang: str | None
+    text: str
+    removed: tuple[Removal, ...]
+    duplicates: tuple[DuplicateSpan, ...]
+    near_duplicate_of: str | None
+    stats: dict[str, int]
+    metadata: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "id": self.id, "source": self.source, "url": self.url, "site": self.site,
+            "title": self.title, "author": self.author, "date": self.date, "lang": self.lang,
+            "text": self.text,
+            "removed": [r.to_dict() for r in self.removed],
+            "duplicates": [d.to_dict() for d in self.duplicates],
+            "near_duplicate_of": self.near_duplicate_of,
+            "stats": self.stats,
+        }
+        if self.metadata:
+            out["metadata"] = self.metadata
+        return out

@@ -1,0 +1,184 @@
+"""Chrome rules: wording and shape tests for one line, each named.
+
+A rule is a row of :data:`LINE_RULES`: ``(kind, rule name, pattern)``. Patterns are
+matched against the whitespace-normalised line; ``full`` rules must match the
+whole line (short widget labels such as "Share" are chrome on their own but
+ordinary words inside a sentence), ``search`` rules match anywhere in a short
+line (at most :data:`SHORT_LINE` characters, so a sentence that merely mentions
+"newsletter" is never removed by wording alone).
+
+The lists cover English, German, French, Spanish, Italian, Russian and Japanese
+phrasings, because site chrome is formulaic in every language: the same few
+dozen phrases make up most widget labels on news sites.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+SHORT_LINE = 160
+"""Chrome labels and widget sentences are short; body paragraphs rarely are.
+Wording rules that search inside a line only apply below this length."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    kind: str
+    name: str
+    pattern: re.Pattern[str]
+    full: bool  # True: the whole line must match; False: search in short lines
+    wall: bool = False  # True: marks the start of a chrome section (see strip.region)
+
+
+def _r(kind: str, name: str, pattern: str, *, full: bool = True, wall: bool = False) -> Rule:
+    return Rule(kind, name, re.compile(pattern, re.I | re.U), full, wall)
+
+
+_SHARE_WORDS = (r"share|share this( article| story| post| page)?|share on \w+|tweet|e-?mail|print|copy( the)? link|"
+                r"link copied|facebook|twitter|x|linkedin|whatsapp|reddit|pinterest|telegram|flipboard|messenger|"
+                r"vk|ok|teilen|partager|compartir|condividi|поделиться|シェア|ツイート|はてブ|line|pocket|"
+                r"comment|save|bookmark|gift( this)? article|send|sms")
+_DATE_WORDS = (r"updated|published|posted|last updated|modified|aktualisiert|veröffentlicht|publié le|"
+               r"mis à jour|обновлено|опубликовано|更新|公開|actualizado|publicado|pubblicato|aggiornato")
+
+LINE_RULES: tuple[Rule, ...] = (
+    # --- read time -------------------------------------------------------
+    _r("read-time", "read-time", r"(\d+\s*[-–]?\s*(min|mins|minutes?|minuten|мин\w*)\.?\s*"
+       r"(read|reading|de lecture|lesezeit|lesedauer|di lettura|de lectura|чтения|to read)"
+       r"|(reading time|read time|lesezeit|lesedauer|temps de lecture|время чтения|tiempo de lectura)\s*:?\s*"
+       r"(\d+|less than|about|ca\.?|environ|около).{0,20}"
+       r"|読了時間.{0,12}|(約)?\d+分で読めます|\d+ min)"),
+    # --- audio players -----------------------------------------------------
+    _r("audio-player", "audio-label", r"(listen to (this|the) (article|story)|listen( now)?|audio|play|pause|"
+       r"artikel anhören|écouter( cet article)?|слушать|音声で聞く|\d(\.\d+)?x|"
+       r"this (article|audio) (is|was) (auto-?generated|read by).{0,60}|.{0,40}\b(narrated|voiced) by .{0,40})"),
+    _r("audio-player", "media-timer", r"(-?\d{1,2}:\d{2}(:\d{2})?)(\s*/\s*\d{1,2}:\d{2}(:\d{2})?)?"),
+    # --- photo captions and credits ---------------------------------------
+    _r("photo-caption", "gallery-counter", r"((image|photo|picture|slide|bild|foto|фото|写真)\s*)?\d+\s*(of|/|von|sur|из|de)\s*/?\s*\d+"),
+    _r("photo-caption", "gallery-label", r"(back to gallery|view gallery|open gallery|enlarge( this)? image|"
+       r"(show|hide|toggle|close|expand) caption|caption|close|enlarge|expand|fullscreen|full screen|"
+       r"view (full )?image|zoom|less|more|next|previous|prev|voir la galerie|bildergalerie|галерея)"),
+    _r("photo-caption", "photo-credit", r"((photo|image|picture|foto|bild|credit|credits|source|"
+       r"illustration|фото|写真|撮影)( by)?\s*(:|©|by)\s*.{2,120}"
+       r"|\(?(photo|image|picture)s? (by|courtesy of|credit:?) .{2,100}\)?"
+       r"|.{0,300}(\||/)\s*(getty images|reuters|ap photo|afp|shutterstock|istock\w*|epa|dpa|imago|"
+       r"alamy|tass|ria novosti|sputnik|bloomberg|the associated press|associated press|"
+       r"[\w .\-]*photobank|[\w .\-]*via (reuters|getty images|ap))\)?\.?)"),
+    # --- sharing -----------------------------------------------------------
+    _r("share-buttons", "share-label", rf"(({_SHARE_WORDS})\s*[|·•/,]?\s*){{1,12}}"),
+    _r("share-buttons", "share-prompt", r"(share (this|the) (article|story|post)( with .{1,30})?|"
+       r"(click|tap) to share.{0,60}|follow us on .{1,60}|folgen sie uns.{0,60}|suivez-nous.{0,60}|"
+       r"подписывайтесь на нас.{0,60}|share your (thoughts|story).{0,80})"),
+    # --- advertisements ----------------------------------------------------
+    _r("advertisement", "ad-label", r"(advertisement|advertising|advert|ad|ads by \w+|anzeige|werbung|publicité|"
+       r"publicidad|pubblicità|реклама|広告|スポンサーリンク|sponsored( content| links?)?|paid (content|post)|"
+       r"promoted( content)?|story continues below( advertisement)?|article continues below( advertisement)?|"
+       r"scroll (down )?to continue( reading| with content)?|continue reading below|"
+       r"(the )?article continues (below|after).{0,30}|skip advert(isement)?|report this ad)"),
+    # --- read more / teasers ----------------------------------------------
+    _r("read-more", "read-more-label", r"(read more|read more:?.{0,160}|continue reading|keep reading|read the full "
+       r"(story|article)|read full (story|article)|read next|up next|more:|see also:?.{0,160}|also read:?.{0,160}|"
+       r"read also:?.{0,160}|related:.{0,160}|more on this( story)?|mehr lesen|weiterlesen|lesen sie auch:?.{0,160}|"
+       r"lire la suite|lire aussi\s*:?.{0,160}|à lire aussi\s*:?.{0,160}|читать далее|читать также|"
+       r"читайте также:?.{0,160}|続きを読む|もっと見る|leer más|leggi anche.{0,160}|show more|load more|view more|"
+       r"more stories|see more|click here.{0,80})"),
+    # --- related lists (section headers) ------------------------------------
+    _r("related-articles", "related-header", r"(related( articles| stories| posts| content| coverage| news| topics| reading)?"
+       r"|more (from|on|in) [\w .&']{1,40}|more (stories|news|articles|headlines)( from [\w .']{1,40})?|"
+       r"you (may|might) (also )?(like|be interested in|enjoy)|recommended( for you| stories| reading)?|"
+       r"trending( now| stories| news)?|most (read|popular|viewed|shared|commented)|what to read next|"
+       r"further reading|popular (stories|articles|now)|top stories|latest (news|stories|headlines)|editors'? picks|"
+       r"editor's picks|don't miss|in case you missed it|more in this (section|series)|"
+       r"mehr zum thema|das könnte sie auch interessieren|weitere artikel|meistgelesen|auch interessant|"
+       r"sur le même sujet|à lire également|les plus lus|dans la même rubrique|"
+       r"по теме|читайте также|другие новости|популярное|новости партнеров|"
+       r"関連記事|関連ニュース|おすすめ記事|人気記事|アクセスランキング|"
+       r"noticias relacionadas|te puede interesar|articoli correlati)\s*[:>»›]*", wall=True),
+    # --- comment widgets ----------------------------------------------------
+    _r("comment-widget", "comment-header", r"((\d+|no)\s+)?(comments?|kommentare?|commentaires?|комментари[йияев]*|"
+       r"コメント|comentarios?|commenti)(\s*\(\d+\))?\s*:?"
+       r"|leave a (comment|reply)|post a comment|add a comment|write a comment|join the (conversation|discussion)"
+       r"|(sign|log) ?in to (comment|post|reply|join the conversation).{0,60}|be the first to comment.{0,40}"
+       r"|show (more|all) comments|view (all )?\d* ?comments|load more comments|comments are closed.{0,40}"
+       r"|commenting (is|has been) (closed|disabled).{0,40}|what do you think\?.{0,60}"
+       r"|kommentar schreiben|laisser un commentaire|оставить комментарий|コメントを書く", wall=True),
+    _r("comment-widget", "comment-control", r"(reply|replies|\d+ repl(y|ies)|report|flag|like|likes|\d+ likes?|"
+       r"upvote|downvote|sort by.{0,30}|newest|oldest|best|top comments|sign up to post|"
+       r"\d+\s*/\s*\d{3,5}|\d+ characters? (left|remaining)|"
+       r"(\d+|a|an) (second|minute|hour|day|week|month|year)s? ago|"
+       r"antworten|répondre|ответить|返信)"),
+    _r("comment-widget", "comment-policy", r".{0,80}(comments?|conversations?|community) .{0,120}"
+       r"(courteous|on-topic|respectful|civil|guidelines|moderat\w+|community managers?).{0,200}", full=False),
+    # --- newsletters ----------------------------------------------------------
+    _r("newsletter", "newsletter-pitch", r".{0,120}\b(newsletters?|mailing list|inbox|e-?mail updates|"
+       r"sign up (for|to)|subscribe (to|for) (our|the)|abonnez-vous|inscrivez-vous|abonnieren sie|"
+       r"подпишитесь|рассылк\w+|メルマガ|メールマガジン)\b.{0,200}", full=False, wall=True),
+    _r("newsletter", "newsletter-legal", r".{0,80}(by (signing up|subscribing|clicking)|subscribers agree|"
+       r"unsubscribe at any time|you (can|may) unsubscribe|privacy (policy|notice)|terms of (use|service)|"
+       r"this site is protected by recaptcha).{0,200}", full=False),
+    _r("newsletter", "newsletter-control", r"(sign ?up|subscribe|subscribe now|join now|get started|"
+       r"enter your e-?mail( address)?|your e-?mail( address)?|e-?mail address|preview|thank you for signing up!?|"
+       r"you('re| are) (now )?subscribed.{0,60}|anmelden|jetzt abonnieren|s'inscrire|подписаться|登録)"),
+    # --- donation appeals --------------------------------------------------
+    _r("donation-appeal", "donation-opener", r"(support (us|our (work|journalism|reporting|newsroom))|support [\w .'’-]{2,40}!|"
+       r"a (message|note) from [\w .'’-]{2,40}:?|dear (readers?|friends?|subscribers?),?|"
+       r"(make a |one-time |monthly )?(donation|donate( now| today)?|contribute( now| today)?|become a (member|supporter|patron|subscriber))"
+       r"|jetzt unterstützen|unterstützen sie uns.{0,60}|liebe leserinnen und leser,?|chers lecteurs,?|"
+       r"soutenez-nous.{0,60}|faire un don|дорогие читатели,?|поддержите нас.{0,60}|ご支援のお願い)", wall=True),
+    _r("donation-appeal", "donation-control", r"(once|one-?time|monthly|annual(ly)?|yearly|other( amount)?|"
+       r"continue|[$€£₽]\s?\d+([.,]\d+)?(\s*/\s*(month|year|mo|yr))?|\d+\s?[$€£₽](\s*/\s*(month|year))?|"
+       r"payment methods|paiment methods|not ready to (support|donate|give).{0,30}|remind me later\.?|"
+       r"maybe later|no,? thanks|einmalig|monatlich|jährlich|une fois|mensuel|ежемесячно|разово)"),
+    # --- cookie and paywall notices -----------------------------------------
+    _r("cookie-notice", "cookie-notice", r".{0,200}\b(cookies?|cookie policy|cookie settings|consent|"
+       r"datenschutzeinstellungen|témoins|файлы cookie)\b.{0,300}", full=False),
+    _r("cookie-notice", "cookie-control", r"(accept( all)?( cookies)?|reject( all)?|manage (preferences|cookies|settings)|"
+       r"i agree|agree|got it|ok|okay|allow( all)?|alle akzeptieren|akzeptieren|tout accepter|accepter|принять|同意する)"),
+    _r("paywall", "paywall-notice", r".{0,80}(subscribe (now )?to (continue|read|unlock|keep reading|get (full|unlimited) access)|"
+       r"already (a|an) (subscriber|member)\??|to continue reading.{0,80}|subscribers?[- ]only|for subscribers|"
+       r"you('ve| have) (reached|used) (your|all)|free articles? (left|remaining)|create a free account|"
+       r"(sign|log) in to (read|continue)|unlock (this|the full) (article|story)|this (article|content) is (for|reserved)|"
+       r"exclusive to subscribers|réservé aux abonnés|abonnez-vous pour lire|nur für abonnenten|"
+       r"jetzt weiterlesen mit|только для подписчиков|有料会員|会員限定).{0,160}", full=False),
+    _r("paywall", "paywall-control", r"(sign in|log in|login|log out|register|subscribe|my account|account|"
+       r"anmelden|registrieren|se connecter|s'abonner|войти|ログイン|会員登録)"),
+    # --- copyright ------------------------------------------------------------
+    _r("copyright", "copyright", r"((©|\(c\)|copyright|℗)\s*.{0,200}|.{0,160}\b(all rights reserved|alle rechte vorbehalten|"
+       r"tous droits réservés|все права защищены|todos los derechos reservados|tutti i diritti riservati)\b.{0,120}"
+       r"|.{0,80}無断(転載|複製).{0,80})", wall=True),
+    _r("copyright", "legal-footer", r".{0,80}(may not be (published|reproduced|broadcast|rewritten|redistributed)|"
+       r"this material may not be).{0,160}", full=False),
+    # --- navigation labels ---------------------------------------------------
+    _r("navigation", "nav-label", r"(home|homepage|menu|main menu|search|search for:?|skip to (main )?(content|navigation)|"
+       r"jump to( main)? content|toggle navigation|navigation|sections|all sections|back to top|top|"
+       r"open menu|close menu|subscribe|newsletters?|sign in|log in|my account|contact( us)?|about( us)?|"
+       r"startseite|suche|accueil|rechercher|главная|поиск|ホーム|検索|メニュー|inicio|buscar|cerca|"
+       r"[/|›»>•·\-–—]+)"),
+    _r("navigation", "breadcrumb", r"[\w .&'’-]{1,30}(\s*[/›»>|]\s*[\w .&'’-]{1,30}){1,6}\s*[/›»>]?"),
+    # --- author bios ------------------------------------------------------------
+    _r("author-bio", "author-bio", r"[A-Z][\w'’.-]+( [A-Z][\w'’.-]+){1,3} (is|was|has been) (a|an|the) "
+       r"([\w-]+ ){0,4}(reporter|writer|editor|correspondent|journalist|columnist|contributor|freelancer|"
+       r"producer|analyst|author|intern)\b.{0,400}", full=False),
+    _r("author-bio", "author-contact", r"(follow|contact|email|reach) [A-Z][\w'’.-]+( [A-Z][\w'’.-]+){0,2} "
+       r"(on|at|via) (twitter|x|facebook|instagram|linkedin|threads|bluesky|@|[\w.+-]+@).{0,120}"),
+)
+
+RULES_BY_NAME = {r.name: r for r in LINE_RULES}
+
+_WS = re.compile(r"\s+")
+
+
+def normalize_line(line: str) -> str:
+    return _WS.sub(" ", line).strip()
+
+
+def match_rule(line: str) -> Rule | None:
+    """The first rule whose wording matches ``line`` (already normalised)."""
+    for rule in LINE_RULES:
+        if rule.full:
+            if len(line) <= 400 and rule.pattern.fullmatch(line):
+                return rule
+        elif len(line) <= SHORT_LINE * 2 and rule.pattern.fullmatch(line):
+            return rule
+    return None

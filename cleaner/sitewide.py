@@ -1,0 +1,79 @@
+"""Cross-document stage: lines that recur on many pages of one site are chrome.
+
+A site's navigation, newsletter box or footer reads the same on each of its
+pages; an article paragraph does not. So within a window of documents, a line
+kept by the per-document classifier is removed as ``site-boilerplate`` when it
+appears on at least ``site_min_pages`` pages of the same site, and on at least
+``site_min_share`` of that site's pages in the window.
+
+Only the same site counts: a statement quoted by several *outlets* is reuse,
+which the dedup stage reports, not chrome. Long quoted sentences are never
+treated as boilerplate, because a site can quote the same statement in a series
+of follow-up stories.
+
+Deterministic: decisions depend only on the window's contents, and windows are
+cut at fixed document counts in input order.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
+
+from .options import Options
+from .records import Cleaned, Removal
+
+_QUOTED = re.compile(r"[\"“«„].{40,}[\"”»“]")
+
+
+def _key(line: str) -> str:
+    return " ".join(unicodedata.normalize("NFKC", line).casefold().split())
+
+
+def _site(c: Cleaned) -> str | None:
+    return c.site
+
+
+def apply_window(window: list[Cleaned], options: Options) -> list[Cleaned]:
+    by_site: dict[str, list[int]] = defaultdict(list)
+    for i, c in enumerate(window):
+        site = _site(c)
+        if site:
+            by_site[site].append(i)
+    out = list(window)
+    for site, members in by_site.items():
+        if len(members) < options.site_min_pages:
+            continue
+        counts: Counter[str] = Counter()
+        for i in members:
+            counts.update({_key(line) for line in window[i].text.split("\n") if line.strip()})
+        need = max(options.site_min_pages, options.site_min_share * len(members))
+        common = {k for k, n in counts.items() if n >= need and not _QUOTED.search(k)}
+        if not common:
+            continue
+        for i in members:
+            c = window[i]
+            kept, removed = [], list(c.removed)
+            for line in c.text.split("\n"):
+                if line.strip() and _key(line) in common:
+                    removed.append(Removal("site-boilerplate", line, "site-repeated-line"))
+                else:
+                    kept.append(line)
+            if len(kept) != len(c.text.split("\n")):
+                out[i] = replace(c, text="\n".join(kept), removed=tuple(removed))
+    return out
+
+
+def site_boilerplate(stream: Iterable[Cleaned], options: Options) -> Iterator[Cleaned]:
+    """Apply :func:`apply_window` over consecutive windows of ``site_window`` documents."""
+    window: list[Cleaned] = []
+    for c in stream:
+        window.append(c)
+        if len(window) >= options.site_window:
+            yield from apply_window(window, options)
+            window = []
+    if window:
+        yield from apply_window(window, options)

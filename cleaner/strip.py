@@ -1,0 +1,358 @@
+"""Raw text to body text: the line classifier.
+
+Each non-empty line is judged on four kinds of evidence:
+
+* wording: :mod:`cleaner.rules` names the formulaic phrases of site chrome;
+* shape: length, sentence punctuation, capitalisation (a body paragraph is a
+  run of sentences; widget labels and teaser titles are not);
+* position: plain-text dumps hold the article as one region surrounded by
+  chrome, found as the maximum-sum run of line scores (the body-text-extraction
+  idea of Finn et al., 2001, over lines instead of tokens), with section
+  openers such as "Comments" or "Related articles" acting as walls;
+  title, byline and date are looked for just above the article only;
+* context: a line that only looks like chrome by its wording (a sentence
+  mentioning a newsletter) is removed only when it sits next to other chrome
+  or after the article's last paragraph.
+
+Repetition across documents of the same site is a separate, cross-document
+stage (:mod:`cleaner.sitewide`); repetition inside one document is handled here.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from .dates import parse_date_line
+from .records import Removal
+from .rules import LINE_RULES, Rule, match_rule, normalize_line
+
+_TERMINAL = re.compile(r"[.!?:;。！？」』\"”’'»)\]]\s*$")
+_ELLIPSIS = re.compile(r"(\.\.\.|…)\s*$")
+_WORD = re.compile(r"\w+", re.U)
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uff66-\uff9f]")
+_BYLINE = re.compile(r"(by|von|par|por|di|de|door|av|от|автор:?|text:?|texte:?|written by|posted by|words by|"
+                     r"reporting by|文[:：]?|記者[:：]?)\s+(?P<name>[^\W\d_][\w'’.\-]*(\s+[\w'’.\-&]+){0,6})"
+                     r"(\s*[,|/–—-]\s*.{0,60})?", re.I | re.U)
+_NAME = re.compile(r"(?P<name>[A-ZÀ-ÖØ-ÞА-ЯЁ][\w'’.\-]+(\s+(van|von|de|der|da|di|del|la|le|bin|al)?\s*[A-ZÀ-ÖØ-ÞА-ЯЁ][\w'’.\-]+){1,3})"
+                   r"(\s*[,|–—-]\s*[\w .'’]{2,50})?", re.U)
+_DATE_LABEL_ONLY = re.compile(r"(updated|published|posted|last updated|modified|aktualisiert|veröffentlicht|"
+                              r"publié|mis à jour|обновлено|опубликовано|更新日?|公開日?)\s*:?", re.I)
+_GLUE = re.compile(r"(?P<pre>(?:[^\W\d_][\w'’&]*\s+){0,3}[^\W\d_]*[a-z]{2,})(?P<rest>[A-Z][a-z]+[\s,'’].*)", re.U)
+_GLUE_WORDS = {"more", "shorts", "related", "read", "also", "advertisement", "ad", "watch", "video", "videos",
+               "trending", "popular", "latest", "recommended", "stories", "news", "top", "sponsored", "listen",
+               "share", "subscribe", "newsletter", "gallery", "photos", "live", "breaking", "updates", "must",
+               "story", "continue", "reading", "next", "up", "featured", "picks", "podcast"}
+
+BODY_MIN_WORDS = 5
+"""A line with sentence punctuation and at least this many words reads as prose.
+C4 (Raffel et al., 2020) uses 3 words per line for web text; 5 keeps out
+"Read the full story." while keeping short lead sentences."""
+LONG_LINE_WORDS = 25
+"""A line this long is prose even without final punctuation (a truncated
+paragraph, a dump that lost the full stop)."""
+WALL = 900.0
+"""Score of a chrome-section opener ("Comments", "Related articles", a donation
+appeal's "Dear readers,"). Large enough that the comments or teasers behind it
+are not joined to the article unless the text beyond is much longer than a
+typical appeal; small enough that a newsletter box in mid-article does not cut
+off the rest of a long article."""
+HEAD_ZONE = 12
+"""How many lines above the article's first paragraph are searched for title,
+byline and date: headers put them right above the article."""
+
+
+@dataclass
+class Line:
+    index: int
+    text: str
+    words: int
+    rule: Rule | None = None
+    date: str | None = None
+    kind: str | None = None  # set when removed
+    why: str | None = None
+    glued: tuple[str, str, str] | None = None  # (fragment, kind, rule) cut from the start
+
+    @property
+    def chars(self) -> int:
+        return len(self.text)
+
+
+@dataclass
+class Stripped:
+    text: str
+    removed: list[Removal] = field(default_factory=list)
+    title: str | None = None
+    author: str | None = None
+    date: str | None = None
+
+
+def count_words(text: str) -> int:
+    """Words, counting every two CJK characters as one: scripts without spaces
+    would otherwise look like one-word lines."""
+    cjk = len(_CJK.findall(text))
+    if cjk:
+        return len(_WORD.findall(_CJK.sub(" ", text))) + (cjk + 1) // 2
+    return len(_WORD.findall(text))
+
+
+def is_prose(line: Line) -> bool:
+    if line.words >= LONG_LINE_WORDS:
+        return not _ELLIPSIS.search(line.text)
+    return line.words >= BODY_MIN_WORDS and bool(_TERMINAL.search(line.text)) and not _ELLIPSIS.search(line.text)
+
+
+def _title_shaped(line: Line) -> bool:
+    if line.rule is not None or line.date is not None:
+        return False
+    if not 3 <= line.words <= 30 or line.text.endswith((".", ",", ":", ";", "…")):
+        return False
+    return line.text[0].isupper() or line.text[0].isdigit() or bool(_CJK.match(line.text))
+
+
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return re.sub(r"[\W_]+", " ", text).strip()
+
+
+def strip_chrome(raw: str, *, is_html: bool, title: str | None = None, author: str | None = None,
+                 date: str | None = None) -> Stripped:
+    lines = [Line(i, t, count_words(t)) for i, t in enumerate(normalize_line(x) for x in raw.split("\n")) if t]
+    if not lines:
+        return Stripped("", [], title, author, date)
+    for line in lines:
+        line.rule = match_rule(line.text)
+        line.date = parse_date_line(line.text)
+    _split_glued(lines)
+    if is_html:
+        start, end = 0, len(lines)
+    else:
+        start, end = _region(lines)
+    meta = _head_metadata(lines, start, end, title=title, author=author, date=date, is_html=is_html)
+    _classify_inside(lines, start, end, is_html=is_html)
+    _mark_repeats(lines, meta.title)
+    for i, line in enumerate(lines):
+        if line.kind is None and not (start <= i < end):
+            line.kind = line.rule.kind if line.rule else ("navigation" if i < start else "footer")
+            line.why = (line.rule.name if line.rule else "outside-article")
+    kept: list[str] = []
+    removed: list[Removal] = []
+    for line in lines:
+        if line.glued and line.kind is None:
+            removed.append(Removal(line.glued[1], line.glued[0], line.glued[2]))
+        if line.kind is None:
+            kept.append(line.text)
+        else:
+            removed.append(Removal(line.kind, line.text if not line.glued else line.glued[0] + line.text,
+                                   line.why or line.kind))
+    return Stripped("\n".join(kept), removed, meta.title, meta.author, meta.date)
+
+
+def _split_glued(lines: list[Line]) -> None:
+    """"More ShortsEarlier this month, ..." -> drop "More Shorts": a widget label
+    whose line break was lost. Only split when the fragment uses chrome
+    vocabulary, so names like "McDonald" or "LinkedIn" stay whole."""
+    for k, line in enumerate(lines):
+        m = _GLUE.match(line.text)
+        if not m:
+            continue
+        pre, rest = m.group("pre"), m.group("rest")
+        pre_words = {w.casefold() for w in _WORD.findall(pre)}
+        if len(pre_words) > 5 or not (pre_words & _GLUE_WORDS) or count_words(rest) < 6:
+            continue
+        line.glued = (pre, "promo-widget", "glued-chrome")
+        line.text, line.words = rest, count_words(rest)
+        line.rule = match_rule(rest)
+        # The widget's own heading usually sits on the line just before.
+        if k and lines[k - 1].words <= 4 and lines[k - 1].rule is None and \
+                {w.casefold() for w in _WORD.findall(lines[k - 1].text)} & pre_words:
+            lines[k - 1].kind, lines[k - 1].why = "promo-widget", "glued-widget-heading"
+
+
+def _score(line: Line) -> float:
+    if line.rule is not None:
+        if line.rule.wall:
+            return -WALL
+        return -(40.0 + 0.5 * line.chars)
+    if line.date is not None:
+        return -30.0
+    if is_prose(line):
+        return float(min(line.chars, 1000))
+    if line.words <= 4:
+        return -20.0
+    return -0.3 * line.chars
+
+
+def _region(lines: list[Line]) -> tuple[int, int]:
+    """Maximum-sum contiguous run of line scores (Kadane), ties to the earliest."""
+    best, best_span = float("-inf"), (0, 0)
+    run, run_start = 0.0, 0
+    for i, line in enumerate(lines):
+        s = _score(line)
+        if run <= 0:
+            run, run_start = s, i
+        else:
+            run += s
+        if run > best:
+            best, best_span = run, (run_start, i + 1)
+    start, end = best_span
+    if best <= 0:
+        return 0, 0
+    # Pull in an unpunctuated lead or subheading directly above the first paragraph
+    # only when it is not title-shaped: titles become metadata, not body.
+    return start, end
+
+
+@dataclass
+class _Meta:
+    title: str | None
+    author: str | None
+    date: str | None
+
+
+def _header_like(line: Line) -> bool:
+    """Lines that belong to an article's header block (below which the body starts)."""
+    if line.date is not None or _DATE_LABEL_ONLY.fullmatch(line.text) or line.kind in ("title", "promo-widget"):
+        return True
+    if line.rule is not None and line.rule.kind in ("photo-caption", "audio-player", "read-time", "share-buttons"):
+        return True
+    return _byline(line) is not None
+
+
+def _first_body(lines: list[Line], start: int, end: int) -> int:
+    """The first paragraph of the body proper: a prose line with no header line
+    (byline, date, caption, player) in the next few lines. A standfirst above the
+    byline is prose too, but the header continues below it."""
+    i = start
+    for _ in range(HEAD_ZONE):
+        p = next((k for k in range(i, end) if is_prose(lines[k]) and lines[k].rule is None), end)
+        if p >= end:
+            return end
+        later = [k for k in range(p + 1, min(end, p + 5)) if _header_like(lines[k])]
+        if not later:
+            return p
+        i = later[-1] + 1
+    return i
+
+
+def _head_metadata(lines: list[Line], start: int, end: int, *, title: str | None, author: str | None,
+                   date: str | None, is_html: bool) -> _Meta:
+    # Title first: it anchors the header block.
+    folded_title = _fold(title) if title else None
+    first_body = _first_body(lines, start, end)
+    if title is None:
+        seen: dict[str, int] = {}
+        for i in range(0, min(first_body, len(lines))):
+            if _title_shaped(lines[i]):
+                f = _fold(lines[i].text)
+                if f in seen and i - seen[f] <= HEAD_ZONE:
+                    title = lines[seen[f]].text
+                    break
+                seen.setdefault(f, i)
+        if title is None and not is_html:
+            lo = max(0, min(start, first_body) - HEAD_ZONE)
+            cands = [i for i in range(lo, first_body) if _title_shaped(lines[i])
+                     and not _looks_like_name(lines[i].text) and not is_prose(lines[i])]
+            if cands:
+                title = lines[cands[-1]].text
+        folded_title = _fold(title) if title else None
+    if folded_title:
+        for i in range(0, min(first_body + 1, len(lines))):
+            if _fold(lines[i].text) == folded_title and lines[i].kind is None:
+                lines[i].kind, lines[i].why = "title", "title-line"
+    first_body = _first_body(lines, start, end)
+    lo = 0 if is_html else max(0, min(start, first_body) - HEAD_ZONE)
+    head = range(lo, min(first_body, len(lines)))
+    for i in head:
+        line = lines[i]
+        if line.kind is not None:
+            continue
+        if line.date is not None:
+            line.kind, line.why = "date", "date-line"
+            date = date or line.date
+        elif _DATE_LABEL_ONLY.fullmatch(line.text):
+            line.kind, line.why = "date", "date-label"
+        else:
+            name = _byline(line)
+            if name:
+                line.kind, line.why = "byline", "byline"
+                author = author or name
+    if not is_html:
+        # A bare name ("Ryan Morgan") is a byline only next to other header lines.
+        for i in head:
+            line = lines[i]
+            if line.kind is None and line.rule is None and _looks_like_name(line.text) and i >= first_body - 6:
+                near = [lines[j] for j in range(max(lo, i - 2), min(first_body, i + 3)) if j != i]
+                if any(n.kind in ("title", "date", "byline") or (n.rule and n.rule.kind in
+                       ("photo-caption", "audio-player")) for n in near):
+                    line.kind, line.why = "byline", "bare-name-byline"
+                    author = author or _NAME.fullmatch(line.text).group("name")  # type: ignore[union-attr]
+    return _Meta(title, author, date)
+
+
+def _looks_like_name(text: str) -> bool:
+    m = _NAME.fullmatch(text)
+    return bool(m) and len(text) <= 60 and count_words(m.group("name")) <= 4
+
+
+def _byline(line: Line) -> str | None:
+    if line.words > 14 or is_prose(line) and line.words > 10:
+        return None
+    m = _BYLINE.fullmatch(line.text)
+    if m:
+        name = m.group("name").strip()
+        name = re.split(r"\s+(and|und|et|и)\s+|,", name)[0] if False else name
+        return name.strip(" ,|")
+    return None
+
+
+def _classify_inside(lines: list[Line], start: int, end: int, *, is_html: bool) -> None:
+    """Remove chrome inside the article region. Label-like rules (whole line is
+    a widget label) remove on sight; sentence-like hits need a second signal:
+    a chrome neighbour, or a place after the article's last paragraph."""
+    last_body = max((i for i in range(start, end) if is_prose(lines[i]) and lines[i].rule is None), default=start - 1)
+    for i in range(start, end):
+        line = lines[i]
+        if line.kind is not None or line.rule is None:
+            continue
+        rule = line.rule
+        if rule.full or not is_prose(line) or line.chars <= 80:
+            line.kind, line.why = rule.kind, rule.name
+            continue
+        neighbours = [lines[j] for j in (i - 1, i + 1) if 0 <= j < len(lines)]
+        if i > last_body or any(n.kind is not None or (n.rule is not None and not is_prose(n))
+                                for n in neighbours):
+            line.kind, line.why = rule.kind, rule.name + "+context"
+    # Trailing chrome section: after a wall in the region's tail, what follows up
+    # to the end is the section's content (teaser titles, donation prose).
+    for i in range(start, end):
+        line = lines[i]
+        if line.rule is not None and line.rule.wall and line.kind is not None:
+            body_after = sum(lines[j].chars for j in range(i + 1, end)
+                             if lines[j].kind is None and is_prose(lines[j]))
+            body_before = sum(lines[j].chars for j in range(start, i)
+                              if lines[j].kind is None and is_prose(lines[j]))
+            if body_after < 0.25 * body_before or (is_html and i > last_body):
+                for j in range(i + 1, end):
+                    if lines[j].kind is None:
+                        lines[j].kind, lines[j].why = line.rule.kind, line.rule.name + "-section"
+                break
+
+
+def _mark_repeats(lines: list[Line], title: str | None) -> None:
+    """A block printed twice (a teaser and its headline, a gallery caption) keeps its
+    first occurrence; later copies go."""
+    seen: set[str] = set()
+    folded_title = _fold(title) if title else None
+    for line in lines:
+        f = _fold(line.text)
+        if not f:
+            continue
+        if f in seen and line.kind is None:
+            line.kind = "title" if f == folded_title else "repeated-block"
+            line.why = "repeated-line"
+        seen.add(f)
+
+
+__all__ = ["strip_chrome", "Stripped", "LINE_RULES", "count_words", "is_prose"]
