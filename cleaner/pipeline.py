@@ -61,7 +61,8 @@ def process(doc: Document, options: Options) -> Cleaned | Reject:
     try:
         ex = extract(doc, options)
         if options.strip:
-            st = strip_chrome(ex.text, is_html=ex.is_html, title=ex.title, author=ex.author, date=ex.date)
+            st = strip_chrome(ex.text, is_html=ex.is_html, title=ex.title, author=ex.author, date=ex.date,
+                              url=ex.url)
             text, removed = st.text, tuple(st.removed)
             title, author, date = st.title, st.author, st.date
         else:

@@ -55,7 +55,7 @@ LINE_RULES: tuple[Rule, ...] = (
        r"this (article|audio) (is|was) (auto-?generated|read by).{0,60}|.{0,40}\b(narrated|voiced) by .{0,40})"),
     _r("audio-player", "media-timer", r"(-?\d{1,2}:\d{2}(:\d{2})?)(\s*/\s*\d{1,2}:\d{2}(:\d{2})?)?"),
     # --- photo captions and credits ---------------------------------------
-    _r("photo-caption", "gallery-counter", r"((image|photo|picture|slide|bild|foto|фото|写真)\s*)?\d+\s*(of|/|von|sur|из|de)\s*/?\s*\d+"),
+    _r("photo-caption", "gallery-counter", r"((image|photo|picture|slide|bild|foto|фото|写真)\s*)?\d{1,3}\s*(of|/|von|sur|из|de)\s*/?\s*\d{1,3}"),
     _r("photo-caption", "gallery-label", r"(back to gallery|view gallery|open gallery|enlarge( this)? image|"
        r"(show|hide|toggle|close|expand) caption|caption|close|enlarge|expand|fullscreen|full screen|"
        r"view (full )?image|zoom|less|more|next|previous|prev|voir la galerie|bildergalerie|галерея)"),
@@ -103,6 +103,12 @@ LINE_RULES: tuple[Rule, ...] = (
        r"|show (more|all) comments|view (all )?\d* ?comments|load more comments|comments are closed.{0,40}"
        r"|commenting (is|has been) (closed|disabled).{0,40}|what do you think\?.{0,60}"
        r"|kommentar schreiben|laisser un commentaire|оставить комментарий|コメントを書く", wall=True),
+    _r("comment-widget", "comment-author", r"[\w.@'’ -]{1,40} (says|said|wrote|schreibt|écrit|пишет)\s*:"),
+    _r("comment-widget", "comment-count", r"(\d+|one|no) (responses?|comments?|replies|reactions?|kommentare|commentaires|"
+       r"комментари\w*) (to|on|zu|à|sur|к) .{1,200}", wall=True),
+    _r("date", "relative-time", r"((\d+|a|an|one)\s*(s|sec|secs|seconds?|m|min|mins|minutes?|h|hr|hrs|hours?|d|days?|"
+       r"w|weeks?|mo|months?|y|years?)\s+ago|vor \d+ (minuten|stunden|tagen)|il y a \d+ \w+|\d+ \w+ назад|"
+       r"\d+(分|時間|日)前|just now|yesterday|today)(\s*[·|•-]?\s*\d{1,2}:\d{2}(:\d{2})?)?"),
     _r("comment-widget", "comment-control", r"(reply|replies|\d+ repl(y|ies)|report|flag|like|likes|\d+ likes?|"
        r"upvote|downvote|sort by.{0,30}|newest|oldest|best|top comments|sign up to post|"
        r"\d+\s*/\s*\d{3,5}|\d+ characters? (left|remaining)|"
@@ -111,9 +117,12 @@ LINE_RULES: tuple[Rule, ...] = (
     _r("comment-widget", "comment-policy", r".{0,80}(comments?|conversations?|community) .{0,120}"
        r"(courteous|on-topic|respectful|civil|guidelines|moderat\w+|community managers?).{0,200}", full=False),
     # --- newsletters ----------------------------------------------------------
-    _r("newsletter", "newsletter-pitch", r".{0,120}\b(newsletters?|mailing list|inbox|e-?mail updates|"
-       r"sign up (for|to)|subscribe (to|for) (our|the)|abonnez-vous|inscrivez-vous|abonnieren sie|"
-       r"подпишитесь|рассылк\w+|メルマガ|メールマガジン)\b.{0,200}", full=False, wall=True),
+    _r("newsletter", "newsletter-pitch", r".{0,120}(\b(sign up|subscribe|register|join|get|receive|delivered|"
+       r"straight to|free|weekly|daily|our)\b.{0,80}\b(newsletters?|mailing list|briefing)\b"
+       r"|\b(newsletters?|briefing)\b.{0,80}\b(sign up|subscribe|inbox|delivered|every (morning|week|day|evening))\b"
+       r"|\bin your inbox\b|\be-?mail updates\b"
+       r"|abonnez-vous|inscrivez-vous|abonnieren sie|подпишитесь|рассылк\w+|メルマガ|メールマガジン).{0,200}",
+       full=False, wall=True),
     _r("newsletter", "newsletter-legal", r".{0,80}(by (signing up|subscribing|clicking)|subscribers agree|"
        r"unsubscribe at any time|you (can|may) unsubscribe|privacy (policy|notice)|terms of (use|service)|"
        r"this site is protected by recaptcha).{0,200}", full=False),

@@ -28,7 +28,8 @@ from .dates import parse_date_line
 from .records import Removal
 from .rules import LINE_RULES, Rule, match_rule, normalize_line
 
-_TERMINAL = re.compile(r"[.!?:;。！？」』\"”’'»)\]]\s*$")
+_TERMINAL = re.compile(r"([.!?:;。！？」』\"”’'»]|[.!?\"”’]\)|\([^)]*\s[^)]*\s[^)]*\))\s*$")
+_INNER_PUNCT = re.compile(r"[.,;:!?。、，]")
 _ELLIPSIS = re.compile(r"(\.\.\.|…)\s*$")
 _WORD = re.compile(r"\w+", re.U)
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uff66-\uff9f]")
@@ -58,6 +59,9 @@ appeal's "Dear readers,"). Large enough that the comments or teasers behind it
 are not joined to the article unless the text beyond is much longer than a
 typical appeal; small enough that a newsletter box in mid-article does not cut
 off the rest of a long article."""
+DATE_PENALTY = 250.0
+"""A standalone date line below the article's start marks a list of teasers or
+comments; it costs about a short paragraph."""
 HEAD_ZONE = 12
 """How many lines above the article's first paragraph are searched for title,
 byline and date: headers put them right above the article."""
@@ -99,7 +103,8 @@ def count_words(text: str) -> int:
 
 def is_prose(line: Line) -> bool:
     if line.words >= LONG_LINE_WORDS:
-        return not _ELLIPSIS.search(line.text)
+        # Tag clouds and menus run long too, but have no punctuation inside.
+        return not _ELLIPSIS.search(line.text) and len(_INNER_PUNCT.findall(line.text)) >= 2
     return line.words >= BODY_MIN_WORDS and bool(_TERMINAL.search(line.text)) and not _ELLIPSIS.search(line.text)
 
 
@@ -117,7 +122,7 @@ def _fold(text: str) -> str:
 
 
 def strip_chrome(raw: str, *, is_html: bool, title: str | None = None, author: str | None = None,
-                 date: str | None = None) -> Stripped:
+                 date: str | None = None, url: str | None = None) -> Stripped:
     lines = [Line(i, t, count_words(t)) for i, t in enumerate(normalize_line(x) for x in raw.split("\n")) if t]
     if not lines:
         return Stripped("", [], title, author, date)
@@ -125,10 +130,15 @@ def strip_chrome(raw: str, *, is_html: bool, title: str | None = None, author: s
         line.rule = match_rule(line.text)
         line.date = parse_date_line(line.text)
     _split_glued(lines)
+    gaps: list[int] = []
     if is_html:
         start, end = 0, len(lines)
     else:
-        start, end = _region(lines)
+        start, end, gaps = _region(lines, _title_anchor(lines, url, title))
+    for i in gaps:
+        if lines[i].kind is None:
+            lines[i].kind = lines[i].rule.kind if lines[i].rule else "related-articles"
+            lines[i].why = (lines[i].rule.name if lines[i].rule else "between-article-parts")
     meta = _head_metadata(lines, start, end, title=title, author=author, date=date, is_html=is_html)
     _classify_inside(lines, start, end, is_html=is_html)
     _mark_repeats(lines, meta.title)
@@ -176,7 +186,8 @@ def _score(line: Line) -> float:
             return -WALL
         return -(40.0 + 0.5 * line.chars)
     if line.date is not None:
-        return -30.0
+        # Date lines head an article once; further down they stamp teasers and comments.
+        return -DATE_PENALTY
     if is_prose(line):
         return float(min(line.chars, 1000))
     if line.words <= 4:
@@ -184,24 +195,136 @@ def _score(line: Line) -> float:
     return -0.3 * line.chars
 
 
-def _region(lines: list[Line]) -> tuple[int, int]:
-    """Maximum-sum contiguous run of line scores (Kadane), ties to the earliest."""
-    best, best_span = float("-inf"), (0, 0)
-    run, run_start = 0.0, 0
-    for i, line in enumerate(lines):
-        s = _score(line)
-        if run <= 0:
-            run, run_start = s, i
-        else:
-            run += s
-        if run > best:
-            best, best_span = run, (run_start, i + 1)
-    start, end = best_span
+def _kadane(scores: list[float], lo: int = 0, starts: range | None = None) -> tuple[float, int, int]:
+    """Maximum-sum run of ``scores[lo:]``; with ``starts``, only runs starting there."""
+    best, span = float("-inf"), (lo, lo)
+    if starts is None:
+        run, run_start = 0.0, lo
+        for i in range(lo, len(scores)):
+            if run <= 0:
+                run, run_start = scores[i], i
+            else:
+                run += scores[i]
+            if run > best:
+                best, span = run, (run_start, i + 1)
+        return best, span[0], span[1]
+    for s in starts:
+        run = 0.0
+        for i in range(s, len(scores)):
+            run += scores[i]
+            if run > best:
+                best, span = run, (s, i + 1)
+    return best, span[0], span[1]
+
+
+ANCHOR_SHARE = 0.25
+"""The run just below the page's own title wins over a longer run elsewhere
+unless that one is four times as strong: titles sit on top of their article,
+teaser lists elsewhere on the page can still be longer than a short story."""
+GAP_LINES = 10
+"""A gap of at most this many lines (an inline "Trending" box, a newsletter
+prompt) between two runs of clean prose is bridged."""
+
+
+def _region(lines: list[Line], anchor: int | None) -> tuple[int, int, list[int]]:
+    scores = [_score(line) for line in lines]
+    best, start, end = _kadane(scores)
     if best <= 0:
-        return 0, 0
-    # Pull in an unpunctuated lead or subheading directly above the first paragraph
-    # only when it is not title-shaped: titles become metadata, not body.
-    return start, end
+        return 0, 0, []
+    if anchor is not None and not (anchor < start <= anchor + HEAD_ZONE + 1):
+        a_best, a_start, a_end = _kadane(scores, starts=range(anchor + 1, min(len(lines), anchor + HEAD_ZONE + 2)))
+        if a_best >= ANCHOR_SHARE * best and a_best > 0:
+            start, end = a_start, a_end
+    end, gaps = _continue(lines, scores, end)
+    return start, end, gaps
+
+
+_STOP_KINDS = ("copyright", "comment-widget", "donation-appeal", "date", "author-bio")
+
+
+def _continue(lines: list[Line], scores: list[float], end: int) -> tuple[int, list[int]]:
+    """Bridge short interruptions (a "Trending" box in mid-article) when the text
+    beyond is clean prose: no dates, no comment furniture, mostly sentences."""
+    gaps: list[int] = []
+    while end < len(lines):
+        nxt = next((k for k in range(end, min(len(lines), end + GAP_LINES + 1))
+                    if is_prose(lines[k]) and lines[k].rule is None), None)
+        if nxt is None:
+            break
+        gap = lines[end:nxt]
+        if any(g.date is not None or (g.rule is not None and g.rule.kind in _STOP_KINDS) for g in gap):
+            break
+        run, best, stop = 0.0, 0.0, nxt
+        for k in range(nxt, len(lines)):
+            if lines[k].rule is not None and lines[k].rule.wall:
+                break
+            run += scores[k]
+            if run <= 0:
+                break
+            if run > best:
+                best, stop = run, k + 1
+        seg = lines[nxt:stop]
+        total = sum(x.chars for x in seg) or 1
+        prose = sum(x.chars for x in seg if is_prose(x) and x.rule is None)
+        dirty = any(x.date is not None or (x.rule is not None and x.rule.kind in _STOP_KINDS) for x in seg)
+        if best < 300 or prose < 0.8 * total or dirty:
+            break
+        gaps.extend(range(end, nxt))
+        end = stop
+    return end, gaps
+
+
+_SLUG_SPLIT = re.compile(r"[^0-9a-z\u00c0-\u024f\u0400-\u04ff]+")
+
+
+def _slug_tokens(url: str | None) -> set[str]:
+    if not url:
+        return set()
+    from urllib.parse import unquote, urlsplit
+
+    try:
+        path = unquote(urlsplit(url).path).lower()
+    except ValueError:
+        return set()
+    best: list[str] = []
+    for seg in path.split("/"):
+        seg = re.sub(r"\.(html?|php|aspx?|shtml)$", "", seg)
+        toks = [t for t in _SLUG_SPLIT.split(seg) if len(t) >= 2 and not t.isdigit()]
+        if len(toks) > len(best):
+            best = toks
+    return set(best) if len(best) >= 3 else set()
+
+
+def _title_anchor(lines: list[Line], url: str | None, title: str | None) -> int | None:
+    """Where the page's own headline stands: the line equal to the known title,
+    else the line sharing most words with the URL slug, else the first
+    title-shaped line printed twice."""
+    if title:
+        ft = _fold(title)
+        for i, line in enumerate(lines):
+            if _fold(line.text) == ft:
+                return i
+    slug = _slug_tokens(url)
+    if slug:
+        best, best_i = 0.0, None
+        for i, line in enumerate(lines):
+            if not 3 <= line.words <= 40 or is_prose(line) and line.text.endswith("."):
+                continue
+            toks = {t for t in _SLUG_SPLIT.split(line.text.lower()) if len(t) >= 2}
+            shared = len(toks & slug)
+            score = shared / max(1, min(len(slug), len(toks)))
+            if shared >= 3 and score >= 0.5 and score > best:
+                best, best_i = score, i
+        if best_i is not None:
+            return best_i
+    seen: dict[str, int] = {}
+    for i, line in enumerate(lines):
+        if _title_shaped(line):
+            f = _fold(line.text)
+            if f in seen and i - seen[f] <= HEAD_ZONE:
+                return seen[f]
+            seen.setdefault(f, i)
+    return None
 
 
 @dataclass
