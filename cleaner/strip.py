@@ -142,10 +142,16 @@ def strip_chrome(raw: str, *, is_html: bool, title: str | None = None, author: s
     meta = _head_metadata(lines, start, end, title=title, author=author, date=date, is_html=is_html)
     _classify_inside(lines, start, end, is_html=is_html)
     _mark_repeats(lines, meta.title)
+    section = "navigation"
     for i, line in enumerate(lines):
-        if line.kind is None and not (start <= i < end):
-            line.kind = line.rule.kind if line.rule else ("navigation" if i < start else "footer")
-            line.why = (line.rule.name if line.rule else "outside-article")
+        if start <= i < end:
+            section = "footer"
+            continue
+        if line.rule is not None and line.rule.wall:
+            section = line.rule.kind  # what follows a section opener belongs to that section
+        if line.kind is None:
+            line.kind = line.rule.kind if line.rule else section
+            line.why = line.rule.name if line.rule else "outside-article"
     kept: list[str] = []
     removed: list[Removal] = []
     for line in lines:

@@ -1,0 +1,121 @@
+"""Behaviour of the line classifier on short dumps written for the test."""
+
+from cleaner.strip import count_words, strip_chrome
+
+P1 = ("The city council approved a plan on Tuesday to rebuild the old harbour bridge, ending two years of debate "
+      "about how to pay for the work.")
+P2 = ("Engineers said the new bridge would carry twice as much traffic and would be built to withstand stronger "
+      "storms, which have become more frequent along the coast.")
+P3 = ("Construction is expected to begin next spring and take about three years, according to the city's "
+      "transport department, which will publish a detailed timetable in the coming weeks.")
+P4 = ("Residents who live near the harbour will be offered free parking permits while the work is under way, "
+      "the mayor's office said in a statement.")
+BODY = [P1, P2, P3, P4]
+
+
+def run(lines, **kw):
+    return strip_chrome("\n".join(lines), is_html=kw.pop("is_html", False), **kw)
+
+
+def kinds(result):
+    return {(r.kind, r.text) for r in result.removed}
+
+
+def test_body_kept_and_navigation_removed():
+    lines = ["Home", "News", "Sport", "Weather", "Council backs harbour bridge rebuild", *BODY,
+             "© 2025 Harbour Gazette. All rights reserved."]
+    r = run(lines)
+    assert r.text.split("\n") == BODY
+    assert ("navigation", "Home") in kinds(r)
+    assert ("copyright", "© 2025 Harbour Gazette. All rights reserved.") in kinds(r)
+
+
+def test_title_byline_date_move_to_fields():
+    lines = ["Mar 4, 2025", "5 min read", "Council backs harbour bridge rebuild", "Council backs harbour bridge rebuild",
+             "By Jane Porter", *BODY]
+    r = run(lines)
+    assert r.title == "Council backs harbour bridge rebuild"
+    assert r.author == "Jane Porter"
+    assert r.date == "2025-03-04"
+    assert r.text.split("\n") == BODY
+    assert {k for k, _ in kinds(r)} >= {"title", "byline", "date", "read-time"}
+
+
+def test_bare_name_byline_next_to_header_lines():
+    lines = ["Council backs harbour bridge rebuild", "The harbour crane at dusk. Photo: Tom Reed / Reuters",
+             "Maria Lopez", "Updated:", "0:00", *BODY]
+    r = run(lines)
+    assert r.author == "Maria Lopez"
+    assert r.text.split("\n") == BODY
+
+
+def test_donation_appeal_after_article_removed():
+    appeal = ["A Message from the Harbour Gazette:", "Dear readers,",
+              "We are facing unprecedented challenges. Our newsroom depends on readers like you to keep reporting "
+              "independently on the stories that matter to this city.",
+              "Your support, no matter how small, makes a world of difference. If you can, please support us monthly "
+              "starting from just $2. It's quick to set up.", "Once", "Monthly", "Annual", "Remind me later."]
+    r = run(["Council backs harbour bridge rebuild", *BODY, *appeal])
+    assert r.text.split("\n") == BODY
+    assert all(k == "donation-appeal" for k, t in kinds(r) if t in appeal)
+
+
+def test_comment_thread_and_related_list_removed():
+    tail = ["Comments", "harbourwatcher says:", "March 4, 2025 at 6:34 am",
+            "About time. The old bridge has been an eyesore for years and the traffic is unbearable every morning.",
+            "Reply", "Related Articles >", "Mayor opens new library wing", "Mar 2, 2025",
+            "The new wing adds 40,000 books and a children's reading room..."]
+    r = run(["Council backs harbour bridge rebuild", *BODY, *tail])
+    assert r.text.split("\n") == BODY
+
+
+def test_glued_widget_label_is_cut():
+    glued = "More StoriesEarlier this month, the council had delayed the vote after a dispute over the budget."
+    r = run([P1, P2, "Top Stories Now", glued, P3])
+    assert "Earlier this month, the council had delayed the vote after a dispute over the budget." in r.text.split("\n")
+    assert "More Stories" not in r.text
+    assert ("promo-widget", "More Stories") in kinds(r)
+
+
+def test_names_with_inner_capitals_are_not_cut():
+    line = "McDonald said the restaurant chain would open forty new locations across the region next year."
+    r = run([P1, line, P2])
+    assert line in r.text.split("\n")
+
+
+def test_inline_chrome_inside_article():
+    r = run([P1, "Advertisement", P2, "READ MORE: Mayor opens new library wing", P3, "Share", "Facebook", P4])
+    assert r.text.split("\n") == BODY
+
+
+def test_repeated_block_kept_once():
+    r = run([P1, P2, P2, P3])
+    assert r.text.split("\n") == [P1, P2, P3]
+    assert ("repeated-block", P2) in kinds(r)
+
+
+def test_sentence_mentioning_newsletter_is_kept():
+    line = ("She said the newsletter she founded in 2009 now has more than 40,000 readers, most of whom pay "
+            "for it, and that she has no plans to sell.")
+    r = run([P1, P2, line, P3])
+    assert line in r.text.split("\n")
+
+
+def test_html_text_keeps_structure_and_removes_known_title():
+    r = run(["Council backs harbour bridge rebuild", *BODY, "Photo: Tom Reed / Reuters"], is_html=True,
+            title="Council backs harbour bridge rebuild")
+    assert r.text.split("\n") == BODY
+
+
+def test_japanese_without_spaces():
+    body = ["市議会は火曜日、老朽化した港の橋を架け替える計画を承認し、二年間に及んだ議論に決着をつけた。",
+            "技術者によると、新しい橋は現在の二倍の交通量に対応でき、より強い嵐にも耐えられるよう設計される。",
+            "工事は来年春に始まり、約三年かかる見通しだと市の交通局は説明している。"]
+    r = run(["ホーム", "ニュース", "港の橋、架け替えへ", *body, "関連記事", "図書館の新館が開館", "無断転載を禁じます。"])
+    assert r.text.split("\n") == body
+    assert count_words(body[0]) >= 20
+
+
+def test_empty_and_whitespace_input():
+    assert strip_chrome("", is_html=False).text == ""
+    assert strip_chrome(" \n\n\t\n", is_html=False).text == ""
