@@ -29,10 +29,12 @@ class Rule:
     pattern: re.Pattern[str]
     full: bool  # True: the whole line must match; False: search in short lines
     wall: bool = False  # True: marks the start of a chrome section (see strip.region)
+    strong: bool = True  # False: a sentence-like line needs a second signal (see strip)
 
 
-def _r(kind: str, name: str, pattern: str, *, full: bool = True, wall: bool = False) -> Rule:
-    return Rule(kind, name, re.compile(pattern, re.I | re.U), full, wall)
+def _r(kind: str, name: str, pattern: str, *, full: bool = True, wall: bool = False,
+       strong: bool | None = None) -> Rule:
+    return Rule(kind, name, re.compile(pattern, re.I | re.U), full, wall, full if strong is None else strong)
 
 
 _SHARE_WORDS = (r"share|share this( article| story| post| page)?|share on \w+|tweet|e-?mail|print|copy( the)? link|"
@@ -114,18 +116,18 @@ LINE_RULES: tuple[Rule, ...] = (
        r"\d+\s*/\s*\d{3,5}|\d+ characters? (left|remaining)|"
        r"(\d+|a|an) (second|minute|hour|day|week|month|year)s? ago|"
        r"antworten|répondre|ответить|返信)"),
-    _r("comment-widget", "comment-policy", r".{0,80}(comments?|conversations?|community) .{0,120}"
-       r"(courteous|on-topic|respectful|civil|guidelines|moderat\w+|community managers?).{0,200}", full=False),
+    _r("comment-widget", "comment-policy", r"\b(comments?|conversations?|community)\b.{0,120}"
+       r"\b(courteous|on-topic|respectful|civil|guidelines|moderat\w+|community managers?)", full=False),
     # --- newsletters ----------------------------------------------------------
-    _r("newsletter", "newsletter-pitch", r".{0,120}(\b(sign up|subscribe|register|join|get|receive|delivered|"
+    _r("newsletter", "newsletter-pitch", r"(\b(sign up|subscribe|register|join|get|receive|delivered|"
        r"straight to|free|weekly|daily|our)\b.{0,80}\b(newsletters?|mailing list|briefing)\b"
        r"|\b(newsletters?|briefing)\b.{0,80}\b(sign up|subscribe|inbox|delivered|every (morning|week|day|evening))\b"
        r"|\bin your inbox\b|\be-?mail updates\b"
-       r"|abonnez-vous|inscrivez-vous|abonnieren sie|подпишитесь|рассылк\w+|メルマガ|メールマガジン).{0,200}",
+       r"|abonnez-vous|inscrivez-vous|abonnieren sie|подпишитесь|рассылк\w+|メルマガ|メールマガジン)",
        full=False, wall=True),
-    _r("newsletter", "newsletter-legal", r".{0,80}(by (signing up|subscribing|clicking)|subscribers agree|"
+    _r("newsletter", "newsletter-legal", r"(by (signing up|subscribing|clicking)|subscribers agree|"
        r"unsubscribe at any time|you (can|may) unsubscribe|privacy (policy|notice)|terms of (use|service)|"
-       r"this site is protected by recaptcha).{0,200}", full=False),
+       r"this site is protected by recaptcha)", full=False),
     _r("newsletter", "newsletter-control", r"(sign ?up|subscribe|subscribe now|join now|get started|"
        r"enter your e-?mail( address)?|your e-?mail( address)?|e-?mail address|preview|thank you for signing up!?|"
        r"you('re| are) (now )?subscribed.{0,60}|anmelden|jetzt abonnieren|s'inscrire|подписаться|登録)"),
@@ -140,24 +142,25 @@ LINE_RULES: tuple[Rule, ...] = (
        r"payment methods|paiment methods|not ready to (support|donate|give).{0,30}|remind me later\.?|"
        r"maybe later|no,? thanks|einmalig|monatlich|jährlich|une fois|mensuel|ежемесячно|разово)"),
     # --- cookie and paywall notices -----------------------------------------
-    _r("cookie-notice", "cookie-notice", r".{0,200}\b(cookies?|cookie policy|cookie settings|consent|"
-       r"datenschutzeinstellungen|témoins|файлы cookie)\b.{0,300}", full=False),
+    _r("cookie-notice", "cookie-notice", r"\b(cookies?|cookie policy|cookie settings|consent|"
+       r"datenschutzeinstellungen|témoins|файлы cookie)\b", full=False),
     _r("cookie-notice", "cookie-control", r"(accept( all)?( cookies)?|reject( all)?|manage (preferences|cookies|settings)|"
        r"i agree|agree|got it|ok|okay|allow( all)?|alle akzeptieren|akzeptieren|tout accepter|accepter|принять|同意する)"),
-    _r("paywall", "paywall-notice", r".{0,80}(subscribe (now )?to (continue|read|unlock|keep reading|get (full|unlimited) access)|"
+    _r("paywall", "paywall-notice", r"(subscribe (now )?to (continue|read|unlock|keep reading|get (full|unlimited) access)|"
        r"already (a|an) (subscriber|member)\??|to continue reading.{0,80}|subscribers?[- ]only|for subscribers|"
        r"you('ve| have) (reached|used) (your|all)|free articles? (left|remaining)|create a free account|"
        r"(sign|log) in to (read|continue)|unlock (this|the full) (article|story)|this (article|content) is (for|reserved)|"
        r"exclusive to subscribers|réservé aux abonnés|abonnez-vous pour lire|nur für abonnenten|"
-       r"jetzt weiterlesen mit|только для подписчиков|有料会員|会員限定).{0,160}", full=False),
+       r"jetzt weiterlesen mit|только для подписчиков|有料会員|会員限定)", full=False, strong=True),
     _r("paywall", "paywall-control", r"(sign in|log in|login|log out|register|subscribe|my account|account|"
        r"anmelden|registrieren|se connecter|s'abonner|войти|ログイン|会員登録)"),
     # --- copyright ------------------------------------------------------------
-    _r("copyright", "copyright", r"((©|\(c\)|copyright|℗)\s*.{0,200}|.{0,160}\b(all rights reserved|alle rechte vorbehalten|"
-       r"tous droits réservés|все права защищены|todos los derechos reservados|tutti i diritti riservati)\b.{0,120}"
-       r"|.{0,80}無断(転載|複製).{0,80})", wall=True),
-    _r("copyright", "legal-footer", r".{0,80}(may not be (published|reproduced|broadcast|rewritten|redistributed)|"
-       r"this material may not be).{0,160}", full=False),
+    _r("copyright", "copyright", r"(©|\(c\)|copyright|℗)\s*.{0,200}", wall=True),
+    _r("copyright", "rights-reserved", r"\b(all rights reserved|alle rechte vorbehalten|tous droits réservés|"
+       r"все права защищены|todos los derechos reservados|tutti i diritti riservati)\b|無断(転載|複製)",
+       full=False, strong=True, wall=True),
+    _r("copyright", "legal-footer", r"(may not be (published|reproduced|broadcast|rewritten|redistributed)|"
+       r"this material may not be)", full=False, strong=True),
     # --- navigation labels ---------------------------------------------------
     _r("navigation", "nav-label", r"(home|homepage|menu|main menu|search|search for:?|skip to (main )?(content|navigation)|"
        r"jump to( main)? content|toggle navigation|navigation|sections|all sections|back to top|top|"
@@ -166,9 +169,9 @@ LINE_RULES: tuple[Rule, ...] = (
        r"[/|›»>•·\-–—]+)"),
     _r("navigation", "breadcrumb", r"[\w .&'’-]{1,30}(\s*[/›»>|]\s*[\w .&'’-]{1,30}){1,6}\s*[/›»>]?"),
     # --- author bios ------------------------------------------------------------
-    _r("author-bio", "author-bio", r"[A-Z][\w'’.-]+( [A-Z][\w'’.-]+){1,3} (is|was|has been) (a|an|the) "
+    _r("author-bio", "author-bio", r"^[A-Z][\w'’.-]+( [A-Z][\w'’.-]+){1,3} (is|was|has been) (a|an|the) "
        r"([\w-]+ ){0,4}(reporter|writer|editor|correspondent|journalist|columnist|contributor|freelancer|"
-       r"producer|analyst|author|intern)\b.{0,400}", full=False),
+       r"producer|analyst|author|intern)\b", full=False),
     _r("author-bio", "author-contact", r"(follow|contact|email|reach) [A-Z][\w'’.-]+( [A-Z][\w'’.-]+){0,2} "
        r"(on|at|via) (twitter|x|facebook|instagram|linkedin|threads|bluesky|@|[\w.+-]+@).{0,120}"),
 )
@@ -182,12 +185,34 @@ def normalize_line(line: str) -> str:
     return _WS.sub(" ", line).strip()
 
 
+def _combined(rules: tuple[Rule, ...]) -> re.Pattern[str]:
+    # One alternation run by the regex engine instead of one Python call per rule:
+    # alternatives are tried in table order, so the first rule that matches the
+    # whole line wins, exactly as a loop over the table would decide.
+    return re.compile("|".join(f"(?P<r{i}>{r.pattern.pattern})" for i, r in enumerate(rules)), re.I | re.U)
+
+
+_ANCHORED = tuple((i, r) for i, r in enumerate(LINE_RULES) if r.full)
+_SEARCHED = tuple((i, r) for i, r in enumerate(LINE_RULES) if not r.full)
+_FULL = _combined(tuple(r for _, r in _ANCHORED))
+FULL_MAX = 400
+"""Whole-line rules only look at lines up to this length: labels and captions."""
+
+
 def match_rule(line: str) -> Rule | None:
-    """The first rule whose wording matches ``line`` (already normalised)."""
-    for rule in LINE_RULES:
-        if rule.full:
-            if len(line) <= 400 and rule.pattern.fullmatch(line):
-                return rule
-        elif len(line) <= SHORT_LINE * 2 and rule.pattern.fullmatch(line):
-            return rule
-    return None
+    """The first rule (in table order) whose wording matches ``line`` (normalised)."""
+    n = len(line)
+    if n > FULL_MAX:
+        return None
+    best = None
+    m = _FULL.fullmatch(line)
+    if m:
+        best = _ANCHORED[int(m.lastgroup[1:])]  # type: ignore[index]
+    if n <= SHORT_LINE * 2:
+        for i, rule in _SEARCHED:
+            if best is not None and i > best[0]:
+                break
+            if rule.pattern.search(line):
+                best = (i, rule)
+                break
+    return best[1] if best else None

@@ -446,7 +446,7 @@ def _classify_inside(lines: list[Line], start: int, end: int, *, is_html: bool) 
         if line.kind is not None or line.rule is None:
             continue
         rule = line.rule
-        if rule.full or not is_prose(line) or line.chars <= 80:
+        if rule.strong or not is_prose(line) or line.chars <= 80:
             line.kind, line.why = rule.kind, rule.name
             continue
         neighbours = [lines[j] for j in (i - 1, i + 1) if 0 <= j < len(lines)]

@@ -49,8 +49,8 @@ POSITIVE = {
     "paywall-notice": ["Subscribe to continue reading.", "Already a subscriber? Sign in", "This article is reserved for "
                        "subscribers.", "You have reached your limit of free articles this month."],
     "paywall-control": ["Log in", "Register", "My Account", "Se connecter"],
-    "copyright": ["© 2024 Riverside Media Group", "Copyright 2023-2026 - www.example-news.com All Rights Reserved",
-                  "Alle Rechte vorbehalten.", "Все права защищены", "記事の無断転載を禁じます。"],
+    "copyright": ["© 2024 Riverside Media Group", "Copyright 2023-2026 - www.example-news.com All Rights Reserved"],
+    "rights-reserved": ["Alle Rechte vorbehalten.", "Все права защищены", "記事の無断転載を禁じます。", "2024 Harbour Media. All rights reserved."],
     "legal-footer": ["This material may not be published, broadcast, rewritten or redistributed."],
     "nav-label": ["Home", "Menu", "Skip to main content", "Search", "Startseite", "/", "»"],
     "breadcrumb": ["News / World / Europe", "Home › Sport › Football"],
