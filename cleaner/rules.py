@@ -64,6 +64,7 @@ LINE_RULES: tuple[Rule, ...] = (
     _r("photo-caption", "photo-credit", r"((photo|image|picture|foto|bild|credit|credits|source|"
        r"illustration|фото|写真|撮影)( by)?\s*(:|©|by)\s*.{2,120}"
        r"|\(?(photo|image|picture)s? (by|courtesy of|credit:?) .{2,100}\)?"
+       r"|.{0,250}\((photo|image|picture|pic|credit|source|foto|bild|фото)s?\s*:\s*[^)]{1,80}\)"
        r"|.{0,300}(\||/)\s*(getty images|reuters|ap photo|afp|shutterstock|istock\w*|epa|dpa|imago|"
        r"alamy|tass|ria novosti|sputnik|bloomberg|the associated press|associated press|"
        r"[\w .\-]*photobank|[\w .\-]*via (reuters|getty images|ap))\)?\.?)"),

@@ -227,6 +227,10 @@ ANCHOR_SHARE = 0.25
 """The run just below the page's own title wins over a longer run elsewhere
 unless that one is four times as strong: titles sit on top of their article,
 teaser lists elsewhere on the page can still be longer than a short story."""
+CONTINUE_MIN = 200.0
+"""Prose beyond a gap must add up to about two sentences to be bridged."""
+LIST_MAX = 60
+"""Longest list (items after a line ending in a colon) taken into the article."""
 GAP_LINES = 10
 """A gap of at most this many lines (an inline "Trending" box, a newsletter
 prompt) between two runs of clean prose is bridged."""
@@ -241,8 +245,58 @@ def _region(lines: list[Line], anchor: int | None) -> tuple[int, int, list[int]]
         a_best, a_start, a_end = _kadane(scores, starts=range(anchor + 1, min(len(lines), anchor + HEAD_ZONE + 2)))
         if a_best >= ANCHOR_SHARE * best and a_best > 0:
             start, end = a_start, a_end
-    end, gaps = _continue(lines, scores, end)
+    end, gaps = _continue(lines, scores, _extend_list(lines, end))
+    if anchor is not None and anchor < start:
+        start, before = _continue_back(lines, scores, start, anchor)
+        gaps = before + gaps
     return start, end, gaps
+
+
+def _clean_run(lines: list[Line], scores: list[float], first: int) -> tuple[float, int, bool]:
+    """Score, end and cleanliness of the run of prose that starts at ``first``:
+    clean means mostly sentences, with no dates or comment furniture."""
+    run, best, stop = 0.0, 0.0, first
+    for k in range(first, len(lines)):
+        if lines[k].rule is not None and lines[k].rule.wall:
+            break
+        run += scores[k]
+        if run <= 0:
+            break
+        if run > best:
+            best, stop = run, k + 1
+    seg = lines[first:stop]
+    total = sum(x.chars for x in seg) or 1
+    prose = sum(x.chars for x in seg if is_prose(x) and x.rule is None)
+    dirty = any(x.date is not None or (x.rule is not None and x.rule.kind in _STOP_KINDS) for x in seg)
+    return best, stop, best >= CONTINUE_MIN and prose >= 0.8 * total and not dirty
+
+
+def _continue_back(lines: list[Line], scores: list[float], start: int, anchor: int) -> tuple[int, list[int]]:
+    """The article's opening paragraphs, cut off from the rest by an inline box,
+    sit between the headline and the region found: take them back."""
+    first = next((k for k in range(anchor + 1, start) if is_prose(lines[k]) and lines[k].rule is None), None)
+    if first is None:
+        return start, []
+    _, stop, clean = _clean_run(lines, scores, first)
+    gap = lines[stop:start]
+    if not clean or stop >= start or len(gap) > GAP_LINES or \
+            any(g.date is not None or (g.rule is not None and g.rule.kind in _STOP_KINDS) for g in gap):
+        return start, []
+    return first, list(range(stop, start))
+
+
+def _extend_list(lines: list[Line], end: int) -> int:
+    """A paragraph ending in a colon announces a list ("Tour dates:", "Here are the
+    highlights:"); its items are short and unpunctuated but belong to the body."""
+    if not 0 < end < len(lines) or not lines[end - 1].text.endswith((":", "：")):
+        return end
+    k = end
+    while k < len(lines) and k - end < LIST_MAX:
+        line = lines[k]
+        if line.rule is not None or line.date is not None or line.words > LONG_LINE_WORDS:
+            break
+        k += 1
+    return k if k - end >= 2 else end
 
 
 _STOP_KINDS = ("copyright", "comment-widget", "donation-appeal", "date", "author-bio")
@@ -260,20 +314,8 @@ def _continue(lines: list[Line], scores: list[float], end: int) -> tuple[int, li
         gap = lines[end:nxt]
         if any(g.date is not None or (g.rule is not None and g.rule.kind in _STOP_KINDS) for g in gap):
             break
-        run, best, stop = 0.0, 0.0, nxt
-        for k in range(nxt, len(lines)):
-            if lines[k].rule is not None and lines[k].rule.wall:
-                break
-            run += scores[k]
-            if run <= 0:
-                break
-            if run > best:
-                best, stop = run, k + 1
-        seg = lines[nxt:stop]
-        total = sum(x.chars for x in seg) or 1
-        prose = sum(x.chars for x in seg if is_prose(x) and x.rule is None)
-        dirty = any(x.date is not None or (x.rule is not None and x.rule.kind in _STOP_KINDS) for x in seg)
-        if best < 300 or prose < 0.8 * total or dirty:
+        _, stop, clean = _clean_run(lines, scores, nxt)
+        if not clean:
             break
         gaps.extend(range(end, nxt))
         end = stop
@@ -453,6 +495,18 @@ def _classify_inside(lines: list[Line], start: int, end: int, *, is_html: bool) 
         if i > last_body or any(n.kind is not None or (n.rule is not None and not is_prose(n))
                                 for n in neighbours):
             line.kind, line.why = rule.kind, rule.name + "+context"
+    # A section opener inside the article ("Don't miss", "Related") heads a short
+    # list of teasers: everything up to the next paragraph of prose belongs to it.
+    section: Rule | None = None
+    for i in range(start, end):
+        line = lines[i]
+        if line.rule is not None and line.rule.wall:
+            section = line.rule
+        elif section is not None:
+            if is_prose(line) and line.rule is None:
+                section = None
+            elif line.kind is None:
+                line.kind, line.why = section.kind, section.name + "-section"
     # Trailing chrome section: after a wall in the region's tail, what follows up
     # to the end is the section's content (teaser titles, donation prose).
     for i in range(start, end):
