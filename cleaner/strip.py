@@ -236,8 +236,30 @@ GAP_LINES = 10
 prompt) between two runs of clean prose is bridged."""
 
 
-def _region(lines: list[Line], anchor: int | None) -> tuple[int, int, list[int]]:
+def _scores(lines: list[Line]) -> list[float]:
+    """Line scores, with runs of short non-prose lines costing more the longer
+    they run: one subheading is nothing, twenty names in a row are a staff box
+    or a menu. Items of a list announced by a colon are exempt."""
     scores = [_score(line) for line in lines]
+    run, in_list = 0, False
+    for i, line in enumerate(lines):
+        if is_prose(line):
+            run, in_list = 0, line.text.endswith((":", "："))
+            continue
+        if scores[i] < 0 and line.rule is None and line.date is None and not in_list:
+            run += 1
+            scores[i] *= 1.0 + run / RUN_GROWTH
+    return scores
+
+
+RUN_GROWTH = 3.0
+"""Penalty growth along a run of short lines: the k-th costs (1 + k/3) times a
+single one, so three subheading-like lines cost little and a twelve-line menu
+costs as much as a long paragraph."""
+
+
+def _region(lines: list[Line], anchor: int | None) -> tuple[int, int, list[int]]:
+    scores = _scores(lines)
     best, start, end = _kadane(scores)
     if best <= 0:
         return 0, 0, []
