@@ -39,7 +39,7 @@ def _r(kind: str, name: str, pattern: str, *, full: bool = True, wall: bool = Fa
 
 _SHARE_WORDS = (r"share|share this( article| story| post| page)?|share on \w+|tweet|e-?mail|print|copy( the)? link|"
                 r"link copied|facebook|twitter|x|linkedin|whatsapp|reddit|pinterest|telegram|flipboard|messenger|"
-                r"vk|ok|teilen|partager|compartir|condividi|поделиться|シェア|ツイート|はてブ|line|pocket|"
+                r"vk|ok|google\+?|teilen|partager|compartilhar|compartir|condividi|поделиться|シェア|ツイート|はてブ|line|pocket|"
                 r"comment|save|bookmark|gift( this)? article|send|sms")
 _DATE_WORDS = (r"updated|published|posted|last updated|modified|aktualisiert|veröffentlicht|publié le|"
                r"mis à jour|обновлено|опубликовано|更新|公開|actualizado|publicado|pubblicato|aggiornato")
@@ -160,12 +160,15 @@ LINE_RULES: tuple[Rule, ...] = (
     _r("copyright", "rights-reserved", r"\b(all rights reserved|alle rechte vorbehalten|tous droits réservés|"
        r"все права защищены|todos los derechos reservados|tutti i diritti riservati)\b|無断(転載|複製)",
        full=False, strong=True, wall=True),
+    _r("copyright", "market-data", r"\b(quotes (are )?delayed|market data (provided|powered) by|real-time quotes? "
+       r"provided by|data (is )?provided by [\w ]+ (and|for) informational purposes)\b", full=False, strong=True),
     _r("copyright", "legal-footer", r"(may not be (published|reproduced|broadcast|rewritten|redistributed)|"
        r"this material may not be)", full=False, strong=True),
     # --- navigation labels ---------------------------------------------------
     _r("navigation", "nav-label", r"(home|homepage|menu|main menu|search|search for:?|skip to (main )?(content|navigation)|"
        r"jump to( main)? content|toggle navigation|navigation|sections|all sections|back to top|top|"
-       r"open menu|close menu|subscribe|newsletters?|sign in|log in|my account|contact( us)?|about( us)?|"
+       r"open menu|close menu|subscribe|newsletters?|sign in|log in|my account|contact( us)?|about( us)?|back|go back|"
+       r"voltar|zurück|retour|назад|戻る|volver|"
        r"startseite|suche|accueil|rechercher|главная|поиск|ホーム|検索|メニュー|inicio|buscar|cerca|"
        r"[/|›»>•·\-–—]+)"),
     _r("navigation", "breadcrumb", r"[\w .&'’-]{1,30}(\s*[/›»>|]\s*[\w .&'’-]{1,30}){1,6}\s*[/›»>]?"),
@@ -173,6 +176,9 @@ LINE_RULES: tuple[Rule, ...] = (
     _r("author-bio", "author-bio", r"^[A-Z][\w'’.-]+( [A-Z][\w'’.-]+){1,3} (is|was|has been) (a|an|the) "
        r"([\w-]+ ){0,4}(reporter|writer|editor|correspondent|journalist|columnist|contributor|freelancer|"
        r"producer|analyst|author|intern)\b", full=False),
+    _r("author-bio", "author-header", r"(about the author|about the authors|über (den autor|die autorin)|"
+       r"à propos de l'auteur|об авторе|著者について|sobre o autor|sobre el autor|"
+       r"(about|über|à propos de) [A-ZÀ-Ö][\w'’.-]+( [A-ZÀ-Ö][\w'’.-]+){1,2})\s*:?", wall=True),
     _r("author-bio", "author-contact", r"(follow|contact|email|reach) [A-Z][\w'’.-]+( [A-Z][\w'’.-]+){0,2} "
        r"(on|at|via) (twitter|x|facebook|instagram|linkedin|threads|bluesky|@|[\w.+-]+@).{0,120}"),
 )

@@ -18,7 +18,7 @@ POSITIVE = {
                      "The minister arrives at the summit in Brussels. Nadia Kovacs / Reuters",
                      "A harbour crane at dusk. Sputnik/Ivan Petrov/Pool via Reuters", "Foto: dpa"],
     "share-label": ["Share", "Facebook Twitter Email", "Teilen", "Partager", "Поделиться", "シェア",
-                    "Copy link | WhatsApp | Print"],
+                    "Copy link | WhatsApp | Print", "Facebook Twitter Google+ Whatsapp"],
     "share-prompt": ["Share the story with your friends", "Click to share on Facebook (Opens in new window)", "Follow us on Telegram"],
     "ad-label": ["Advertisement", "ADVERTISEMENT", "Anzeige", "Publicité", "Реклама", "広告", "Story continues below advertisement",
                  "Scroll to continue with content"],
@@ -52,9 +52,11 @@ POSITIVE = {
     "copyright": ["© 2024 Riverside Media Group", "Copyright 2023-2026 - www.example-news.com All Rights Reserved"],
     "rights-reserved": ["Alle Rechte vorbehalten.", "Все права защищены", "記事の無断転載を禁じます。", "2024 Harbour Media. All rights reserved."],
     "legal-footer": ["This material may not be published, broadcast, rewritten or redistributed."],
-    "nav-label": ["Home", "Menu", "Skip to main content", "Search", "Startseite", "/", "»"],
+    "nav-label": ["Home", "Menu", "Voltar", "Zurück", "Skip to main content", "Search", "Startseite", "/", "»"],
     "breadcrumb": ["News / World / Europe", "Home › Sport › Football"],
     "author-bio": ["Dana Whitfield is a senior reporter covering energy and climate for the Ledger."],
+    "author-header": ["About the author", "Über Moritz Bachmann", "À propos de l'auteur"],
+    "market-data": ["Quotes delayed at least 15 minutes. Real-time quotes provided by BATS BZX Real-Time Price."],
     "author-contact": ["Follow Dana Whitfield on Twitter @danawhit", "Contact Omar Reyes at oreyes@example-news.com"],
 }
 
