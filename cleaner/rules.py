@@ -41,6 +41,7 @@ _SHARE_WORDS = (r"share|share this( article| story| post| page)?|share on \w+|tw
                 r"link copied|facebook|twitter|x|linkedin|whatsapp|reddit|pinterest|telegram|flipboard|messenger|"
                 r"vk|ok|google\+?|teilen|partager|compartilhar|compartir|condividi|поделиться|シェア|ツイート|はてブ|line|pocket|"
                 r"comment|save|bookmark|gift( this)? article|send|sms")
+_TAGS = r"(tags|schlagwörter|schlagworte|stichwörter|étiquettes|etiquetas|temas|themen|теги|タグ|mots-clés)\s*:?"
 _DATE_WORDS = (r"updated|published|posted|last updated|modified|aktualisiert|veröffentlicht|publié le|"
                r"mis à jour|обновлено|опубликовано|更新|公開|actualizado|publicado|pubblicato|aggiornato")
 
@@ -70,6 +71,10 @@ LINE_RULES: tuple[Rule, ...] = (
        r"[\w .\-]*photobank|[\w .\-]*via (reuters|getty images|ap))\)?\.?)"),
     # --- sharing -----------------------------------------------------------
     _r("share-buttons", "share-label", rf"(({_SHARE_WORDS})\s*[|·•/,]?\s*){{1,12}}"),
+    _r("share-buttons", "wordpress-widget", r"(share this|like this|rate this|teilen mit|gefällt mir|bewerten|partager|"
+       r"j'aime|compartir|compartilhe isso|me gusta|curtir isso|поделиться ссылкой|нравится)\s*:|"
+       r"(like|gefällt mir|j'aime|me gusta)\s+(loading|wird geladen|chargement|cargando)\.*|"
+       r"(loading|wird geladen|chargement|cargando|carregando|загрузка)\s*(\.\.\.|…)?"),
     _r("share-buttons", "share-prompt", r"(share (this|the) (article|story|post)( with .{1,30})?|"
        r"(click|tap) to share.{0,60}|follow us on .{1,60}|folgen sie uns.{0,60}|suivez-nous.{0,60}|"
        r"подписывайтесь на нас.{0,60}|share your (thoughts|story).{0,80})"),
@@ -88,6 +93,9 @@ LINE_RULES: tuple[Rule, ...] = (
        r"more stories|see more|click here.{0,80})"),
     # --- related lists (section headers) ------------------------------------
     _r("related-articles", "related-header", r"(related( articles| stories| posts| content| coverage| news| topics| reading)?"
+       r"|ähnliche (beiträge|artikel)|articles similaires|artículos relacionados|contenido relacionado|relacionado|"
+       r"posts relacionados|matérias relacionadas|похожие (статьи|записи|новости)|top-themen.{0,40}|meist-?diskutiert|"
+       r"meistgelesen|most discussed"
        r"|more (from|on|in) [\w .&']{1,40}|more (stories|news|articles|headlines)( from [\w .']{1,40})?|"
        r"you (may|might) (also )?(like|be interested in|enjoy)|recommended( for you| stories| reading)?|"
        r"trending( now| stories| news)?|most (read|popular|viewed|shared|commented)|what to read next|"
@@ -153,6 +161,13 @@ LINE_RULES: tuple[Rule, ...] = (
        r"(sign|log) in to (read|continue)|unlock (this|the full) (article|story)|this (article|content) is (for|reserved)|"
        r"exclusive to subscribers|réservé aux abonnés|abonnez-vous pour lire|nur für abonnenten|"
        r"jetzt weiterlesen mit|только для подписчиков|有料会員|会員限定)", full=False, strong=True),
+    _r("paywall", "paywall-offer", r"(subscribe now to .{1,60} for the full story|pour lire la suite.{0,80}|"
+       r"pour accéder (en illimité|à la suite).{0,80}|czytasz właśnie.{0,80}|zapraszamy (też )?do subskrypcji.{0,80}|"
+       r"(lesen sie|lies) (jetzt )?(weiter|den ganzen artikel) mit .{1,40})\W*"),
+    _r("promo-widget", "app-promo", r"\b(download|get|install) (the|our) [\w .'’-]{1,40} apps? (for|on) (ios|android|iphone)",
+       full=False, strong=True),
+    _r("comment-widget", "feedback-prompt", r"(we want to hear what you think.{0,80}|what do you think about this "
+       r"(article|story)\??.{0,60}|tell us what you think.{0,60}|was this (article|story|page) helpful\??.{0,30})"),
     _r("paywall", "paywall-control", r"(sign in|log in|login|log out|register|subscribe|my account|account|"
        r"anmelden|registrieren|se connecter|s'abonner|войти|ログイン|会員登録)"),
     # --- copyright ------------------------------------------------------------
@@ -171,6 +186,7 @@ LINE_RULES: tuple[Rule, ...] = (
        r"voltar|zurück|retour|назад|戻る|volver|"
        r"startseite|suche|accueil|rechercher|главная|поиск|ホーム|検索|メニュー|inicio|buscar|cerca|"
        r"[/|›»>•·\-–—]+)"),
+    _r("navigation", "tags-label", _TAGS + r"(\s+.{1,200})?"),
     _r("navigation", "breadcrumb", r"[\w .&'’-]{1,30}(\s*[/›»>|]\s*[\w .&'’-]{1,30}){1,6}\s*[/›»>]?"),
     # --- author bios ------------------------------------------------------------
     _r("author-bio", "author-bio", r"^[A-Z][\w'’.-]+( [A-Z][\w'’.-]+){1,3} (is|was|has been) (a|an|the) "

@@ -141,6 +141,8 @@ def strip_chrome(raw: str, *, is_html: bool, title: str | None = None, author: s
             lines[i].why = (lines[i].rule.name if lines[i].rule else "between-article-parts")
     meta = _head_metadata(lines, start, end, title=title, author=author, date=date, is_html=is_html)
     _classify_inside(lines, start, end, is_html=is_html)
+    if is_html:
+        _trim_tail(lines)
     _mark_repeats(lines, meta.title)
     section = "navigation"
     for i, line in enumerate(lines):
@@ -543,6 +545,22 @@ def _classify_inside(lines: list[Line], start: int, end: int, *, is_html: bool) 
                     if lines[j].kind is None:
                         lines[j].kind, lines[j].why = line.rule.kind, line.rule.name + "-section"
                 break
+
+
+TAIL_WORDS = 6
+"""Below the last paragraph of an extracted page, lines this short are widget
+leftovers ("Teilen mit:", "Wird geladen", "Rate this:") far more often than
+text: an article ends with a sentence."""
+
+
+def _trim_tail(lines: list[Line]) -> None:
+    last = max((i for i, x in enumerate(lines) if x.kind is None and is_prose(x)), default=None)
+    if last is None:
+        return
+    tail = [x for x in lines[last + 1:] if x.kind is None]
+    if tail and all(x.words <= TAIL_WORDS and not is_prose(x) for x in tail):
+        for x in tail:
+            x.kind, x.why = "footer", "short-lines-after-article"
 
 
 def _mark_repeats(lines: list[Line], title: str | None) -> None:
