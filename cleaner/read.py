@@ -126,7 +126,7 @@ class _Limited(io.RawIOBase):
     once more would follow: the guard against decompression bombs."""
 
     def __init__(self, raw: BinaryIO, limit: int, what: str):
-        self._raw, self._left, self._what = raw, limit, what
+        self._raw, self._left, self._limit, self._what = raw, limit, limit, what
 
     def readable(self) -> bool:
         return True
@@ -134,7 +134,7 @@ class _Limited(io.RawIOBase):
     def readinto(self, b) -> int:
         n = self._raw.readinto(memoryview(b)[: max(1, min(len(b), self._left + 1))])
         if n and n > self._left:
-            raise InputError(f"{self._what} exceeds the size limit of {self._left} bytes", "too-large")
+            raise InputError(f"{self._what} exceeds the size limit of {self._limit} bytes (max_bytes)", "too-large")
         self._left -= n or 0
         return n or 0
 
@@ -151,7 +151,13 @@ def _open(src: Source, compression: str | None, limit: int) -> BinaryIO:
                              buffer_size=1 << 16)
 
 
-_READ_ERRORS = (OSError, EOFError, zlib.error, ValueError)
+_READ_ERRORS: tuple[type[BaseException], ...] = (OSError, EOFError, zlib.error, ValueError)
+try:  # zstandard's error type does not derive from OSError
+    import zstandard as _zstd
+
+    _READ_ERRORS += (_zstd.ZstdError,)
+except ImportError:  # pragma: no cover - zstandard is a dependency
+    pass
 
 
 def _stream_error(exc: BaseException) -> InputError:
@@ -160,7 +166,8 @@ def _stream_error(exc: BaseException) -> InputError:
     text = str(exc) or exc.__class__.__name__
     if isinstance(exc, EOFError):
         return InputError(f"compressed stream is truncated: {text}", "truncated")
-    if isinstance(exc, (zlib.error, gzip.BadGzipFile)) or "zstd" in text.lower() or "frame" in text.lower():
+    if isinstance(exc, (zlib.error, gzip.BadGzipFile)) or "zstd" in type(exc).__name__.lower() \
+            or "zstd" in text.lower() or "frame" in text.lower():
         return InputError(f"compressed stream is corrupt: {text}", "corrupt-compression")
     if isinstance(exc, PermissionError):
         return InputError(f"permission denied: {text}", "unreadable")
@@ -191,27 +198,32 @@ class Reader:
     def _read_source(self, src: Source) -> Iterator[Document | Reject]:
         suffix, compression = split_suffix(src.name)
         fmt = self.options.format if self.options.format != "auto" else _format_for(suffix)
+        stream = None
         try:
             if src.path is not None and os.path.isdir(src.path):
                 raise InputError("is a directory", "unreadable")
             stream = _open(src, compression, self.options.max_bytes)
-        except (InputError, *_READ_ERRORS) as exc:
-            err = _stream_error(exc)
-            yield Reject(source=src.name, reason=err.reason, message=str(err))
-            return
-        try:
             if fmt is None:
                 fmt = _sniff(stream.peek(2048)[:2048])
+        except Exception as exc:  # noqa: BLE001 - one bad file never stops the batch
+            yield Reject(source=src.name, reason=_stream_error(exc).reason, message=str(_stream_error(exc)))
+            self._close(src, stream)
+            return
+        try:
             if fmt == "jsonl":
                 yield from self._read_jsonl(src, stream)
             else:
                 yield self._read_whole(src, stream, fmt)
         finally:
-            if src.path is not None:
-                try:
-                    stream.close()
-                except Exception:  # noqa: BLE001 - a failing close must not lose the batch
-                    pass
+            self._close(src, stream)
+
+    @staticmethod
+    def _close(src: Source, stream) -> None:
+        if src.path is not None and stream is not None:
+            try:
+                stream.close()
+            except Exception:  # noqa: BLE001 - a failing close must not lose the batch
+                pass
 
     def _read_whole(self, src: Source, stream: BinaryIO, fmt: str) -> Document | Reject:
         doc_id = self._unique_id(src.name)

@@ -40,7 +40,10 @@ _NAME = re.compile(r"(?P<name>[A-ZÀ-ÖØ-ÞА-ЯЁ][\w'’.\-]+(\s+(van|von|de|
                    r"(\s*[,|–—-]\s*[\w .'’]{2,50})?", re.U)
 _DATE_LABEL_ONLY = re.compile(r"(updated|published|posted|last updated|modified|aktualisiert|veröffentlicht|"
                               r"publié|mis à jour|обновлено|опубликовано|更新日?|公開日?)\s*:?", re.I)
-_GLUE = re.compile(r"(?P<pre>(?:[^\W\d_][\w'’&]*\s+){0,3}[^\W\d_]*[a-z]{2,})(?P<rest>[A-Z][a-z]+[\s,'’].*)", re.U)
+# Bounded repeats: an unbounded letter run here backtracks quadratically on a
+# 100,000-letter "word".
+_GLUE = re.compile(r"(?P<pre>(?:[^\W\d_][\w'’&]{0,24}\s+){0,3}[^\W\d_]{0,24}?[a-z]{2,24})"
+                   r"(?P<rest>[A-Z][a-z]+[\s,'’].*)", re.U | re.S)
 _GLUE_WORDS = {"more", "shorts", "related", "read", "also", "advertisement", "ad", "watch", "video", "videos",
                "trending", "popular", "latest", "recommended", "stories", "news", "top", "sponsored", "listen",
                "share", "subscribe", "newsletter", "gallery", "photos", "live", "breaking", "updates", "must",
@@ -131,7 +134,9 @@ def strip_chrome(raw: str, *, is_html: bool, title: str | None = None, author: s
         line.date = parse_date_line(line.text)
     _split_glued(lines)
     gaps: list[int] = []
-    if is_html:
+    if is_html or not any(is_prose(x) for x in lines):
+        # No sentence anywhere (a short note, a list, an already clean snippet):
+        # there is no article region to find, so only the wording rules apply.
         start, end = 0, len(lines)
     else:
         start, end, gaps = _region(lines, _title_anchor(lines, url, title))
