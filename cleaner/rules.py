@@ -49,7 +49,7 @@ LINE_RULES: tuple[Rule, ...] = (
     # --- read time -------------------------------------------------------
     _r("read-time", "read-time", r"(\d+\s*[-–]?\s*(min|mins|minutes?|minuten|мин\w*)\.?\s*"
        r"(read|reading|de lecture|lesezeit|lesedauer|di lettura|de lectura|чтения|to read)"
-       r"|(reading time|read time|lesezeit|lesedauer|temps de lecture|время чтения|tiempo de lectura)\s*:?\s*"
+       r"|(reading time|read time|lesezeit|lesedauer|temps de lecture|время чтения|tiempo de lectura|tempo de leitura)\s*:?\s*"
        r"(\d+|less than|about|ca\.?|environ|около).{0,20}"
        r"|読了時間.{0,12}|(約)?\d+分で読めます|\d+ min)"),
     # --- audio players -----------------------------------------------------
@@ -76,7 +76,8 @@ LINE_RULES: tuple[Rule, ...] = (
        r"(like|gefällt mir|j'aime|me gusta)\s+(loading|wird geladen|chargement|cargando)\.*|"
        r"(loading|wird geladen|chargement|cargando|carregando|загрузка)\s*(\.\.\.|…)?"),
     _r("share-buttons", "share-prompt", r"(share (this|the) (article|story|post)( with .{1,30})?|"
-       r"(click|tap) to share.{0,60}|follow us on .{1,60}|folgen sie uns.{0,60}|suivez-nous.{0,60}|"
+       r"(click|tap) to share.{0,60}|follow us on .{1,60}|"
+       r"follow [\w .'’@()-]{1,60} on (facebook|twitter|instagram|x|linkedin|threads|bluesky|tiktok|youtube)\b.{0,80}|folgen sie uns.{0,60}|suivez-nous.{0,60}|"
        r"подписывайтесь на нас.{0,60}|share your (thoughts|story).{0,80})"),
     # --- advertisements ----------------------------------------------------
     _r("advertisement", "ad-label", r"(advertisement|advertising|advert|ad|ads by \w+|anzeige|werbung|publicité|"
@@ -87,7 +88,8 @@ LINE_RULES: tuple[Rule, ...] = (
     # --- read more / teasers ----------------------------------------------
     _r("read-more", "read-more-label", r"(read more|read more:?.{0,160}|continue reading|keep reading|read the full "
        r"(story|article)|read full (story|article)|read next|up next|more:|see also:?.{0,160}|also read:?.{0,160}|"
-       r"read also:?.{0,160}|related:.{0,160}|more on this( story)?|mehr lesen|weiterlesen|lesen sie auch:?.{0,160}|"
+       r"read also:?.{0,160}|related( post| story| article| link)?s?:.{0,160}|also:.{0,160}|"
+       r"(follow|read|see|get) .{0,60}full coverage.{0,160}|more on this( story)?|mehr lesen|weiterlesen|lesen sie auch:?.{0,160}|"
        r"lire la suite|lire aussi\s*:?.{0,160}|à lire aussi\s*:?.{0,160}|читать далее|читать также|"
        r"читайте также:?.{0,160}|続きを読む|もっと見る|leer más|leggi anche.{0,160}|show more|load more|view more|"
        r"more stories|see more|click here.{0,80})"),
@@ -141,7 +143,8 @@ LINE_RULES: tuple[Rule, ...] = (
        r"enter your e-?mail( address)?|your e-?mail( address)?|e-?mail address|preview|thank you for signing up!?|"
        r"you('re| are) (now )?subscribed.{0,60}|anmelden|jetzt abonnieren|s'inscrire|подписаться|登録)"),
     # --- donation appeals --------------------------------------------------
-    _r("donation-appeal", "donation-opener", r"(support (us|our (work|journalism|reporting|newsroom))|support [\w .'’-]{2,40}!|"
+    _r("donation-appeal", "donation-opener", r"(support (us|our (work|journalism|reporting|newsroom))|"
+       r"if you (enjoyed|liked|value|appreciate) (this|our) (article|story|piece|journalism|reporting).{0,200}|support [\w .'’-]{2,40}!|"
        r"a (message|note) from [\w .'’-]{2,40}:?|dear (readers?|friends?|subscribers?),?|"
        r"(make a |one-time |monthly )?(donation|donate( now| today)?|contribute( now| today)?|become a (member|supporter|patron|subscriber))"
        r"|jetzt unterstützen|unterstützen sie uns.{0,60}|liebe leserinnen und leser,?|chers lecteurs,?|"
@@ -166,7 +169,8 @@ LINE_RULES: tuple[Rule, ...] = (
        r"(lesen sie|lies) (jetzt )?(weiter|den ganzen artikel) mit .{1,40})\W*"),
     _r("promo-widget", "app-promo", r"\b(download|get|install) (the|our) [\w .'’-]{1,40} apps? (for|on) (ios|android|iphone)",
        full=False, strong=True),
-    _r("comment-widget", "feedback-prompt", r"(we want to hear what you think.{0,80}|what do you think about this "
+    _r("comment-widget", "feedback-prompt", r"(we want to hear what you think.{0,80}|.{0,120}we['’]d like to hear "
+       r"(what you think|from you).{0,120}|what do you think about this "
        r"(article|story)\??.{0,60}|tell us what you think.{0,60}|was this (article|story|page) helpful\??.{0,30})"),
     _r("paywall", "paywall-control", r"(sign in|log in|login|log out|register|subscribe|my account|account|"
        r"anmelden|registrieren|se connecter|s'abonner|войти|ログイン|会員登録)"),
@@ -179,6 +183,11 @@ LINE_RULES: tuple[Rule, ...] = (
        r"provided by|data (is )?provided by [\w ]+ (and|for) informational purposes)\b", full=False, strong=True),
     _r("copyright", "legal-footer", r"(may not be (published|reproduced|broadcast|rewritten|redistributed)|"
        r"this material may not be)", full=False, strong=True),
+    _r("copyright", "usage-notice", r"\b(this copy is for your personal,? non-commercial use|order (presentation-ready )?"
+       r"(copies|reprints)|distribution and use of this material (is|are) governed)\b", full=False, strong=True),
+    _r("promo-widget", "widget-error", r"(an error (has )?occurred|something went wrong|please try again( later)?|"
+       r"oops[!,.]?|javascript (is )?(disabled|required)|please enable javascript|your browser does not support).{0,120}"),
+    _r("navigation", "bare-url", r"(https?://|www\.)\S+"),
     # --- navigation labels ---------------------------------------------------
     _r("navigation", "nav-label", r"(home|homepage|menu|main menu|search|search for:?|skip to (main )?(content|navigation)|"
        r"jump to( main)? content|toggle navigation|navigation|sections|all sections|back to top|top|"
@@ -195,7 +204,7 @@ LINE_RULES: tuple[Rule, ...] = (
     _r("author-bio", "author-header", r"(about the author|about the authors|über (den autor|die autorin)|"
        r"à propos de l'auteur|об авторе|著者について|sobre o autor|sobre el autor|"
        r"(about|über|à propos de) [A-ZÀ-Ö][\w'’.-]+( [A-ZÀ-Ö][\w'’.-]+){1,2})\s*:?", wall=True),
-    _r("author-bio", "author-contact", r"(follow|contact|email|reach) [A-Z][\w'’.-]+( [A-Z][\w'’.-]+){0,2} "
+    _r("author-bio", "author-contact", r"(follow|contact|email|reach|write to) [A-Z][\w'’.-]+( [A-Z][\w'’.-]+){0,2} "
        r"(on|at|via) (twitter|x|facebook|instagram|linkedin|threads|bluesky|@|[\w.+-]+@).{0,120}"),
 )
 
@@ -222,8 +231,13 @@ FULL_MAX = 400
 """Whole-line rules only look at lines up to this length: labels and captions."""
 
 
+_BULLET = re.compile(r"^([-–—•·*▪►»>]|\d{1,2}[.)])\s+")
+
+
 def match_rule(line: str) -> Rule | None:
-    """The first rule (in table order) whose wording matches ``line`` (normalised)."""
+    """The first rule (in table order) whose wording matches ``line`` (normalised).
+    A leading list bullet ("- Print Article") does not change what a label is."""
+    line = _BULLET.sub("", line, count=1)
     n = len(line)
     if n > FULL_MAX:
         return None

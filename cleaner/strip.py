@@ -459,7 +459,7 @@ def _head_metadata(lines: list[Line], start: int, end: int, *, title: str | None
         folded_title = _fold(title) if title else None
     if folded_title:
         for i in range(0, min(first_body + 1, len(lines))):
-            if _fold(lines[i].text) == folded_title and lines[i].kind is None:
+            if lines[i].kind is None and _same_title(_fold(lines[i].text), folded_title):
                 lines[i].kind, lines[i].why = "title", "title-line"
     first_body = _first_body(lines, start, end)
     lo = 0 if is_html else max(0, min(start, first_body) - HEAD_ZONE)
@@ -566,6 +566,14 @@ def _trim_tail(lines: list[Line]) -> None:
     if tail and all(x.words <= TAIL_WORDS and not is_prose(x) for x in tail):
         for x in tail:
             x.kind, x.why = "footer", "short-lines-after-article"
+
+
+def _same_title(folded_line: str, folded_title: str) -> bool:
+    """Page titles often carry the site name ("Headline - Outlet") or lose it."""
+    if folded_line == folded_title:
+        return True
+    short, long_ = sorted((folded_line, folded_title), key=len)
+    return len(short.split()) >= 4 and long_.startswith(short) and len(short) >= 0.6 * len(long_)
 
 
 def _mark_repeats(lines: list[Line], title: str | None) -> None:
