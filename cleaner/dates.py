@@ -44,9 +44,10 @@ _LABEL = r"((updated|published|posted|last updated|modified|first published|date
          r"stand|publié|mis à jour|le|обновлено|опубликовано|publicado|actualizado|pubblicato|aggiornato)" \
          r"( on| am| le)?\s*:?\s*)?"
 
+_TRAIL = r"(\s*[|·•,;-]?\s*(updated|modified|aktualisiert|mis à jour|обновлено)\b.{0,40})?"
 _PATTERNS = [
-    re.compile(rf"{_LABEL}{_TIME}\s*,?\s*({_WEEKDAY})?{_MONTH}\s+{_DAY},?\s+{_YEAR}{_TIME}", re.I),   # Mar 19, 2025
-    re.compile(rf"{_LABEL}({_WEEKDAY})?{_DAY}\s+{_MONTH}\s+{_YEAR}(\s*г\.?)?{_TIME}", re.I),          # 19 March 2025
+    re.compile(rf"{_LABEL}{_TIME}\s*,?\s*({_WEEKDAY})?{_MONTH}\s+{_DAY},?\s+{_YEAR}{_TIME}{_TRAIL}", re.I),   # Mar 19, 2025
+    re.compile(rf"{_LABEL}({_WEEKDAY})?{_DAY}\s+{_MONTH}\s+{_YEAR}(\s*г\.?)?{_TIME}{_TRAIL}", re.I),          # 19 March 2025
     re.compile(rf"{_LABEL}(?P<year>(19|20)\d{{2}})-(?P<month>\d{{1,2}})-(?P<day>\d{{1,2}})"
                rf"([T ]\d{{2}}:\d{{2}}(:\d{{2}})?(\.\d+)?(Z|[+-]\d{{2}}:?\d{{2}})?)?{_TIME}", re.I),       # 2025-03-19
     re.compile(rf"{_LABEL}({_WEEKDAY})?(?P<day>\d{{1,2}})\.\s?(?P<month>\d{{1,2}})\.\s?{_YEAR}{_TIME}", re.I),  # 19.03.2025

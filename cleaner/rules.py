@@ -175,6 +175,10 @@ LINE_RULES: tuple[Rule, ...] = (
     _r("paywall", "paywall-control", r"(sign in|log in|login|log out|register|subscribe|my account|account|"
        r"anmelden|registrieren|se connecter|s'abonner|войти|ログイン|会員登録)"),
     # --- copyright ------------------------------------------------------------
+    # "© Jane Roe A nurse prepares a flu shot..." credits a photo, it does not end the page:
+    # a copyright notice names a year, rights or an organisation, in a few words.
+    _r("photo-caption", "photo-copyright", r"(©|\(c\))\s*(?![^\n]*\b(19|20)\d{2}\b)(?![^\n]*rights)"
+       r"[A-ZÀ-Ö][\w'’.-]+( [A-ZÀ-Ö][\w'’.-]+){0,3}(\s*/\s*[\w .-]{2,30})? [A-ZÀ-Ö\d][^\n]{20,300}"),
     _r("copyright", "copyright", r"(©|\(c\)|copyright|℗)\s*.{0,200}", wall=True),
     _r("copyright", "rights-reserved", r"\b(all rights reserved|alle rechte vorbehalten|tous droits réservés|"
        r"все права защищены|todos los derechos reservados|tutti i diritti riservati)\b|無断(転載|複製)",

@@ -303,15 +303,15 @@ def _clean_run(lines: list[Line], scores: list[float], first: int) -> tuple[floa
 def _continue_back(lines: list[Line], scores: list[float], start: int, anchor: int) -> tuple[int, list[int]]:
     """The article's opening paragraphs, cut off from the rest by an inline box,
     sit between the headline and the region found: take them back."""
-    first = next((k for k in range(anchor + 1, start) if is_prose(lines[k]) and lines[k].rule is None), None)
-    if first is None:
-        return start, []
-    _, stop, clean = _clean_run(lines, scores, first)
-    gap = lines[stop:start]
-    if not clean or stop >= start or len(gap) > GAP_LINES or \
-            any(g.date is not None or (g.rule is not None and g.rule.kind in _STOP_KINDS) for g in gap):
-        return start, []
-    return first, list(range(stop, start))
+    for first in range(anchor + 1, start):
+        if not is_prose(lines[first]) or lines[first].rule is not None:
+            continue
+        _, stop, clean = _clean_run(lines, scores, first)
+        gap = lines[stop:start]
+        if clean and stop < start and len(gap) <= GAP_LINES and not any(
+                g.date is not None or (g.rule is not None and g.rule.kind in _STOP_KINDS) for g in gap):
+            return first, list(range(stop, start))
+    return start, []
 
 
 def _extend_list(lines: list[Line], end: int) -> int:

@@ -14,6 +14,7 @@ POSITIVE = {
     "media-timer": ["0:00", "03:21 / 12:04", "-1:02:33"],
     "gallery-counter": ["Image 2 of 5", "1 / 23", "Foto 3 von 12", "Photo 7 of 9"],
     "gallery-label": ["Back to Gallery", "Hide caption", "Enlarge this image", "Caption"],
+    "photo-copyright": ["© Jane Roe A nurse prepares a flu shot at a community clinic in Harbour City, Tuesday."],
     "photo-credit": ["Photo: Jane Roe / AP", "(Photo by Marcus Lind/Getty Images)",
                      "The minister arrives at the summit in Brussels. Nadia Kovacs / Reuters",
                      "A harbour crane at dusk. Sputnik/Ivan Petrov/Pool via Reuters", "Foto: dpa"],
