@@ -59,7 +59,7 @@ _PATTERNS = [
 
 def parse_date_line(line: str) -> str | None:
     """ISO date if the whole line is a date (with optional label and time), else None."""
-    line = line.strip()
+    line = line.strip().rstrip(".")
     if len(line) > 80 or not any(ch.isdigit() for ch in line):
         return None
     for pattern in _PATTERNS:

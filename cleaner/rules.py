@@ -88,7 +88,7 @@ LINE_RULES: tuple[Rule, ...] = (
     # --- read more / teasers ----------------------------------------------
     _r("read-more", "read-more-label", r"(read more|read more:?.{0,160}|continue reading|keep reading|read the full "
        r"(story|article)|read full (story|article)|read next|up next|more:|see also:?.{0,160}|also read:?.{0,160}|"
-       r"read also:?.{0,160}|related( post| story| article| link)?s?:.{0,160}|also:.{0,160}|"
+       r"read also:?.{0,160}|(mira|lee también|ver también|leia também|veja também|te puede interesar)\s*:.{0,160}|related( post| story| article| link)?s?:.{0,160}|also:.{0,160}|"
        r"(follow|read|see|get) .{0,60}full coverage.{0,160}|more on this( story)?|mehr lesen|weiterlesen|lesen sie auch:?.{0,160}|"
        r"lire la suite|lire aussi\s*:?.{0,160}|à lire aussi\s*:?.{0,160}|читать далее|читать также|"
        r"читайте также:?.{0,160}|続きを読む|もっと見る|leer más|leggi anche.{0,160}|show more|load more|view more|"
@@ -134,6 +134,8 @@ LINE_RULES: tuple[Rule, ...] = (
        r"straight to|free|weekly|daily|our)\b.{0,80}\b(newsletters?|mailing list|briefing)\b"
        r"|\b(newsletters?|briefing)\b.{0,80}\b(sign up|subscribe|inbox|delivered|every (morning|week|day|evening))\b"
        r"|\bin your inbox\b|\be-?mail updates\b"
+       r"|\b(unsere[nm]?|abonnieren|bestellen|anmelden)\b.{0,60}newsletter|newsletter\s+(abonnieren|bestellen)"
+       r"|notre (newsletter|lettre d'information)|nuestro (boletín|newsletter)|nossa newsletter"
        r"|abonnez-vous|inscrivez-vous|abonnieren sie|подпишитесь|рассылк\w+|メルマガ|メールマガジン)",
        full=False, wall=True),
     _r("newsletter", "newsletter-legal", r"(by (signing up|subscribing|clicking)|subscribers agree|"
@@ -144,6 +146,7 @@ LINE_RULES: tuple[Rule, ...] = (
        r"you('re| are) (now )?subscribed.{0,60}|anmelden|jetzt abonnieren|s'inscrire|подписаться|登録)"),
     # --- donation appeals --------------------------------------------------
     _r("donation-appeal", "donation-opener", r"(support (us|our (work|journalism|reporting|newsroom))|"
+       r"(we|i) need your (help|support).{0,300}|"
        r"if you (enjoyed|liked|value|appreciate) (this|our) (article|story|piece|journalism|reporting).{0,200}|support [\w .'’-]{2,40}!|"
        r"a (message|note) from [\w .'’-]{2,40}:?|dear (readers?|friends?|subscribers?),?|"
        r"(make a |one-time |monthly )?(donation|donate( now| today)?|contribute( now| today)?|become a (member|supporter|patron|subscriber))"
@@ -169,7 +172,10 @@ LINE_RULES: tuple[Rule, ...] = (
        r"(lesen sie|lies) (jetzt )?(weiter|den ganzen artikel) mit .{1,40})\W*"),
     _r("promo-widget", "app-promo", r"\b(download|get|install) (the|our) [\w .'’-]{1,40} apps? (for|on) (ios|android|iphone)",
        full=False, strong=True),
-    _r("comment-widget", "feedback-prompt", r"(we want to hear what you think.{0,80}|.{0,120}we['’]d like to hear "
+    _r("comment-widget", "login-to-comment", r"\b(must be|musst|müssen|debes|devez) (logged in|signed in|eingeloggt|"
+       r"angemeldet|registriert|connecté|iniciar sesión)\b.{0,40}\b(comment|kommentar|commentaire|comentar)",
+       full=False, strong=True),
+    _r("comment-widget", "feedback-prompt", r"(we want to hear what you think.{0,300}|.{0,120}we['’]d like to hear "
        r"(what you think|from you).{0,120}|what do you think about this "
        r"(article|story)\??.{0,60}|tell us what you think.{0,60}|was this (article|story|page) helpful\??.{0,30})"),
     _r("paywall", "paywall-control", r"(sign in|log in|login|log out|register|subscribe|my account|account|"
@@ -187,6 +193,12 @@ LINE_RULES: tuple[Rule, ...] = (
        r"provided by|data (is )?provided by [\w ]+ (and|for) informational purposes)\b", full=False, strong=True),
     _r("copyright", "legal-footer", r"(may not be (published|reproduced|broadcast|rewritten|redistributed)|"
        r"this material may not be)", full=False, strong=True),
+    _r("advertisement", "ad-disclosure", r"\b(this (post|article|page|story) (contains|may contain|includes) "
+       r"(affiliate|sponsored|paid)|we may (earn|receive) (a )?(small )?(commission|compensation)|"
+       r"affiliate links?\b.{0,60}\b(commission|earn)|(dieser|der) (beitrag|artikel) enthält (werbung|affiliate|"
+       r"anzeigen)|^\*?werbung\b|^\*?anzeige\b|cet article (contient|peut contenir) des liens (affiliés|sponsorisés)|"
+       r"enlaces de afiliados)", full=False, strong=True),
+    _r("copyright", "standards-note", r"our standards\s*:.{0,120}"),
     _r("copyright", "usage-notice", r"\b(this copy is for your personal,? non-commercial use|order (presentation-ready )?"
        r"(copies|reprints)|distribution and use of this material (is|are) governed)\b", full=False, strong=True),
     _r("promo-widget", "widget-error", r"(an error (has )?occurred|something went wrong|please try again( later)?|"

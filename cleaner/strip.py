@@ -38,8 +38,9 @@ _BYLINE = re.compile(r"(by|von|par|por|di|de|door|av|от|автор:?|text:?|te
                      r"(\s*[,|/–—-]\s*.{0,60})?", re.I | re.U)
 _NAME = re.compile(r"(?P<name>[A-ZÀ-ÖØ-ÞА-ЯЁ][\w'’.\-]+(\s+(van|von|de|der|da|di|del|la|le|bin|al)?\s*[A-ZÀ-ÖØ-ÞА-ЯЁ][\w'’.\-]+){1,3})"
                    r"(\s*[,|–—-]\s*[\w .'’]{2,50})?", re.U)
-_DATE_LABEL_ONLY = re.compile(r"(updated|published|posted|last updated|modified|aktualisiert|veröffentlicht|"
-                              r"publié|mis à jour|обновлено|опубликовано|更新日?|公開日?)\s*:?", re.I)
+_DATE_LABEL_ONLY = re.compile(r"(updated|published|posted|last updated|modified|release date|date|aktualisiert|"
+                              r"veröffentlicht|veröffentlichung|datum|publié|mis à jour|fecha|data|обновлено|"
+                              r"опубликовано|дата|更新日?|公開日?)\s*:?", re.I)
 # Bounded repeats: an unbounded letter run here backtracks quadratically on a
 # 100,000-letter "word".
 _GLUE = re.compile(r"(?P<pre>(?:[^\W\d_][\w'’&]{0,24}\s+){0,3}[^\W\d_]{0,24}?[a-z]{2,24})"
@@ -148,6 +149,11 @@ def strip_chrome(raw: str, *, is_html: bool, title: str | None = None, author: s
     _classify_inside(lines, start, end, is_html=is_html)
     if is_html:
         _trim_tail(lines)
+    for line in lines:
+        # A date standing alone on a line, below the header, stamps a teaser, a
+        # comment or the page footer; it is never a sentence of the article.
+        if line.kind is None and (line.date is not None or _DATE_LABEL_ONLY.fullmatch(line.text)):
+            line.kind, line.why = "date", "date-line"
     _mark_repeats(lines, meta.title)
     section = "navigation"
     for i, line in enumerate(lines):

@@ -14,6 +14,11 @@ POSITIVE = {
     "media-timer": ["0:00", "03:21 / 12:04", "-1:02:33"],
     "gallery-counter": ["Image 2 of 5", "1 / 23", "Foto 3 von 12", "Photo 7 of 9"],
     "gallery-label": ["Back to Gallery", "Hide caption", "Enlarge this image", "Caption"],
+    "ad-disclosure": ["*Werbung. Dieser Beitrag enthält Werbung für eine Strickmarke.",
+                      "This post contains affiliate links, and we may earn a commission if you buy."],
+    "standards-note": ["Our Standards: The Harbour Trust Principles."],
+    "login-to-comment": ["Du musst eingeloggt sein, um Kommentare zu schreiben!",
+                         "You must be logged in to post a comment."],
     "photo-copyright": ["© Jane Roe A nurse prepares a flu shot at a community clinic in Harbour City, Tuesday."],
     "photo-credit": ["Photo: Jane Roe / AP", "(Photo by Marcus Lind/Getty Images)",
                      "The minister arrives at the summit in Brussels. Nadia Kovacs / Reuters",
@@ -28,7 +33,7 @@ POSITIVE = {
                  "Scroll to continue with content"],
     "read-more-label": ["Read more", "READ MORE: Council approves new bus lanes after heated debate", "Lire aussi : La grève continue",
                         "Читайте также: Мэрия закрыла мост на ремонт", "Continue reading", "続きを読む",
-                        "Related post: Pickled Sprouts Recipe", "Follow our full coverage of the election at example.com"],
+                        "Related post: Pickled Sprouts Recipe", "MIRA: Capturan a tres sospechosos en la capital", "Follow our full coverage of the election at example.com"],
     "related-header": ["Related Articles >", "More from Business", "You might also like", "Mehr zum Thema", "Sur le même sujet",
                        "関連記事", "Top Stories", "Most Read", "Ähnliche Beiträge",
                        "Contenido Relacionado"],
@@ -40,12 +45,12 @@ POSITIVE = {
     "comment-control": ["Reply", "Sort by Newest", "0/2000", "Sign up to post", "Report", "15 likes"],
     "comment-policy": ["Welcome to our comments! Please keep conversations courteous and on-topic, and follow our "
                        "community guidelines."],
-    "newsletter-pitch": ["Sign up for our free weekly newsletter", "Get the best stories delivered to your inbox every "
+    "newsletter-pitch": ["Sign up for our free weekly newsletter", "Schauen Sie mal in unseren Musiknewsletter!", "Get the best stories delivered to your inbox every "
                          "morning with our Daily Brief newsletter.", "Abonnez-vous à notre newsletter"],
     "newsletter-legal": ["By signing up you agree to our Terms of Use and Privacy Policy.", "Subscribers agree to the "
                          "Privacy Policy", "You can unsubscribe at any time."],
     "newsletter-control": ["Enter your email address", "Sign up", "Thank you for signing up!"],
-    "donation-opener": ["Support The Riverside Ledger!", "A Message from The Riverside Ledger:", "Dear readers,",
+    "donation-opener": ["Support The Riverside Ledger!", "A Message from The Riverside Ledger:", "Dear readers,", "We need your help. Help us continue to bring the news to readers everywhere.",
                         "Donate now", "Become a member",
                         "If you enjoyed this article, we have a proposition for you: join our members' club.", "Liebe Leserinnen und Leser,", "Chers lecteurs,"],
     "donation-control": ["Once", "Monthly", "Annual", "$10 / month", "Other", "Remind me later.", "Not ready to support today?",
