@@ -513,6 +513,11 @@ def _byline(line: Line) -> str | None:
     return None
 
 
+LIST_SECTIONS = ("related-articles", "comment-widget")
+"""Section openers followed by a list of items (teasers, comments); a newsletter
+or copyright line stands alone."""
+
+
 def _classify_inside(lines: list[Line], start: int, end: int, *, is_html: bool) -> None:
     """Remove chrome inside the article region. Label-like rules (whole line is
     a widget label) remove on sight; sentence-like hits need a second signal:
@@ -536,7 +541,7 @@ def _classify_inside(lines: list[Line], start: int, end: int, *, is_html: bool) 
     for i in range(start, end):
         line = lines[i]
         if line.rule is not None and line.rule.wall:
-            section = line.rule
+            section = line.rule if line.rule.kind in LIST_SECTIONS else None
         elif section is not None:
             if is_prose(line) and line.rule is None:
                 section = None
