@@ -44,6 +44,7 @@ _LABEL = r"((updated|published|posted|last updated|modified|first published|date
          r"stand|publié|mis à jour|le|обновлено|опубликовано|publicado|actualizado|pubblicato|aggiornato)" \
          r"( on| am| le)?\s*:?\s*)?"
 
+_DIGIT = re.compile(r"\d")
 _TRAIL = r"(\s*[|·•,;-]?\s*(updated|modified|aktualisiert|mis à jour|обновлено)\b.{0,40})?"
 _PATTERNS = [
     re.compile(rf"{_LABEL}{_TIME}\s*,?\s*({_WEEKDAY})?{_MONTH}\s+{_DAY},?\s+{_YEAR}{_TIME}{_TRAIL}", re.I),   # Mar 19, 2025
@@ -60,7 +61,7 @@ _PATTERNS = [
 def parse_date_line(line: str) -> str | None:
     """ISO date if the whole line is a date (with optional label and time), else None."""
     line = line.strip().rstrip(".")
-    if len(line) > 80 or not any(ch.isdigit() for ch in line):
+    if len(line) > 80 or not _DIGIT.search(line):
         return None
     for pattern in _PATTERNS:
         m = pattern.fullmatch(line)

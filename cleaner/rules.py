@@ -64,11 +64,13 @@ LINE_RULES: tuple[Rule, ...] = (
        r"view (full )?image|zoom|less|more|next|previous|prev|voir la galerie|bildergalerie|галерея)"),
     _r("photo-caption", "photo-credit", r"((photo|image|picture|foto|bild|credit|credits|source|"
        r"illustration|фото|写真|撮影)( by)?\s*(:|©|by)\s*.{2,120}"
-       r"|\(?(photo|image|picture)s? (by|courtesy of|credit:?) .{2,100}\)?"
-       r"|.{0,250}\((photo|image|picture|pic|credit|source|foto|bild|фото)s?\s*:\s*[^)]{1,80}\)"
-       r"|.{0,300}(\||/)\s*(getty images|reuters|ap photo|afp|shutterstock|istock\w*|epa|dpa|imago|"
+       r"|\(?(photo|image|picture)s? (by|courtesy of|credit:?) .{2,100}\)?)"),
+    # Credits at the end of a caption ("... Jane Roe / Reuters", "... (Image: GETTY)"):
+    # searched from the end of the line, with a literal pre-check (SEARCH_KEYS).
+    _r("photo-caption", "photo-credit-end", r"(\((photo|image|picture|pic|credit|source|foto|bild|фото)s?\s*:\s*[^)]{1,80}\)"
+       r"|(\||/)\s*(getty images|reuters|ap photo|afp|shutterstock|istock\w*|epa|dpa|imago|"
        r"alamy|tass|ria novosti|sputnik|bloomberg|the associated press|associated press|"
-       r"[\w .\-]*photobank|[\w .\-]*via (reuters|getty images|ap))\)?\.?)"),
+       r"[\w .\-]*photobank|[\w .\-]*via (reuters|getty images|ap))\)?)\.?$", full=False, strong=True),
     # --- sharing -----------------------------------------------------------
     _r("share-buttons", "share-label", rf"(({_SHARE_WORDS})\s*[|·•/,]?\s*){{1,12}}"),
     _r("share-buttons", "wordpress-widget", r"(share this|like this|rate this|teilen mit|gefällt mir|bewerten|partager|"
@@ -240,9 +242,36 @@ def _combined(rules: tuple[Rule, ...]) -> re.Pattern[str]:
     return re.compile("|".join(f"(?P<r{i}>{r.pattern.pattern})" for i, r in enumerate(rules)), re.I | re.U)
 
 
+SEARCH_KEYS: dict[str, tuple[str, ...]] = {
+    # Literal fragments (lowercase) one of which every match of the rule contains:
+    # a substring test rejects almost every line before the regex has to run.
+    "photo-credit-end": ("(", "getty", "reuters", "ap photo", "afp", "shutterstock", "istock", "epa", "dpa", "imago",
+                         "alamy", "tass", "ria novosti", "sputnik", "bloomberg", "associated press", "photobank",
+                         " via "),
+    "comment-policy": ("comment", "conversation", "community"),
+    "newsletter-pitch": ("newsletter", "mailing list", "briefing", "inbox", "mail update", "abonnez", "inscrivez",
+                         "abonnieren", "подпиш", "рассылк", "メルマガ", "メールマガジン", "boletín",
+                         "lettre d'information"),
+    "newsletter-legal": ("signing up", "subscribing", "clicking", "subscribers agree", "unsubscribe", "privacy",
+                         "terms of", "recaptcha"),
+    "cookie-notice": ("cookie", "consent", "datenschutz", "témoins"),
+    "paywall-notice": ("subscri", "continue reading", "free article", "you have", "you've", "free account",
+                       "sign in", "log in", "unlock", "this article", "this content", "réservé", "abonnez", "nur für",
+                       "weiterlesen", "только для", "有料", "会員"),
+    "app-promo": (" app",),
+    "login-to-comment": ("comment", "kommentar", "comentar"),
+    "rights-reserved": ("rights", "rechte", "droits", "права", "derechos", "diritti", "無断"),
+    "market-data": ("quotes", "market data", "provided by"),
+    "legal-footer": ("may not be", "this material"),
+    "ad-disclosure": ("affiliate", "commission", "compensation", "werbung", "anzeige", "contain", "includes",
+                      "liens", "afiliados", "enthält"),
+    "usage-notice": ("personal", "reprints", "copies", "this material"),
+    "author-bio": (" is ", " was ", " has been "),
+}
 _ANCHORED = tuple((i, r) for i, r in enumerate(LINE_RULES) if r.full)
-_SEARCHED = tuple((i, r) for i, r in enumerate(LINE_RULES) if not r.full)
+_SEARCHED = tuple((i, r, SEARCH_KEYS[r.name]) for i, r in enumerate(LINE_RULES) if not r.full)
 _FULL = _combined(tuple(r for _, r in _ANCHORED))
+_ANY_KEY = re.compile("|".join(re.escape(k) for _, _, keys in _SEARCHED for k in keys))
 FULL_MAX = 400
 """Whole-line rules only look at lines up to this length: labels and captions."""
 
@@ -262,10 +291,13 @@ def match_rule(line: str) -> Rule | None:
     if m:
         best = _ANCHORED[int(m.lastgroup[1:])]  # type: ignore[index]
     if n <= SHORT_LINE * 2:
-        for i, rule in _SEARCHED:
+        low = line.lower()
+        if not _ANY_KEY.search(low):
+            return best[1] if best else None
+        for i, rule, keys in _SEARCHED:
             if best is not None and i > best[0]:
                 break
-            if rule.pattern.search(line):
+            if any(k in low for k in keys) and rule.pattern.search(line):
                 best = (i, rule)
                 break
     return best[1] if best else None
