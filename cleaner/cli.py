@@ -18,7 +18,7 @@ from .errors import CleanerError, OptionsError
 from .options import Options
 from .pipeline import Summary, run
 from .records import Reject
-from .write import JsonlWriter, default_rejects_path
+from .write import JsonlWriter, default_rejects_path, keep_records, read_partial
 
 EXIT_OK, EXIT_FATAL, EXIT_USAGE, EXIT_REJECTS = 0, 1, 2, 3
 
@@ -80,6 +80,7 @@ def clean(
     engine: str = typer.Option(_DEFAULTS.engine, "--engine", help="local|dask."),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no summary."),
+    resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run from OUTPUT.partial."),
 ) -> None:
     """Clean INPUTS into one JSONL record per document."""
     try:
@@ -96,10 +97,13 @@ def clean(
     except OptionsError as exc:
         typer.echo(f"Error: {exc}", err=True)
         raise typer.Exit(EXIT_USAGE)
+    if resume and output in (None, "-"):
+        typer.echo("Error: --resume needs an output file (-o OUT), not stdout", err=True)
+        raise typer.Exit(EXIT_USAGE)
     rejects_path = rejects or default_rejects_path(output)
     summary = Summary()
     try:
-        code = _run(inputs, output, rejects_path, rejects is not None, options, summary, quiet)
+        code = _run(inputs, output, rejects_path, rejects is not None, options, summary, quiet, resume)
     except CleanerError as exc:
         typer.echo(f"Error: {exc}", err=True)
         raise typer.Exit(EXIT_FATAL)
@@ -109,7 +113,24 @@ def clean(
     raise typer.Exit(code)
 
 
-def _run(inputs, output, rejects_path, rejects_named: bool, options, summary: Summary, quiet: bool) -> int:
+def _resume_state(output: str, rejects_path: str | None, options: Options):
+    """What an interrupted run already wrote: the records to keep (cut back to a
+    whole site-boilerplate window, so windows fall where they fell before) and
+    the rejects already reported."""
+    records = read_partial(output)
+    keep = len(records)
+    if options.strip and options.site_boilerplate:
+        keep -= keep % options.site_window
+    keep_records(output, keep)
+    done = [(str(r.get("id")), str(r.get("text", ""))) for r in records[:keep]]
+    seen = set()
+    if rejects_path:
+        seen = {(r.get("source"), r.get("line"), r.get("reason")) for r in read_partial(rejects_path)}
+    return done, seen
+
+
+def _run(inputs, output, rejects_path, rejects_named: bool, options, summary: Summary, quiet: bool,
+         resume: bool = False) -> int:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -118,15 +139,17 @@ def _run(inputs, output, rejects_path, rejects_named: bool, options, summary: Su
     progress = Progress(TextColumn("cleaning"), BarColumn(), MofNCompleteColumn(),
                         TextColumn("{task.fields[rate]:.0f} docs/s  rejected {task.fields[rej]}"),
                         TimeElapsedColumn(), console=console, disable=not show, transient=True)
-    with JsonlWriter(output) as out, JsonlWriter(rejects_path) if rejects_path else _StderrRejects() as rej, \
-            progress:
+    done, seen_rejects = _resume_state(output, rejects_path, options) if resume else ([], set())
+    with JsonlWriter(output, append=resume) as out, \
+            JsonlWriter(rejects_path, append=resume) if rejects_path else _StderrRejects() as rej, progress:
         task = progress.add_task("clean", total=None, rate=0.0, rej=0)
 
         def on_reject(r: Reject) -> None:
-            rej.write(r.to_dict())
+            if (r.source, r.line, r.reason) not in seen_rejects:
+                rej.write(r.to_dict())
             progress.update(task, rej=summary.rejected)
 
-        for record in run(inputs, options, on_reject=on_reject, summary=summary):
+        for record in run(inputs, options, on_reject=on_reject, summary=summary, done=done):
             out.write(record.to_dict())
             if show:
                 elapsed = progress.tasks[0].elapsed or 1e-9

@@ -12,7 +12,7 @@ from __future__ import annotations
 import signal
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 
@@ -137,16 +137,25 @@ def _ordered_map(items: Iterable[Document | Reject], options: Options) -> Iterat
 def run(inputs: Iterable[str], options: Options | None = None, *,
         on_reject: Callable[[Reject], None] | None = None,
         on_record: Callable[[Record], None] | None = None,
-        summary: Summary | None = None) -> Iterator[Record]:
+        summary: Summary | None = None,
+        done: Sequence[tuple[str, str]] = ()) -> Iterator[Record]:
     """Yield one Record per readable input document, in input order; every other
-    input unit is passed to ``on_reject``."""
+    input unit is passed to ``on_reject``.
+
+    ``done`` lists ``(id, text)`` of records an earlier, interrupted run already
+    wrote: those documents are skipped, and their texts are replayed into the
+    dedup index so later documents still link to them.
+    """
     options = options or Options()
     summary = summary if summary is not None else Summary()
+    done_ids = {doc_id for doc_id, _ in done}
     deduper = None
     if options.dedup != "off":
         from .dedup import Deduper
 
         deduper = Deduper(options)
+        for doc_id, text in done:
+            deduper.add(doc_id, text)
 
     def reject(r: Reject) -> None:
         summary.rejected += 1
@@ -164,6 +173,8 @@ def run(inputs: Iterable[str], options: Options | None = None, *,
     def counted(stream: Iterable[Document | Reject]) -> Iterator[Document | Reject]:
         for item in stream:
             if isinstance(item, Document):
+                if item.id in done_ids:
+                    continue
                 summary.documents_in += 1
             yield item
 
