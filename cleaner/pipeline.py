@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import signal
 import threading
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 from .errors import CleanerError, InputError
+from .executors import executor_for, ordered_map
 from .extract import extract, host_of
 from .options import Options
 from .read import Reader
@@ -99,41 +98,6 @@ def _process_batch(docs: list[Document], options: Options) -> list[Cleaned | Rej
     return [process(d, options) for d in docs]
 
 
-def _ordered_map(items: Iterable[Document | Reject], options: Options) -> Iterator[Cleaned | Reject]:
-    """Apply :func:`process` in input order, in worker processes when asked.
-    Work is submitted in small batches with a bounded number in flight, so memory
-    stays bounded however long the input is."""
-    if options.workers <= 1:
-        for item in items:
-            yield item if isinstance(item, Reject) else process(item, options)
-        return
-    batch_size, max_in_flight = 16, options.workers * 4
-    pending: deque[Future | list[Reject]] = deque()
-    with ProcessPoolExecutor(max_workers=options.workers) as pool:
-        batch: list[Document] = []
-
-        def drain(limit: int) -> Iterator[Cleaned | Reject]:
-            while len(pending) > limit:
-                head = pending.popleft()
-                yield from (head if isinstance(head, list) else head.result())
-
-        for item in items:
-            if isinstance(item, Reject):
-                if batch:
-                    pending.append(pool.submit(_process_batch, batch, options))
-                    batch = []
-                pending.append([item])
-            else:
-                batch.append(item)
-                if len(batch) >= batch_size:
-                    pending.append(pool.submit(_process_batch, batch, options))
-                    batch = []
-            yield from drain(max_in_flight)
-        if batch:
-            pending.append(pool.submit(_process_batch, batch, options))
-        yield from drain(0)
-
-
 def run(inputs: Iterable[str], options: Options | None = None, *,
         on_reject: Callable[[Reject], None] | None = None,
         on_record: Callable[[Record], None] | None = None,
@@ -179,9 +143,17 @@ def run(inputs: Iterable[str], options: Options | None = None, *,
             yield item
 
     reader = Reader(options)
-    stream = cleaned_only(_ordered_map(counted(reader.read(inputs)), options))
-    if options.strip and options.site_boilerplate:
-        stream = site_boilerplate(stream, options)
+    with executor_for(options) as executor:
+        mapped = ordered_map(executor, _process_batch, counted(reader.read(inputs)), options,
+                             passthrough=lambda item: isinstance(item, Reject))
+        stream = cleaned_only(mapped)
+        if options.strip and options.site_boilerplate:
+            stream = site_boilerplate(stream, options)
+        yield from _finish(stream, deduper, options, summary, on_record)
+
+
+def _finish(stream: Iterable[Cleaned], deduper, options: Options, summary: Summary,
+            on_record: Callable[[Record], None] | None) -> Iterator[Record]:
     try:
         for c in stream:
             record = _to_record(c, deduper, options)

@@ -1,0 +1,138 @@
+"""Where per-document work runs: in this process, in local worker processes, or
+on a Dask cluster. Executors decide *where*, never *what*: each one maps the
+same function over batches of documents and hands results back in input order,
+so every downstream stage (and the output bytes) is the same for all of them.
+
+Work is submitted in batches with a bounded number in flight, so memory stays
+bounded by the options, not by the size of the input.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any, Protocol, TypeVar
+
+from .errors import OptionsError
+from .options import Options
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+BATCH_SIZE = 16
+"""Documents per task: large enough to amortise pickling and scheduling, small
+enough that a slow page does not hold up many others."""
+IN_FLIGHT_PER_WORKER = 4
+"""Tasks queued per worker: keeps every worker busy while bounding memory."""
+
+
+class Executor(Protocol):
+    workers: int
+
+    def submit(self, fn: Callable[..., R], *args: Any) -> Any: ...
+
+    def result(self, handle: Any) -> Any: ...
+
+
+class SerialExecutor:
+    workers = 1
+
+    def submit(self, fn, *args):
+        return fn(*args)
+
+    def result(self, handle):
+        return handle
+
+
+class ProcessExecutor:
+    def __init__(self, pool: ProcessPoolExecutor, workers: int):
+        self.pool, self.workers = pool, workers
+
+    def submit(self, fn, *args):
+        return self.pool.submit(fn, *args)
+
+    def result(self, handle):
+        return handle.result()
+
+
+class DaskExecutor:
+    def __init__(self, client, workers: int):
+        self.client, self.workers = client, workers
+
+    def submit(self, fn, *args):
+        # pure=False: identical batches (e.g. two empty ones) must still be two tasks.
+        return self.client.submit(fn, *args, pure=False)
+
+    def result(self, handle):
+        return handle.result()
+
+
+@contextlib.contextmanager
+def executor_for(options: Options) -> Iterator[Executor]:
+    if options.engine == "dask":
+        with _dask_client(options) as client:
+            workers = max(1, sum(client.nthreads().values()))
+            yield DaskExecutor(client, workers)
+    elif options.workers <= 1:
+        yield SerialExecutor()
+    else:
+        with ProcessPoolExecutor(max_workers=options.workers) as pool:
+            yield ProcessExecutor(pool, options.workers)
+
+
+@contextlib.contextmanager
+def _dask_client(options: Options):
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise OptionsError("the dask engine needs the dask extra: pip install 'cleaner[dask]'") from exc
+    if options.scheduler:
+        try:
+            client = Client(options.scheduler, timeout=30)
+        except (OSError, TimeoutError) as exc:
+            raise OptionsError(f"cannot reach the Dask scheduler at {options.scheduler}: {exc}") from exc
+        with client:
+            yield client
+        return
+    # One single-threaded worker process per requested worker: extraction is
+    # CPU-bound Python, so threads would only contend for the GIL.
+    with LocalCluster(n_workers=options.workers, threads_per_worker=1, processes=True,
+                      dashboard_address=None, silence_logs=40) as cluster, Client(cluster) as client:
+        yield client
+
+
+def ordered_map(executor: Executor, fn: Callable[[list[T], Any], list[R]], items: Iterable[T | Any],
+                extra: Any, passthrough: Callable[[Any], bool]) -> Iterator[R | Any]:
+    """``fn(batch, extra)`` over batches of ``items``, results in input order.
+    Items for which ``passthrough`` is true (e.g. rejects) are not sent to
+    workers but keep their place in the output order."""
+    if isinstance(executor, SerialExecutor):
+        for item in items:
+            yield item if passthrough(item) else fn([item], extra)[0]
+        return
+    pending: deque[Any] = deque()
+    max_in_flight = executor.workers * IN_FLIGHT_PER_WORKER
+    batch: list[T] = []
+
+    def drain(limit: int) -> Iterator[R | Any]:
+        while len(pending) > limit:
+            kind, head = pending.popleft()
+            yield from (head if kind == "local" else executor.result(head))
+
+    for item in items:
+        if passthrough(item):
+            if batch:
+                pending.append(("task", executor.submit(fn, batch, extra)))
+                batch = []
+            pending.append(("local", [item]))
+        else:
+            batch.append(item)
+            if len(batch) >= BATCH_SIZE:
+                pending.append(("task", executor.submit(fn, batch, extra)))
+                batch = []
+        yield from drain(max_in_flight)
+    if batch:
+        pending.append(("task", executor.submit(fn, batch, extra)))
+    yield from drain(0)
