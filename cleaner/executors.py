@@ -24,6 +24,8 @@ R = TypeVar("R")
 BATCH_SIZE = 16
 """Documents per task: large enough to amortise pickling and scheduling, small
 enough that a slow page does not hold up many others."""
+SCHEDULER_TIMEOUT = 10
+"""Seconds to wait for a remote Dask scheduler before giving up with a clear error."""
 IN_FLIGHT_PER_WORKER = 4
 """Tasks queued per worker: keeps every worker busy while bounding memory."""
 
@@ -90,7 +92,7 @@ def _dask_client(options: Options):
         raise OptionsError("the dask engine needs the dask extra: pip install 'cleaner[dask]'") from exc
     if options.scheduler:
         try:
-            client = Client(options.scheduler, timeout=30)
+            client = Client(options.scheduler, timeout=SCHEDULER_TIMEOUT)
         except (OSError, TimeoutError) as exc:
             raise OptionsError(f"cannot reach the Dask scheduler at {options.scheduler}: {exc}") from exc
         with client:
