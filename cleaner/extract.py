@@ -22,6 +22,9 @@ logging.getLogger("htmldate").addHandler(logging.NullHandler())
 logging.getLogger("courlan").addHandler(logging.NullHandler())
 
 
+_DATE_PARAMS = {"extensive_search": False, "original_date": True}
+
+
 @dataclass(frozen=True)
 class Extracted:
     text: str
@@ -65,6 +68,10 @@ def _extract_html(html: str, url: str | None, options: Options) -> Extracted:
         result = trafilatura.bare_extraction(
             html, url=url, with_metadata=True, include_comments=False, include_tables=True,
             favor_precision=options.favor_precision, deduplicate=False,
+            # htmldate's extensive search scans every string of the page for dates; the
+            # page's own markup (meta tags, time elements) gives the same publication
+            # date on news pages at a fraction of the cost.
+            date_extraction_params=_DATE_PARAMS,
         )
     except Exception as exc:  # noqa: BLE001 - lxml/trafilatura raise many types on broken pages
         raise InputError(f"HTML could not be parsed: {exc.__class__.__name__}: {exc}", "unparsable-html") from exc
