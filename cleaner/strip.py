@@ -256,6 +256,12 @@ def _scores(lines: list[Line]) -> list[float]:
     scores = [_score(line) for line in lines]
     run, in_list = 0, False
     for i, line in enumerate(lines):
+        if i and line.rule is None and line.words >= LONG_LINE_WORDS and _ELLIPSIS.search(line.text) \
+                and is_prose(lines[i - 1]) and lines[i - 1].rule is None:
+            # A paragraph cut short by a paywall follows the article's prose; a
+            # teaser snippet follows its headline.
+            scores[i] = 0.5 * min(line.chars, 1000)
+            continue
         if is_prose(line):
             run, in_list = 0, line.text.endswith((":", "："))
             continue
