@@ -329,6 +329,11 @@ def _continue_back(lines: list[Line], scores: list[float], start: int, anchor: i
 def _extend_list(lines: list[Line], end: int) -> int:
     """A paragraph ending in a colon announces a list ("Tour dates:", "Here are the
     highlights:"); its items are short and unpunctuated but belong to the body."""
+    if 0 < end < len(lines) - 1 and lines[end].rule is None and lines[end].text.endswith((":", "：")) \
+            and not lines[end - 1].text.endswith((":", "：")):
+        # The list's own heading ("Tour dates:") may stand just below the last paragraph.
+        longer = _extend_list(lines, end + 1)
+        return longer if longer > end + 1 else end
     if not 0 < end < len(lines) or not lines[end - 1].text.endswith((":", "：")):
         return end
     k = end
