@@ -193,6 +193,8 @@ LINE_RULES: tuple[Rule, ...] = (
        full=False, strong=True, wall=True),
     _r("copyright", "market-data", r"\b(quotes (are )?delayed|market data (provided|powered) by|real-time quotes? "
        r"provided by|data (is )?provided by [\w ]+ (and|for) informational purposes)\b", full=False, strong=True),
+    _r("copyright", "contact-footer", r"\b(cnpj|cnpj/mf|tel\.?|phone|fone|fax|telefon|телефон|電話|tél\.?|"
+       r"téléphone|teléfono)\s*:?\s*\(?\+?\d[\d ()./-]{6,}", full=False, strong=True),
     _r("copyright", "legal-footer", r"(may not be (published|reproduced|broadcast|rewritten|redistributed)|"
        r"this material may not be)", full=False, strong=True),
     _r("advertisement", "ad-disclosure", r"\b(this (post|article|page|story) (contains|may contain|includes) "
@@ -263,6 +265,7 @@ SEARCH_KEYS: dict[str, tuple[str, ...]] = {
     "rights-reserved": ("rights", "rechte", "droits", "права", "derechos", "diritti", "無断"),
     "market-data": ("quotes", "market data", "provided by"),
     "legal-footer": ("may not be", "this material"),
+    "contact-footer": ("cnpj", "tel", "phone", "fone", "fax", "телефон", "電話", "tél", "teléfono"),
     "ad-disclosure": ("affiliate", "commission", "compensation", "werbung", "anzeige", "contain", "includes",
                       "liens", "afiliados", "enthält"),
     "usage-notice": ("personal", "reprints", "copies", "this material"),
@@ -274,6 +277,10 @@ _FULL = _combined(tuple(r for _, r in _ANCHORED))
 _ANY_KEY = re.compile("|".join(re.escape(k) for _, _, keys in _SEARCHED for k in keys))
 FULL_MAX = 400
 """Whole-line rules only look at lines up to this length: labels and captions."""
+EDGE = 120
+STRONG_SEARCH_MAX = 1000
+"""Strong searched phrases ("all rights reserved", "quotes delayed") mark a line as
+chrome even in a long footer paragraph."""
 
 
 _BULLET = re.compile(r"^([-–—•·*▪►»>]|\d{1,2}[.)])\s+")
@@ -284,20 +291,23 @@ def match_rule(line: str) -> Rule | None:
     A leading list bullet ("- Print Article") does not change what a label is."""
     line = _BULLET.sub("", line, count=1)
     n = len(line)
-    if n > FULL_MAX:
+    if n > STRONG_SEARCH_MAX:
         return None
     best = None
-    m = _FULL.fullmatch(line)
+    m = _FULL.fullmatch(line) if n <= FULL_MAX else None
     if m:
         best = _ANCHORED[int(m.lastgroup[1:])]  # type: ignore[index]
-    if n <= SHORT_LINE * 2:
-        low = line.lower()
-        if not _ANY_KEY.search(low):
-            return best[1] if best else None
+    low = line.lower()
+    if _ANY_KEY.search(low):
         for i, rule, keys in _SEARCHED:
             if best is not None and i > best[0]:
                 break
-            if any(k in low for k in keys) and rule.pattern.search(line):
+            if not (rule.strong or n <= SHORT_LINE * 2) or not any(k in low for k in keys):
+                continue
+            m = rule.pattern.search(line)
+            # In a long line, a footer phrase must open or close it; deep inside a
+            # long paragraph (or a page flattened to one line) it proves nothing.
+            if m and (n <= SHORT_LINE * 2 or m.start() < EDGE or m.end() > n - EDGE):
                 best = (i, rule)
                 break
     return best[1] if best else None

@@ -524,6 +524,7 @@ def _byline(line: Line) -> str | None:
     return None
 
 
+MOST_OF_PAGE = 0.5
 LIST_SECTIONS = ("related-articles", "comment-widget")
 """Section openers followed by a list of items (teasers, comments); a newsletter
 or copyright line stands alone."""
@@ -534,11 +535,16 @@ def _classify_inside(lines: list[Line], start: int, end: int, *, is_html: bool) 
     a widget label) remove on sight; sentence-like hits need a second signal:
     a chrome neighbour, or a place after the article's last paragraph."""
     last_body = max((i for i in range(start, end) if is_prose(lines[i]) and lines[i].rule is None), default=start - 1)
+    total = sum(x.chars for x in lines)
     for i in range(start, end):
         line = lines[i]
         if line.kind is not None or line.rule is None:
             continue
         rule = line.rule
+        if not rule.full and line.chars > MOST_OF_PAGE * total:
+            # A phrase found inside a line that is most of the page (a page
+            # flattened to one line) cannot make the whole page chrome.
+            continue
         if rule.strong or not is_prose(line) or line.chars <= 80:
             line.kind, line.why = rule.kind, rule.name
             continue

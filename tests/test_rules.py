@@ -68,6 +68,8 @@ POSITIVE = {
     "paywall-control": ["Log in", "Register", "My Account", "Se connecter"],
     "copyright": ["© 2024 Riverside Media Group", "Copyright 2023-2026 - www.example-news.com All Rights Reserved"],
     "rights-reserved": ["Alle Rechte vorbehalten.", "Все права защищены", "記事の無断転載を禁じます。", "2024 Harbour Media. All rights reserved."],
+    "contact-footer": ["Harbour City - Rua das Flores, 1111 - CEP 89259-565 - Fone: (047) 2106-8000",
+                       "Редакция: ул. Ленина, 5. Телефон: +7 (495) 123-45-67"],
     "legal-footer": ["This material may not be published, broadcast, rewritten or redistributed."],
     "nav-label": ["- Home", "Menu", "Voltar", "Zurück", "Skip to main content", "Search", "Startseite", "/", "»"],
     "tags-label": ["Tags: harbour, bridge, council", "Schlagwörter:", "Temas"],
