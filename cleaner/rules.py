@@ -68,6 +68,7 @@ LINE_RULES: tuple[Rule, ...] = (
     # Credits at the end of a caption ("... Jane Roe / Reuters", "... (Image: GETTY)"):
     # searched from the end of the line, with a literal pre-check (SEARCH_KEYS).
     _r("photo-caption", "photo-credit-end", r"(\((photo|image|picture|pic|credit|source|foto|bild|фото)s?\s*:\s*[^)]{1,80}\)"
+       r"|\(([\w.]+ )?photos? ?(/|by) ?[^)]{1,80}(\)|$)"
        r"|(\||/)\s*(getty images|reuters|ap photo|afp|shutterstock|istock\w*|epa|dpa|imago|"
        r"alamy|tass|ria novosti|sputnik|bloomberg|the associated press|associated press|"
        r"[\w .\-]*photobank|[\w .\-]*via (reuters|getty images|ap))\)?)\.?$", full=False, strong=True),
@@ -218,7 +219,9 @@ LINE_RULES: tuple[Rule, ...] = (
     _r("navigation", "tags-label", _TAGS + r"(\s+.{1,200})?"),
     _r("navigation", "breadcrumb", r"[\w .&'’-]{1,30}(\s*[/›»>|]\s*[\w .&'’-]{1,30}){1,6}\s*[/›»>]?"),
     # --- author bios ------------------------------------------------------------
-    _r("author-bio", "author-bio", r"^[A-Z][\w'’.-]+( [A-Z][\w'’.-]+){1,3} (is|was|has been) (a|an|the) "
+    _r("byline", "contributor-credit", r"\b(contributed (reporting )?to this (report|story|article)|"
+       r"contributed reporting)\.?$", full=False, strong=True),
+    _r("author-bio", "author-bio", r"^[A-Z][\w'’.-]+( [A-Z][\w'’.-]+){0,3} (is|was|has been) (a|an|the) "
        r"([\w-]+ ){0,4}(reporter|writer|editor|correspondent|journalist|columnist|contributor|freelancer|"
        r"producer|analyst|author|intern)\b", full=False),
     _r("author-bio", "author-header", r"(about the author|about the authors|über (den autor|die autorin)|"
@@ -270,6 +273,7 @@ SEARCH_KEYS: dict[str, tuple[str, ...]] = {
                       "liens", "afiliados", "enthält"),
     "usage-notice": ("personal", "reprints", "copies", "this material"),
     "author-bio": (" is ", " was ", " has been "),
+    "contributor-credit": ("contributed",),
 }
 _ANCHORED = tuple((i, r) for i, r in enumerate(LINE_RULES) if r.full)
 _SEARCHED = tuple((i, r, SEARCH_KEYS[r.name]) for i, r in enumerate(LINE_RULES) if not r.full)

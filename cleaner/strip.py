@@ -154,6 +154,10 @@ def strip_chrome(raw: str, *, is_html: bool, title: str | None = None, author: s
         # comment or the page footer; it is never a sentence of the article.
         if line.kind is None and (line.date is not None or _DATE_LABEL_ONLY.fullmatch(line.text)):
             line.kind, line.why = "date", "date-line"
+    for i in range(start, end):
+        line = lines[i]
+        if line.kind is None and _all_caps_teaser(line):
+            line.kind, line.why = "read-more", "all-caps-teaser"
     _mark_repeats(lines, meta.title)
     section = "navigation"
     for i, line in enumerate(lines):
@@ -594,6 +598,17 @@ def _trim_tail(lines: list[Line]) -> None:
     if tail and all(x.words <= TAIL_WORDS and not is_prose(x) for x in tail):
         for x in tail:
             x.kind, x.why = "footer", "short-lines-after-article"
+
+
+CAPS_TEASER_WORDS = 8
+"""An all-capitals line this long inside an article is an inline link to another
+story (a common house style); subheadings in capitals are a few words."""
+
+
+def _all_caps_teaser(line: Line) -> bool:
+    letters = [c for c in line.text if c.isalpha()]
+    return line.words >= CAPS_TEASER_WORDS and len(letters) >= 20 and "|" not in line.text and \
+        sum(c.isupper() for c in letters) >= 0.9 * len(letters) and not _CJK.search(line.text)
 
 
 def _same_title(folded_line: str, folded_title: str) -> bool:

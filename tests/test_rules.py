@@ -21,7 +21,7 @@ POSITIVE = {
                          "You must be logged in to post a comment."],
     "photo-copyright": ["© Jane Roe A nurse prepares a flu shot at a community clinic in Harbour City, Tuesday."],
     "photo-credit": ["Photo: Jane Roe / AP", "(Photo by Marcus Lind/Getty Images)", "Foto: dpa"],
-    "photo-credit-end": ["The minister arrives at the summit in Brussels. Nadia Kovacs / Reuters",
+    "photo-credit-end": ["A shopper loads lumber outside a store in Hialeah, Fla. (AP Photo/Alan Diaz, File)","The minister arrives at the summit in Brussels. Nadia Kovacs / Reuters",
                          "A harbour crane at dusk. Sputnik/Ivan Petrov/Pool via Reuters",
                          "The plague wiped out half of Europe in the 14th century (Image: GETTY)"],
     "share-label": ["Share", "Facebook Twitter Email", "Teilen", "Partager", "Поделиться", "シェア",
@@ -77,9 +77,11 @@ POSITIVE = {
     "widget-error": ["An error has occurred, please try again later.", "Please enable JavaScript to view the comments."],
     "bare-url": ["https://www.example-news.com/2025/03/04/harbour-bridge.html", "www.example-news.com"],
     "breadcrumb": ["News / World / Europe", "Home › Sport › Football"],
-    "author-bio": ["Dana Whitfield is a senior reporter covering energy and climate for the Ledger."],
+    "author-bio": ["Dana Whitfield is a senior reporter covering energy and climate for the Ledger.",
+                   "Julius is an LA entertainment reporter for the Gazette."],
     "author-header": ["About the author", "Über Moritz Bachmann", "À propos de l'auteur"],
     "market-data": ["Quotes delayed at least 15 minutes. Real-time quotes provided by BATS BZX Real-Time Price."],
+    "contributor-credit": ["Maria Lopez contributed to this report.", "Harbour Gazette’s Tom Reed contributed reporting."],
     "author-contact": ["Reach Dana Whitfield at dwhit@example-news.com", "Contact Omar Reyes at oreyes@example-news.com",
                        "Write to Omar Reyes at oreyes@example-news.com"],
 }
@@ -122,7 +124,7 @@ def test_no_rule_on_prose(line):
 
 
 def test_rule_kinds_are_documented_kinds():
-    allowed = {"navigation", "donation-appeal", "newsletter", "comment-widget", "related-articles", "photo-caption",
+    allowed = {"byline", "navigation", "donation-appeal", "newsletter", "comment-widget", "related-articles", "photo-caption",
                "read-time", "audio-player", "share-buttons", "cookie-notice", "paywall", "copyright", "promo-widget",
                "read-more", "advertisement", "author-bio", "date"}
     assert {r.kind for r in LINE_RULES} <= allowed
