@@ -91,13 +91,14 @@ LINE_RULES: tuple[Rule, ...] = (
     # --- read more / teasers ----------------------------------------------
     _r("read-more", "read-more-label", r"(read more|read more:?.{0,160}|continue reading|keep reading|read the full "
        r"(story|article)|read full (story|article)|read next|up next|more:|see also:?.{0,160}|also read:?.{0,160}|"
-       r"read also:?.{0,160}|(mira|lee también|ver también|leia também|veja também|te puede interesar)\s*:.{0,160}|related( post| story| article| link)?s?:.{0,160}|also:.{0,160}|"
+       r"read also:?.{0,160}|(more|mehr|plus|más|ещё)\s*:\s.{0,160}|(mira|lee también|ver también|leia também|veja também|te puede interesar)\s*:.{0,160}|related( post| story| article| link)?s?:.{0,160}|also:.{0,160}|"
        r"(follow|read|see|get) .{0,60}full coverage.{0,160}|more on this( story)?|mehr lesen|weiterlesen|lesen sie auch:?.{0,160}|"
        r"lire la suite|lire aussi\s*:?.{0,160}|à lire aussi\s*:?.{0,160}|читать далее|читать также|"
        r"читайте также:?.{0,160}|続きを読む|もっと見る|leer más|leggi anche.{0,160}|show more|load more|view more|"
        r"more stories|see more|click here.{0,80})"),
     # --- related lists (section headers) ------------------------------------
     _r("related-articles", "related-header", r"(related( articles| stories| posts| content| coverage| news| topics| reading)?"
+       r"|related (coverage|articles|stories|content|reading) (from|on|in|about) .{1,60}"
        r"|ähnliche (beiträge|artikel)|articles similaires|artículos relacionados|contenido relacionado|relacionado|"
        r"posts relacionados|matérias relacionadas|похожие (статьи|записи|новости)|top-themen.{0,40}|meist-?diskutiert|"
        r"meistgelesen|most discussed"
@@ -173,6 +174,8 @@ LINE_RULES: tuple[Rule, ...] = (
     _r("paywall", "paywall-offer", r"(subscribe now to .{1,60} for the full story|pour lire la suite.{0,80}|"
        r"pour accéder (en illimité|à la suite).{0,80}|czytasz właśnie.{0,80}|zapraszamy (też )?do subskrypcji.{0,80}|"
        r"(lesen sie|lies) (jetzt )?(weiter|den ganzen artikel) mit .{1,40})\W*"),
+    _r("promo-widget", "magazine-promo", r"\bsubscribe to (our|the) .{0,40}\b(magazine|print edition|sister title|"
+       r"e-?paper|digital edition)", full=False, strong=True),
     _r("promo-widget", "app-promo", r"\b(download|get|install) (the|our) [\w .'’-]{1,40} apps? (for|on) (ios|android|iphone)",
        full=False, strong=True),
     _r("comment-widget", "login-to-comment", r"\b(must be|musst|müssen|debes|devez) (logged in|signed in|eingeloggt|"
@@ -226,7 +229,7 @@ LINE_RULES: tuple[Rule, ...] = (
        r"producer|analyst|author|intern)\b", full=False),
     _r("author-bio", "author-header", r"(about the author|about the authors|über (den autor|die autorin)|"
        r"à propos de l'auteur|об авторе|著者について|sobre o autor|sobre el autor|"
-       r"(about|über|à propos de) [A-ZÀ-Ö][\w'’.-]+( [A-ZÀ-Ö][\w'’.-]+){1,2})\s*:?", wall=True),
+       r"(about|über|à propos de|sobre|acerca de) [A-ZÀ-Ö][\w'’.-]+( [A-ZÀ-Ö][\w'’.-]+){1,2})\s*:?", wall=True),
     _r("author-bio", "author-contact", r"(follow|contact|email|reach|write to) [A-Z][\w'’.-]+( [A-Z][\w'’.-]+){0,2} "
        r"(on|at|via) (twitter|x|facebook|instagram|linkedin|threads|bluesky|@|[\w.+-]+@).{0,120}"),
 )
@@ -264,6 +267,7 @@ SEARCH_KEYS: dict[str, tuple[str, ...]] = {
                        "sign in", "log in", "unlock", "this article", "this content", "réservé", "abonnez", "nur für",
                        "weiterlesen", "только для", "有料", "会員"),
     "app-promo": (" app",),
+    "magazine-promo": ("subscribe",),
     "login-to-comment": ("comment", "kommentar", "comentar"),
     "rights-reserved": ("rights", "rechte", "droits", "права", "derechos", "diritti", "無断"),
     "market-data": ("quotes", "market data", "provided by"),
