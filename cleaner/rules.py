@@ -171,12 +171,20 @@ LINE_RULES: tuple[Rule, ...] = (
        r"(sign|log) in to (read|continue)|unlock (this|the full) (article|story)|this (article|content) is (for|reserved)|"
        r"exclusive to subscribers|réservé aux abonnés|abonnez-vous pour lire|nur für abonnenten|"
        r"jetzt weiterlesen mit|только для подписчиков|有料会員|会員限定)", full=False, strong=True),
-    _r("paywall", "paywall-offer", r"(subscribe now to .{1,60} for the full story|pour lire la suite.{0,80}|"
-       r"pour accéder (en illimité|à la suite).{0,80}|czytasz właśnie.{0,80}|zapraszamy (też )?do subskrypcji.{0,80}|"
-       r"(lesen sie|lies) (jetzt )?(weiter|den ganzen artikel) mit .{1,40})\W*"),
+    _r("paywall", "paywall-offer", r"^(subscribe now to .{1,60} for the full story|pour lire la suite|"
+       r"pour accéder (en illimité|à la suite)|czytasz właśnie|zapraszamy (też )?do subskrypcji|"
+       r"(lesen sie|lies) (jetzt )?(weiter|den ganzen artikel) mit )|\b(cancel (at )?any ?time|cancela cuando quieras|"
+       r"jederzeit kündbar|résiliable à tout moment|sans engagement)\b", full=False, strong=True),
     _r("promo-widget", "magazine-promo", r"\bsubscribe to (our|the) .{0,40}\b(magazine|print edition|sister title|"
        r"e-?paper|digital edition)", full=False, strong=True),
     _r("promo-widget", "app-promo", r"\b(download|get|install) (the|our) [\w .'’-]{1,40} apps? (for|on) (ios|android|iphone)",
+       full=False, strong=True),
+    _r("comment-widget", "leave-comment", r"\b(leave|hinterlasse|hinterlassen sie|laissez|deja|deixe) (einfach |uns |us )?"
+       r"(a|einen|un|una|um) (comment|kommentar|commentaire|comentario)", full=False),
+    _r("donation-appeal", "no-paywall-appeal", r"\b(keine|no|without a|sans|ohne) (bezahlschranke|paywall|pay wall)",
+       full=False, strong=True),
+    _r("copyright", "license-note", r"\b(unless otherwise (noted|stated|indicated)|sofern nicht anders (angegeben|"
+       r"ausgewiesen|vermerkt)|sauf mention contraire)\b.{0,80}(licen[cs]e|lizenz|cc-by|creative commons)",
        full=False, strong=True),
     _r("comment-widget", "login-to-comment", r"\b(must be|musst|müssen|debes|devez) (logged in|signed in|eingeloggt|"
        r"angemeldet|registriert|connecté|iniciar sesión)\b.{0,40}\b(comment|kommentar|commentaire|comentar)",
@@ -268,6 +276,11 @@ SEARCH_KEYS: dict[str, tuple[str, ...]] = {
                        "weiterlesen", "только для", "有料", "会員"),
     "app-promo": (" app",),
     "magazine-promo": ("subscribe",),
+    "paywall-offer": ("subscribe now", "pour lire la suite", "pour accéder", "czytasz", "zapraszamy", "lesen sie",
+                      "lies ", "cancel", "cancela", "kündbar", "résiliable", "sans engagement"),
+    "leave-comment": ("comment", "kommentar", "commentaire", "comentario"),
+    "no-paywall-appeal": ("paywall", "bezahlschranke", "pay wall"),
+    "license-note": ("licen", "lizenz", "cc-by", "creative commons"),
     "login-to-comment": ("comment", "kommentar", "comentar"),
     "rights-reserved": ("rights", "rechte", "droits", "права", "derechos", "diritti", "無断"),
     "market-data": ("quotes", "market data", "provided by"),
@@ -291,7 +304,7 @@ STRONG_SEARCH_MAX = 1000
 chrome even in a long footer paragraph."""
 
 
-_BULLET = re.compile(r"^([-–—•·*▪►»>]|\d{1,2}[.)])\s+")
+_BULLET = re.compile(r"^([-–—•·*▪►»>|]|\d{1,2}[.)])\s+")
 
 
 def match_rule(line: str) -> Rule | None:

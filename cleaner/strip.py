@@ -529,6 +529,9 @@ def _byline(line: Line) -> str | None:
 
 
 MOST_OF_PAGE = 0.5
+WEAK_MAX_WORDS = 40
+"""A weak phrase ("leave a comment") decides a widget-sized line, not a
+paragraph that happens to end by inviting comments."""
 LIST_SECTIONS = ("related-articles", "comment-widget")
 """Section openers followed by a list of items (teasers, comments); a newsletter
 or copyright line stands alone."""
@@ -551,6 +554,8 @@ def _classify_inside(lines: list[Line], start: int, end: int, *, is_html: bool) 
             continue
         if rule.strong or not is_prose(line) or line.chars <= 80:
             line.kind, line.why = rule.kind, rule.name
+            continue
+        if line.words > WEAK_MAX_WORDS:
             continue
         neighbours = [lines[j] for j in (i - 1, i + 1) if 0 <= j < len(lines)]
         if i > last_body or any(n.kind is not None or (n.rule is not None and not is_prose(n))

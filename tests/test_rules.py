@@ -51,7 +51,7 @@ POSITIVE = {
     "newsletter-legal": ["By signing up you agree to our Terms of Use and Privacy Policy.", "Subscribers agree to the "
                          "Privacy Policy", "You can unsubscribe at any time."],
     "newsletter-control": ["Enter your email address", "Sign up", "Thank you for signing up!"],
-    "donation-opener": ["Support The Riverside Ledger!", "A Message from The Riverside Ledger:", "Dear readers,", "We need your help. Help us continue to bring the news to readers everywhere.",
+    "donation-opener": ["Support The Riverside Ledger!", "A Message from The Riverside Ledger:", "Dear readers,", "| We need your help. Help us keep the site free. Donate |", "We need your help. Help us continue to bring the news to readers everywhere.",
                         "Donate now", "Become a member",
                         "If you enjoyed this article, we have a proposition for you: join our members' club.", "Liebe Leserinnen und Leser,", "Chers lecteurs,"],
     "donation-control": ["Once", "Monthly", "Annual", "$10 / month", "Other", "Remind me later.", "Not ready to support today?",
@@ -61,7 +61,12 @@ POSITIVE = {
     "cookie-control": ["Accept all", "Reject all", "Manage preferences", "Alle akzeptieren", "Tout accepter"],
     "paywall-notice": ["Subscribe to continue reading.", "Already a subscriber? Sign in", "This article is reserved for "
                        "subscribers.", "You have reached your limit of free articles this month."],
-    "paywall-offer": ["Subscribe now to our eNATION edition for the full story.", "Pour lire la suite de cet article."],
+    "paywall-offer": ["Subscribe now to our eNATION edition for the full story.", "Pour lire la suite de cet article.",
+                      "Tú también puedes apoyar el periodismo. Cancela cuando quieras.", "Only $1 a week. Cancel anytime."],
+    "leave-comment": ["Du möchtest mitmachen? Dann hinterlasse einfach einen Kommentar unter diesem Beitrag."],
+    "no-paywall-appeal": ["Gefällt dir unser Magazin? Wir haben uns gegen eine Bezahlschranke entschieden und keine "
+                          "Bezahlschranke eingeführt."],
+    "license-note": ["Sofern nicht anders ausgewiesen, stehen Inhalte dieser Website unter CC-BY."],
     "magazine-promo": ["Need more space? Subscribe to our sister title \"All About Harbours\" Magazine for the latest news!"],
     "app-promo": ["For the latest stories download the Harbour News apps for iOS and Android."],
     "feedback-prompt": ["We want to hear what you think about this article.",
