@@ -71,6 +71,8 @@ def clean(
                                     help="Documents per window of the site-boilerplate stage."),
     favor_precision: bool = typer.Option(_DEFAULTS.favor_precision, "--favor-precision/--no-favor-precision",
                                          help="Ask trafilatura for precision over recall."),
+    favor_recall: bool = typer.Option(_DEFAULTS.favor_recall, "--favor-recall/--no-favor-recall",
+                                      help="Ask trafilatura for recall (cleaner's classifier restores precision)."),
     include_removed_text: bool = typer.Option(_DEFAULTS.include_removed_text,
                                               "--include-removed-text/--no-include-removed-text",
                                               help="Keep the removed text in removed[]."),
@@ -89,6 +91,7 @@ def clean(
                       doc_threshold=doc_threshold, min_passage_chars=min_passage_chars, index=index, strip=strip,
                       site_boilerplate=site_boilerplate, site_min_pages=site_min_pages,
                       site_min_share=site_min_share, site_window=site_window, favor_precision=favor_precision,
+                      favor_recall=favor_recall,
                       include_removed_text=include_removed_text, max_bytes=max_bytes, doc_timeout=doc_timeout,
                       engine=engine, scheduler=scheduler)
         if workers is not None:

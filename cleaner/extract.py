@@ -67,7 +67,7 @@ def _extract_html(html: str, url: str | None, options: Options) -> Extracted:
     try:
         result = trafilatura.bare_extraction(
             html, url=url, with_metadata=True, include_comments=False, include_tables=True,
-            favor_precision=options.favor_precision, deduplicate=False,
+            favor_precision=options.favor_precision, favor_recall=options.favor_recall, deduplicate=False,
             # htmldate's extensive search scans every string of the page for dates; the
             # page's own markup (meta tags, time elements) gives the same publication
             # date on news pages at a fraction of the cost.
