@@ -13,7 +13,7 @@ import time
 import orjson
 import pytest
 
-DEDUP = "off"  # TODO switch to mark once dedup lands
+DEDUP = "mark"
 WORDS = ("harbour bridge council vote budget storm traffic engineer mayor river port ferry tunnel "
          "school clinic market rail station museum library festival season winter summer").split()
 
