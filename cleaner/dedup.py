@@ -48,6 +48,7 @@ from .options import Options
 from .records import DuplicateSpan
 
 FORMAT_VERSION = 1
+DROP_ROUNDS = 4
 NORMALISATION_VERSION = 1
 
 _SEED = 0x5EED_C1EA
@@ -288,12 +289,19 @@ class Deduper:
         near = self._near_duplicate(text, dups)
         dropped: tuple[str, ...] = ()
         out_text = text
-        if self.options.dedup == "drop" and dups:
-            out_text, dropped = _drop(text, dups)
+        if self.options.dedup == "drop":
+            # Dropping a span can leave a remainder that is itself a copy (the
+            # attribution after a removed quote): match again until nothing is left.
+            for _ in range(DROP_ROUNDS):
+                if not dups:
+                    break
+                out_text, more = _drop(out_text, dups)
+                dropped += more
+                spans, sigs = self._passages(out_text)
+                matches = self._match(sigs)
+                dups = self._align(spans, sigs, matches)
             self.doc_lens[doc] = len(out_text)
-            spans, sigs = self._passages(out_text)
             matches = [None] * len(spans)
-            dups = []
         for k, (s, e) in enumerate(spans):
             root = matches[k][0] if matches[k] is not None else -1
             self._store(doc, s, e, sigs[k], root)

@@ -1,0 +1,184 @@
+"""Dedup stage: known answers, span arithmetic properties, index persistence."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cleaner import DedupIndexError, Options
+from cleaner.dedup import Deduper, Permutations, normalise, passages, shingle_hashes, signatures
+
+A = ("“Rare earth metals are an important area for cooperation, and, of course, we have begun discussions on "
+     "various rare earth metals and projects in Russia,” said Dmitriev, according to an English translation of his "
+     "remarks.")
+B = ("“Rare earth metals are an important area for cooperation, and, of course, we have begun discussions about "
+     "various rare earth metals and projects in Russia,” Dmitriev said in an interview with Russia’s Izvestia "
+     "newspaper published on March 31.")
+C = ("“Rare earth metals are an important area for cooperation, and we have started discussions about various rare "
+     "earth metals and projects in Russia,” Kirill Dmitriev told the pro-Kremlin newspaper Izvestia.")
+FILLER = [
+    "The harbour authority said the new cranes would arrive in the spring and double the port's capacity.",
+    "Local fishermen complained that the construction noise had driven shoals away from the bay all summer.",
+    "The city council will vote on the budget for the second phase of the project next month.",
+    "Engineers tested the foundations of the old pier and found them sound enough to carry the new deck.",
+    "A spokesperson for the ferry operator declined to comment on the timetable changes.",
+    "Tourism officials expect the renovated waterfront to attract more visitors during the festival season.",
+]
+
+
+def run(docs, **kw):
+    d = Deduper(Options(workers=1, **kw))
+    out = [d.add(doc_id, text) for doc_id, text in docs]
+    d.close()
+    return out
+
+
+def test_reworded_quote_links_all_outlets_to_the_earliest():
+    docs = [("a", FILLER[0] + "\n" + A), ("b", FILLER[1] + "\n" + B + "\n" + FILLER[2]), ("c", C + "\n" + FILLER[3])]
+    ra, rb, rc = run(docs)
+    assert ra.duplicates == ()
+    for (doc_id, text), res in zip(docs[1:], (rb, rc)):
+        assert len(res.duplicates) == 1
+        d = res.duplicates[0]
+        assert d.of == "a"
+        assert text[d.start:d.end].startswith("Rare earth metals are an important area for cooperation")
+        assert docs[0][1][d.of_start:d.of_end].startswith("Rare earth metals are an important area")
+    assert rb.duplicates[0].cluster == rc.duplicates[0].cluster
+
+
+def test_unrelated_sentences_on_one_topic_do_not_match():
+    docs = [("a", "\n".join(FILLER[:3])), ("b", "\n".join(FILLER[3:]))]
+    assert all(r.duplicates == () for r in run(docs))
+
+
+def test_consecutive_reused_paragraphs_become_one_span():
+    wire = "\n".join(FILLER[:4])
+    later = FILLER[5] + "\n" + wire.replace("spring", "summer") + "\nAn unrelated closing line about the weather today."
+    _, res = run([("wire", wire), ("copy", later)])
+    assert len(res.duplicates) == 1
+    d = res.duplicates[0]
+    assert later[d.start:d.end].startswith(FILLER[0][:40])
+    assert later[d.start:d.end].endswith(FILLER[3][-30:])
+    assert (d.of_start, d.of_end) == (0, len(wire))
+
+
+def test_truncated_copy_is_a_near_duplicate_document():
+    full = "\n".join(FILLER)
+    truncated = "\n".join(FILLER[:4])
+    r = run([("full", full), ("short", truncated), ("other", "A completely different story about a local "
+                                                              "bakery that won a national prize for its rye bread.")])
+    assert r[1].near_duplicate_of == "full"
+    assert r[2].near_duplicate_of is None
+
+
+def test_japanese_without_spaces():
+    ja = "市議会は火曜日、老朽化した港の橋を架け替える計画を承認し、二年間に及んだ議論に決着をつけた。"
+    ja2 = "市議会は火曜日、老朽化した港の橋を架け替える計画を承認し、二年に及んだ議論に決着をつけた。"
+    other = "工事は来年春に始まり、約三年かかる見通しだと市の交通局は説明している。新しい橋は二倍の交通量に対応する。"
+    r = run([("a", ja + other), ("b", ja2)], min_passage_chars=20)
+    assert r[1].duplicates and r[1].duplicates[0].of == "a"
+
+
+def test_estimate_tracks_exact_jaccard():
+    rng = random.Random(1)
+    perms = Permutations(128)
+    words = "harbour bridge council vote budget storm traffic engineer mayor river port ferry tunnel".split()
+    for _ in range(40):
+        base = [rng.choice(words) for _ in range(40)]
+        edited = [w if rng.random() > 0.3 else rng.choice(words) for w in base]
+        x, y = " ".join(base), " ".join(edited)
+        hx, hy = (shingle_hashes(normalise(t)[0], 5) for t in (x, y))
+        exact = len(set(hx) & set(hy)) / len(set(hx) | set(hy))
+        sx = signatures(perms.apply(hx), [(0, len(hx))])[0]
+        sy = signatures(perms.apply(hy), [(0, len(hy))])[0]
+        assert abs(float((sx == sy).mean()) - exact) < 0.15
+
+
+def test_normalise_maps_back_to_exact_offsets():
+    text = "“Hello”  —  WORLD\u00a0 and\tmore"
+    cps, pos = normalise(text)
+    assert "".join(map(chr, cps)) == "'hello' - world and more"
+    assert all(text[p].casefold() == chr(c) or chr(c) in " '-" for c, p in zip(cps, pos))
+
+
+def test_index_round_trip_and_parameter_check(tmp_path):
+    path = str(tmp_path / "idx.npz")
+    run([("old-1", FILLER[0] + "\n" + A)], index=path)
+    later = run([("new-1", FILLER[2] + "\n" + B)], index=path)[0]
+    assert later.duplicates and later.duplicates[0].of == "old-1"
+    assert later.duplicates[0].of_start > 0
+    with pytest.raises(DedupIndexError, match="other parameters"):
+        Deduper(Options(workers=1, index=path, threshold=0.6))
+    (tmp_path / "bad.npz").write_bytes(b"not an index")
+    with pytest.raises(DedupIndexError, match="cannot read"):
+        Deduper(Options(workers=1, index=str(tmp_path / "bad.npz")))
+
+
+def test_passages_are_trimmed_and_inside_the_text():
+    text = "  “A quotation that is long enough to count,” he said.  Second sentence is right here!\nThird line"
+    for s, e in passages(text, 10):
+        assert 0 <= s < e <= len(text)
+        assert text[s:e] == text[s:e].strip()
+
+
+# --- properties ------------------------------------------------------------------
+
+POOL = FILLER + [A, B, C]
+
+
+@st.composite
+def corpora(draw):
+    n = draw(st.integers(2, 6))
+    docs = []
+    for i in range(n):
+        k = draw(st.integers(1, 5))
+        parts = []
+        for _ in range(k):
+            s = draw(st.sampled_from(POOL))
+            if draw(st.booleans()):
+                s = s.replace(draw(st.sampled_from(["the", "and", "of", "a"])), draw(st.sampled_from(["this", "or"])), 1)
+            parts.append(s)
+        sep = draw(st.sampled_from(["\n", " ", "\n\n"]))
+        docs.append((f"d{i}", sep.join(parts)))
+    return docs
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(corpora())
+def test_span_properties(docs):
+    results = run(docs)
+    texts = {doc_id: text for doc_id, text in docs}
+    order = [doc_id for doc_id, _ in docs]
+    for (doc_id, text), res in zip(docs, results):
+        assert res.text == text
+        last_end = -1
+        for d in res.duplicates:
+            assert 0 <= d.start < d.end <= len(text)
+            assert text[d.start:d.end] == text[d.start:d.end].strip()
+            assert d.start >= last_end  # sorted, not overlapping
+            last_end = d.end
+            assert order.index(d.of) < order.index(doc_id)
+            assert 0 <= d.of_start < d.of_end <= len(texts[d.of])
+            assert Options().threshold <= d.similarity <= 1.0
+    # Running again with a fresh index changes nothing.
+    assert run(docs) == results
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(corpora())
+def test_drop_then_rerun_finds_nothing(docs):
+    dropped = run(docs, dedup="drop")
+    for (doc_id, text), res in zip(docs, dropped):
+        assert all(piece in text for piece in res.dropped)
+    again = run([(doc_id, res.text) for (doc_id, _), res in zip(docs, dropped)])
+    assert all(r.duplicates == () for r in again)
+
+
+def test_signatures_of_overlapping_ranges():
+    values = np.array([[5, 9], [3, 8], [7, 1], [6, 6]], dtype=np.uint16)
+    sig = signatures(values, [(0, 2), (1, 4), (2, 3)])
+    assert sig.tolist() == [[3, 8], [3, 1], [7, 1]]
