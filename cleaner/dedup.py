@@ -132,26 +132,31 @@ def shingle_hashes(cps: np.ndarray, n: int) -> np.ndarray:
 
 
 class Permutations:
-    """``num_perm`` hash functions x -> (a*x + b) >> 48 over 64-bit shingle hashes
-    (multiply-shift, a universal family); 16-bit outputs keep signatures small."""
+    """``num_perm`` hash functions over 32-bit shingle hashes: x -> (a*x + b) mod 2**32
+    (multiply-add with odd ``a``, a universal family), top 16 bits kept. 32-bit
+    arithmetic halves the memory traffic of the (shingles x permutations) matrix,
+    and since the shift is monotone the minimum can be taken before it."""
 
     def __init__(self, num_perm: int, seed: int = _SEED):
         rng = np.random.RandomState(seed)
-        self.a = (rng.randint(1, 2**62, size=num_perm, dtype=np.int64).astype(np.uint64) << np.uint64(1)) | np.uint64(1)
-        self.b = rng.randint(0, 2**62, size=num_perm, dtype=np.int64).astype(np.uint64)
+        self.a = rng.randint(0, 2**31, size=num_perm, dtype=np.int64).astype(np.uint32) * np.uint32(2) + np.uint32(1)
+        self.b = rng.randint(0, 2**32, size=num_perm, dtype=np.int64).astype(np.uint32)
 
     def apply(self, hashes: np.ndarray) -> np.ndarray:
+        """Unshifted 32-bit values, one row per shingle."""
+        x = (hashes >> np.uint64(32)).astype(np.uint32)
         with np.errstate(over="ignore"):
-            return ((hashes[:, None] * self.a[None, :] + self.b[None, :]) >> np.uint64(48)).astype(np.uint16)
+            return x[:, None] * self.a[None, :] + self.b[None, :]
 
 
 def signatures(perm_values: np.ndarray, spans: list[tuple[int, int]]) -> np.ndarray:
-    """Minimum of ``perm_values`` rows over each [start, end) shingle range."""
+    """16-bit MinHash signature per [start, end) range of shingle rows."""
     if not spans:
         return np.zeros((0, perm_values.shape[1]), dtype=np.uint16)
     padded = np.vstack([perm_values, np.zeros((1, perm_values.shape[1]), dtype=perm_values.dtype)])
     idx = np.array([i for s, e in spans for i in (s, e)], dtype=np.int64)
-    return np.minimum.reduceat(padded, idx, axis=0)[::2]
+    mins = np.minimum.reduceat(padded, idx, axis=0)[::2]
+    return (mins >> 16).astype(np.uint16) if mins.dtype == np.uint32 else mins.astype(np.uint16)
 
 
 # --- passages ---------------------------------------------------------------------------
@@ -189,7 +194,11 @@ def _trim(text: str, s: int, e: int) -> tuple[int, int]:
 
 
 class BucketIndex:
-    """uint64 bucket key -> first passage id, with first-writer-wins inserts."""
+    """uint64 bucket key -> first passage id, with first-writer-wins inserts.
+
+    Most keys live in one sorted array (searched with ``np.searchsorted``); the
+    keys inserted since the last merge sit in a dict, merged into the array
+    when it grows past MERGE_AT entries (a linear merge of two sorted runs)."""
 
     MERGE_AT = 1 << 18
 
@@ -207,14 +216,16 @@ class BucketIndex:
             hit = self.keys[i] == keys
             out[hit] = self.vals[i[hit]]
         if self.recent:
-            for j in np.nonzero(out < 0)[0]:
-                out[j] = self.recent.get(int(keys[j]), -1)
+            get = self.recent.get
+            recent = np.fromiter((get(k, -1) for k in keys.tolist()), dtype=np.int64, count=len(keys))
+            out = np.where(out >= 0, out, recent)
         return out
 
-    def insert(self, keys: np.ndarray, pid: int) -> None:
-        found = self.lookup(keys)
-        for k in keys[found < 0]:
-            self.recent.setdefault(int(k), pid)
+    def insert(self, keys: np.ndarray, pids: np.ndarray, found: np.ndarray) -> None:
+        """Add ``keys[i] -> pids[i]`` where ``found[i]`` (a prior lookup) is -1."""
+        setdefault = self.recent.setdefault
+        for k, pid in zip(keys[found < 0].tolist(), pids[found < 0].tolist()):
+            setdefault(k, pid)
         if len(self.recent) >= self.MERGE_AT:
             self.merge()
 
@@ -223,9 +234,10 @@ class BucketIndex:
             return
         k = np.fromiter(self.recent.keys(), dtype=np.uint64, count=len(self.recent))
         v = np.fromiter(self.recent.values(), dtype=np.int64, count=len(self.recent))
-        keys = np.concatenate([self.keys, k])
-        order = np.argsort(keys, kind="stable")
-        self.keys, self.vals = keys[order], np.concatenate([self.vals, v])[order]
+        order = np.argsort(k)
+        keys = np.concatenate([self.keys, k[order]])
+        order = np.argsort(keys, kind="stable")  # two sorted runs: a linear merge
+        self.keys, self.vals = keys[order], np.concatenate([self.vals, v[np.argsort(k)]])[order]
         self.recent = {}
 
 
@@ -284,7 +296,7 @@ class Deduper:
         self.doc_ids.append(doc_id)
         self.doc_lens.append(len(text))
         spans, sigs = self._passages(text)
-        matches = self._match(sigs)
+        matches, keys, hits = self._match(sigs)
         dups = self._align(spans, sigs, matches)
         near = self._near_duplicate(text, dups)
         dropped: tuple[str, ...] = ()
@@ -298,13 +310,11 @@ class Deduper:
                 out_text, more = _drop(out_text, dups)
                 dropped += more
                 spans, sigs = self._passages(out_text)
-                matches = self._match(sigs)
+                matches, keys, hits = self._match(sigs)
                 dups = self._align(spans, sigs, matches)
             self.doc_lens[doc] = len(out_text)
             matches = [None] * len(spans)
-        for k, (s, e) in enumerate(spans):
-            root = matches[k][0] if matches[k] is not None else -1
-            self._store(doc, s, e, sigs[k], root)
+        self._store(doc, spans, sigs, matches, keys, hits)
         return DedupResult(out_text, tuple(dups) if self.options.dedup != "drop" else (), near, dropped)
 
     def close(self) -> None:
@@ -342,23 +352,22 @@ class Deduper:
         with np.errstate(over="ignore"):
             return (bands * self._band_coef[None]).sum(axis=2, dtype=np.uint64) ^ self._band_salt[None]
 
-    def _match(self, sigs: np.ndarray) -> list[tuple[int, float] | None]:
-        """Best verified earlier passage per passage: (root passage id, similarity)."""
-        if not len(sigs) or not self.n_pass:
-            return [None] * len(sigs)
+    def _match(self, sigs: np.ndarray) -> tuple[list[tuple[int, float] | None], np.ndarray, np.ndarray]:
+        """Best verified earlier passage per passage, as (root passage id,
+        similarity); also the band keys and their lookups, reused for inserting."""
+        if not len(sigs):
+            return [], np.zeros((0, self.bands), dtype=np.uint64), np.zeros((0, self.bands), dtype=np.int64)
         keys = self._band_keys(sigs)
         hits = self.buckets.lookup(keys.ravel()).reshape(keys.shape)
-        out: list[tuple[int, float] | None] = []
-        for k in range(len(sigs)):
-            cands = np.unique(hits[k][hits[k] >= 0])
-            if not len(cands):
-                out.append(None)
-                continue
-            roots = np.unique(self.p_root[cands])
+        out: list[tuple[int, float] | None] = [None] * len(sigs)
+        for k in np.nonzero((hits >= 0).any(axis=1))[0]:
+            row = hits[k]
+            roots = np.unique(self.p_root[row[row >= 0]])
             sims = (self.p_sig[roots] == sigs[k][None]).mean(axis=1)
             best = int(np.argmax(sims))  # ties: smallest root id, i.e. earliest
-            out.append((int(roots[best]), float(sims[best])) if sims[best] >= self.options.threshold else None)
-        return out
+            if sims[best] >= self.options.threshold:
+                out[k] = (int(roots[best]), float(sims[best]))
+        return out, keys, hits
 
     def _align(self, spans, sigs, matches) -> list[DuplicateSpan]:
         """Matched passages -> spans; neighbours matched into the same earlier
@@ -417,15 +426,21 @@ class Deduper:
         key = f"{self.doc_ids[self.p_doc[root]]}\x00{self.p_start[root]}\x00{self.p_end[root]}"
         return hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
 
-    def _store(self, doc: int, s: int, e: int, sig: np.ndarray, root: int) -> None:
-        pid = self.n_pass
-        if pid >= self._cap:
-            self._grow(max(1024, self._cap * 2))
-        self.p_doc[pid], self.p_start[pid], self.p_end[pid] = doc, s, e
-        self.p_root[pid] = pid if root < 0 else root
-        self.p_sig[pid] = sig
-        self.n_pass += 1
-        self.buckets.insert(self._band_keys(sig[None])[0], pid)
+    def _store(self, doc: int, spans, sigs, matches, keys, hits) -> None:
+        n = len(spans)
+        if not n:
+            return
+        first = self.n_pass
+        if first + n > self._cap:
+            self._grow(max(1024, 2 * (first + n)))
+        pids = np.arange(first, first + n)
+        self.p_doc[first:first + n] = doc
+        self.p_start[first:first + n] = [s for s, _ in spans]
+        self.p_end[first:first + n] = [e for _, e in spans]
+        self.p_root[first:first + n] = [m[0] if m is not None else pid for m, pid in zip(matches, pids.tolist())]
+        self.p_sig[first:first + n] = sigs
+        self.n_pass += n
+        self.buckets.insert(keys.ravel(), np.repeat(pids, self.bands), hits.ravel())
 
     def _grow(self, cap: int) -> None:
         def grow(a: np.ndarray) -> np.ndarray:
@@ -478,8 +493,9 @@ class Deduper:
         self.n_pass = n
         if n:
             keys = self._band_keys(self.p_sig[:n])
-            for pid in range(n):
-                self.buckets.insert(keys[pid], pid)
+            # Earliest passage first: the first writer of each bucket wins.
+            self.buckets.insert(keys.ravel(), np.repeat(np.arange(n), self.bands),
+                                np.full(keys.size, -1, dtype=np.int64))
             self.buckets.merge()
 
 
