@@ -26,6 +26,8 @@ _BOMS = (
 )
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-:.]+)""", re.I)
 _XML_ENCODING = re.compile(rb"""<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_\-:.]+)""", re.I)
+MAX_REPLACED = 0.01
+"""Share of characters that may be broken for bytes to still count as UTF-8."""
 _SINGLE_BYTE_LATIN = {"latin-1", "iso8859-1", "cp1252", "iso8859-15", "ascii"}
 # File signatures of binary formats that sometimes arrive with a text suffix.
 _MAGIC = (
@@ -108,6 +110,11 @@ def decode_bytes(data: bytes, *, html: bool = False) -> tuple[str, str]:
         return text, "utf-8"
     best = from_bytes(data[: 1 << 20]).best()
     if best is None or best.encoding is None:
+        # UTF-8 with a few broken sequences (a truncated multi-byte character, a
+        # stray byte) is still UTF-8: keep the text, mark the damage with U+FFFD.
+        lossy = data.decode("utf-8", "replace")
+        if lossy.count("\ufffd") <= MAX_REPLACED * len(lossy):
+            return lossy, "utf-8"
         raise InputError("could not determine the character encoding (no BOM, no valid declaration, "
                          "not UTF-8, detection failed)", "undecodable")
     try:
