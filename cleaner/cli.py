@@ -82,7 +82,7 @@ def clean(
     engine: str = typer.Option(_DEFAULTS.engine, "--engine", help="local|dask."),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no summary."),
-    resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run from OUTPUT.partial."),
+    resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run from .OUTPUT.partial."),
 ) -> None:
     """Clean INPUTS into one JSONL record per document."""
     try:

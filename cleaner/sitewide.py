@@ -26,6 +26,8 @@ from dataclasses import replace
 from .options import Options
 from .records import Cleaned, Removal
 
+MAX_SHARE = 0.5
+"""A site's chrome is a minority of what the per-page classifier kept."""
 _QUOTED = re.compile(r"[\"“«„].{40,}[\"”»“]")
 
 
@@ -56,8 +58,14 @@ def apply_window(window: list[Cleaned], options: Options) -> list[Cleaned]:
             continue
         for i in members:
             c = window[i]
+            lines = c.text.split("\n")
+            shared = sum(len(line) for line in lines if line.strip() and _key(line) in common)
+            if shared > MAX_SHARE * max(1, len(c.text)):
+                # Most of the page is shared with its siblings: it is a copy of
+                # another page (dedup reports that), not a page wrapped in chrome.
+                continue
             kept, removed = [], list(c.removed)
-            for line in c.text.split("\n"):
+            for line in lines:
                 if line.strip() and _key(line) in common:
                     removed.append(Removal("site-boilerplate", line, "site-repeated-line"))
                 else:

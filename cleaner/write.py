@@ -1,6 +1,6 @@
 """Records to JSONL bytes, written atomically and resumably.
 
-A reader never sees a half-written output file: lines go to ``OUT.partial`` in
+A reader never sees a half-written output file: lines go to ``.OUT.partial`` in
 the destination's directory, which replaces ``OUT`` only when the run completes.
 The partial file holds only whole lines plus at most one torn line at the end
 (it is flushed line by line), so a killed run can be resumed from it: the torn
@@ -33,7 +33,10 @@ def dumps(obj: dict[str, Any]) -> bytes:
 
 
 def partial_path(path: str) -> str:
-    return path + ".partial"
+    """``dir/out.jsonl`` -> ``dir/.out.jsonl.partial``: hidden, so a run whose output
+    lies inside its own input directory does not read its own partial output."""
+    head, tail = os.path.split(path)
+    return os.path.join(head, f".{tail}.partial")
 
 
 def compressed(path: str) -> bool:

@@ -46,11 +46,11 @@ def test_resume_after_torn_partial_is_identical(tmp_path):
     lines = want.splitlines(keepends=True)
     # Simulate a run killed mid-write: 123 whole records and half of the next.
     out = tmp_path / "out.jsonl"
-    (tmp_path / "out.jsonl.partial").write_bytes(b"".join(lines[:123]) + lines[123][:40])
+    (tmp_path / ".out.jsonl.partial").write_bytes(b"".join(lines[:123]) + lines[123][:40])
     res = subprocess.run(_cmd(inp, out, "--resume"))
     assert res.returncode == 3  # the bad line is still reported
     assert out.read_bytes() == want
-    assert not (tmp_path / "out.jsonl.partial").exists()
+    assert not (tmp_path / ".out.jsonl.partial").exists()
     rejects = (tmp_path / "out.rejects.jsonl").read_bytes().splitlines()
     assert len(rejects) == 1
 
@@ -62,7 +62,7 @@ def test_resume_after_sigkill(tmp_path):
     full = tmp_path / "full.jsonl"
     subprocess.run(_cmd(inp, full), check=False)
     out = tmp_path / "out.jsonl"
-    part = tmp_path / "out.jsonl.partial"
+    part = tmp_path / ".out.jsonl.partial"
     proc = subprocess.Popen(_cmd(inp, out))
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and proc.poll() is None:

@@ -1,0 +1,120 @@
+"""The command line through real subprocesses: exit codes, messages, stdin to
+stdout, rejects file placement, atomic and compressed outputs, determinism."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import orjson
+import zstandard
+
+import cleaner
+
+ROOT = Path(__file__).resolve().parent.parent
+DUMP = ("Home\nNews\nHarbour bridge rebuild approved\nBy Jane Porter\nThe city council approved a plan on Tuesday to "
+        "rebuild the old harbour bridge, ending two years of debate about how to pay for the work.\nEngineers said "
+        "the new bridge would carry twice as much traffic and would be built to withstand stronger storms.\n"
+        "© 2025 Harbour Gazette. All rights reserved.\n")
+
+
+def cli(*args, input=None, cwd=None):
+    return subprocess.run([sys.executable, "-m", "cleaner", *map(str, args)], input=input, capture_output=True,
+                          cwd=cwd, timeout=120)
+
+
+def test_stdin_to_stdout_pipeline():
+    lines = b"".join(orjson.dumps({"id": f"r{i}", "url": "https://gazette.example/a", "text": DUMP,
+                                   "source_feed": "rss"}) + b"\n" for i in range(3))
+    res = cli("clean", "-", input=lines)
+    assert res.returncode == 0, res.stderr
+    recs = [json.loads(x) for x in res.stdout.decode().splitlines()]
+    assert [r["id"] for r in recs] == ["r0", "r1", "r2"]
+    assert recs[0]["author"] == "Jane Porter"
+    assert recs[0]["metadata"] == {"source_feed": "rss"}
+    assert "© 2025" not in recs[0]["text"]
+    assert recs[1]["near_duplicate_of"] == "r0"
+    summary = res.stderr.decode().strip().splitlines()[-1]
+    assert summary.startswith("documents in 3, out 3, rejected 0;")
+
+
+def test_quiet_prints_nothing_on_stderr():
+    res = cli("clean", "-", "--quiet", input=orjson.dumps({"id": "a", "text": DUMP}) + b"\n")
+    assert res.returncode == 0 and res.stderr == b""
+
+
+def test_rejects_file_next_to_output_and_exit_code_3(tmp_path):
+    (tmp_path / "in.jsonl").write_bytes(b'{"id": "a", "text": "Some fine text that is here."}\nnot json\n')
+    res = cli("clean", tmp_path / "in.jsonl", "-o", tmp_path / "out.jsonl")
+    assert res.returncode == 3
+    assert len((tmp_path / "out.jsonl").read_bytes().splitlines()) == 1
+    [rej] = [json.loads(x) for x in (tmp_path / "out.rejects.jsonl").read_text().splitlines()]
+    assert rej["reason"] == "invalid-json" and rej["line"] == 2
+    assert "rejected 1" in res.stderr.decode()
+
+
+def test_rejects_go_to_stderr_when_output_is_stdout(tmp_path):
+    res = cli("clean", "-", input=b'{"id": "a", "text": null}\n')
+    assert res.returncode == 3 and res.stdout == b""
+    assert b'"reason":"no-content"' in res.stderr
+
+
+def test_no_rejects_file_when_nothing_was_rejected(tmp_path):
+    (tmp_path / "a.txt").write_text(DUMP)
+    assert cli("clean", tmp_path / "a.txt", "-o", tmp_path / "out.jsonl", "-q").returncode == 0
+    assert not (tmp_path / "out.rejects.jsonl").exists()
+
+
+def test_usage_errors_exit_2():
+    res = cli("clean", "x.txt", "--dedup", "bogus")
+    assert res.returncode == 2
+    assert res.stderr.decode().strip() == "Error: dedup must be one of mark, drop, off, not 'bogus'"
+    assert cli("clean", "x.txt", "--threshold", "1.5").returncode == 2
+    assert cli("clean", "x.txt", "--no-such-flag").returncode == 2
+
+
+def test_fatal_error_exit_1_keeps_old_output(tmp_path):
+    (tmp_path / "a.txt").write_text(DUMP)
+    out = tmp_path / "out.jsonl"
+    out.write_text("previous\n")
+    (tmp_path / "bad.idx").write_bytes(b"garbage")
+    res = cli("clean", tmp_path / "a.txt", "-o", out, "--index", tmp_path / "bad.idx")
+    assert res.returncode == 1
+    assert res.stderr.decode().startswith("Error: cannot read dedup index")
+    assert out.read_text() == "previous\n"
+
+
+def test_compressed_outputs(tmp_path):
+    (tmp_path / "a.txt").write_text(DUMP)
+    for suffix in (".gz", ".zst"):
+        out = tmp_path / f"out.jsonl{suffix}"
+        assert cli("clean", "a.txt", "-o", out, "-q", cwd=tmp_path).returncode == 0
+        data = gzip.decompress(out.read_bytes()) if suffix == ".gz" else \
+            zstandard.ZstdDecompressor().decompressobj().decompress(out.read_bytes())
+        assert json.loads(data)["id"] == "a.txt"
+
+
+def test_same_input_gives_byte_identical_output(tmp_path):
+    (tmp_path / "in").mkdir()
+    for i in range(4):
+        (tmp_path / "in" / f"d{i}.txt").write_text(DUMP.replace("Tuesday", f"day {i}"))
+    a, b = tmp_path / "a.jsonl.gz", tmp_path / "b.jsonl.gz"
+    cli("clean", tmp_path / "in", "-o", a, "-q", "--workers", "1")
+    cli("clean", tmp_path / "in", "-o", b, "-q", "--workers", "2")
+    assert a.read_bytes() == b.read_bytes()
+
+
+def test_version():
+    res = cli("--version")
+    assert res.returncode == 0 and res.stdout.decode().strip() == f"cleaner {cleaner.__version__}"
+
+
+def test_seeds_end_to_end(tmp_path):
+    res = cli("clean", "seeds", "-o", tmp_path / "s.jsonl", "-q", cwd=ROOT)
+    assert res.returncode == 0
+    recs = [json.loads(x) for x in (tmp_path / "s.jsonl").read_text().splitlines()]
+    assert len(recs) == 5
+    assert sum(len(r["duplicates"]) for r in recs) >= 2
