@@ -69,6 +69,8 @@ LINE_RULES: tuple[Rule, ...] = (
     # searched from the end of the line, with a literal pre-check (SEARCH_KEYS).
     _r("photo-caption", "photo-credit-end", r"(\((photo|image|picture|pic|credit|source|foto|bild|фото)s?\s*:\s*[^)]{1,80}\)"
        r"|\(([\w.]+ )?photos? ?(/|by) ?[^)]{1,80}(\)|$)"
+       r"|[.!?]\s+[A-ZÀ-ÖА-Я][\w.'’-]+( [A-ZÀ-ÖА-Я][\w.'’-]+){1,3}\s*/\s*[\w .'’&-]{2,60}"
+       r"|[.!?]\s+(photo|image|picture|foto|bild|credit|фото)s?\s*:\s*[^.!?]{2,80}"
        r"|(\||/)\s*(getty images|reuters|ap photo|afp|shutterstock|istock\w*|epa|dpa|imago|"
        r"alamy|tass|ria novosti|sputnik|bloomberg|the associated press|associated press|"
        r"[\w .\-]*photobank|[\w .\-]*via (reuters|getty images|ap))\)?)\.?$", full=False, strong=True),
@@ -261,7 +263,7 @@ def _combined(rules: tuple[Rule, ...]) -> re.Pattern[str]:
 SEARCH_KEYS: dict[str, tuple[str, ...]] = {
     # Literal fragments (lowercase) one of which every match of the rule contains:
     # a substring test rejects almost every line before the regex has to run.
-    "photo-credit-end": ("(", "getty", "reuters", "ap photo", "afp", "shutterstock", "istock", "epa", "dpa", "imago",
+    "photo-credit-end": ("(", "/", "photo", "image", "picture", "foto", "bild", "credit", "фото", "getty", "reuters", "ap photo", "afp", "shutterstock", "istock", "epa", "dpa", "imago",
                          "alamy", "tass", "ria novosti", "sputnik", "bloomberg", "associated press", "photobank",
                          " via "),
     "comment-policy": ("comment", "conversation", "community"),

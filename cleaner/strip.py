@@ -29,6 +29,7 @@ from .records import Removal
 from .rules import LINE_RULES, Rule, match_rule, normalize_line
 
 _TERMINAL = re.compile(r"([.!?:;。！？」』\"”’'»]|[.!?\"”’]\)|\([^)]*\s[^)]*\s[^)]*\))\s*$")
+_TWO_SENTENCES = re.compile(r"[a-z]{2}[.!?] [A-Z]")
 _INNER_PUNCT = re.compile(r"[.,;:!?。、，]")
 _ELLIPSIS = re.compile(r"(\.\.\.|…)\s*$")
 _WORD = re.compile(r"\w+", re.U)
@@ -116,6 +117,8 @@ def _title_shaped(line: Line) -> bool:
     if line.rule is not None or line.date is not None:
         return False
     if not 3 <= line.words <= 30 or line.text.endswith((".", ",", ":", ";", "…")):
+        return False
+    if _TWO_SENTENCES.search(line.text):  # a caption or a teaser, not a headline
         return False
     return line.text[0].isupper() or line.text[0].isdigit() or bool(_CJK.match(line.text))
 
@@ -297,9 +300,11 @@ def _region(lines: list[Line], anchor: int | None) -> tuple[int, int, list[int]]
     return start, end, gaps
 
 
-def _clean_run(lines: list[Line], scores: list[float], first: int) -> tuple[float, int, bool]:
+def _clean_run(lines: list[Line], scores: list[float], first: int,
+               minimum: float = 0.0) -> tuple[float, int, bool]:
     """Score, end and cleanliness of the run of prose that starts at ``first``:
     clean means mostly sentences, with no dates or comment furniture."""
+    minimum = minimum or CONTINUE_MIN
     run, best, stop = 0.0, 0.0, first
     for k in range(first, len(lines)):
         if lines[k].rule is not None and lines[k].rule.wall:
@@ -313,7 +318,7 @@ def _clean_run(lines: list[Line], scores: list[float], first: int) -> tuple[floa
     total = sum(x.chars for x in seg) or 1
     prose = sum(x.chars for x in seg if is_prose(x) and x.rule is None)
     dirty = any(x.date is not None or (x.rule is not None and x.rule.kind in _STOP_KINDS) for x in seg)
-    return best, stop, best >= CONTINUE_MIN and prose >= 0.8 * total and not dirty
+    return best, stop, best >= minimum and prose >= 0.8 * total and not dirty
 
 
 def _continue_back(lines: list[Line], scores: list[float], start: int, anchor: int) -> tuple[int, list[int]]:
@@ -349,6 +354,7 @@ def _extend_list(lines: list[Line], end: int) -> int:
     return k if k - end >= 2 else end
 
 
+INLINE_KINDS = ("advertisement", "read-more", "photo-caption", "share-buttons", "audio-player")
 _STOP_KINDS = ("copyright", "comment-widget", "donation-appeal", "date", "author-bio")
 
 
@@ -364,7 +370,11 @@ def _continue(lines: list[Line], scores: list[float], end: int) -> tuple[int, li
         gap = lines[end:nxt]
         if any(g.date is not None or (g.rule is not None and g.rule.kind in _STOP_KINDS) for g in gap):
             break
-        _, stop, clean = _clean_run(lines, scores, nxt)
+        # Behind a line or two of inline furniture (an ad label, a "read more"
+        # link) any clean sentence continues the article; behind a longer box the
+        # text must add up to a couple of sentences.
+        light = len(gap) <= 3 and all(g.rule is not None and g.rule.kind in INLINE_KINDS for g in gap)
+        _, stop, clean = _clean_run(lines, scores, nxt, 1.0 if light else CONTINUE_MIN)
         if not clean:
             break
         gaps.extend(range(end, nxt))
@@ -474,7 +484,7 @@ def _head_metadata(lines: list[Line], start: int, end: int, *, title: str | None
         if title is None and not is_html:
             lo = max(0, min(start, first_body) - HEAD_ZONE)
             cands = [i for i in range(lo, first_body) if _title_shaped(lines[i])
-                     and not _looks_like_name(lines[i].text) and not is_prose(lines[i])]
+                     and not _looks_like_name(lines[i].text) and not is_prose(lines[i]) and _byline(lines[i]) is None]
             if cands:
                 title = lines[cands[-1]].text
         folded_title = _fold(title) if title else None
@@ -503,7 +513,7 @@ def _head_metadata(lines: list[Line], start: int, end: int, *, title: str | None
         # A bare name ("Ryan Morgan") is a byline only next to other header lines.
         for i in head:
             line = lines[i]
-            if line.kind is None and line.rule is None and _looks_like_name(line.text) and i >= first_body - 6:
+            if line.kind is None and line.rule is None and _looks_like_name(line.text):
                 near = [lines[j] for j in range(max(lo, i - 2), min(first_body, i + 3)) if j != i]
                 if any(n.kind in ("title", "date", "byline") or (n.rule and n.rule.kind in
                        ("photo-caption", "audio-player")) for n in near):

@@ -21,7 +21,7 @@ POSITIVE = {
                          "You must be logged in to post a comment."],
     "photo-copyright": ["© Jane Roe A nurse prepares a flu shot at a community clinic in Harbour City, Tuesday."],
     "photo-credit": ["Photo: Jane Roe / AP", "(Photo by Marcus Lind/Getty Images)", "Foto: dpa"],
-    "photo-credit-end": ["A shopper loads lumber outside a store in Hialeah, Fla. (AP Photo/Alan Diaz, File)","The minister arrives at the summit in Brussels. Nadia Kovacs / Reuters",
+    "photo-credit-end": ["Visitors look at the gallery on Wednesday. Photo: Ben Carter / Valley Tribune","The new quay at Northpoint on a grey morning. Dana Whitfield / Ledger Photo Desk","A shopper loads lumber outside a store in Hialeah, Fla. (AP Photo/Alan Diaz, File)","The minister arrives at the summit in Brussels. Nadia Kovacs / Reuters",
                          "A harbour crane at dusk. Sputnik/Ivan Petrov/Pool via Reuters",
                          "The plague wiped out half of Europe in the 14th century (Image: GETTY)"],
     "share-label": ["Share", "Facebook Twitter Email", "Teilen", "Partager", "Поделиться", "シェア",
