@@ -108,6 +108,9 @@ def decode_bytes(data: bytes, *, html: bool = False) -> tuple[str, str]:
     text = _valid_utf8(data)
     if text is not None:
         return text, "utf-8"
+    lossy = _mostly_utf8(data)
+    if lossy is not None:
+        return lossy, "utf-8"
     best = from_bytes(data[: 1 << 20]).best()
     if best is None or best.encoding is None:
         # UTF-8 with a few broken sequences (a truncated multi-byte character, a
@@ -121,6 +124,18 @@ def decode_bytes(data: bytes, *, html: bool = False) -> tuple[str, str]:
         return data.decode(best.encoding), best.encoding
     except UnicodeDecodeError as exc:
         raise InputError(f"bytes do not decode as detected {best.encoding}: {exc}", "undecodable") from exc
+
+
+def _mostly_utf8(data: bytes) -> str | None:
+    """UTF-8 text with a few stray bytes (a Latin-1 character pasted into a UTF-8
+    page) is UTF-8: decoding all of it as a single-byte charset would turn every
+    correct multi-byte character into mojibake to save the few broken ones."""
+    lossy = data.decode("utf-8", "replace")
+    broken = lossy.count("\ufffd")
+    multibyte = sum(1 for ch in lossy if ord(ch) > 127) - broken
+    if multibyte >= 5 * broken and broken <= MAX_REPLACED * len(lossy):
+        return lossy
+    return None
 
 
 def _mojibake_prone(declared: str, data: bytes) -> bool:

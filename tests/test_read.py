@@ -197,3 +197,11 @@ def test_lone_surrogates_in_json_are_repaired(tmp_path):
     [d] = read_all([tmp_path / "r.jsonl"])
     assert d.content == "broken \ufffd surrogate text here"
     orjson.dumps(d.content)  # encodable
+
+
+def test_utf8_page_with_a_stray_latin1_byte_stays_utf8(tmp_path):
+    good = "Tierschutz – Wildvögel „gerettet“ — Pflegestation öffnet. " * 10
+    raw = ("<meta charset='utf-8'><p>" + good + "</p>").encode("utf-8").replace(b"Pflegestation", b"Pfleg\xfcstation", 1)
+    (tmp_path / "p.html").write_bytes(raw)
+    [d] = read_all([tmp_path / "p.html"])
+    assert "Wildvögel „gerettet“" in d.content and "â€" not in d.content
