@@ -189,7 +189,7 @@ class Generator:
         who = self.person()
         forms = [f"“{q},” {who} told the {self.rng.choice(['newspaper', 'broadcaster', 'agency'])}.",
                  f"In an interview, {who} said: “{q}.”",
-                 f"“{q}.” That is how {who} described the situation."]
+                 f"“{q},” {who} wrote in a post on social media."]
         return self.rng.choice(forms)
 
     def edit(self, s: Sentence, heavy: bool) -> Sentence:

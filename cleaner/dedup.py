@@ -49,6 +49,7 @@ from .records import DuplicateSpan
 
 FORMAT_VERSION = 1
 DROP_ROUNDS = 4
+
 NORMALISATION_VERSION = 1
 
 _SEED = 0x5EED_C1EA
@@ -161,7 +162,10 @@ def signatures(perm_values: np.ndarray, spans: list[tuple[int, int]]) -> np.ndar
 
 # --- passages ---------------------------------------------------------------------------
 
-_SENTENCE = re.compile(r"[^\n.!?。！？]+(?:[.!?。！？]+[\"'”’»」』)\]]*|$|(?=\n))", re.M)
+# A sentence ends at CJK full stops, at line ends, and at . ! ? (plus closing
+# quotes) followed by a space and something that can start a sentence, so
+# "U.S. companies" or "3.8 million" do not split.
+_BOUNDARY = re.compile(r"[。！？]+[」』”’\"']*|\n|[.!?]+[\"'”’»)\]]*(?=\s+[\"'“‘«(\[]?[A-ZÀ-ÖØ-ÞА-ЯЁ0-9\u3040-\u30ff\u4e00-\u9fff])")
 _QUOTE = re.compile(r"“([^”\n]{20,})”|\"([^\"\n]{20,})\"|«([^»\n]{20,})»|„([^“”\n]{20,})[“”]|「([^」\n]{10,})」")
 _TRIM = " \t\"'“”‘’«»„「」()[]-–—,;:"
 
@@ -170,10 +174,15 @@ def passages(text: str, min_chars: int) -> list[tuple[int, int]]:
     """Sentences and quotations of ``text`` as (start, end) offsets, trimmed,
     sorted by start then by length (longest first)."""
     out: set[tuple[int, int]] = set()
-    for m in _SENTENCE.finditer(text):
-        s, e = _trim(text, m.start(), m.end())
+    start = 0
+    for m in _BOUNDARY.finditer(text):
+        s, e = _trim(text, start, m.end())
         if e - s >= min_chars:
             out.add((s, e))
+        start = m.end()
+    s, e = _trim(text, start, len(text))
+    if e - s >= min_chars:
+        out.add((s, e))
     for m in _QUOTE.finditer(text):
         g = next(i for i in range(1, 6) if m.group(i) is not None)
         s, e = _trim(text, m.start(g), m.end(g))
@@ -362,11 +371,13 @@ class Deduper:
         out: list[tuple[int, float] | None] = [None] * len(sigs)
         for k in np.nonzero((hits >= 0).any(axis=1))[0]:
             row = hits[k]
-            roots = np.unique(self.p_root[row[row >= 0]])
-            sims = (self.p_sig[roots] == sigs[k][None]).mean(axis=1)
-            best = int(np.argmax(sims))  # ties: smallest root id, i.e. earliest
+            # Compare with every earlier member the buckets propose and with their
+            # cluster roots: a heavily edited copy may be closest to an earlier copy.
+            cands = np.unique(np.concatenate([row[row >= 0], self.p_root[row[row >= 0]]]))
+            sims = (self.p_sig[cands] == sigs[k][None]).mean(axis=1)
+            best = int(np.argmax(sims))  # ties: smallest passage id, i.e. earliest
             if sims[best] >= self.options.threshold:
-                out[k] = (int(roots[best]), float(sims[best]))
+                out[k] = (int(self.p_root[cands[best]]), float(sims[best]))
         return out, keys, hits
 
     def _align(self, spans, sigs, matches) -> list[DuplicateSpan]:
@@ -509,6 +520,9 @@ def _union_length(spans: list[tuple[int, int]]) -> int:
     return total
 
 
+_EMPTY_QUOTE = re.compile(r"[“\"«„「]\s*[,.;:!?]?\s*[”\"»“」]")
+
+
 def _drop(text: str, dups: list[DuplicateSpan]) -> tuple[str, tuple[str, ...]]:
     """Remove the duplicate spans; lines left empty disappear with them."""
     pieces, dropped, last = [], [], 0
@@ -519,6 +533,8 @@ def _drop(text: str, dups: list[DuplicateSpan]) -> tuple[str, tuple[str, ...]]:
         dropped.append(text[d.start:d.end])
         last = d.end
     pieces.append(text[last:])
-    joined = "".join(pieces)
+    # A quotation removed from its sentence leaves its marks behind (“,”): drop them
+    # so the attribution reads as a sentence of its own.
+    joined = _EMPTY_QUOTE.sub("", "".join(pieces))
     lines = [" ".join(line.split()) for line in joined.split("\n")]
     return "\n".join(line for line in lines if line), tuple(dropped)
