@@ -49,6 +49,10 @@ from .records import DuplicateSpan
 
 FORMAT_VERSION = 1
 DROP_ROUNDS = 4
+MAX_PASSAGES = 5000
+"""Passages indexed per document: a 200 MB one-line "document" must not take the
+index (or the memory) with it; real articles have a few dozen."""
+CHUNK = 1 << 16
 
 NORMALISATION_VERSION = 1
 
@@ -333,7 +337,7 @@ class Deduper:
     # --- steps ----------------------------------------------------------------------
 
     def _passages(self, text: str) -> tuple[list[tuple[int, int]], np.ndarray]:
-        spans = passages(text, self.options.min_passage_chars)
+        spans = passages(text, self.options.min_passage_chars)[:MAX_PASSAGES]
         if not spans:
             return [], np.zeros((0, self.num_perm), dtype=np.uint16)
         cps, pos = normalise(text)
@@ -350,11 +354,18 @@ class Deduper:
                 kept.append((s, e))
         if not kept:
             return [], np.zeros((0, self.num_perm), dtype=np.uint16)
-        lo = min(r[0] for r in ranges)
-        hi = max(r[1] for r in ranges)
-        values = self.perms.apply(hashes[lo:hi])
-        sigs = signatures(values, [(a - lo, b - lo) for a, b in ranges])
-        return kept, sigs
+        # Signatures in chunks of at most CHUNK shingles, so the (shingles x
+        # permutations) matrix stays small however long the document is.
+        parts, i = [], 0
+        while i < len(ranges):
+            lo, hi, j = ranges[i][0], ranges[i][1], i + 1
+            while j < len(ranges) and max(hi, ranges[j][1]) - lo <= CHUNK:
+                hi = max(hi, ranges[j][1])
+                j += 1
+            values = self.perms.apply(hashes[lo:hi])
+            parts.append(signatures(values, [(a - lo, b - lo) for a, b in ranges[i:j]]))
+            i = j
+        return kept, np.vstack(parts)
 
     def _band_keys(self, sigs: np.ndarray) -> np.ndarray:
         bands = sigs[:, : self.bands * self.rows].astype(np.uint64).reshape(len(sigs), self.bands, self.rows)

