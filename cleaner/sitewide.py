@@ -35,14 +35,10 @@ def _key(line: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", line).casefold().split())
 
 
-def _site(c: Cleaned) -> str | None:
-    return c.site
-
-
 def apply_window(window: list[Cleaned], options: Options) -> list[Cleaned]:
     by_site: dict[str, list[int]] = defaultdict(list)
     for i, c in enumerate(window):
-        site = _site(c)
+        site = c.site
         if site:
             by_site[site].append(i)
     out = list(window)

@@ -531,11 +531,7 @@ def _byline(line: Line) -> str | None:
     if line.words > 14 or is_prose(line) and line.words > 10:
         return None
     m = _BYLINE.fullmatch(line.text)
-    if m:
-        name = m.group("name").strip()
-        name = re.split(r"\s+(and|und|et|и)\s+|,", name)[0] if False else name
-        return name.strip(" ,|")
-    return None
+    return m.group("name").strip(" ,|") if m else None
 
 
 MOST_OF_PAGE = 0.5
