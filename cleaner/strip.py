@@ -623,11 +623,13 @@ def _all_caps_teaser(line: Line) -> bool:
 
 
 def _same_title(folded_line: str, folded_title: str) -> bool:
-    """Page titles often carry the site name ("Headline - Outlet") or lose it."""
+    """Page titles often carry the site or section name, or lose it."""
     if folded_line == folded_title:
         return True
     short, long_ = sorted((folded_line, folded_title), key=len)
-    return len(short.split()) >= 4 and long_.startswith(short) and len(short) >= 0.6 * len(long_)
+    # "Headline - Outlet" and "Section | Headline": the line is the start or the end.
+    return len(short.split()) >= 4 and (long_.startswith(short) or long_.endswith(short)) \
+        and len(short) >= 0.6 * len(long_)
 
 
 def _mark_repeats(lines: list[Line], title: str | None) -> None:
