@@ -78,6 +78,8 @@ class Cleaned:
     url: str | None = None
     removed: tuple[Removal, ...] = ()
     chars_in: int = 0
+    sequence: tuple[tuple[str, Removal | None], ...] = ()
+    """Kept lines and removals interleaved in document order (see strip.Stripped)."""
 
 
 @dataclass(frozen=True)

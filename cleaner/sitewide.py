@@ -60,14 +60,13 @@ def apply_window(window: list[Cleaned], options: Options) -> list[Cleaned]:
                 # Most of the page is shared with its siblings: it is a copy of
                 # another page (dedup reports that), not a page wrapped in chrome.
                 continue
-            kept, removed = [], list(c.removed)
-            for line in lines:
-                if line.strip() and _key(line) in common:
-                    removed.append(Removal("site-boilerplate", line, "site-repeated-line"))
-                else:
-                    kept.append(line)
-            if len(kept) != len(c.text.split("\n")):
-                out[i] = replace(c, text="\n".join(kept), removed=tuple(removed))
+            sequence = c.sequence or tuple((line, None) for line in lines) + tuple(("", r) for r in c.removed)
+            changed = tuple((t, Removal("site-boilerplate", t, "site-repeated-line"))
+                            if r is None and t.strip() and _key(t) in common else (t, r) for t, r in sequence)
+            if changed != sequence:
+                out[i] = replace(c, text="\n".join(t for t, r in changed if r is None),
+                                 removed=tuple(r for _, r in changed if r is not None),
+                                 sequence=changed if c.sequence else ())
     return out
 
 

@@ -95,6 +95,9 @@ class Stripped:
     title: str | None = None
     author: str | None = None
     date: str | None = None
+    sequence: list[tuple[str, Removal | None]] = field(default_factory=list)
+    """Kept lines (text, None) and removals ("", Removal) in document order, so a
+    later stage can remove more and still list removals in document order."""
 
 
 def count_words(text: str) -> int:
@@ -172,17 +175,18 @@ def strip_chrome(raw: str, *, is_html: bool, title: str | None = None, author: s
         if line.kind is None:
             line.kind = line.rule.kind if line.rule else section
             line.why = line.rule.name if line.rule else "outside-article"
-    kept: list[str] = []
-    removed: list[Removal] = []
+    sequence: list[tuple[str, Removal | None]] = []
     for line in lines:
         if line.glued and line.kind is None:
-            removed.append(Removal(line.glued[1], line.glued[0], line.glued[2]))
+            sequence.append(("", Removal(line.glued[1], line.glued[0], line.glued[2])))
         if line.kind is None:
-            kept.append(line.text)
+            sequence.append((line.text, None))
         else:
-            removed.append(Removal(line.kind, line.text if not line.glued else line.glued[0] + line.text,
-                                   line.why or line.kind))
-    return Stripped("\n".join(kept), removed, meta.title, meta.author, meta.date)
+            sequence.append(("", Removal(line.kind, line.text if not line.glued else line.glued[0] + line.text,
+                                         line.why or line.kind)))
+    kept = [t for t, r in sequence if r is None]
+    removed = [r for _, r in sequence if r is not None]
+    return Stripped("\n".join(kept), removed, meta.title, meta.author, meta.date, sequence)
 
 
 def _split_glued(lines: list[Line]) -> None:
