@@ -169,10 +169,9 @@ def memory_child(n_docs: int) -> None:
     for doc_id, text in texts:
         d.add(doc_id, text)
     dt = time.perf_counter() - t0
-    d.buckets.merge()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     index_bytes = (d.p_doc.nbytes + d.p_start.nbytes + d.p_end.nbytes + d.p_root.nbytes + d.p_sig.nbytes) \
-        * d.n_pass / max(1, d._cap) + d.buckets.keys.nbytes + d.buckets.vals.nbytes
+        * d.n_pass / max(1, d._cap) + d.buckets.nbytes
     print(f"memory: {n_docs} docs, {d.n_pass} passages, {n_docs / dt:.0f} docs/s, peak RSS {peak / 1024:.0f} MB "
           f"(corpus in memory before dedup: {base / 1024:.0f} MB), index {index_bytes / max(1, d.n_pass):.0f} "
           f"bytes/passage")

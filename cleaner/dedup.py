@@ -16,9 +16,9 @@ hashes, and one ``np.minimum.reduceat`` gives the signatures of all passages
 at once. No per-passage Python objects, no per-shingle calls.
 
 How candidates are found: LSH banding over the integer signatures, with bands
-and rows from datasketch's optimiser. Bucket keys live in a sorted numpy array
-(plus a small dict of recent inserts, merged in when it grows), which costs
-about 12 bytes per band per passage instead of a Python dict's ~90.
+and rows from datasketch's optimiser. Bucket keys live in a log-structured set
+of sorted numpy arrays, which costs 12 bytes per band per passage instead of a
+Python dict's ~90, and is searched for all passages of a document at once.
 
 How duplicates are reported: every candidate is verified by the estimated
 Jaccard similarity of the full signatures; each passage joins the cluster of
@@ -209,49 +209,77 @@ def _trim(text: str, s: int, e: int) -> tuple[int, int]:
 class BucketIndex:
     """uint64 bucket key -> first passage id, with first-writer-wins inserts.
 
-    Most keys live in one sorted array (searched with ``np.searchsorted``); the
-    keys inserted since the last merge sit in a dict, merged into the array
-    when it grows past MERGE_AT entries (a linear merge of two sorted runs)."""
+    A log-structured set of sorted numpy arrays: new keys go into the smallest
+    level, and a level that outgrows its capacity (FIRST * FANOUT**i keys) is
+    merged into the next. Lookups are one ``np.searchsorted`` per level for all
+    keys of a document; inserts are amortised linear merges. 12 bytes per key,
+    no Python object per key."""
 
-    MERGE_AT = 1 << 18
+    FIRST = 1 << 12
+    FANOUT = 8
 
     def __init__(self) -> None:
-        self.keys = np.zeros(0, dtype=np.uint64)
-        self.vals = np.zeros(0, dtype=np.int64)
-        self.recent: dict[int, int] = {}
+        self.levels: list[tuple[np.ndarray, np.ndarray]] = []
+
+    @property
+    def size(self) -> int:
+        return sum(len(k) for k, _ in self.levels)
+
+    @property
+    def nbytes(self) -> int:
+        return sum(k.nbytes + v.nbytes for k, v in self.levels)
 
     def lookup(self, keys: np.ndarray) -> np.ndarray:
         """Passage id per key, -1 where the bucket is empty."""
         out = np.full(len(keys), -1, dtype=np.int64)
-        if len(self.keys):
-            i = np.searchsorted(self.keys, keys)
-            i[i >= len(self.keys)] = 0
-            hit = self.keys[i] == keys
-            out[hit] = self.vals[i[hit]]
-        if self.recent:
-            get = self.recent.get
-            recent = np.fromiter((get(k, -1) for k in keys.tolist()), dtype=np.int64, count=len(keys))
-            out = np.where(out >= 0, out, recent)
+        for lk, lv in self.levels:
+            if not len(lk):
+                continue
+            i = np.searchsorted(lk, keys)
+            i[i >= len(lk)] = 0
+            hit = lk[i] == keys
+            out[hit] = lv[i[hit]]  # a key lives in one level only
         return out
 
     def insert(self, keys: np.ndarray, pids: np.ndarray, found: np.ndarray) -> None:
-        """Add ``keys[i] -> pids[i]`` where ``found[i]`` (a prior lookup) is -1."""
-        setdefault = self.recent.setdefault
-        for k, pid in zip(keys[found < 0].tolist(), pids[found < 0].tolist()):
-            setdefault(k, pid)
-        if len(self.recent) >= self.MERGE_AT:
-            self.merge()
+        """Add ``keys[i] -> pids[i]`` where ``found[i]`` (a prior lookup) is -1;
+        within the batch the first occurrence of a key wins."""
+        new = found < 0
+        if not new.any():
+            return
+        k, first = np.unique(keys[new], return_index=True)
+        self._push(k, pids[new][first].astype(np.int64))
+
+    def _push(self, k: np.ndarray, v: np.ndarray) -> None:
+        level = 0
+        while True:
+            if level == len(self.levels):
+                self.levels.append((k, v))
+                return
+            lk, lv = self.levels[level]
+            k, v = _merge(lk, lv, k, v)
+            if len(k) <= self.FIRST * self.FANOUT ** level:
+                self.levels[level] = (k, v)
+                return
+            self.levels[level] = (np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64))
+            level += 1
 
     def merge(self) -> None:
-        if not self.recent:
-            return
-        k = np.fromiter(self.recent.keys(), dtype=np.uint64, count=len(self.recent))
-        v = np.fromiter(self.recent.values(), dtype=np.int64, count=len(self.recent))
-        order = np.argsort(k)
-        keys = np.concatenate([self.keys, k[order]])
-        order = np.argsort(keys, kind="stable")  # two sorted runs: a linear merge
-        self.keys, self.vals = keys[order], np.concatenate([self.vals, v[np.argsort(k)]])[order]
-        self.recent = {}
+        """Compact all levels into one (after loading an index)."""
+        k, v = np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64)
+        for lk, lv in self.levels:
+            k, v = _merge(k, v, lk, lv)
+        self.levels = [(k, v)] if len(k) else []
+
+
+def _merge(ak: np.ndarray, av: np.ndarray, bk: np.ndarray, bv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    if not len(ak):
+        return bk, bv
+    if not len(bk):
+        return ak, av
+    keys = np.concatenate([ak, bk])
+    order = np.argsort(keys, kind="stable")  # two sorted runs: a linear merge
+    return keys[order], np.concatenate([av, bv])[order]
 
 
 # --- the stage ---------------------------------------------------------------------------
