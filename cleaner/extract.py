@@ -52,15 +52,16 @@ def host_of(url: str | None) -> str | None:
 
 
 def extract(doc: Document, options: Options) -> Extracted:
-    url = doc.url or _meta_str(doc.metadata, "url")
+    url = doc.url or meta_str(doc.metadata, "url")
     if doc.kind != "html":
         return Extracted(text=doc.content, is_html=False, url=url, site=host_of(url))
     return _extract_html(doc.content, url, options)
 
 
-def _meta_str(meta: dict, key: str) -> str | None:
+def meta_str(meta: dict, key: str) -> str | None:
+    """A non-blank string field of passed-through record metadata, else None."""
     value = meta.get(key)
-    return value if isinstance(value, str) and value else None
+    return value if isinstance(value, str) and value.strip() else None
 
 
 def _extract_html(html: str, url: str | None, options: Options) -> Extracted:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from .errors import CleanerError, InputError
 from .executors import executor_for, ordered_map
-from .extract import extract, host_of
+from .extract import extract, host_of, meta_str
 from .options import Options
 from .read import Reader
 from .records import Cleaned, Document, Record, Reject, Removal
@@ -68,9 +68,9 @@ def process(doc: Document, options: Options) -> Cleaned | Reject:
             text = "\n".join(line.strip() for line in ex.text.split("\n") if line.strip())
             removed, title, author, date, sequence = (), ex.title, ex.author, ex.date, ()
         meta = doc.metadata
-        site = ex.site or _meta_str(meta, "site") or None
-        return Cleaned(doc=doc, text=text, title=title or _meta_str(meta, "title"),
-                       author=author or _meta_str(meta, "author"), date=date or _meta_str(meta, "date"),
+        site = ex.site or meta_str(meta, "site") or None
+        return Cleaned(doc=doc, text=text, title=title or meta_str(meta, "title"),
+                       author=author or meta_str(meta, "author"), date=date or meta_str(meta, "date"),
                        site=site, lang=ex.lang, url=ex.url, removed=removed, chars_in=len(ex.text),
                        sequence=sequence)
     except _Timeout:
@@ -88,11 +88,6 @@ def process(doc: Document, options: Options) -> Cleaned | Reject:
         if use_alarm:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, old)
-
-
-def _meta_str(meta: dict, key: str) -> str | None:
-    value = meta.get(key)
-    return value if isinstance(value, str) and value.strip() else None
 
 
 def _process_batch(docs: list[Document], options: Options) -> list[Cleaned | Reject]:
