@@ -35,7 +35,7 @@ import numpy as np  # noqa: E402
 
 from cleaner import Options  # noqa: E402
 from cleaner.dedup import Deduper, normalise, passages, shingle_hashes  # noqa: E402
-from syndicate import generate, records  # noqa: E402
+from syndicate import generate, records, stream  # noqa: E402
 
 
 def overlap(a0, a1, b0, b1) -> int:
@@ -80,13 +80,14 @@ def evaluate(recs, results, min_chars):
     }
 
 
-def run_cleaner(recs, options):
+def run_cleaner(recs, options, batch: int = 64):
+    """The stage as the pipeline drives it: batches of documents in input order."""
     d = Deduper(options)
     out = []
     t0 = time.perf_counter()
-    for r in recs:
-        res = d.add(r["id"], r["text"])
-        out.append(([(x.start, x.end, x.of) for x in res.duplicates], res.near_duplicate_of))
+    for i in range(0, len(recs), batch):
+        for res in d.add_many([(r["id"], r["text"]) for r in recs[i:i + batch]]):
+            out.append(([(x.start, x.end, x.of) for x in res.duplicates], res.near_duplicate_of))
     return out, time.perf_counter() - t0, d.n_pass
 
 
@@ -160,21 +161,24 @@ def signature_speed(recs, options):
 
 
 def memory_child(n_docs: int) -> None:
-    recs = list(records(generate(n_docs, seed=1)))
-    texts = [(r["id"], r["text"]) for r in recs]
-    del recs
+    """The dedup stage over a generated corpus streamed in batches (the corpus is
+    never held in memory, so the peak is the stage's own)."""
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     d = Deduper(Options(workers=1))
+    spent, batch = 0.0, []
+    for r in records(stream(n_docs, seed=1)):
+        batch.append((r["id"], r["text"]))
+        if len(batch) == 64:
+            t0 = time.perf_counter()
+            d.add_many(batch)
+            spent += time.perf_counter() - t0
+            batch = []
     t0 = time.perf_counter()
-    for doc_id, text in texts:
-        d.add(doc_id, text)
-    dt = time.perf_counter() - t0
+    d.add_many(batch)
+    spent += time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    index_bytes = (d.p_doc.nbytes + d.p_start.nbytes + d.p_end.nbytes + d.p_root.nbytes + d.p_sig.nbytes) \
-        * d.n_pass / max(1, d._cap) + d.buckets.nbytes
-    print(f"memory: {n_docs} docs, {d.n_pass} passages, {n_docs / dt:.0f} docs/s, peak RSS {peak / 1024:.0f} MB "
-          f"(corpus in memory before dedup: {base / 1024:.0f} MB), index {index_bytes / max(1, d.n_pass):.0f} "
-          f"bytes/passage")
+    print(f"memory: {n_docs} docs, {d.n_pass} passages, {n_docs / spent:.0f} docs/s, peak RSS {peak / 1024:.0f} MB "
+          f"(before the stage: {base / 1024:.0f} MB), index {d.bytes_per_passage:.0f} bytes/passage")
 
 
 def main() -> None:

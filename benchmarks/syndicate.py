@@ -238,12 +238,15 @@ class Generator:
 def generate(n_docs: int, seed: int = 0) -> Corpus:
     """About a fifth of the documents are wire stories, a fifth syndicated
     copies, a fifth rewrites reusing passages, the rest unrelated."""
+    return Corpus(list(stream(n_docs, seed)))
+
+
+def stream(n_docs: int, seed: int = 0):
+    """The documents of ``generate`` one at a time, in constant memory."""
     g = Generator(seed)
-    corpus = Corpus()
     wires: list[Doc] = []
     fam = 0
-    while len(corpus.docs) < n_docs:
-        i = len(corpus.docs)
+    for i in range(n_docs):
         roll = g.rng.random()
         if roll < 0.2 or not wires:
             d = g.story(fam, f"doc{i:07d}")
@@ -256,12 +259,11 @@ def generate(n_docs: int, seed: int = 0) -> Corpus:
             d = g.rewrite(g.rng.choice(wires), f"doc{i:07d}")
         else:
             d = g.story(-1, f"doc{i:07d}", kind="unrelated")
-        corpus.docs.append(d)
-    return corpus
+        yield d
 
 
-def records(corpus: Corpus):
-    for d in corpus.docs:
+def records(corpus):
+    for d in getattr(corpus, "docs", corpus):
         text, spans = d.render()
         yield {"id": d.id, "title": d.title, "text": text, "kind": d.kind, "family": d.family, "reused": spans}
 

@@ -13,6 +13,8 @@ import signal
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
+from typing import TYPE_CHECKING
 
 from .errors import CleanerError, InputError
 from .executors import executor_for, ordered_map
@@ -22,6 +24,13 @@ from .read import Reader
 from .records import Cleaned, Document, Record, Reject, Removal
 from .sitewide import site_boilerplate
 from .strip import strip_chrome
+
+if TYPE_CHECKING:
+    from .dedup import DedupResult
+
+DEDUP_BATCH = 64
+"""Documents handed to the dedup stage at once: its index lookups are batched,
+and a record waits for at most this many others before it is written."""
 
 
 @dataclass
@@ -114,8 +123,8 @@ def run(inputs: Iterable[str], options: Options | None = None, *,
         from .dedup import Deduper
 
         deduper = Deduper(options)
-        for doc_id, text in done:
-            deduper.add(doc_id, text)
+        for batch in _batches(done, DEDUP_BATCH):
+            deduper.add_many(batch)
 
     def reject(r: Reject) -> None:
         summary.rejected += 1
@@ -151,28 +160,37 @@ def run(inputs: Iterable[str], options: Options | None = None, *,
 def _finish(stream: Iterable[Cleaned], deduper, options: Options, summary: Summary,
             on_record: Callable[[Record], None] | None) -> Iterator[Record]:
     try:
-        for c in stream:
-            record = _to_record(c, deduper, options)
-            summary.documents_out += 1
-            summary.chars_in += c.chars_in
-            summary.chars_out += len(record.text)
-            summary.duplicate_passages += len(record.duplicates) + sum(
-                1 for r in record.removed if r.kind == "duplicate")
-            summary.near_duplicates += record.near_duplicate_of is not None
-            if on_record is not None:
-                on_record(record)
-            yield record
+        for batch in _batches(stream, DEDUP_BATCH):
+            results = deduper.add_many([(c.doc.id, c.text) for c in batch]) if deduper else [None] * len(batch)
+            for c, result in zip(batch, results):
+                yield _counted(_to_record(c, result, options), c, summary, on_record)
     finally:
         if deduper is not None:
             deduper.close()
 
 
-def _to_record(c: Cleaned, deduper, options: Options) -> Record:
+def _batches(items: Iterable, size: int) -> Iterator[list]:
+    it = iter(items)
+    while batch := list(islice(it, size)):
+        yield batch
+
+
+def _counted(record: Record, c: Cleaned, summary: Summary, on_record: Callable[[Record], None] | None) -> Record:
+    summary.documents_out += 1
+    summary.chars_in += c.chars_in
+    summary.chars_out += len(record.text)
+    summary.duplicate_passages += len(record.duplicates) + sum(1 for r in record.removed if r.kind == "duplicate")
+    summary.near_duplicates += record.near_duplicate_of is not None
+    if on_record is not None:
+        on_record(record)
+    return record
+
+
+def _to_record(c: Cleaned, result: DedupResult | None, options: Options) -> Record:
     text, removed = c.text, c.removed
     duplicates: tuple = ()
     near = None
-    if deduper is not None:
-        result = deduper.add(c.doc.id, text)
+    if result is not None:
         text, duplicates, near = result.text, result.duplicates, result.near_duplicate_of
         if result.dropped:
             removed = removed + tuple(Removal("duplicate", t, "near-duplicate-passage") for t in result.dropped)
