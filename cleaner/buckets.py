@@ -68,6 +68,55 @@ def _put(fps: np.ndarray, pids: np.ndarray, bits: int, keys: np.ndarray, values:
     return added
 
 
+@numba.njit(cache=True, nogil=True)
+def _probe_put(fps, pids, bits, queries, values, floors, out) -> int:
+    """For each key in order: the passage already in its bucket, unless that
+    passage belongs to the querying document itself (pid >= its floor), and
+    fill the bucket if it was empty. Processing keys in input order makes this
+    the same as looking up and inserting one document at a time."""
+    mask = (1 << bits) - 1
+    added = 0
+    for i in range(queries.shape[0]):
+        q = queries[i]
+        slot = (q >> (32 - bits)) & mask
+        while True:
+            p = pids[slot]
+            if p == EMPTY:
+                fps[slot] = q
+                pids[slot] = values[i]
+                added += 1
+                out[i] = -1
+                break
+            if fps[slot] == q:
+                out[i] = p if p < floors[i] else -1
+                break
+            slot = (slot + 1) & mask
+    return added
+
+
+@numba.njit(cache=True, nogil=True)
+def _group(keys, shard_bits):
+    """Stable counting sort of keys by shard: order, shard bounds, fingerprints."""
+    n = keys.shape[0]
+    shards = 1 << shard_bits
+    bounds = np.zeros(shards + 1, dtype=np.int64)
+    shard = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        shard[i] = keys[i] >> (64 - shard_bits)
+        bounds[shard[i] + 1] += 1
+    for s in range(shards):
+        bounds[s + 1] += bounds[s]
+    fill = bounds[:-1].copy()
+    order = np.empty(n, dtype=np.int64)
+    fps = np.empty(n, dtype=np.uint32)
+    for i in range(n):
+        j = fill[shard[i]]
+        order[j] = i
+        fps[j] = keys[i] & 0xFFFFFFFF
+        fill[shard[i]] += 1
+    return order, bounds, fps
+
+
 class BucketIndex:
     """uint64 bucket key -> first passage id (first writer wins)."""
 
@@ -88,11 +137,28 @@ class BucketIndex:
     @staticmethod
     def _split(keys: np.ndarray):
         """Keys grouped by shard (stable), with their fingerprints."""
-        shard = (keys >> np.uint64(64 - SHARD_BITS)).astype(np.int64)
-        order = np.argsort(shard, kind="stable")
-        bounds = np.searchsorted(shard[order], np.arange(SHARDS + 1))
-        fps = (keys[order] & np.uint64(0xFFFFFFFF)).astype(np.uint32)
-        return order, bounds, fps
+        return _group(np.ascontiguousarray(keys, dtype=np.uint64), SHARD_BITS)
+
+    def match_and_insert(self, keys: np.ndarray, pids: np.ndarray, floors: np.ndarray) -> np.ndarray:
+        """For keys in input order (``pids`` non-decreasing): the earlier passage
+        in each key's bucket, -1 if none; ``floors[i]`` is the first passage of
+        key i's own document, whose passages do not count. Empty buckets get
+        their key's passage."""
+        out = np.full(len(keys), -1, dtype=np.int64)
+        if not len(keys):
+            return out
+        order, bounds, fps = self._split(keys)
+        values = pids[order].astype(np.int32)
+        below = floors[order].astype(np.int32)
+        found = np.empty(len(keys), dtype=np.int64)
+        for s in np.nonzero(np.diff(bounds))[0].tolist():
+            lo, hi = bounds[s], bounds[s + 1]
+            while (self.counts[s] + hi - lo) > MAX_LOAD * (1 << self.bits[s]):
+                self._grow(s)
+            self.counts[s] += _probe_put(self.fps[s], self.pids[s], self.bits[s], fps[lo:hi], values[lo:hi],
+                                         below[lo:hi], found[lo:hi])
+        out[order] = found
+        return out
 
     def lookup(self, keys: np.ndarray) -> np.ndarray:
         """Passage id per key, -1 where the bucket is empty."""
