@@ -289,18 +289,70 @@ def estimate(equal: np.ndarray, num_perm: int) -> np.ndarray:
     return np.maximum(0.0, (equal / num_perm - chance) / (1.0 - chance))
 
 
-class Deduper:
-    """Streaming: call :meth:`add` once per document, in input order."""
+class Signer:
+    """Text -> passage units (offsets, signatures, band keys): the half of dedup
+    that needs nothing but the document itself, so it runs in the worker that
+    stripped the document; the index half runs in input order in one place."""
 
     def __init__(self, options: Options):
-        self.options = options
         self.n = options.shingle
         self.num_perm = options.num_perm
+        self.min_chars = options.min_passage_chars
         self.bands, self.rows = lsh_params(options.threshold, options.num_perm)
         self.perms = Permutations(options.num_perm)
         coef = np.random.RandomState(_SEED + 1).randint(1, 2**62, size=(self.bands, self.rows), dtype=np.int64)
         self._band_coef = coef.astype(np.uint64) | np.uint64(1)
         self._band_salt = np.arange(self.bands, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+
+    def units(self, text: str) -> _Units:
+        found = passages(text, self.min_chars)[:MAX_PASSAGES]
+        if not found:
+            return _Units.empty(self, len(text))
+        cps, pos = normalise(text)
+        hashes = shingle_hashes(cps, self.n)
+        if not len(hashes):
+            return _Units.empty(self, len(text))
+        spans = np.array(found, dtype=np.int64)
+        first = np.searchsorted(pos, spans[:, 0])
+        last = np.searchsorted(pos, spans[:, 1]) - self.n + 1  # shingles fully inside
+        keep = last > first
+        if not keep.any():
+            return _Units.empty(self, len(text))
+        spans = spans[keep]
+        ranges = np.stack([first[keep], last[keep]], axis=1)
+        minima = self.perms.minima(hashes, ranges)
+        sig = (minima & np.uint32(0xFF)).astype(np.uint8)
+        size = np.minimum(ranges[:, 1] - ranges[:, 0], 0xFFFF).astype(np.uint16)
+        return _Units(spans, sig, size, self._band_keys(minima), len(text))
+
+    def _band_keys(self, minima: np.ndarray) -> np.ndarray:
+        bands = minima[:, : self.bands * self.rows].astype(np.uint64).reshape(len(minima), self.bands, self.rows)
+        with np.errstate(over="ignore"):
+            keys = (bands * self._band_coef[None]).sum(axis=2, dtype=np.uint64) ^ self._band_salt[None]
+            keys ^= keys >> np.uint64(29)
+            return keys * np.uint64(0xBF58476D1CE4E5B9)
+
+
+_SIGNERS: dict[tuple, Signer] = {}
+
+
+def signer_for(options: Options) -> Signer:
+    """One Signer per parameter set and process (its tables are built once)."""
+    key = (options.shingle, options.num_perm, options.threshold, options.min_passage_chars)
+    if key not in _SIGNERS:
+        _SIGNERS[key] = Signer(options)
+    return _SIGNERS[key]
+
+
+class Deduper:
+    """Streaming: call :meth:`add` once per document, in input order."""
+
+    def __init__(self, options: Options):
+        self.options = options
+        self.signer = signer_for(options)
+        self.n = options.shingle
+        self.num_perm = options.num_perm
+        self.bands, self.rows = self.signer.bands, self.signer.rows
         # documents
         self.doc_ids: list[str] = []
         self.doc_lens: list[int] = []
@@ -322,17 +374,22 @@ class Deduper:
     def add(self, doc_id: str, text: str) -> DedupResult:
         return self.add_many([(doc_id, text)])[0]
 
-    def add_many(self, docs: Sequence[tuple[str, str]]) -> list[DedupResult]:
+    def add_many(self, docs: Sequence[tuple[str, str]],
+                 units: Sequence[_Units | None] | None = None) -> list[DedupResult]:
         """Documents in input order; the same results as adding them one by one.
 
         The bucket lookups and inserts of the whole batch are one compiled
         pass, in input order, so within the batch a document sees the passages
-        of the ones before it, exactly as if they had been added one at a time."""
+        of the ones before it, exactly as if they had been added one at a time.
+        ``units`` may hold each text's :meth:`Signer.units`, computed elsewhere
+        (a worker); None where they are not known."""
         if self.options.dedup == "drop":
             return [self._add_dropping(doc_id, text) for doc_id, text in docs]
         if not docs:
             return []
-        units = [self._passages(text) for _, text in docs]
+        given = units or [None] * len(docs)
+        units = [u if u is not None and u.chars == len(text) else self.signer.units(text)
+                 for (_, text), u in zip(docs, given)]
         counts = np.array([len(u.spans) for u in units], dtype=np.int64)
         keys = np.concatenate([u.keys for u in units]).ravel() if counts.sum() else np.zeros(0, dtype=np.uint64)
         pids = self.n_pass + np.arange(len(keys)) // self.bands
@@ -355,7 +412,7 @@ class Deduper:
         doc = len(self.doc_ids)
         self.doc_ids.append(doc_id)
         self.doc_lens.append(len(text))
-        units = self._passages(text)
+        units = self.signer.units(text)
         dups = self._align(units, self._match(units, self._lookup(units)))
         near = self._near_duplicate(text, dups)
         dropped: tuple[str, ...] = ()
@@ -367,7 +424,7 @@ class Deduper:
                 break
             out_text, more = _drop(out_text, [d for d, _ in dups])
             dropped += more
-            units = self._passages(out_text)
+            units = self.signer.units(out_text)
             dups = self._align(units, self._match(units, self._lookup(units)))
         self.doc_lens[doc] = len(out_text)
         self._store(doc, units, _Match.none(len(units.spans)))
@@ -383,34 +440,6 @@ class Deduper:
             self._save(self.options.index)
 
     # --- steps ----------------------------------------------------------------------
-
-    def _passages(self, text: str) -> _Units:
-        found = passages(text, self.options.min_passage_chars)[:MAX_PASSAGES]
-        if not found:
-            return _Units.empty(self)
-        cps, pos = normalise(text)
-        hashes = shingle_hashes(cps, self.n)
-        if not len(hashes):
-            return _Units.empty(self)
-        spans = np.array(found, dtype=np.int64)
-        first = np.searchsorted(pos, spans[:, 0])
-        last = np.searchsorted(pos, spans[:, 1]) - self.n + 1  # shingles fully inside
-        keep = last > first
-        if not keep.any():
-            return _Units.empty(self)
-        spans = spans[keep]
-        ranges = np.stack([first[keep], last[keep]], axis=1)
-        minima = self.perms.minima(hashes, ranges)
-        sig = (minima & np.uint32(0xFF)).astype(np.uint8)
-        size = np.minimum(ranges[:, 1] - ranges[:, 0], 0xFFFF).astype(np.uint16)
-        return _Units(spans, sig, size, self._band_keys(minima))
-
-    def _band_keys(self, minima: np.ndarray) -> np.ndarray:
-        bands = minima[:, : self.bands * self.rows].astype(np.uint64).reshape(len(minima), self.bands, self.rows)
-        with np.errstate(over="ignore"):
-            keys = (bands * self._band_coef[None]).sum(axis=2, dtype=np.uint64) ^ self._band_salt[None]
-            keys ^= keys >> np.uint64(29)
-            return keys * np.uint64(0xBF58476D1CE4E5B9)
 
     def _match(self, units: _Units, hits: np.ndarray) -> _Match:
         """Best verified earlier passage per passage: its cluster root and the
@@ -578,11 +607,13 @@ class _Units:
     sig: np.ndarray
     size: np.ndarray
     keys: np.ndarray
+    chars: int = -1
+    """Length of the text they were computed for (a cheap check that they fit)."""
 
     @classmethod
-    def empty(cls, d: Deduper) -> _Units:
+    def empty(cls, d: Signer, chars: int = -1) -> _Units:
         return cls(np.zeros((0, 2), dtype=np.int64), np.zeros((0, d.num_perm), dtype=np.uint8),
-                   np.zeros(0, dtype=np.uint16), np.zeros((0, d.bands), dtype=np.uint64))
+                   np.zeros(0, dtype=np.uint16), np.zeros((0, d.bands), dtype=np.uint64), chars)
 
 
 @dataclass

@@ -10,6 +10,7 @@ bounded by the options, not by the size of the input.
 from __future__ import annotations
 
 import contextlib
+import warnings
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -65,7 +66,11 @@ class DaskExecutor:
 
     def submit(self, fn, *args):
         # pure=False: identical batches (e.g. two empty ones) must still be two tasks.
-        return self.client.submit(fn, *args, pure=False)
+        # A batch carries its documents (at most BATCH_SIZE x max_bytes): Dask's
+        # "large graph" advice is about graphs rebuilt from data, not this.
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Sending large graph", category=UserWarning)
+            return self.client.submit(fn, *args, pure=False)
 
     def result(self, handle):
         return handle.result()

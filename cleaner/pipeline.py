@@ -9,10 +9,12 @@ the parent in input order.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import signal
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import islice
 from typing import TYPE_CHECKING
 
@@ -59,23 +61,62 @@ def _on_alarm(signum, frame):  # noqa: ARG001
     raise _Timeout()
 
 
+@contextlib.contextmanager
+def _deadline(seconds: float) -> Iterator[None]:
+    """Raise _Timeout in this thread once ``seconds`` have passed.
+
+    In a process's main thread (the serial and process-pool engines) that is
+    SIGALRM. Dask runs tasks in worker threads, where signals cannot be used:
+    there a timer thread raises the exception in the task's thread
+    (PyThreadState_SetAsyncExc). Both are delivered between Python bytecodes,
+    so a single C call that never returns (one giant regex or parse) is not
+    interrupted by either; the size limits bound those."""
+    if threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer"):
+        old = signal.signal(signal.SIGALRM, _on_alarm)
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+        try:
+            yield
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, old)
+        return
+    tid = threading.get_ident()
+    lock = threading.Lock()
+    state = {"done": False, "fired": False}
+
+    def fire() -> None:
+        with lock:
+            if not state["done"]:
+                state["fired"] = True
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(tid), ctypes.py_object(_Timeout))
+
+    timer = threading.Timer(seconds, fire)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        with lock:
+            state["done"] = True
+        timer.cancel()
+        if state["fired"]:  # not delivered yet: it must not go off later, elsewhere
+            ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(tid), None)
+
+
 def process(doc: Document, options: Options) -> Cleaned | Reject:
     """Extract and strip one document. Never raises for bad input: the failure
     becomes a Reject carrying the reason."""
-    use_alarm = threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer")
-    if use_alarm:
-        old = signal.signal(signal.SIGALRM, _on_alarm)
-        signal.setitimer(signal.ITIMER_REAL, options.doc_timeout)
     try:
-        ex = extract(doc, options)
-        if options.strip:
-            st = strip_chrome(ex.text, is_html=ex.is_html, title=ex.title, author=ex.author, date=ex.date,
-                              url=ex.url)
-            text, removed, sequence = st.text, tuple(st.removed), tuple(st.sequence)
-            title, author, date = st.title, st.author, st.date
-        else:
-            text = "\n".join(line.strip() for line in ex.text.split("\n") if line.strip())
-            removed, title, author, date, sequence = (), ex.title, ex.author, ex.date, ()
+        with _deadline(options.doc_timeout):
+            ex = extract(doc, options)
+            if options.strip:
+                st = strip_chrome(ex.text, is_html=ex.is_html, title=ex.title, author=ex.author, date=ex.date,
+                                  url=ex.url)
+                text, removed, sequence = st.text, tuple(st.removed), tuple(st.sequence)
+                title, author, date = st.title, st.author, st.date
+            else:
+                text = "\n".join(line.strip() for line in ex.text.split("\n") if line.strip())
+                removed, title, author, date, sequence = (), ex.title, ex.author, ex.date, ()
         meta = doc.metadata
         site = ex.site or meta_str(meta, "site") or None
         return Cleaned(doc=doc, text=text, title=title or meta_str(meta, "title"),
@@ -93,14 +134,19 @@ def process(doc: Document, options: Options) -> Cleaned | Reject:
     except MemoryError:
         return Reject(source=doc.source, id=doc.id, ordinal=doc.ordinal, reason="too-large",
                       message="document needs more memory than available")
-    finally:
-        if use_alarm:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, old)
 
 
 def _process_batch(docs: list[Document], options: Options) -> list[Cleaned | Reject]:
-    return [process(d, options) for d in docs]
+    """The per-document work of a task: extract, strip and, when dedup is on,
+    the passage signatures, so that only index lookups are left to the one
+    process that sees every document."""
+    out = [process(d, options) for d in docs]
+    if options.dedup != "off":
+        from .dedup import signer_for
+
+        signer = signer_for(options)
+        out = [replace(c, dedup_units=signer.units(c.text)) if isinstance(c, Cleaned) else c for c in out]
+    return out
 
 
 def run(inputs: Iterable[str], options: Options | None = None, *,
@@ -161,7 +207,8 @@ def _finish(stream: Iterable[Cleaned], deduper, options: Options, summary: Summa
             on_record: Callable[[Record], None] | None) -> Iterator[Record]:
     try:
         for batch in _batches(stream, DEDUP_BATCH):
-            results = deduper.add_many([(c.doc.id, c.text) for c in batch]) if deduper else [None] * len(batch)
+            results = (deduper.add_many([(c.doc.id, c.text) for c in batch], [c.dedup_units for c in batch])
+                       if deduper else [None] * len(batch))
             for c, result in zip(batch, results):
                 yield _counted(_to_record(c, result, options), c, summary, on_record)
     finally:

@@ -80,6 +80,9 @@ class Cleaned:
     chars_in: int = 0
     sequence: tuple[tuple[str, Removal | None], ...] = ()
     """Kept lines and removals interleaved in document order (see strip.Stripped)."""
+    dedup_units: Any = None
+    """Passage signatures of ``text`` (dedup.Signer.units), computed in the worker;
+    None once the text changes after it (the site-wide stage)."""
 
 
 @dataclass(frozen=True)

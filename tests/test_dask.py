@@ -29,3 +29,21 @@ def test_dask_unreachable_scheduler_is_a_clear_error(tmp_path):
     _write_corpus(path, n=3)
     with pytest.raises(cleaner.OptionsError, match="cannot reach the Dask scheduler"):
         list(cleaner.clean([str(path)], cleaner.Options(engine="dask", scheduler="tcp://127.0.0.1:9", workers=1, dedup="off")))
+
+
+def test_dask_per_document_time_limit(tmp_path):
+    """Dask runs tasks in worker threads, where SIGALRM cannot be used: the time
+    limit must hold there too, and the rest of the batch must still come out."""
+    import orjson
+
+    slow = "\n".join(f"Line {i} of an endless page, with a few words in it." for i in range(200_000))
+    path = tmp_path / "in.jsonl"
+    with open(path, "wb") as f:
+        for i, text in enumerate(["A short page about the harbour. It has two sentences.", slow,
+                                  "Another short page about the ferry. It also has two sentences."]):
+            f.write(orjson.dumps({"id": f"d{i}", "text": text}) + b"\n")
+    rejects = []
+    opts = cleaner.Options(dedup="off", workers=2, engine="dask", doc_timeout=0.5)
+    records = list(cleaner.clean([str(path)], opts, on_reject=rejects.append))
+    assert [r.id for r in records] == ["d0", "d2"]
+    assert [(r.id, r.reason) for r in rejects] == [("d1", "timeout")]

@@ -120,3 +120,36 @@ def test_many_small_files(tmp_path):
     recs, rejects, took = run(tmp_path)
     assert len(recs) == 2000 and not rejects
     assert [r.id for r in recs][:2] == ["00000.txt", "00001.txt"]
+
+
+@pytest.mark.parametrize("in_thread", [False, True])
+def test_per_document_time_limit(in_thread):
+    """SIGALRM in a main thread, an asynchronous exception in any other thread
+    (where Dask runs tasks); a fast document afterwards is not hit by a late one."""
+    import threading
+
+    from cleaner.pipeline import process
+    from cleaner.records import Document, Reject
+
+    slow = Document(ordinal=0, id="slow", source="s", kind="text",
+                    content="\n".join(f"Line {i} of an endless page, with a few words in it." for i in range(200_000)))
+    fast = Document(ordinal=1, id="fast", source="s", kind="text", content="A short page. It has two sentences.")
+    opts = cleaner.Options(workers=1, doc_timeout=0.3)
+    out = []
+
+    def work():
+        out.append(process(slow, opts))
+        out.extend(process(fast, opts) for _ in range(50))
+        time.sleep(0.4)  # a timer that fired late would land here
+        out.append(process(fast, opts))
+
+    start = time.monotonic()
+    if in_thread:
+        t = threading.Thread(target=work)
+        t.start()
+        t.join()
+    else:
+        work()
+    assert isinstance(out[0], Reject) and out[0].reason == "timeout"
+    assert time.monotonic() - start < 10
+    assert not any(isinstance(x, Reject) for x in out[1:])
