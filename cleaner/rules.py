@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 SHORT_LINE = 160
 """Chrome labels and widget sentences are short; body paragraphs rarely are.
@@ -309,10 +310,26 @@ chrome even in a long footer paragraph."""
 _BULLET = re.compile(r"^([-–—•·*▪►»>|]|\d{1,2}[.)])\s+")
 
 
+_BULLET_START = frozenset("-–—•·*▪►»>|0123456789")
+
+
 def match_rule(line: str) -> Rule | None:
     """The first rule (in table order) whose wording matches ``line`` (normalised).
-    A leading list bullet ("- Print Article") does not change what a label is."""
-    line = _BULLET.sub("", line, count=1)
+    A leading list bullet ("- Print Article") does not change what a label is.
+
+    Cached: a site's chrome lines (menus, share bars, footers) recur on every
+    one of its pages, and they are most of the lines this has to look at. Lines
+    too long for any rule are answered before the cache, so it holds at most
+    16,384 lines of at most STRONG_SEARCH_MAX characters."""
+    if len(line) > STRONG_SEARCH_MAX + 4:  # a bullet may come off
+        return None
+    return _match_rule(line)
+
+
+@lru_cache(maxsize=16384)
+def _match_rule(line: str) -> Rule | None:
+    if line[:1] in _BULLET_START:
+        line = _BULLET.sub("", line, count=1)
     n = len(line)
     if n > STRONG_SEARCH_MAX:
         return None

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from dataclasses import dataclass, field
 
 from .dates import parse_date_line
@@ -126,9 +127,20 @@ def _title_shaped(line: Line) -> bool:
     return line.text[0].isupper() or line.text[0].isdigit() or bool(_CJK.match(line.text))
 
 
+_NON_WORD = re.compile(r"[\W_]+")
+
+
 def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text).casefold()
-    return re.sub(r"[\W_]+", " ", text).strip()
+    """Comparison form of a line (titles, repeats); several passes ask for the
+    same lines, hence the cache (for lines short enough to keep)."""
+    return _fold_cached(text) if len(text) <= 1000 else _fold_now(text)
+
+
+def _fold_now(text: str) -> str:
+    return _NON_WORD.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+
+
+_fold_cached = lru_cache(maxsize=8192)(_fold_now)
 
 
 def strip_chrome(raw: str, *, is_html: bool, title: str | None = None, author: str | None = None,
@@ -621,9 +633,11 @@ story (a common house style); subheadings in capitals are a few words."""
 
 
 def _all_caps_teaser(line: Line) -> bool:
-    letters = [c for c in line.text if c.isalpha()]
-    return line.words >= CAPS_TEASER_WORDS and len(letters) >= 20 and "|" not in line.text and \
-        sum(c.isupper() for c in letters) >= 0.9 * len(letters) and not _CJK.search(line.text)
+    text = line.text
+    if line.words < CAPS_TEASER_WORDS or "|" in text:
+        return False
+    letters = sum(map(str.isalpha, text))
+    return letters >= 20 and sum(map(str.isupper, text)) >= 0.9 * letters and not _CJK.search(text)
 
 
 def _same_title(folded_line: str, folded_title: str) -> bool:

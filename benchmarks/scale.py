@@ -1,0 +1,147 @@
+"""Throughput and memory of whole `cleaner clean` runs on generated text dumps:
+worker scaling, the Dask engine against the local one, and the million-document
+run, each measured side by side in one invocation.
+
+    python benchmarks/scale.py workers --docs 20000        # 1 vs 2 worker processes
+    python benchmarks/scale.py dask --docs 100000          # local engine vs Dask LocalCluster
+    python benchmarks/scale.py million --docs 1000000      # one big run, 2 workers
+
+Documents are text dumps as a person's copy of a page gives them: the article
+(from ``syndicate.py``, so a fifth are syndicated copies and a fifth reuse
+passages) wrapped in its outlet's chrome (navigation, share buttons, byline,
+date, newsletter box, related links, footer), from 200 outlets. Every run
+goes through the CLI in a child process; peak memory is the largest sum of the
+resident set sizes of that process and its children (workers included),
+sampled every 0.2 s from /proc.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import orjson
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from syndicate import records, stream  # noqa: E402
+
+NAV = ["Home", "News", "World", "Business", "Politics", "Tech", "Science", "Opinion", "Sport", "Culture", "Video"]
+SHARE = ["Share", "Facebook", "Twitter", "Email", "Print", "Copy link"]
+
+
+def dump(rec: dict, k: int) -> dict:
+    rng = random.Random(k)
+    outlet = int(rec["id"][3:]) % 200
+    site = f"outlet{outlet}.example"
+    nav = NAV[: 5 + outlet % 6]
+    lines = [f"Outlet {outlet} Daily", *nav, "Subscribe", "Sign in", rec["title"],
+             f"By {rng.choice(['Anna', 'Boris', 'Carla', 'David'])} {rng.choice(['Novak', 'Silva', 'Weber'])}",
+             f"March {1 + k % 28}, 2025", f"{2 + k % 9} min read", *SHARE]
+    lines += rec["text"].split("\n")
+    lines += ["Advertisement" if outlet % 2 else "Read more",
+              f"Sign up for the Outlet {outlet} newsletter to get the top stories in your inbox every morning.",
+              "Related stories",
+              *[f"Related headline number {rng.randint(1, 500)} about the harbour" for _ in range(3)],
+              f"© 2025 Outlet {outlet} Media. All rights reserved.", "Privacy Policy", "Terms of Use"]
+    return {"id": rec["id"], "url": f"https://{site}/2025/{rec['id']}", "text": "\n".join(lines)}
+
+
+def generate(n: int, path: Path, seed: int = 7) -> None:
+    with open(path, "wb") as f:
+        for k, rec in enumerate(records(stream(n, seed))):
+            f.write(orjson.dumps(dump(rec, k)) + b"\n")
+
+
+def _tree_rss(pid: int) -> int:
+    """Resident bytes of ``pid`` and all its descendants."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        p = int(entry)
+        children.setdefault(int(fields[1]), []).append(p)
+        rss[p] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        total += rss.get(p, 0)
+        todo += children.get(p, [])
+    return total
+
+
+def run_cli(args: list[str], docs: int) -> dict:
+    cmd = [sys.executable, "-m", "cleaner", "clean", *args, "--quiet"]
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, _tree_rss(proc.pid))
+            time.sleep(0.2)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    _, err = proc.communicate()
+    dt = time.perf_counter() - t0
+    done.set()
+    sampler.join()
+    if proc.returncode not in (0, 3):
+        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}): {err.decode()[-2000:]}")
+    return {"seconds": dt, "docs_per_s": docs / dt, "peak_mb": peak / 2**20}
+
+
+def line(name: str, r: dict) -> str:
+    return f"{name:28} {r['seconds']:8.1f} s  {r['docs_per_s']:8.0f} docs/s  peak {r['peak_mb']:7.0f} MB"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("mode", choices=["workers", "dask", "million"])
+    ap.add_argument("--docs", type=int, default=20000)
+    ap.add_argument("--dir", default=None, help="where to put the generated corpus and outputs (default: a temp dir)")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
+        corpus = Path(tmp) / "corpus.jsonl"
+        t0 = time.perf_counter()
+        generate(args.docs, corpus)
+        size = corpus.stat().st_size
+        print(f"corpus: {args.docs} text dumps, {size / 2**20:.0f} MB, generated in {time.perf_counter() - t0:.0f} s",
+              flush=True)
+        out = str(Path(tmp) / "out.jsonl")
+        if args.mode == "workers":
+            one = run_cli([str(corpus), "-o", out, "--workers", "1"], args.docs)
+            print(line("local, 1 worker", one), flush=True)
+            two = run_cli([str(corpus), "-o", out, "--workers", "2"], args.docs)
+            print(line("local, 2 workers", two), flush=True)
+            print(f"2 workers / 1 worker: {two['docs_per_s'] / one['docs_per_s']:.2f}x")
+        elif args.mode == "dask":
+            local = run_cli([str(corpus), "-o", out, "--workers", "2"], args.docs)
+            print(line("local engine, 2 workers", local), flush=True)
+            dask = run_cli([str(corpus), "-o", out, "--workers", "2", "--engine", "dask"], args.docs)
+            print(line("dask LocalCluster, 2 workers", dask), flush=True)
+            print(f"dask time / local time: {dask['seconds'] / local['seconds']:.2f}x")
+        else:
+            r = run_cli([str(corpus), "-o", out, "--workers", "2"], args.docs)
+            print(line(f"{args.docs} docs, 2 workers", r), flush=True)
+
+
+if __name__ == "__main__":
+    main()
