@@ -1,7 +1,11 @@
 """One known-answer test per wording rule, with text written for the test:
 each rule must fire on its chrome and must not fire on ordinary article prose."""
 
+import re
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cleaner.rules import LINE_RULES, match_rule, normalize_line
 
@@ -134,3 +138,13 @@ def test_rule_kinds_are_documented_kinds():
                "read-time", "audio-player", "share-buttons", "cookie-notice", "paywall", "copyright", "promo-widget",
                "read-more", "advertisement", "author-bio", "date"}
     assert {r.kind for r in LINE_RULES} <= allowed
+
+
+@settings(max_examples=300, derandomize=True)
+@given(st.lists(st.text(alphabet="abc ()", min_size=1, max_size=4), min_size=1, max_size=8),
+       st.text(alphabet="abc ()x", max_size=30))
+def test_trie_pattern_finds_exactly_what_a_flat_alternation_finds(words, text):
+    from cleaner.rules import _trie_pattern
+
+    flat = re.compile("|".join(re.escape(w) for w in words))
+    assert bool(re.search(_trie_pattern(words), text)) == bool(flat.search(text))
