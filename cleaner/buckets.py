@@ -9,9 +9,9 @@ levels briefly doubles the largest. Here a lookup is one or two cache misses.
 Layout: SHARDS open-addressing tables with linear probing, chosen by the top
 bits of the 64-bit key. A slot stores 32 bits of the key (the fingerprint) and
 the passage id, 8 bytes; the home slot is derived from the fingerprint, so a
-shard can double without the rest of the key. Shard plus fingerprint are 40 bits
+shard can double without the rest of the key. Shard plus fingerprint are 38 bits
 of the key: with 70 million keys a lookup meets a foreign key with probability
-below 1e-4, which only proposes a candidate that verification then rejects (or,
+below 3e-4, which only proposes a candidate that verification then rejects (or,
 on insert, leaves one band of one passage unindexed). Tables double at a load
 of MAX_LOAD, so a key costs 8 / 0.6 = ~13 bytes on average, and growing one
 shard never needs more than 1/SHARDS of the index in extra memory.
@@ -22,8 +22,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-SHARDS = 256
-SHARD_BITS = 8
+SHARDS = 64
+SHARD_BITS = 6
 FIRST_BITS = 10
 MAX_LOAD = 0.8
 EMPTY = -1

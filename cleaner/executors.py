@@ -22,7 +22,7 @@ from .options import Options
 T = TypeVar("T")
 R = TypeVar("R")
 
-BATCH_SIZE = 16
+BATCH_SIZE = 32
 """Documents per task: large enough to amortise pickling and scheduling, small
 enough that a slow page does not hold up many others."""
 SCHEDULER_TIMEOUT = 10

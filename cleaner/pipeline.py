@@ -112,17 +112,17 @@ def process(doc: Document, options: Options) -> Cleaned | Reject:
             if options.strip:
                 st = strip_chrome(ex.text, is_html=ex.is_html, title=ex.title, author=ex.author, date=ex.date,
                                   url=ex.url)
-                text, removed, sequence = st.text, tuple(st.removed), tuple(st.sequence)
+                text, removed, slots = st.text, tuple(st.removed), st.removal_slots()
                 title, author, date = st.title, st.author, st.date
             else:
                 text = "\n".join(line.strip() for line in ex.text.split("\n") if line.strip())
-                removed, title, author, date, sequence = (), ex.title, ex.author, ex.date, ()
+                removed, title, author, date, slots = (), ex.title, ex.author, ex.date, ()
         meta = doc.metadata
         site = ex.site or meta_str(meta, "site") or None
         return Cleaned(doc=doc, text=text, title=title or meta_str(meta, "title"),
                        author=author or meta_str(meta, "author"), date=date or meta_str(meta, "date"),
                        site=site, lang=ex.lang, url=ex.url, removed=removed, chars_in=len(ex.text),
-                       sequence=sequence)
+                       removal_slots=slots)
     except _Timeout:
         return Reject(source=doc.source, id=doc.id, ordinal=doc.ordinal, reason="timeout",
                       message=f"processing took longer than {options.doc_timeout:g} s (doc_timeout)")

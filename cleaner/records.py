@@ -78,8 +78,10 @@ class Cleaned:
     url: str | None = None
     removed: tuple[Removal, ...] = ()
     chars_in: int = 0
-    sequence: tuple[tuple[str, Removal | None], ...] = ()
-    """Kept lines and removals interleaved in document order (see strip.Stripped)."""
+    removal_slots: tuple[int, ...] = ()
+    """For each of ``removed``, how many kept lines (of ``text``) precede it, so
+    a later stage can remove more and still list removals in document order.
+    Empty when unknown (removals then count as after the text)."""
     dedup_units: Any = None
     """Passage signatures of ``text`` (dedup.Signer.units), computed in the worker;
     None once the text changes after it (the site-wide stage)."""

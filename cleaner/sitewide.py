@@ -60,13 +60,34 @@ def apply_window(window: list[Cleaned], options: Options) -> list[Cleaned]:
                 # Most of the page is shared with its siblings: it is a copy of
                 # another page (dedup reports that), not a page wrapped in chrome.
                 continue
-            sequence = c.sequence or tuple((line, None) for line in lines) + tuple(("", r) for r in c.removed)
-            changed = tuple((t, Removal("site-boilerplate", t, "site-repeated-line"))
-                            if r is None and t.strip() and _key(t) in common else (t, r) for t, r in sequence)
+            sequence = _sequence(lines if c.text else [], c.removed, c.removal_slots)
+            changed = [(t, Removal("site-boilerplate", t, "site-repeated-line"))
+                       if r is None and t.strip() and _key(t) in common else (t, r) for t, r in sequence]
             if changed != sequence:
+                slots, kept = [], 0
+                for _, r in changed:
+                    if r is None:
+                        kept += 1
+                    else:
+                        slots.append(kept)
                 out[i] = replace(c, dedup_units=None, text="\n".join(t for t, r in changed if r is None),
-                                 removed=tuple(r for _, r in changed if r is not None),
-                                 sequence=changed if c.sequence else ())
+                                 removed=tuple(r for _, r in changed if r is not None), removal_slots=tuple(slots))
+    return out
+
+
+def _sequence(lines: list[str], removed: tuple[Removal, ...],
+              slots: tuple[int, ...]) -> list[tuple[str, Removal | None]]:
+    """Kept lines and removals interleaved in document order."""
+    if len(slots) != len(removed):
+        slots = (len(lines),) * len(removed)
+    out: list[tuple[str, Removal | None]] = []
+    j = 0
+    for r, slot in zip(removed, slots):
+        while j < slot and j < len(lines):
+            out.append((lines[j], None))
+            j += 1
+        out.append(("", r))
+    out += [(line, None) for line in lines[j:]]
     return out
 
 

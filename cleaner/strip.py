@@ -100,6 +100,17 @@ class Stripped:
     """Kept lines (text, None) and removals ("", Removal) in document order, so a
     later stage can remove more and still list removals in document order."""
 
+    def removal_slots(self) -> tuple[int, ...]:
+        """For each removal, the number of kept lines before it (the compact form
+        of ``sequence`` that travels with a document, see records.Cleaned)."""
+        slots, kept = [], 0
+        for _, r in self.sequence:
+            if r is None:
+                kept += 1
+            else:
+                slots.append(kept)
+        return tuple(slots)
+
 
 def count_words(text: str) -> int:
     """Words, counting every two CJK characters as one: scripts without spaces
