@@ -22,12 +22,12 @@ from .options import Options
 T = TypeVar("T")
 R = TypeVar("R")
 
-BATCH_SIZE = 32
+BATCH_SIZE = 64
 """Documents per task: large enough to amortise pickling and scheduling, small
 enough that a slow page does not hold up many others."""
 SCHEDULER_TIMEOUT = 10
 """Seconds to wait for a remote Dask scheduler before giving up with a clear error."""
-IN_FLIGHT_PER_WORKER = 4
+IN_FLIGHT_PER_WORKER = 2
 """Tasks queued per worker: keeps every worker busy while bounding memory."""
 
 

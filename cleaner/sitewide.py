@@ -32,7 +32,9 @@ _QUOTED = re.compile(r"[\"“«„].{40,}[\"”»“]")
 
 
 def _key(line: str) -> str:
-    return " ".join(unicodedata.normalize("NFKC", line).casefold().split())
+    if not line.isascii():
+        line = unicodedata.normalize("NFKC", line)
+    return " ".join(line.casefold().split())
 
 
 def apply_window(window: list[Cleaned], options: Options) -> list[Cleaned]:
@@ -46,8 +48,9 @@ def apply_window(window: list[Cleaned], options: Options) -> list[Cleaned]:
         if len(members) < options.site_min_pages:
             continue
         counts: Counter[str] = Counter()
+        keys = {i: [_key(line) for line in window[i].text.split("\n")] for i in members}
         for i in members:
-            counts.update({_key(line) for line in window[i].text.split("\n") if line.strip()})
+            counts.update({k for k in keys[i] if k})
         need = max(options.site_min_pages, options.site_min_share * len(members))
         common = {k for k, n in counts.items() if n >= need and not _QUOTED.search(k)}
         if not common:
@@ -55,14 +58,15 @@ def apply_window(window: list[Cleaned], options: Options) -> list[Cleaned]:
         for i in members:
             c = window[i]
             lines = c.text.split("\n")
-            shared = sum(len(line) for line in lines if line.strip() and _key(line) in common)
+            shared = sum(len(line) for line, k in zip(lines, keys[i]) if k and k in common)
             if shared > MAX_SHARE * max(1, len(c.text)):
                 # Most of the page is shared with its siblings: it is a copy of
                 # another page (dedup reports that), not a page wrapped in chrome.
                 continue
+            key_of = dict(zip(lines, keys[i]))
             sequence = _sequence(lines if c.text else [], c.removed, c.removal_slots)
             changed = [(t, Removal("site-boilerplate", t, "site-repeated-line"))
-                       if r is None and t.strip() and _key(t) in common else (t, r) for t, r in sequence]
+                       if r is None and key_of.get(t) in common else (t, r) for t, r in sequence]
             if changed != sequence:
                 slots, kept = [], 0
                 for _, r in changed:
