@@ -56,8 +56,10 @@ from .records import DuplicateSpan
 FORMAT_VERSION = 2
 DROP_ROUNDS = 4
 MAX_PASSAGES = 5000
-"""Passages indexed per document: a 200 MB one-line "document" must not take the
-index (or the memory) with it; real articles have a few dozen."""
+MAX_CHARS = 1_000_000
+"""Passages (and characters) indexed per document: a 200 MB one-line "document"
+must not take the index (or the memory) with it; real articles have a few dozen
+passages and some thousand characters."""
 SIG_BITS = 8
 """Bits kept of each MinHash value for verification: 128 bytes per passage with
 the defaults; the chance agreement of 1/256 is corrected in ``estimate``."""
@@ -305,14 +307,16 @@ class Signer:
         self._band_salt = np.arange(self.bands, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
 
     def units(self, text: str) -> _Units:
-        found = passages(text, self.min_chars)[:MAX_PASSAGES]
+        # Offsets in the prefix are offsets in the text: only the first
+        # MAX_CHARS are indexed.
+        found = passages(text[:MAX_CHARS], self.min_chars)[:MAX_PASSAGES]
         if not found:
             return _Units.empty(self, len(text))
-        cps, pos = normalise(text)
+        spans = np.array(found, dtype=np.int64)
+        cps, pos = normalise(text[: int(spans[:, 1].max())])
         hashes = shingle_hashes(cps, self.n)
         if not len(hashes):
             return _Units.empty(self, len(text))
-        spans = np.array(found, dtype=np.int64)
         first = np.searchsorted(pos, spans[:, 0])
         last = np.searchsorted(pos, spans[:, 1]) - self.n + 1  # shingles fully inside
         keep = last > first

@@ -64,8 +64,18 @@ def meta_str(meta: dict, key: str) -> str | None:
     return value if isinstance(value, str) and value.strip() else None
 
 
+HTML_EXTRACT_MAX = 8 << 20
+"""Characters of markup above which trafilatura is not used: some of its single
+lxml calls (an XPath over every text node) grow faster than the page and cannot
+be interrupted by the time limit. Pages this large are not articles; their text
+goes through the plain-text classifier instead."""
+
+
 def _extract_html(html: str, url: str | None, options: Options) -> Extracted:
     import trafilatura
+
+    if len(html) > HTML_EXTRACT_MAX:
+        return Extracted(text=_all_text(html), is_html=False, url=url, site=host_of(url))
 
     if not _HAS_ROOT.search(html[:4096]):
         # A fragment ("<p>...</p>") has no document root; lxml then parses only its

@@ -53,8 +53,10 @@ class Summary:
         return 1.0 - self.chars_out / self.chars_in if self.chars_in else 0.0
 
 
-class _Timeout(Exception):
-    pass
+class _Timeout(BaseException):
+    """Not an Exception: the libraries underneath (trafilatura, lxml callbacks)
+    and extract's own fallbacks catch Exception, and must not swallow the time
+    limit or report it as something else."""
 
 
 def _on_alarm(signum, frame):  # noqa: ARG001

@@ -13,6 +13,7 @@ import gzip
 import io
 import os
 import re
+import stat
 import sys
 import zlib
 from collections.abc import Iterable, Iterator
@@ -89,7 +90,17 @@ def _walk(root: str) -> Iterator[Source | Reject]:
         yield Reject(source=_display(err.filename or root), reason="unreadable",
                      message=f"cannot list directory: {err.strerror}")
     for path in sorted(entries):
-        yield Source(path, _display(os.path.relpath(path, root)))
+        name = _display(os.path.relpath(path, root))
+        try:
+            mode = os.stat(path).st_mode
+        except OSError:
+            mode = stat.S_IFREG  # dangling link or vanished file: opening it reports why
+        if not stat.S_ISREG(mode):
+            # A named pipe would block the batch until something writes to it; a
+            # device can be endless. Named on the command line they are read.
+            yield Reject(source=name, reason="unreadable", message="not a regular file (pipe, socket or device)")
+            continue
+        yield Source(path, name)
 
 
 def split_suffix(name: str) -> tuple[str, str | None]:
@@ -123,10 +134,15 @@ def _sniff(head: bytes) -> str:
 
 class _Limited(io.RawIOBase):
     """Reads at most ``limit`` bytes from a (decompressing) stream and raises
-    once more would follow: the guard against decompression bombs."""
+    once more would follow: the guard against decompression bombs, for a file
+    that is one document. A JSONL file is many documents, limited line by line
+    instead (``Reader._read_jsonl``), so the guard is lifted for it."""
 
     def __init__(self, raw: BinaryIO, limit: int, what: str):
         self._raw, self._left, self._limit, self._what = raw, limit, limit, what
+
+    def lift(self) -> None:
+        self._left = sys.maxsize
 
     def readable(self) -> bool:
         return True
@@ -147,8 +163,9 @@ def _open(src: Source, compression: str | None, limit: int) -> BinaryIO:
         import zstandard
 
         raw = zstandard.ZstdDecompressor().stream_reader(raw, closefd=True)  # type: ignore[assignment]
-    return io.BufferedReader(_Limited(raw, limit, "decompressed input" if compression else "input"),
-                             buffer_size=1 << 16)
+    stream = io.BufferedReader(_Limited(raw, limit, "decompressed input" if compression else "input"),
+                               buffer_size=1 << 16)
+    return stream
 
 
 _READ_ERRORS: tuple[type[BaseException], ...] = (OSError, EOFError, zlib.error, ValueError)
@@ -205,6 +222,8 @@ class Reader:
             stream = _open(src, compression, self.options.max_bytes)
             if fmt is None:
                 fmt = _sniff(stream.peek(2048)[:2048])
+            if fmt == "jsonl":
+                stream.raw.lift()  # type: ignore[attr-defined]
         except Exception as exc:  # noqa: BLE001 - one bad file never stops the batch
             yield Reject(source=src.name, reason=_stream_error(exc).reason, message=str(_stream_error(exc)))
             self._close(src, stream)

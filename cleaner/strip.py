@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from .dates import parse_date_line
 from .records import Removal
@@ -154,9 +155,25 @@ def _fold_now(text: str) -> str:
 _fold_cached = lru_cache(maxsize=8192)(_fold_now)
 
 
+MAX_LINE_CHARS = 100_000
+"""No page has a paragraph this long; a "line" of megabytes (a whole file
+without newlines) is cut at spaces into lines of about this size, so every
+per-line test stays linear and small."""
+
+
+def _lines(raw: str) -> Iterator[str]:
+    for line in raw.split("\n"):
+        while len(line) > MAX_LINE_CHARS:
+            cut = line.rfind(" ", MAX_LINE_CHARS // 2, MAX_LINE_CHARS)
+            cut = cut if cut > 0 else MAX_LINE_CHARS
+            yield line[:cut]
+            line = line[cut:]
+        yield line
+
+
 def strip_chrome(raw: str, *, is_html: bool, title: str | None = None, author: str | None = None,
                  date: str | None = None, url: str | None = None) -> Stripped:
-    lines = [Line(i, t, count_words(t)) for i, t in enumerate(normalize_line(x) for x in raw.split("\n")) if t]
+    lines = [Line(i, t, count_words(t)) for i, t in enumerate(normalize_line(x) for x in _lines(raw)) if t]
     if not lines:
         return Stripped("", [], title, author, date)
     for line in lines:

@@ -153,3 +153,85 @@ def test_per_document_time_limit(in_thread):
     assert isinstance(out[0], Reject) and out[0].reason == "timeout"
     assert time.monotonic() - start < 10
     assert not any(isinstance(x, Reject) for x in out[1:])
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_named_pipe_in_a_directory_is_skipped_not_waited_for(tmp_path):
+    (tmp_path / "a.txt").write_text(SENT)
+    os.mkfifo(tmp_path / "b.txt")
+    recs, rejects, took = run(tmp_path)
+    assert [r.id for r in recs] == ["a.txt"]
+    assert [(r.source, r.reason) for r in rejects] == [("b.txt", "unreadable")]
+    assert took < 30
+
+
+def test_unreadable_file(tmp_path):
+    """Permission bits do not stop root, so the unreadable file is also one whose
+    read fails (/proc/self/mem: EIO) where that exists."""
+    (tmp_path / "a.txt").write_text(SENT)
+    expected = []
+    if os.geteuid() != 0:
+        locked = tmp_path / "b.txt"
+        locked.write_text(SENT)
+        locked.chmod(0)
+        expected.append("b.txt")
+    if os.path.exists("/proc/self/mem"):
+        os.symlink("/proc/self/mem", tmp_path / "c.txt")
+        expected.append("c.txt")
+    recs, rejects, _ = run(tmp_path)
+    assert [r.id for r in recs] == ["a.txt"]
+    assert [(r.source, r.reason) for r in rejects] == [(name, "unreadable") for name in expected]
+    assert expected
+
+
+def test_200_mb_single_line(tmp_path):
+    """Over max_bytes: rejected as too large, as a text file and as one line of a
+    JSONL file, without being read whole; the JSONL lines around it survive."""
+    line = b"word " * (40 << 20)  # 200 MiB, no newline
+    big = tmp_path / "big.txt"
+    big.write_bytes(line)
+    recs, rejects, _ = run(big)
+    assert recs == [] and [r.reason for r in rejects] == ["too-large"]
+    jl = tmp_path / "big.jsonl"
+    with open(jl, "wb") as f:
+        f.write(orjson.dumps({"id": "a", "text": SENT}) + b"\n")
+        f.write(b'{"id": "b", "text": "' + line + b'"}\n')
+        f.write(orjson.dumps({"id": "c", "text": SENT.replace("Tuesday", "Monday")}) + b"\n")
+    recs, rejects, _ = run(jl)
+    assert [r.id for r in recs] == ["a", "c"] and [(r.line, r.reason) for r in rejects] == [(2, "too-large")]
+
+
+def test_20_mb_single_line_under_the_limit(tmp_path):
+    """Within max_bytes, a file without newlines is cleaned: cut into lines at
+    spaces, indexed for dedup only up to its first million characters."""
+    p = tmp_path / "one_line.txt"
+    p.write_text((SENT + " ") * ((20 << 20) // (len(SENT) + 1)))
+    recs, rejects, took = run(p)
+    assert not rejects and len(recs) == 1 and "council approved" in recs[0].text
+    assert took < 120
+
+
+def test_50_mb_page(tmp_path):
+    """A 50 MB HTML page is read and either cleaned or stopped by the time limit,
+    never left hanging; the page after it is cleaned as usual."""
+    para = "<p>" + SENT + " " + "The harbour plan includes new cranes and a longer pier. " * 3 + "</p>\n"
+    page = tmp_path / "a_big.html"
+    with open(page, "w") as f:
+        f.write("<html><body><article>")
+        for _ in range((50 << 20) // len(para)):
+            f.write(para)
+        f.write("</article></body></html>")
+    (tmp_path / "b_small.txt").write_text(SENT)
+    recs, rejects, took = run(tmp_path, doc_timeout=10, dedup="off")
+    assert len(recs) + len(rejects) == 2 and recs[-1].id == "b_small.txt"
+    assert all(r.reason == "timeout" for r in rejects)
+    assert took < 120
+
+
+def test_directory_of_100000_files(tmp_path):
+    for i in range(100_000):
+        with open(tmp_path / f"{i:06d}.txt", "w") as f:
+            f.write(f"Page {i}. {SENT}")
+    recs, rejects, took = run(tmp_path, strip=False, dedup="off")
+    assert not rejects and len(recs) == 100_000
+    assert [r.id for r in recs[:2]] == ["000000.txt", "000001.txt"] and recs[-1].id == "099999.txt"

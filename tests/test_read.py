@@ -205,3 +205,16 @@ def test_utf8_page_with_a_stray_latin1_byte_stays_utf8(tmp_path):
     (tmp_path / "p.html").write_bytes(raw)
     [d] = read_all([tmp_path / "p.html"])
     assert "Wildvögel „gerettet“" in d.content and "â€" not in d.content
+
+
+@pytest.mark.parametrize("name", ["big.jsonl", "big.jsonl.gz", "big.data"])
+def test_jsonl_larger_than_max_bytes_is_read_whole(tmp_path, name):
+    """max_bytes bounds one document (and a decompressed single-document file),
+    not a JSONL file of many documents: every record must come out."""
+    data = b"".join(orjson.dumps({"id": f"r{i}", "text": f"Record {i} about the harbour plan. " * 20}) + b"\n"
+                    for i in range(3000))
+    path = tmp_path / name
+    path.write_bytes(gzip.compress(data) if name.endswith(".gz") else data)
+    assert len(data) > 2 * (1 << 20)
+    docs = list(Reader(cleaner.Options(max_bytes=1 << 20, workers=1)).read([str(path)]))
+    assert [d.id for d in docs] == [f"r{i}" for i in range(3000)]
