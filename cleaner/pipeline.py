@@ -88,9 +88,16 @@ def _deadline(seconds: float) -> Iterator[None]:
 
     def fire() -> None:
         with lock:
-            if not state["done"]:
-                state["fired"] = True
-                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(tid), ctypes.py_object(_Timeout))
+            if state["done"]:
+                return
+            state["fired"] = True
+            ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(tid), ctypes.py_object(_Timeout))
+        # An asynchronous exception raised while a finaliser runs (garbage
+        # collection in that thread) is printed and dropped: repeat until the
+        # body has really stopped.
+        again = threading.Timer(0.05, fire)
+        again.daemon = True
+        again.start()
 
     timer = threading.Timer(seconds, fire)
     timer.daemon = True
@@ -98,8 +105,13 @@ def _deadline(seconds: float) -> Iterator[None]:
     try:
         yield
     finally:
-        with lock:
-            state["done"] = True
+        while True:  # a late delivery may interrupt this very block: retry until the timer is disarmed
+            try:
+                with lock:
+                    state["done"] = True
+                break
+            except _Timeout:
+                continue
         timer.cancel()
         if state["fired"]:  # not delivered yet: it must not go off later, elsewhere
             ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(tid), None)
