@@ -19,6 +19,9 @@ shard never needs more than 1/SHARDS of the index in extra memory.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import numba
 import numpy as np
 
@@ -117,74 +120,54 @@ def _group(keys, shard_bits):
     return order, bounds, fps
 
 
-class BucketIndex:
-    """uint64 bucket key -> first passage id (first writer wins)."""
+class ShardTables:
+    """Some of the SHARDS tables, kept together in one process (all of them for a
+    local index; a share of them on each worker of a cluster). Every method
+    takes and returns per-shard lists, so one call serves a whole batch."""
 
-    def __init__(self) -> None:
-        self.bits = [FIRST_BITS] * SHARDS
-        self.fps = [np.zeros(1 << FIRST_BITS, dtype=np.uint32) for _ in range(SHARDS)]
-        self.pids = [np.full(1 << FIRST_BITS, EMPTY, dtype=np.int32) for _ in range(SHARDS)]
-        self.counts = [0] * SHARDS
+    def __init__(self, shards: Sequence[int]) -> None:
+        self.bits = {s: FIRST_BITS for s in shards}
+        self.fps = {s: np.zeros(1 << FIRST_BITS, dtype=np.uint32) for s in shards}
+        self.pids = {s: np.full(1 << FIRST_BITS, EMPTY, dtype=np.int32) for s in shards}
+        self.counts = {s: 0 for s in shards}
 
-    @property
-    def size(self) -> int:
-        return sum(self.counts)
+    def stats(self) -> tuple[int, int]:
+        """(keys stored, bytes of the tables)."""
+        return (sum(self.counts.values()),
+                sum(self.fps[s].nbytes + self.pids[s].nbytes for s in self.fps))
 
-    @property
-    def nbytes(self) -> int:
-        return sum(f.nbytes + p.nbytes for f, p in zip(self.fps, self.pids))
-
-    @staticmethod
-    def _split(keys: np.ndarray):
-        """Keys grouped by shard (stable), with their fingerprints."""
-        return _group(np.ascontiguousarray(keys, dtype=np.uint64), SHARD_BITS)
-
-    def match_and_insert(self, keys: np.ndarray, pids: np.ndarray, floors: np.ndarray) -> np.ndarray:
-        """For keys in input order (``pids`` non-decreasing): the earlier passage
-        in each key's bucket, -1 if none; ``floors[i]`` is the first passage of
-        key i's own document, whose passages do not count. Empty buckets get
-        their key's passage."""
-        out = np.full(len(keys), -1, dtype=np.int64)
-        if not len(keys):
-            return out
-        order, bounds, fps = self._split(keys)
-        values = pids[order].astype(np.int32)
-        below = floors[order].astype(np.int32)
-        found = np.empty(len(keys), dtype=np.int64)
-        for s in np.nonzero(np.diff(bounds))[0].tolist():
-            lo, hi = bounds[s], bounds[s + 1]
-            while (self.counts[s] + hi - lo) > MAX_LOAD * (1 << self.bits[s]):
-                self._grow(s)
-            self.counts[s] += _probe_put(self.fps[s], self.pids[s], self.bits[s], fps[lo:hi], values[lo:hi],
-                                         below[lo:hi], found[lo:hi])
-        out[order] = found
+    def probe_put(self, parts: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]]) -> list[np.ndarray]:
+        out = []
+        for s, fps, values, floors in parts:
+            self._reserve(s, len(fps))
+            found = np.empty(len(fps), dtype=np.int64)
+            self.counts[s] += _probe_put(self.fps[s], self.pids[s], self.bits[s], fps, values, floors, found)
+            out.append(found)
         return out
 
-    def lookup(self, keys: np.ndarray) -> np.ndarray:
-        """Passage id per key, -1 where the bucket is empty."""
-        out = np.full(len(keys), -1, dtype=np.int64)
-        if not len(keys):
-            return out
-        order, bounds, fps = self._split(keys)
-        found = np.empty(len(keys), dtype=np.int64)
-        for s in np.nonzero(np.diff(bounds))[0].tolist():
-            lo, hi = bounds[s], bounds[s + 1]
-            _probe(self.fps[s], self.pids[s], self.bits[s], fps[lo:hi], found[lo:hi])
-        out[order] = found
+    def probe(self, parts: list[tuple[int, np.ndarray]]) -> list[np.ndarray]:
+        out = []
+        for s, fps in parts:
+            found = np.empty(len(fps), dtype=np.int64)
+            _probe(self.fps[s], self.pids[s], self.bits[s], fps, found)
+            out.append(found)
         return out
 
-    def insert(self, keys: np.ndarray, pids: np.ndarray) -> None:
-        """Add ``keys[i] -> pids[i]``; a key already present keeps its passage,
-        and within ``keys`` the first occurrence wins."""
-        if not len(keys):
-            return
-        order, bounds, fps = self._split(keys)
-        values = pids[order].astype(np.int32)
-        for s in np.nonzero(np.diff(bounds))[0].tolist():
-            lo, hi = bounds[s], bounds[s + 1]
-            while (self.counts[s] + hi - lo) > MAX_LOAD * (1 << self.bits[s]):
-                self._grow(s)
-            self.counts[s] += _put(self.fps[s], self.pids[s], self.bits[s], fps[lo:hi], values[lo:hi])
+    def put(self, parts: list[tuple[int, np.ndarray, np.ndarray]]) -> None:
+        for s, fps, values in parts:
+            self._reserve(s, len(fps))
+            self.counts[s] += _put(self.fps[s], self.pids[s], self.bits[s], fps, values)
+
+    def dump(self) -> list[tuple[int, int, int, np.ndarray, np.ndarray]]:
+        return [(s, self.bits[s], self.counts[s], self.fps[s], self.pids[s]) for s in sorted(self.fps)]
+
+    def load(self, tables: list[tuple[int, int, int, np.ndarray, np.ndarray]]) -> None:
+        for s, bits, count, fps, pids in tables:
+            self.bits[s], self.counts[s], self.fps[s], self.pids[s] = bits, count, fps.copy(), pids.copy()
+
+    def _reserve(self, s: int, n: int) -> None:
+        while (self.counts[s] + n) > MAX_LOAD * (1 << self.bits[s]):
+            self._grow(s)
 
     def _grow(self, s: int) -> None:
         old_fps, old_pids = self.fps[s], self.pids[s]
@@ -197,24 +180,118 @@ class BucketIndex:
         # but every key keeps its passage, so lookups answer the same.
         _put(self.fps[s], self.pids[s], bits, old_fps[used], old_pids[used])
 
+
+class BucketIndex:
+    """uint64 bucket key -> first passage id (first writer wins).
+
+    The shards may live in other processes: ``hosts`` are ShardTables here or
+    handles to them elsewhere (Dask actors on the workers of a cluster, see
+    executors.py), each holding the shards s with s % len(hosts) == its
+    position. The caller sees the same index either way; a batch costs one
+    call per host, all hosts working at once."""
+
+    def __init__(self, hosts: Sequence[Any] | None = None) -> None:
+        self.hosts = list(hosts) if hosts else [ShardTables(range(SHARDS))]
+        self.remote = hosts is not None and not isinstance(self.hosts[0], ShardTables)
+
+    def _host_of(self, s: int) -> int:
+        return s % len(self.hosts)
+
+    def _call(self, method: str, parts: list[tuple]) -> list:
+        """``method`` on every host with its shards' parts; results in the order
+        of ``parts``."""
+        per_host: dict[int, list[int]] = {}
+        for i, part in enumerate(parts):
+            per_host.setdefault(self._host_of(part[0]), []).append(i)
+        calls = {h: getattr(self.hosts[h], method)([parts[i] for i in idx]) for h, idx in per_host.items()}
+        out: list = [None] * len(parts)
+        for h, idx in per_host.items():
+            res = calls[h].result() if self.remote else calls[h]
+            for i, r in zip(idx, res or [None] * len(idx)):
+                out[i] = r
+        return out
+
+    def _stats(self) -> tuple[int, int]:
+        res = [h.stats() for h in self.hosts]
+        res = [r.result() for r in res] if self.remote else res
+        return sum(r[0] for r in res), sum(r[1] for r in res)
+
+    @property
+    def size(self) -> int:
+        return self._stats()[0]
+
+    @property
+    def nbytes(self) -> int:
+        return self._stats()[1]
+
+    @staticmethod
+    def _split(keys: np.ndarray):
+        """Keys grouped by shard (stable), with their fingerprints."""
+        return _group(np.ascontiguousarray(keys, dtype=np.uint64), SHARD_BITS)
+
+    @staticmethod
+    def _shards(bounds: np.ndarray) -> list[tuple[int, int, int]]:
+        return [(s, int(bounds[s]), int(bounds[s + 1])) for s in np.nonzero(np.diff(bounds))[0].tolist()]
+
+    def match_and_insert(self, keys: np.ndarray, pids: np.ndarray, floors: np.ndarray) -> np.ndarray:
+        """For keys in input order (``pids`` non-decreasing): the earlier passage
+        in each key's bucket, -1 if none; ``floors[i]`` is the first passage of
+        key i's own document, whose passages do not count. Empty buckets get
+        their key's passage."""
+        out = np.full(len(keys), -1, dtype=np.int64)
+        if not len(keys):
+            return out
+        order, bounds, fps = self._split(keys)
+        values = pids[order].astype(np.int32)
+        below = floors[order].astype(np.int32)
+        shards = self._shards(bounds)
+        found = self._call("probe_put", [(s, fps[lo:hi], values[lo:hi], below[lo:hi]) for s, lo, hi in shards])
+        out[order] = np.concatenate(found)
+        return out
+
+    def lookup(self, keys: np.ndarray) -> np.ndarray:
+        """Passage id per key, -1 where the bucket is empty."""
+        out = np.full(len(keys), -1, dtype=np.int64)
+        if not len(keys):
+            return out
+        order, bounds, fps = self._split(keys)
+        found = self._call("probe", [(s, fps[lo:hi]) for s, lo, hi in self._shards(bounds)])
+        out[order] = np.concatenate(found)
+        return out
+
+    def insert(self, keys: np.ndarray, pids: np.ndarray) -> None:
+        """Add ``keys[i] -> pids[i]``; a key already present keeps its passage,
+        and within ``keys`` the first occurrence wins."""
+        if not len(keys):
+            return
+        order, bounds, fps = self._split(keys)
+        values = pids[order].astype(np.int32)
+        self._call("put", [(s, fps[lo:hi], values[lo:hi]) for s, lo, hi in self._shards(bounds)])
+
     # --- persistence -------------------------------------------------------------
 
     def arrays(self) -> dict[str, np.ndarray]:
-        return {"bucket_bits": np.array(self.bits, dtype=np.int64),
-                "bucket_counts": np.array(self.counts, dtype=np.int64),
-                "bucket_fps": np.concatenate(self.fps), "bucket_pids": np.concatenate(self.pids)}
+        dumps = [h.dump() for h in self.hosts]
+        tables = sorted(t for d in dumps for t in (d.result() if self.remote else d))
+        return {"bucket_bits": np.array([t[1] for t in tables], dtype=np.int64),
+                "bucket_counts": np.array([t[2] for t in tables], dtype=np.int64),
+                "bucket_fps": np.concatenate([t[3] for t in tables]),
+                "bucket_pids": np.concatenate([t[4] for t in tables])}
 
-    @classmethod
-    def from_arrays(cls, data) -> BucketIndex:
-        index = cls()
+    def load_arrays(self, data) -> None:
+        """Replace the contents with a saved index's (``arrays()`` output)."""
         bits = [int(b) for b in data["bucket_bits"]]
         if len(bits) != SHARDS:
             raise ValueError("bucket index has another shard count")
         ends = np.cumsum([1 << b for b in bits])
         starts = ends - [1 << b for b in bits]
         fps, pids = data["bucket_fps"], data["bucket_pids"]
-        index.bits = bits
-        index.counts = [int(c) for c in data["bucket_counts"]]
-        index.fps = [fps[a:b].copy() for a, b in zip(starts, ends)]
-        index.pids = [pids[a:b].copy() for a, b in zip(starts, ends)]
-        return index
+        counts = [int(c) for c in data["bucket_counts"]]
+        per_host: dict[int, list] = {}
+        for s in range(SHARDS):
+            per_host.setdefault(self._host_of(s), []).append(
+                (s, bits[s], counts[s], fps[starts[s]:ends[s]], pids[starts[s]:ends[s]]))
+        calls = [self.hosts[h].load(tables) for h, tables in per_host.items()]
+        if self.remote:
+            for c in calls:
+                c.result()

@@ -351,7 +351,9 @@ def signer_for(options: Options) -> Signer:
 class Deduper:
     """Streaming: call :meth:`add` once per document, in input order."""
 
-    def __init__(self, options: Options):
+    def __init__(self, options: Options, buckets: BucketIndex | None = None):
+        """``buckets``: where the bucket tables live (default: in this process;
+        the Dask engine passes one whose shards are spread over the cluster)."""
         self.options = options
         self.signer = signer_for(options)
         self.n = options.shingle
@@ -369,7 +371,7 @@ class Deduper:
         self.p_size = np.zeros(0, dtype=np.uint16)
         self.p_sig = np.zeros((0, self.num_perm), dtype=np.uint8)
         self.n_pass = 0
-        self.buckets = BucketIndex()
+        self.buckets = buckets if buckets is not None else BucketIndex()
         if options.index and os.path.exists(options.index):
             self._load(options.index)
 
@@ -588,7 +590,7 @@ class Deduper:
                 doc_ids = [str(x) for x in data["doc_ids"]]
                 doc_lens = [int(x) for x in data["doc_lens"]]
                 arrays = {k: data[k] for k in ("p_doc", "p_start", "p_end", "p_root", "p_size", "p_sig")}
-                buckets = BucketIndex.from_arrays(data)
+                self.buckets.load_arrays(data)
         except DedupIndexError:
             raise
         except Exception as exc:  # noqa: BLE001 - any unreadable file is the same error to the user
@@ -599,7 +601,6 @@ class Deduper:
         for name in ("p_doc", "p_start", "p_end", "p_root", "p_size", "p_sig"):
             getattr(self, name)[:n] = arrays[name]
         self.n_pass = n
-        self.buckets = buckets
 
 
 @dataclass

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Protocol, TypeVar
 
+from .buckets import SHARDS, BucketIndex, ShardTables
 from .errors import OptionsError
 from .options import Options
 
@@ -38,6 +39,8 @@ class Executor(Protocol):
 
     def result(self, handle: Any) -> Any: ...
 
+    def bucket_index(self) -> BucketIndex: ...
+
 
 class SerialExecutor:
     workers = 1
@@ -47,6 +50,9 @@ class SerialExecutor:
 
     def result(self, handle):
         return handle
+
+    def bucket_index(self) -> BucketIndex:
+        return BucketIndex()
 
 
 class ProcessExecutor:
@@ -58,6 +64,11 @@ class ProcessExecutor:
 
     def result(self, handle):
         return handle.result()
+
+    def bucket_index(self) -> BucketIndex:
+        # The one process that sees every document in order owns the index:
+        # shipping lookups to the workers would only add round trips.
+        return BucketIndex()
 
 
 class DaskExecutor:
@@ -74,6 +85,21 @@ class DaskExecutor:
 
     def result(self, handle):
         return handle.result()
+
+    def bucket_index(self) -> BucketIndex:
+        """LSH buckets grouped across the cluster: the bucket tables (most of
+        the dedup index's memory) are split by key into shards held by actors,
+        one per worker, so the index grows with the cluster, not with the
+        driver. Each batch of lookups is one call per worker, all at once; the
+        driver keeps the per-passage arrays and resolves matches in input
+        order, so the results are the local engine's, byte for byte."""
+        workers = sorted(self.client.scheduler_info()["workers"])
+        hosts = []
+        for i, address in enumerate(workers):
+            shards = [s for s in range(SHARDS) if s % len(workers) == i]
+            hosts.append(self.client.submit(ShardTables, shards, actor=True, workers=[address],
+                                            pure=False).result())
+        return BucketIndex(hosts)
 
 
 @contextlib.contextmanager

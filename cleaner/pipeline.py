@@ -178,13 +178,6 @@ def run(inputs: Iterable[str], options: Options | None = None, *,
     options = options or Options()
     summary = summary if summary is not None else Summary()
     done_ids = {doc_id for doc_id, _ in done}
-    deduper = None
-    if options.dedup != "off":
-        from .dedup import Deduper
-
-        deduper = Deduper(options)
-        for batch in _batches(done, DEDUP_BATCH):
-            deduper.add_many(batch)
 
     def reject(r: Reject) -> None:
         summary.rejected += 1
@@ -209,6 +202,13 @@ def run(inputs: Iterable[str], options: Options | None = None, *,
 
     reader = Reader(options)
     with executor_for(options) as executor:
+        deduper = None
+        if options.dedup != "off":
+            from .dedup import Deduper
+
+            deduper = Deduper(options, executor.bucket_index())
+            for batch in _batches(done, DEDUP_BATCH):
+                deduper.add_many(batch)
         mapped = ordered_map(executor, _process_batch, counted(reader.read(inputs)), options,
                              passthrough=lambda item: isinstance(item, Reject))
         stream = cleaned_only(mapped)
