@@ -18,7 +18,8 @@ from .errors import CleanerError, OptionsError
 from .options import Options
 from .pipeline import Summary, run
 from .records import Reject
-from .write import JsonlWriter, default_rejects_path, keep_records, read_partial
+from .write import (JsonlWriter, PartitionedWriter, cut_parts, default_rejects_path, keep_records, read_partial,
+                    resume_parts)
 
 EXIT_OK, EXIT_FATAL, EXIT_USAGE, EXIT_REJECTS = 0, 1, 2, 3
 
@@ -83,6 +84,8 @@ def clean(
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no summary."),
     resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run from .OUTPUT.partial."),
+    part_records: int = typer.Option(0, "--part-records", help="Write the output as numbered parts of this many "
+                                     "records (OUT-00000.jsonl, ...); 0: one file."),
 ) -> None:
     """Clean INPUTS into one JSONL record per document."""
     try:
@@ -103,10 +106,17 @@ def clean(
     if resume and output in (None, "-"):
         typer.echo("Error: --resume needs an output file (-o OUT), not stdout", err=True)
         raise typer.Exit(EXIT_USAGE)
+    if part_records and output in (None, "-"):
+        typer.echo("Error: --part-records needs an output file name (-o OUT) to number, not stdout", err=True)
+        raise typer.Exit(EXIT_USAGE)
+    if part_records < 0:
+        typer.echo("Error: --part-records must be 0 (one file) or more", err=True)
+        raise typer.Exit(EXIT_USAGE)
     rejects_path = rejects or default_rejects_path(output)
     summary = Summary()
     try:
-        code = _run(inputs, output, rejects_path, rejects is not None, options, summary, quiet, resume)
+        code = _run(inputs, output, rejects_path, rejects is not None, options, summary, quiet, resume,
+                    part_records)
     except CleanerError as exc:
         typer.echo(f"Error: {exc}", err=True)
         raise typer.Exit(EXIT_FATAL)
@@ -116,24 +126,33 @@ def clean(
     raise typer.Exit(code)
 
 
-def _resume_state(output: str, rejects_path: str | None, options: Options):
+def _resume_state(output: str, rejects_path: str | None, options: Options, part_records: int):
     """What an interrupted run already wrote: the records to keep (cut back to a
-    whole site-boilerplate window, so windows fall where they fell before) and
-    the rejects already reported."""
-    records = read_partial(output)
+    whole site-boilerplate window, so windows fall where they fell before), the
+    rejects already reported and, for partitioned output, where to go on
+    (part number and the records of that part to write again)."""
+    if part_records:
+        records, _ = resume_parts(output, part_records)
+    else:
+        records = read_partial(output)
     keep = len(records)
     if options.strip and options.site_boilerplate:
         keep -= keep % options.site_window
-    keep_records(output, keep)
+    if part_records:
+        first, again = cut_parts(output, part_records, keep)
+        where = (first, records[first * part_records: first * part_records + again])
+    else:
+        keep_records(output, keep)
+        where = (0, [])
     done = [(str(r.get("id")), str(r.get("text", ""))) for r in records[:keep]]
     seen = set()
     if rejects_path:
         seen = {(r.get("source"), r.get("line"), r.get("reason")) for r in read_partial(rejects_path)}
-    return done, seen
+    return done, seen, where
 
 
 def _run(inputs, output, rejects_path, rejects_named: bool, options, summary: Summary, quiet: bool,
-         resume: bool = False) -> int:
+         resume: bool = False, part_records: int = 0) -> int:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -142,8 +161,11 @@ def _run(inputs, output, rejects_path, rejects_named: bool, options, summary: Su
     progress = Progress(TextColumn("cleaning"), BarColumn(), MofNCompleteColumn(),
                         TextColumn("{task.fields[rate]:.0f} docs/s  rejected {task.fields[rej]}"),
                         TimeElapsedColumn(), console=console, disable=not show, transient=True)
-    done, seen_rejects = _resume_state(output, rejects_path, options) if resume else ([], set())
-    with JsonlWriter(output, append=resume) as out, \
+    done, seen_rejects, (first_part, again) = (_resume_state(output, rejects_path, options, part_records)
+                                               if resume else ([], set(), (0, [])))
+    writer = (PartitionedWriter(output, part_records, first_part=first_part, keep=again) if part_records
+              else JsonlWriter(output, append=resume))
+    with writer as out, \
             JsonlWriter(rejects_path, append=resume) if rejects_path else _StderrRejects() as rej, progress:
         task = progress.add_task("clean", total=None, rate=0.0, rej=0)
 

@@ -169,3 +169,116 @@ def default_rejects_path(output: str | None) -> str | None:
             base = base[: -len(suffix)]
             break
     return f"{base}.rejects.jsonl{comp}"
+
+
+def part_path(path: str, k: int) -> str:
+    """``out/data.jsonl.gz`` -> ``out/data-00003.jsonl.gz``: the part number goes
+    before the suffixes, so every part keeps the format the name promises."""
+    head, tail = os.path.split(path)
+    stem, dot, suffixes = tail.partition(".")
+    return os.path.join(head, f"{stem}-{k:05d}{dot}{suffixes}")
+
+
+def read_records(path: str) -> list[dict[str, Any]]:
+    """Every record of a finished output file (compressed or not)."""
+    if path.endswith(".gz"):
+        f: IO[bytes] = gzip.open(path, "rb")
+    elif path.endswith((".zst", ".zstd")):
+        import zstandard
+
+        f = zstandard.open(path, "rb")
+    else:
+        f = open(path, "rb")
+    with f:
+        return [orjson.loads(line) for line in f if line.strip()]
+
+
+class PartitionedWriter:
+    """Output as numbered parts of ``part_records`` records each (the last one
+    shorter): ``-o out/data.jsonl --part-records N`` writes ``out/data-00000.jsonl``,
+    ``out/data-00001.jsonl``, ... as other tools (Spark, Dask, Hugging Face
+    datasets) read them. Each part appears atomically once it is full, so a
+    reader may consume finished parts while the run goes on; the part being
+    written sits in its hidden ``.partial`` file like a single output does.
+
+    ``keep`` (resuming) is the records a killed run already wrote in the
+    current part; they are written again into a fresh part file, which also
+    works for compressed parts."""
+
+    def __init__(self, path: str, part_records: int, *, first_part: int = 0,
+                 keep: list[dict[str, Any]] | None = None):
+        if part_records < 1:
+            raise OptionsError("--part-records must be at least 1")
+        self.path, self.part_records = path, part_records
+        self.part = first_part
+        self._keep = keep or []
+        self._writer: JsonlWriter | None = None
+        self.count = 0
+
+    def __enter__(self) -> "PartitionedWriter":
+        self._open()
+        for obj in self._keep:
+            self._writer.write(obj)
+        return self
+
+    def _open(self) -> None:
+        self._writer = JsonlWriter(part_path(self.path, self.part)).__enter__()
+
+    def write(self, obj: dict[str, Any]) -> None:
+        assert self._writer is not None
+        if self._writer.count >= self.part_records:
+            self._writer.__exit__(None, None, None)
+            self.part += 1
+            self._open()
+        self._writer.write(obj)
+        self.count += 1
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if self._writer is None:
+            return
+        empty_tail = exc_type is None and self._writer.count == 0 and self.part > 0
+        self._writer.__exit__(exc_type, exc, tb)
+        if exc_type is not None:
+            return
+        if empty_tail:  # the previous part ended exactly at the last record
+            os.unlink(part_path(self.path, self.part))
+            self.part -= 1
+        # Parts an earlier, longer run left behind would read as part of this one.
+        k = self.part + 1
+        while os.path.exists(part_path(self.path, k)):
+            os.unlink(part_path(self.path, k))
+            k += 1
+
+
+def resume_parts(path: str, part_records: int) -> tuple[list[dict[str, Any]], int]:
+    """Records of an interrupted partitioned run, in order (finished parts, then
+    the whole lines of the current part's partial file), and the number of the
+    first part that is not finished."""
+    records: list[dict[str, Any]] = []
+    k = 0
+    while os.path.exists(part_path(path, k)):
+        records.extend(read_records(part_path(path, k)))
+        k += 1
+    current = part_path(path, k)
+    if not compressed(path) and os.path.exists(partial_path(current)):
+        records.extend(read_partial(current))
+    return records, k
+
+
+def cut_parts(path: str, part_records: int, keep: int) -> tuple[int, int]:
+    """Remove what lies past the first ``keep`` records of a partitioned output:
+    later parts and partial files are deleted. Returns (the part to continue,
+    how many of its records to write again)."""
+    first, again = divmod(keep, part_records)
+    k = first
+    while True:
+        done, part = part_path(path, k), partial_path(part_path(path, k))
+        found = False
+        for p in (done, part):
+            if os.path.exists(p):
+                os.unlink(p)
+                found = True
+        if not found and k > first:
+            break
+        k += 1
+    return first, again

@@ -83,7 +83,7 @@ def _cli_params():
 
 
 LIBRARY_ONLY: set[str] = set()
-CLI_ONLY = {"inputs", "output", "rejects", "quiet", "resume"}
+CLI_ONLY = {"inputs", "output", "rejects", "quiet", "resume", "part_records"}
 
 
 def test_every_option_is_a_flag_or_library_only():
