@@ -84,8 +84,8 @@ def _tree_rss(pid: int) -> int:
     return total
 
 
-def run_cli(args: list[str], docs: int) -> dict:
-    cmd = [sys.executable, "-m", "cleaner", "clean", *args, "--quiet"]
+def run_cli(args: list[str], docs: int, quiet: bool = True) -> dict:
+    cmd = [sys.executable, "-m", "cleaner", "clean", *args, *(["--quiet"] if quiet else [])]
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peak = 0
@@ -105,7 +105,8 @@ def run_cli(args: list[str], docs: int) -> dict:
     sampler.join()
     if proc.returncode not in (0, 3):
         raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}): {err.decode()[-2000:]}")
-    return {"seconds": dt, "docs_per_s": docs / dt, "peak_mb": peak / 2**20}
+    tail = err.decode("utf-8", "replace").strip().splitlines()
+    return {"seconds": dt, "docs_per_s": docs / dt, "peak_mb": peak / 2**20, "summary": tail[-1] if tail else ""}
 
 
 def line(name: str, r: dict) -> str:
@@ -139,8 +140,9 @@ def main() -> None:
             print(line("dask LocalCluster, 2 workers", dask), flush=True)
             print(f"dask time / local time: {dask['seconds'] / local['seconds']:.2f}x")
         else:
-            r = run_cli([str(corpus), "-o", out, "--workers", "2"], args.docs)
+            r = run_cli([str(corpus), "-o", out, "--workers", "2"], args.docs, quiet=False)
             print(line(f"{args.docs} docs, 2 workers", r), flush=True)
+            print(r["summary"])
 
 
 if __name__ == "__main__":

@@ -190,7 +190,10 @@ def _run(inputs, output, rejects_path, rejects_named: bool, options, summary: Su
             f"documents in {summary.documents_in}, out {summary.documents_out}, rejected {summary.rejected}"
             f"{' (' + str(rejects_path) + ')' if summary.rejected and rejects_path else ''}; "
             f"characters removed {summary.removed_share:.1%}; duplicate passages {summary.duplicate_passages}; "
-            f"near-duplicate documents {summary.near_duplicates}", highlight=False, soft_wrap=True)
+            f"near-duplicate documents {summary.near_duplicates}"
+            + (f"; dedup index {summary.index_passages} passages, {summary.index_bytes / 2**20:.0f} MB "
+               f"({summary.index_bytes / summary.index_passages:.0f} bytes each)" if summary.index_passages else ""),
+            highlight=False, soft_wrap=True)
     return EXIT_REJECTS if summary.rejected else EXIT_OK
 
 

@@ -47,6 +47,10 @@ class Summary:
     duplicate_passages: int = 0
     near_duplicates: int = 0
     rejects_by_reason: dict[str, int] = field(default_factory=dict)
+    index_passages: int = 0
+    """Passages in the dedup index at the end (earlier batches' included)."""
+    index_bytes: int = 0
+    """Memory of the dedup index at the end: the number that grows with the corpus."""
 
     @property
     def removed_share(self) -> float:
@@ -227,6 +231,8 @@ def _finish(stream: Iterable[Cleaned], deduper, options: Options, summary: Summa
                 yield _counted(_to_record(c, result, options), c, summary, on_record)
     finally:
         if deduper is not None:
+            summary.index_passages = deduper.n_pass
+            summary.index_bytes = int(deduper.bytes_per_passage * deduper.n_pass)
             deduper.close()
 
 
