@@ -45,6 +45,7 @@ _LABEL = r"((updated|published|posted|last updated|modified|first published|date
          r"( on| am| le)?\s*:?\s*)?"
 
 _DIGIT = re.compile(r"\d")
+_LIST_MARK = re.compile(r"^[-–—•·*▪►]\s+")
 _TRAIL = r"(\s*[|·•,;-]?\s*(updated|modified|aktualisiert|mis à jour|обновлено)\b.{0,40})?"
 _PATTERNS = [
     re.compile(rf"{_LABEL}{_TIME}\s*,?\s*({_WEEKDAY})?{_MONTH}\s+{_DAY},?\s+{_YEAR}{_TIME}{_TRAIL}", re.I),   # Mar 19, 2025
@@ -60,7 +61,7 @@ _PATTERNS = [
 
 def parse_date_line(line: str) -> str | None:
     """ISO date if the whole line is a date (with optional label and time), else None."""
-    line = line.strip().rstrip(".")
+    line = _LIST_MARK.sub("", line.strip()).rstrip(".")  # "- Published 18 November 2019"
     if len(line) > 80 or not _DIGIT.search(line):
         return None
     for pattern in _PATTERNS:

@@ -227,10 +227,20 @@ LINE_RULES: tuple[Rule, ...] = (
     _r("navigation", "nav-label", r"(home|homepage|menu|main menu|search|search for:?|skip to (main )?(content|navigation)|"
        r"jump to( main)? content|toggle navigation|navigation|sections|all sections|back to top|top|"
        r"open menu|close menu|subscribe|newsletters?|sign in|log in|my account|contact( us)?|about( us)?|back|go back|"
-       r"voltar|zurück|retour|назад|戻る|volver|"
+       r"voltar|zurück|retour|назад|戻る|volver|categories|categorias|categorías|catégories|kategorien|рубрики|"
+       r"カテゴリー?|archives?|archivos|archiv|"
        r"startseite|suche|accueil|rechercher|главная|поиск|ホーム|検索|メニュー|inicio|buscar|cerca|"
        r"[/|›»>•·\-–—]+)"),
     _r("navigation", "tags-label", _TAGS + r"(\s+.{1,200})?"),
+    # A blog's post-meta line: "05/10/2018 - Publicado por: Ana Costa - Categoria: Saúde - Tags: ...",
+    # "Posted by Jane Roe in Travel | 3 Comments". The name must be capitalised, so a
+    # sentence such as "Written by a former spy" is not one.
+    _r("byline", "post-meta", r"([\d./-]{6,10}( \d{1,2}:\d{2})?\s*[-|–—·•]\s*)?(posted|published|publicado|publicada|"
+       r"publié|publiée|veröffentlicht|pubblicato|written|geschrieben|escrito|écrit|опубликовал\w*|автор)"
+       r"( (by|por|par|von|da|door))?\s*:?\s*(?-i:[A-ZÀ-ÖØ-ÞА-ЯЁ])[^.!?,;:|–—]{1,50}"
+       r"((\s*[-|–—·•,]\s*|\s+)(on |em |le |am |el )?([\d./-]{6,10}|(in |em |dans |en |in der )?"
+       r"(categor\w*|category|kategorie|rubrique|filed under|tags|etiquetas|temas|schlagwörter|\d+ (comments?|"
+       r"comentários|comentarios|commentaires|kommentare))\s*:?)[^|]{0,150})+"),
     _r("navigation", "breadcrumb", r"[\w .&'’-]{1,30}(\s*[/›»>|]\s*[\w .&'’-]{1,30}){1,6}\s*[/›»>]?"),
     # --- author bios ------------------------------------------------------------
     _r("byline", "contributor-credit", r"\b(contributed (reporting )?to this (report|story|article)|"

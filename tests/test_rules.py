@@ -81,8 +81,12 @@ POSITIVE = {
     "contact-footer": ["Harbour City - Rua das Flores, 1111 - CEP 89259-565 - Fone: (047) 2106-8000",
                        "Редакция: ул. Ленина, 5. Телефон: +7 (495) 123-45-67"],
     "legal-footer": ["This material may not be published, broadcast, rewritten or redistributed."],
-    "nav-label": ["- Home", "Menu", "Voltar", "Zurück", "Skip to main content", "Search", "Startseite", "/", "»"],
+    "nav-label": ["- Home", "Menu", "Voltar", "Zurück", "Skip to main content", "Search", "Startseite", "/", "»",
+                  "Categorias", "Archives"],
     "tags-label": ["Tags: harbour, bridge, council", "Schlagwörter:", "Temas"],
+    "post-meta": ["05/10/2018 - Publicado por: Ana Costa - Categoria: Saúde - Tags: porto balsa",
+                  "Posted by Jane Roe in Travel | 3 Comments", "Veröffentlicht von Max Muster | Kategorie: Hafen",
+                  "Published by Harbour Desk on 2024-03-05"],
     "usage-notice": ["This copy is for your personal, non-commercial use only."],
     "widget-error": ["An error has occurred, please try again later.", "Please enable JavaScript to view the comments."],
     "bare-url": ["https://www.example-news.com/2025/03/04/harbour-bridge.html", "www.example-news.com"],
@@ -112,6 +116,9 @@ NEGATIVE = [
     "Putin’s rare earth pitch to Trump",
     "(Reporting by Anna Berg; Editing by Tom Hale)",
     "Originally published on the Riverside Ledger.",
+    "Written by a former harbour pilot, the memoir is a quiet book",
+    "Published by Penguin in 1999",
+    "Archives of the port authority show the quay was built in 1887.",
 ]
 
 
