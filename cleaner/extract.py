@@ -71,10 +71,16 @@ be interrupted by the time limit. Pages this large are not articles; their text
 goes through the plain-text classifier instead."""
 
 
+HTML_EXTRACT_MAX_TAGS = 200_000
+"""Tags above which trafilatura is not used either: its tree passes cost per
+element, and a news page has a few thousand (a page of a million tiny
+paragraphs would take most of a minute)."""
+
+
 def _extract_html(html: str, url: str | None, options: Options) -> Extracted:
     import trafilatura
 
-    if len(html) > HTML_EXTRACT_MAX:
+    if len(html) > HTML_EXTRACT_MAX or html.count("<", 0, HTML_EXTRACT_MAX) > HTML_EXTRACT_MAX_TAGS:
         return Extracted(text=_all_text(html), is_html=False, url=url, site=host_of(url))
 
     if not _HAS_ROOT.search(html[:4096]):
@@ -118,8 +124,8 @@ def _all_text(html: str) -> str:
 
     try:
         root = lxml.html.document_fromstring(html)
-    except Exception:  # noqa: BLE001 - unparsable markup: nothing to fall back to
-        return ""
+    except Exception:  # noqa: BLE001 - unparsable markup: the tokenizer below still reads it
+        return _tokenized_text(html)
     for bad in root.xpath("//script|//style|//noscript|//template"):
         bad.drop_tree()
     blocks = []
@@ -129,7 +135,54 @@ def _all_text(html: str) -> str:
         text = " ".join(el.text_content().split())
         if text:
             blocks.append(text)
-    return "\n".join(blocks)
+    return "\n".join(blocks) or _tokenized_text(html)
+
+
+_BLOCK_TAGS = frozenset("p div br li h1 h2 h3 h4 h5 h6 tr td th blockquote pre section article header footer "
+                        "nav aside ul ol table dd dt figcaption".split())
+_HIDDEN_TAGS = frozenset("script style noscript template".split())
+
+
+def _tokenized_text(html: str) -> str:
+    """Visible text by the standard library's HTML tokenizer, which keeps no tree:
+    the last resort for markup lxml gives up on, such as elements nested deeper
+    than libxml2's limit (it drops everything below depth 256)."""
+    from html.parser import HTMLParser
+
+    lines: list[str] = []
+    current: list[str] = []
+    hidden = 0
+
+    def newline() -> None:
+        text = " ".join("".join(current).split())
+        if text:
+            lines.append(text)
+        current.clear()
+
+    class Collector(HTMLParser):
+        def handle_starttag(self, tag, attrs):  # noqa: ARG002
+            nonlocal hidden
+            if tag in _HIDDEN_TAGS:
+                hidden += 1
+            elif tag in _BLOCK_TAGS:
+                newline()
+
+        def handle_endtag(self, tag):
+            nonlocal hidden
+            if tag in _HIDDEN_TAGS:
+                hidden = max(0, hidden - 1)
+            elif tag in _BLOCK_TAGS:
+                newline()
+
+        def handle_data(self, data):
+            if not hidden:
+                current.append(data)
+
+    parser = Collector(convert_charrefs=True)
+    parser.feed(html)
+    parser.close()
+    newline()
+    return "\n".join(lines)
 
 
 def _clean_field(value: str | None) -> str | None:
