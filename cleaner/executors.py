@@ -30,10 +30,15 @@ SCHEDULER_TIMEOUT = 10
 """Seconds to wait for a remote Dask scheduler before giving up with a clear error."""
 IN_FLIGHT_PER_WORKER = 2
 """Tasks queued per worker: keeps every worker busy while bounding memory."""
+LOOKUP_BATCH = 64
+"""Documents whose dedup lookups go to the bucket index together (the results
+are those of one-by-one lookups for any batch size; see Deduper.add_many)."""
 
 
 class Executor(Protocol):
     workers: int
+    batch_size: int
+    lookup_batch: int
 
     def submit(self, fn: Callable[..., R], *args: Any) -> Any: ...
 
@@ -44,6 +49,8 @@ class Executor(Protocol):
 
 class SerialExecutor:
     workers = 1
+    batch_size = BATCH_SIZE
+    lookup_batch = LOOKUP_BATCH
 
     def submit(self, fn, *args):
         return fn(*args)
@@ -56,6 +63,9 @@ class SerialExecutor:
 
 
 class ProcessExecutor:
+    batch_size = BATCH_SIZE
+    lookup_batch = LOOKUP_BATCH
+
     def __init__(self, pool: ProcessPoolExecutor, workers: int):
         self.pool, self.workers = pool, workers
 
@@ -72,6 +82,12 @@ class ProcessExecutor:
 
 
 class DaskExecutor:
+    # Every task and every call to a bucket shard costs a few milliseconds of
+    # scheduling and messaging (more while the worker's thread holds the GIL),
+    # so work travels in larger pieces than between local processes.
+    batch_size = 4 * BATCH_SIZE
+    lookup_batch = 16 * LOOKUP_BATCH
+
     def __init__(self, client, workers: int):
         self.client, self.workers = client, workers
 
@@ -162,7 +178,7 @@ def ordered_map(executor: Executor, fn: Callable[[list[T], Any], list[R]], items
             pending.append(("local", [item]))
         else:
             batch.append(item)
-            if len(batch) >= BATCH_SIZE:
+            if len(batch) >= executor.batch_size:
                 pending.append(("task", executor.submit(fn, batch, extra)))
                 batch = []
         yield from drain(max_in_flight)

@@ -30,9 +30,6 @@ from .strip import strip_chrome
 if TYPE_CHECKING:
     from .dedup import DedupResult
 
-DEDUP_BATCH = 64
-"""Documents handed to the dedup stage at once: its index lookups are batched,
-and a record waits for at most this many others before it is written."""
 
 
 @dataclass
@@ -211,20 +208,20 @@ def run(inputs: Iterable[str], options: Options | None = None, *,
             from .dedup import Deduper
 
             deduper = Deduper(options, executor.bucket_index())
-            for batch in _batches(done, DEDUP_BATCH):
+            for batch in _batches(done, executor.lookup_batch):
                 deduper.add_many(batch)
         mapped = ordered_map(executor, _process_batch, counted(reader.read(inputs)), options,
                              passthrough=lambda item: isinstance(item, Reject))
         stream = cleaned_only(mapped)
         if options.strip and options.site_boilerplate:
             stream = site_boilerplate(stream, options)
-        yield from _finish(stream, deduper, options, summary, on_record)
+        yield from _finish(stream, deduper, options, summary, on_record, executor.lookup_batch)
 
 
 def _finish(stream: Iterable[Cleaned], deduper, options: Options, summary: Summary,
-            on_record: Callable[[Record], None] | None) -> Iterator[Record]:
+            on_record: Callable[[Record], None] | None, lookup_batch: int) -> Iterator[Record]:
     try:
-        for batch in _batches(stream, DEDUP_BATCH):
+        for batch in _batches(stream, lookup_batch):
             results = (deduper.add_many([(c.doc.id, c.text) for c in batch], [c.dedup_units for c in batch])
                        if deduper else [None] * len(batch))
             for c, result in zip(batch, results):
