@@ -87,35 +87,81 @@ def _extract_html(html: str, url: str | None, options: Options) -> Extracted:
         # A fragment ("<p>...</p>") has no document root; lxml then parses only its
         # first element and trafilatura finds nothing.
         html = f"<html><body>{html}</body></html>"
+    from trafilatura.utils import load_html
+
     try:
+        tree = load_html(html)
+        meta = _page_metadata(tree, url) if tree is not None else None
         result = trafilatura.bare_extraction(
-            html, url=url, with_metadata=True, include_comments=False, include_tables=True,
-            favor_precision=options.favor_precision, favor_recall=options.favor_recall, deduplicate=False,
-            # htmldate's extensive search scans every string of the page for dates; the
-            # page's own markup (meta tags, time elements) gives the same publication
-            # date on news pages at a fraction of the cost.
-            date_extraction_params=_DATE_PARAMS,
+            tree if tree is not None else html, url=url, with_metadata=False, include_comments=False,
+            include_tables=True, favor_precision=options.favor_precision, favor_recall=options.favor_recall,
+            deduplicate=False,
         )
     except Exception as exc:  # noqa: BLE001 - lxml/trafilatura raise many types on broken pages
         raise InputError(f"HTML could not be parsed: {exc.__class__.__name__}: {exc}", "unparsable-html") from exc
+    title = _clean_field(getattr(meta, "title", None))
     if result is None or not (getattr(result, "text", None) or "").strip():
         # trafilatura found no main content (a bare fragment, an unusual layout):
         # fall back to all the page's text, cleaned like a plain-text dump.
-        text = _all_text(html)
-        title = _clean_field(getattr(result, "title", None)) if result is not None else None
-        return Extracted(text=text, is_html=False, title=title, url=url, site=host_of(url))
-    page_url = url or getattr(result, "url", None) or None
-    date = getattr(result, "date", None) or None
+        return Extracted(text=_all_text(html), is_html=False, title=title, url=url, site=host_of(url))
+    page_url = url or getattr(meta, "url", None) or None
+    date = getattr(meta, "date", None) or None
     return Extracted(
         text=getattr(result, "text", None) or "",
         is_html=True,
-        title=_clean_field(getattr(result, "title", None)),
-        author=_clean_field(getattr(result, "author", None)),
+        title=title,
+        author=_clean_field(getattr(meta, "author", None)),
         date=date[:10] if date else None,
-        site=host_of(page_url) or _clean_field(getattr(result, "sitename", None)),
+        site=host_of(page_url) or _clean_field(getattr(meta, "sitename", None)),
         url=page_url,
-        lang=getattr(result, "language", None) or None,
+        lang=_page_lang(tree),
     )
+
+
+def _page_metadata(tree, url: str | None):
+    """trafilatura's ``extract_metadata`` without the parts cleaner does not
+    output (categories, tags, licence): those are XPath passes over the whole
+    page and cost about a tenth of the extraction. Same order and rules
+    otherwise: meta tags, then JSON-LD, then the page's title, byline and
+    date markup."""
+    from htmldate import find_date
+    from trafilatura.metadata import (extract_author, extract_domain, extract_meta_json, extract_sitename,
+                                      extract_title, extract_url, examine_meta)
+
+    meta = examine_meta(tree)
+    if meta.author and " " not in meta.author:
+        meta.author = None
+    try:
+        meta = extract_meta_json(tree, meta)
+    except Exception:  # noqa: BLE001 - malformed JSON-LD: the other sources remain
+        pass
+    if not meta.title:
+        meta.title = extract_title(tree)
+    if not meta.author:
+        meta.author = extract_author(tree)
+    if not meta.url:
+        meta.url = extract_url(tree, url)
+    if meta.url:
+        meta.hostname = extract_domain(meta.url, fast=True)
+    # htmldate's extensive search scans every string of the page for dates; the
+    # page's own markup (meta tags, time elements) gives the same publication
+    # date on news pages at a fraction of the cost.
+    meta.date = find_date(tree, url=meta.url, **_DATE_PARAMS)
+    if not meta.sitename:
+        meta.sitename = extract_sitename(tree)
+    if meta.sitename:
+        meta.sitename = meta.sitename.lstrip("@")
+    meta.clean_and_trim()
+    return meta
+
+
+def _page_lang(tree) -> str | None:
+    """The language the page declares (``<html lang>``), as a primary subtag."""
+    if tree is None:
+        return None
+    lang = (tree.get("lang") or tree.get("{http://www.w3.org/XML/1998/namespace}lang") or "").strip()
+    lang = lang.replace("_", "-").split("-")[0].lower()
+    return lang if lang.isalpha() and 2 <= len(lang) <= 3 else None
 
 
 def _all_text(html: str) -> str:

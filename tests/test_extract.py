@@ -1,0 +1,31 @@
+"""The HTML extraction stage: page metadata and declared language."""
+
+import cleaner
+
+BODY = "".join(f"<p>The harbour council met on Tuesday to discuss the ferry timetable, item {i}, at length.</p>"
+               for i in range(6))
+
+
+def _page(head: str, lang: str = "") -> str:
+    return (f"<html{lang}><head>{head}</head><body><article><h1>Ferry timetable</h1>{BODY}</article>"
+            f"</body></html>")
+
+
+def test_metadata_from_meta_tags_and_json_ld():
+    head = ('<title>Ferry timetable | Harbour Gazette</title>'
+            '<meta name="author" content="Ana Costa">'
+            '<meta property="article:published_time" content="2025-03-04T09:00:00Z">'
+            '<meta property="og:site_name" content="Harbour Gazette">')
+    rec = cleaner.clean_html(_page(head), url="https://www.harbour-gazette.example/a/1")
+    assert rec.author == "Ana Costa"
+    assert rec.date == "2025-03-04"
+    assert rec.site == "harbour-gazette.example"
+    assert "Ferry timetable" in (rec.title or "")
+    assert "item 5" in rec.text
+
+
+def test_declared_language_as_primary_subtag():
+    assert cleaner.clean_html(_page("", ' lang="pt-BR"')).lang == "pt"
+    assert cleaner.clean_html(_page("", ' lang="de"')).lang == "de"
+    assert cleaner.clean_html(_page("", ' lang="not a language"')).lang is None
+    assert cleaner.clean_html(_page("")).lang is None
