@@ -111,6 +111,7 @@ LINE_RULES: tuple[Rule, ...] = (
        r"further reading|popular (stories|articles|now)|top stories|latest (news|stories|headlines)|editors'? picks|"
        r"editor's picks|don't miss|in case you missed it|more in this (section|series)|"
        r"mehr zum thema|das könnte sie auch interessieren|weitere artikel|meistgelesen|auch interessant|"
+       r"mehr (zu|zum|zur|aus|von) [\w .&'’-]{1,40}|zum weiterlesen|weiterführende (artikel|links|informationen)|"
        r"sur le même sujet|à lire également|les plus lus|dans la même rubrique|"
        r"по теме|читайте также|другие новости|популярное|новости партнеров|"
        r"関連記事|関連ニュース|おすすめ記事|人気記事|アクセスランキング|"

@@ -39,7 +39,7 @@ POSITIVE = {
     "read-more-label": ["Read more", "READ MORE: Council approves new bus lanes after heated debate", "Lire aussi : La grève continue",
                         "Читайте также: Мэрия закрыла мост на ремонт", "Continue reading", "続きを読む",
                         "Related post: Pickled Sprouts Recipe", "MIRA: Capturan a tres sospechosos en la capital", "Follow our full coverage of the election at example.com"],
-    "related-header": ["Related Articles >", "More from Business", "You might also like", "Mehr zum Thema", "Sur le même sujet",
+    "related-header": ["Mehr zu Klima und Konsum", "Zum Weiterlesen", "Related Articles >", "More from Business", "You might also like", "Mehr zum Thema", "Sur le même sujet",
                        "関連記事", "Top Stories", "Most Read", "Ähnliche Beiträge", "Related coverage from How to Do Everything: Money:",
                        "Contenido Relacionado"],
     "comment-header": ["Comments", "12 Comments", "Leave a Comment", "Join the conversation", "Kommentare (4)",
