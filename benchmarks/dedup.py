@@ -161,10 +161,23 @@ def signature_speed(recs, options):
     return n, ours, ds, rensa
 
 
+def _peak_kb() -> int:
+    """This process's peak resident set in KiB. VmHWM, not ru_maxrss: Linux keeps
+    ru_maxrss across exec, so a child would report its parent's peak."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 def memory_child(n_docs: int) -> None:
     """The dedup stage over a generated corpus streamed in batches (the corpus is
     never held in memory, so the peak is the stage's own)."""
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    base = _peak_kb()
     d = Deduper(Options(workers=1))
     spent, batch = 0.0, []
     for r in records(stream(n_docs, seed=1)):
@@ -177,7 +190,7 @@ def memory_child(n_docs: int) -> None:
     t0 = time.perf_counter()
     d.add_many(batch)
     spent += time.perf_counter() - t0
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak = _peak_kb()
     print(f"memory: {n_docs} docs, {d.n_pass} passages, {n_docs / spent:.0f} docs/s, peak RSS {peak / 1024:.0f} MB "
           f"(before the stage: {base / 1024:.0f} MB), index {d.bytes_per_passage:.0f} bytes/passage")
 
