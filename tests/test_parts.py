@@ -16,16 +16,22 @@ def _parts(directory, stem="data", suffix=".jsonl"):
     return sorted(p for p in directory.iterdir() if p.name.startswith(stem + "-") and p.name.endswith(suffix))
 
 
+def _input_and_single_output(tmp_path, n):
+    """A corpus of ``n`` records and the single-file output the parts must add up to."""
+    inp = tmp_path / "in.jsonl"
+    _corpus(inp, n)
+    single = tmp_path / "single.jsonl"
+    subprocess.run(_cmd(inp, single))
+    return inp, single
+
+
 def test_part_names_keep_the_suffixes():
     assert part_path("out/data.jsonl.gz", 3) == "out/data-00003.jsonl.gz"
     assert part_path("data.jsonl", 0) == "data-00000.jsonl"
 
 
 def test_parts_concatenate_to_the_single_file_output(tmp_path):
-    inp = tmp_path / "in.jsonl"
-    _corpus(inp, 130)
-    single = tmp_path / "single.jsonl"
-    subprocess.run(_cmd(inp, single))
+    inp, single = _input_and_single_output(tmp_path, 130)
     out = tmp_path / "out"
     res = subprocess.run(_cmd(inp, out / "data.jsonl", "--part-records", "40"))
     assert res.returncode == 3  # the corpus ends with one bad line
@@ -38,10 +44,7 @@ def test_parts_concatenate_to_the_single_file_output(tmp_path):
 
 
 def test_compressed_parts_and_stale_parts_removed(tmp_path):
-    inp = tmp_path / "in.jsonl"
-    _corpus(inp, 60)
-    single = tmp_path / "single.jsonl"
-    subprocess.run(_cmd(inp, single))
+    inp, single = _input_and_single_output(tmp_path, 60)
     out = tmp_path / "out"
     subprocess.run(_cmd(inp, out / "data.jsonl.gz", "--part-records", "10"))
     assert len(_parts(out, suffix=".jsonl.gz")) == 6
