@@ -33,26 +33,12 @@ EMPTY = -1
 
 
 @numba.njit(cache=True, nogil=True)
-def _probe(fps: np.ndarray, pids: np.ndarray, bits: int, queries: np.ndarray, out: np.ndarray) -> None:
-    mask = (1 << bits) - 1
-    for i in range(queries.shape[0]):
-        q = queries[i]
-        slot = (q >> (32 - bits)) & mask
-        while True:
-            p = pids[slot]
-            if p == EMPTY:
-                out[i] = -1
-                break
-            if fps[slot] == q:
-                out[i] = p
-                break
-            slot = (slot + 1) & mask
-
-
-@numba.njit(cache=True, nogil=True)
-def _put(fps: np.ndarray, pids: np.ndarray, bits: int, keys: np.ndarray, values: np.ndarray) -> int:
-    """Insert keys that are not in the table yet (first one wins within
-    ``keys``); returns how many were added."""
+def _walk(fps, pids, bits, keys, values, floors, insert, out) -> int:
+    """For each key in input order: the passage already in its bucket, unless
+    that passage belongs to the querying document itself (pid >= the key's
+    floor), -1 if none; with ``insert``, an empty bucket gets the key's value.
+    Processing keys in input order makes this the same as looking up and
+    inserting one document at a time. Returns how many keys were added."""
     mask = (1 << bits) - 1
     added = 0
     for i in range(keys.shape[0]):
@@ -61,33 +47,10 @@ def _put(fps: np.ndarray, pids: np.ndarray, bits: int, keys: np.ndarray, values:
         while True:
             p = pids[slot]
             if p == EMPTY:
-                fps[slot] = q
-                pids[slot] = values[i]
-                added += 1
-                break
-            if fps[slot] == q:
-                break
-            slot = (slot + 1) & mask
-    return added
-
-
-@numba.njit(cache=True, nogil=True)
-def _probe_put(fps, pids, bits, queries, values, floors, out) -> int:
-    """For each key in order: the passage already in its bucket, unless that
-    passage belongs to the querying document itself (pid >= its floor), and
-    fill the bucket if it was empty. Processing keys in input order makes this
-    the same as looking up and inserting one document at a time."""
-    mask = (1 << bits) - 1
-    added = 0
-    for i in range(queries.shape[0]):
-        q = queries[i]
-        slot = (q >> (32 - bits)) & mask
-        while True:
-            p = pids[slot]
-            if p == EMPTY:
-                fps[slot] = q
-                pids[slot] = values[i]
-                added += 1
+                if insert:
+                    fps[slot] = q
+                    pids[slot] = values[i]
+                    added += 1
                 out[i] = -1
                 break
             if fps[slot] == q:
@@ -95,6 +58,16 @@ def _probe_put(fps, pids, bits, queries, values, floors, out) -> int:
                 break
             slot = (slot + 1) & mask
     return added
+
+
+_NO_FLOOR = np.iinfo(np.int32).max
+
+
+def _put(fps: np.ndarray, pids: np.ndarray, bits: int, keys: np.ndarray, values: np.ndarray) -> int:
+    """Insert keys that are not in the table yet (first one wins within ``keys``)."""
+    n = len(keys)
+    return _walk(fps, pids, bits, keys, values, np.full(n, _NO_FLOOR, dtype=np.int32), True,
+                 np.empty(n, dtype=np.int64))
 
 
 @numba.njit(cache=True, nogil=True)
@@ -131,17 +104,15 @@ class ShardTables:
         self.pids = {s: np.full(1 << FIRST_BITS, EMPTY, dtype=np.int32) for s in shards}
         self.counts = {s: 0 for s in shards}
 
-    def stats(self) -> tuple[int, int]:
-        """(keys stored, bytes of the tables)."""
-        return (sum(self.counts.values()),
-                sum(self.fps[s].nbytes + self.pids[s].nbytes for s in self.fps))
+    def nbytes(self) -> int:
+        return sum(self.fps[s].nbytes + self.pids[s].nbytes for s in self.fps)
 
     def probe_put(self, parts: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]]) -> list[np.ndarray]:
         out = []
         for s, fps, values, floors in parts:
             self._reserve(s, len(fps))
             found = np.empty(len(fps), dtype=np.int64)
-            self.counts[s] += _probe_put(self.fps[s], self.pids[s], self.bits[s], fps, values, floors, found)
+            self.counts[s] += _walk(self.fps[s], self.pids[s], self.bits[s], fps, values, floors, True, found)
             out.append(found)
         return out
 
@@ -149,7 +120,8 @@ class ShardTables:
         out = []
         for s, fps in parts:
             found = np.empty(len(fps), dtype=np.int64)
-            _probe(self.fps[s], self.pids[s], self.bits[s], fps, found)
+            _walk(self.fps[s], self.pids[s], self.bits[s], fps, np.zeros(0, dtype=np.int32),
+                  np.full(len(fps), _NO_FLOOR, dtype=np.int32), False, found)
             out.append(found)
         return out
 
@@ -211,18 +183,10 @@ class BucketIndex:
                 out[i] = r
         return out
 
-    def _stats(self) -> tuple[int, int]:
-        res = [h.stats() for h in self.hosts]
-        res = [r.result() for r in res] if self.remote else res
-        return sum(r[0] for r in res), sum(r[1] for r in res)
-
-    @property
-    def size(self) -> int:
-        return self._stats()[0]
-
     @property
     def nbytes(self) -> int:
-        return self._stats()[1]
+        res = [h.nbytes() for h in self.hosts]
+        return sum(r.result() for r in res) if self.remote else sum(res)
 
     @staticmethod
     def _split(keys: np.ndarray):

@@ -132,7 +132,7 @@ def _resume_state(output: str, rejects_path: str | None, options: Options, part_
     rejects already reported and, for partitioned output, where to go on
     (part number and the records of that part to write again)."""
     if part_records:
-        records, _ = resume_parts(output, part_records)
+        records = resume_parts(output)
     else:
         records = read_partial(output)
     keep = len(records)

@@ -65,7 +65,7 @@ SIG_BITS = 8
 the defaults; the chance agreement of 1/256 is corrected in ``estimate``."""
 FLOOR = 0.8
 """A passage contained in another counts as reuse down to this fraction of the
-threshold (see ``Deduper._accept``)."""
+threshold (see ``Deduper._match``)."""
 CONTAINMENT = 0.65
 
 NORMALISATION_VERSION = 2
@@ -188,7 +188,16 @@ def _minima(x, ranges, a, b, out):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, nogil=True)
-def _verify(hits, roots, sigs, sizes, sig, size, threshold, floor, containment, chance, out_root, out_sim):  # pragma: no cover
+def estimate(equal: int, num_perm: int) -> float:
+    """Jaccard similarity from the number of equal SIG_BITS-bit signature values:
+    two different minima agree in their low bits with probability 2**-SIG_BITS,
+    which is taken out (b-bit MinHash, Li and König 2010)."""
+    chance = 2.0 ** -SIG_BITS
+    return max(0.0, (equal / num_perm - chance) / (1.0 - chance))
+
+
+@numba.njit(cache=True, nogil=True)
+def _verify(hits, roots, sigs, sizes, sig, size, threshold, floor, containment, out_root, out_sim):  # pragma: no cover
     """Compiled body of ``Deduper._match``: per passage, every proposed
     candidate and its cluster root, compared on all signature values; the most
     similar accepted one wins, ties going to the earliest."""
@@ -208,7 +217,7 @@ def _verify(hits, roots, sigs, sizes, sig, size, threshold, floor, containment, 
                     eq += sigs[c, p] == sig[q, p]
                 if eq < best_eq or (eq == best_eq and c >= best_c):
                     continue
-                sim = max(0.0, (eq / k - chance) / (1.0 - chance))
+                sim = estimate(eq, k)
                 ok = sim >= threshold
                 if not ok and sim >= threshold * floor:
                     a, b = float(size[q]), float(sizes[c])
@@ -218,7 +227,7 @@ def _verify(hits, roots, sigs, sizes, sig, size, threshold, floor, containment, 
                     best_eq, best_c = eq, c
         if best_c >= 0:
             out_root[q] = roots[best_c]
-            out_sim[q] = max(0.0, (best_eq / k - chance) / (1.0 - chance))
+            out_sim[q] = estimate(best_eq, k)
 
 
 # --- passages ---------------------------------------------------------------------------
@@ -274,21 +283,13 @@ def lsh_params(threshold: float, num_perm: int) -> tuple[int, int]:
 
     Retrieval aims below the reporting threshold because a trimmed copy of a
     short sentence can have a low Jaccard similarity and still be contained in
-    its source (see ``Deduper._accept``). datasketch's optimiser weighs the
+    its source (see ``Deduper._match``). datasketch's optimiser weighs the
     probability of missing a pair above the aim against that of proposing one
     below it; candidates are verified anyway, so a proposal costs one check while
     a miss is lost for good: misses are weighted four times as heavily."""
     from datasketch.lsh import _optimal_param
 
     return _optimal_param(threshold * FLOOR, num_perm, 0.2, 0.8)
-
-
-def estimate(equal: np.ndarray, num_perm: int) -> np.ndarray:
-    """Jaccard similarity from the number of equal SIG_BITS-bit signature values:
-    two different minima agree in their low bits with probability 2**-SIG_BITS,
-    which is taken out (b-bit MinHash, Li and König 2010)."""
-    chance = 2.0 ** -SIG_BITS
-    return np.maximum(0.0, (equal / num_perm - chance) / (1.0 - chance))
 
 
 class Signer:
@@ -465,7 +466,7 @@ class Deduper:
         match = _Match.none(len(units.spans))
         if len(units.spans) and (hits >= 0).any():
             _verify(hits, self.p_root, self.p_sig, self.p_size, units.sig, units.size, self.options.threshold,
-                    FLOOR, CONTAINMENT, 2.0 ** -SIG_BITS, match.root, match.sim)
+                    FLOOR, CONTAINMENT, match.root, match.sim)
         return match
 
     def _align(self, units: _Units, match: _Match) -> list[tuple[DuplicateSpan, int]]:
@@ -555,11 +556,15 @@ class Deduper:
         self._cap = cap
 
     @property
-    def bytes_per_passage(self) -> float:
-        """Index memory per indexed passage (arrays in use plus bucket keys)."""
+    def nbytes(self) -> int:
+        """Index memory: the per-passage arrays in use plus the bucket tables."""
         per = sum(a.itemsize * (a.shape[1] if a.ndim > 1 else 1)
                   for a in (self.p_doc, self.p_start, self.p_end, self.p_root, self.p_size, self.p_sig))
-        return per + self.buckets.nbytes / max(1, self.n_pass)
+        return per * self.n_pass + self.buckets.nbytes
+
+    @property
+    def bytes_per_passage(self) -> float:
+        return self.nbytes / max(1, self.n_pass)
 
     # --- persistence ---------------------------------------------------------------
 

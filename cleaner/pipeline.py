@@ -31,7 +31,6 @@ if TYPE_CHECKING:
     from .dedup import DedupResult
 
 
-
 @dataclass
 class Summary:
     """Counts the CLI prints at the end; updated as records stream out."""
@@ -229,7 +228,7 @@ def _finish(stream: Iterable[Cleaned], deduper, options: Options, summary: Summa
     finally:
         if deduper is not None:
             summary.index_passages = deduper.n_pass
-            summary.index_bytes = int(deduper.bytes_per_passage * deduper.n_pass)
+            summary.index_bytes = deduper.nbytes
             deduper.close()
 
 

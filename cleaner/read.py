@@ -163,9 +163,8 @@ def _open(src: Source, compression: str | None, limit: int) -> BinaryIO:
         import zstandard
 
         raw = zstandard.ZstdDecompressor().stream_reader(raw, closefd=True)  # type: ignore[assignment]
-    stream = io.BufferedReader(_Limited(raw, limit, "decompressed input" if compression else "input"),
-                               buffer_size=1 << 16)
-    return stream
+    return io.BufferedReader(_Limited(raw, limit, "decompressed input" if compression else "input"),
+                             buffer_size=1 << 16)
 
 
 _READ_ERRORS: tuple[type[BaseException], ...] = (OSError, EOFError, zlib.error, ValueError)

@@ -117,3 +117,16 @@ class Record:
         if self.metadata:
             out["metadata"] = self.metadata
         return out
+
+
+def removal_slots(sequence) -> tuple[int, ...]:
+    """For each removal in ``sequence`` (kept lines ``(text, None)`` and removals
+    ``("", Removal)`` in document order), the number of kept lines before it:
+    the compact form of the sequence that travels with a document (``Cleaned``)."""
+    slots, kept = [], 0
+    for _, r in sequence:
+        if r is None:
+            kept += 1
+        else:
+            slots.append(kept)
+    return tuple(slots)

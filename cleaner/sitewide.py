@@ -24,7 +24,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import replace
 
 from .options import Options
-from .records import Cleaned, Removal
+from .records import Cleaned, Removal, removal_slots
 
 MAX_SHARE = 0.5
 """A site's chrome is a minority of what the per-page classifier kept."""
@@ -68,14 +68,9 @@ def apply_window(window: list[Cleaned], options: Options) -> list[Cleaned]:
             changed = [(t, Removal("site-boilerplate", t, "site-repeated-line"))
                        if r is None and key_of.get(t) in common else (t, r) for t, r in sequence]
             if changed != sequence:
-                slots, kept = [], 0
-                for _, r in changed:
-                    if r is None:
-                        kept += 1
-                    else:
-                        slots.append(kept)
                 out[i] = replace(c, dedup_units=None, text="\n".join(t for t, r in changed if r is None),
-                                 removed=tuple(r for _, r in changed if r is not None), removal_slots=tuple(slots))
+                                 removed=tuple(r for _, r in changed if r is not None),
+                                 removal_slots=removal_slots(changed))
     return out
 
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from .dates import parse_date_line
-from .records import Removal
+from .records import Removal, removal_slots
 from .rules import LINE_RULES, Rule, match_rule, normalize_line
 
 _TERMINAL = re.compile(r"([.!?:;。！？」』\"”’'»]|[.!?\"”’]\)|\([^)]*\s[^)]*\s[^)]*\))\s*$")
@@ -102,15 +102,7 @@ class Stripped:
     later stage can remove more and still list removals in document order."""
 
     def removal_slots(self) -> tuple[int, ...]:
-        """For each removal, the number of kept lines before it (the compact form
-        of ``sequence`` that travels with a document, see records.Cleaned)."""
-        slots, kept = [], 0
-        for _, r in self.sequence:
-            if r is None:
-                kept += 1
-            else:
-                slots.append(kept)
-        return tuple(slots)
+        return removal_slots(self.sequence)
 
 
 def count_words(text: str) -> int:

@@ -213,7 +213,6 @@ class PartitionedWriter:
         self.part = first_part
         self._keep = keep or []
         self._writer: JsonlWriter | None = None
-        self.count = 0
 
     def __enter__(self) -> "PartitionedWriter":
         self._open()
@@ -231,7 +230,6 @@ class PartitionedWriter:
             self.part += 1
             self._open()
         self._writer.write(obj)
-        self.count += 1
 
     def __exit__(self, exc_type, exc, tb) -> None:
         if self._writer is None:
@@ -250,10 +248,9 @@ class PartitionedWriter:
             k += 1
 
 
-def resume_parts(path: str, part_records: int) -> tuple[list[dict[str, Any]], int]:
-    """Records of an interrupted partitioned run, in order (finished parts, then
-    the whole lines of the current part's partial file), and the number of the
-    first part that is not finished."""
+def resume_parts(path: str) -> list[dict[str, Any]]:
+    """Records of an interrupted partitioned run, in order: the finished parts,
+    then the whole lines of the current part's partial file."""
     records: list[dict[str, Any]] = []
     k = 0
     while os.path.exists(part_path(path, k)):
@@ -262,7 +259,7 @@ def resume_parts(path: str, part_records: int) -> tuple[list[dict[str, Any]], in
     current = part_path(path, k)
     if not compressed(path) and os.path.exists(partial_path(current)):
         records.extend(read_partial(current))
-    return records, k
+    return records
 
 
 def cut_parts(path: str, part_records: int, keep: int) -> tuple[int, int]:

@@ -106,3 +106,34 @@ def test_dask_index_round_trip_matches_local_engine(tmp_path):
     expected = _dedup_bytes([b], workers=1, index=str(local_index))
     assert b'"of":"a' in expected  # today's batch links to yesterday's
     assert _dedup_bytes([b], workers=2, engine="dask", index=str(dask_index)) == expected
+
+
+def test_bucket_shards_live_on_the_workers_and_answer_as_a_local_index():
+    """The Dask engine's bucket index is really spread over the workers (one
+    actor each), and answers lookups and inserts exactly as a local one."""
+    import numpy as np
+
+    from cleaner.buckets import BucketIndex
+    from cleaner.executors import executor_for
+
+    rng = np.random.default_rng(3)
+    batches = []
+    pid = 0
+    for n in (500, 2000, 5000):
+        keys = rng.integers(0, 2**63, n, dtype=np.uint64)
+        keys[n // 2:] = keys[: n - n // 2]  # repeated keys: first writer wins
+        pids = pid + np.arange(n) // 7
+        batches.append((keys, pids, pids - pids % 21))
+        pid = int(pids[-1]) + 1
+    local = BucketIndex()
+    want = [local.match_and_insert(*b) for b in batches]
+    with executor_for(cleaner.Options(engine="dask", workers=2)) as ex:
+        remote = ex.bucket_index()
+        assert remote.remote and len(remote.hosts) == 2
+        got = [remote.match_and_insert(*b) for b in batches]
+        probe = rng.integers(0, 2**63, 1000, dtype=np.uint64)
+        probe[:500] = batches[-1][0][:500]
+        assert np.array_equal(remote.lookup(probe), local.lookup(probe))
+        assert remote.nbytes == local.nbytes
+    for g, w in zip(got, want):
+        assert np.array_equal(g, w)
