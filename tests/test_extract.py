@@ -29,3 +29,47 @@ def test_declared_language_as_primary_subtag():
     assert cleaner.clean_html(_page("", ' lang="de"')).lang == "de"
     assert cleaner.clean_html(_page("", ' lang="not a language"')).lang is None
     assert cleaner.clean_html(_page("")).lang is None
+
+
+def _author_pages():
+    from pathlib import Path
+
+    fixtures = Path(__file__).resolve().parent.parent / "fixtures"
+    pages = [p.read_bytes().decode("utf-8", "replace") for p in sorted(fixtures.glob("*/input.html"))]
+    bodies = [
+        '<div class="byline">By <a rel="author" href="/a/ana">Ana Costa</a></div>',
+        '<span class="AuthorName">Jonas Weber</span>',
+        '<p class="entry-author-name">Marie Dupont</p>',
+        '<div id="postAuthor">Ivan Petrov</div><figure><span class="author">Photo: Getty</span></figure>',
+        '<section class="comments"><span class="comment-author">troll42 says</span></section>',
+        '<span class="writer">Kenji Sato</span>',
+        '<div class="meta"><span class="screenname">Aiko Mori</span></div>',
+        '<div class="sidebar"><a class="author">Sidebar Person</a></div>',
+        '<author>Lea Brandt</author>',
+        '<div data-component="Byline">Tom Hale and Ruth Ng</div>',
+        '<div class="headline">No one wrote this</div>',
+    ]
+    pages += [f"<html><body><article>{b}{BODY}</article></body></html>" for b in bodies]
+    return pages
+
+
+def test_author_search_matches_trafilatura():
+    # cleaner's author search is trafilatura's with its regex tests rewritten
+    # for speed: it must pick the same author on every page, and its XPaths
+    # must select the same elements.
+    from trafilatura.metadata import extract_author
+    from trafilatura.utils import load_html
+    from trafilatura.xpaths import AUTHOR_DISCARD_XPATHS, AUTHOR_XPATHS
+
+    from cleaner.extract import _author, _author_xpaths
+
+    find, discard, _ = _author_xpaths()
+    found = 0
+    for html in _author_pages():
+        tree = load_html(html)
+        for theirs, ours in zip(AUTHOR_XPATHS + AUTHOR_DISCARD_XPATHS, find + discard):
+            assert theirs(tree) == ours(tree)
+        expected = extract_author(tree)
+        assert _author(tree) == expected
+        found += expected is not None
+    assert found >= 6
