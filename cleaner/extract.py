@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import logging
 import re
+from bisect import bisect_right
+from itertools import accumulate
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -163,71 +165,123 @@ def _starts(attr: str, *words: str) -> str:
     return "(" + " or ".join(f"starts-with({attr}, '{w}')" for w in words) + ")"
 
 
+_FIND_PREDICATES = (
+    "(self::a or self::address or self::div or self::link or self::p or self::span or self::strong) and ("
+    "@rel='author' or @id='author' or @class='author' or @itemprop='author name' or rel='me' or "
+    "@data-testid='AuthorCard' or @data-testid='AuthorURL' or "
+    + _has("@class", "author-name", "authorname", "AuthorName", "authorName") + ")",
+    "(self::a or self::div or self::h3 or self::h4 or self::p or self::span) and ("
+    "@class='byline' or @class='username' or @class='byl' or @class='BBL' or contains(@itemprop, 'author') or "
+    + _has("@id", "author", "zuozhe", "bianji", "xiaobian") + " or "
+    + _has("@class", "author", "channel-name", "zuozhe", "bianji", "xiaobian", "submitted-by", "posted-by",
+           "journalist-name") + ")",
+    "contains(@data-component, 'Byline') or contains(@itemprop, 'author') or " + _has("@id", "Author", "author")
+    + " or " + _has("@class", "Author", "author", "screenname", "writer", "Byline", "byline"),
+)
+_DISCARD_PREDICATE = (
+    "(self::a or self::div or self::section or self::span) and ("
+    "@id='comments' or @class='comments' or @class='title' or @class='date' or "
+    + _starts("@id", "comments") + " or " + _has("@id", "commentlist", "comment-list", "ProductReviews")
+    + " or " + _starts("@class", "Comments", "comments") + " or "
+    + _has("@class", "commentlist", "comments-list", "sidebar", "is-hidden", "quote", "embedly-instagram",
+           "article-share", "article-support", "print", "category", "meta-date", "meta-reviewer")
+    + " or contains(@data-component, 'Figure'))"
+)
+"""trafilatura's ``AUTHOR_XPATHS`` and ``AUTHOR_DISCARD_XPATHS`` (2.x) as
+predicates on one element, with every ``re:test`` written as the
+``contains``/``starts-with`` tests it stands for: the regular expressions run
+as a Python callback on every element of the page. A test checks that both
+select the same elements."""
+_AUTHOR_WORDS = ("author", "byl", "bbl", "username", "screenname", "writer", "zuozhe", "bianji", "xiaobian",
+                 "channel-name", "submitted-by", "posted-by", "journalist-name")
+"""Every word an author predicate looks for in an attribute, in lower case."""
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+_DISCARD_WORDS = ("comment", "title", "date", "productreviews", "sidebar", "is-hidden", "quote", "embedly-instagram",
+                  "article-share", "article-support", "print", "category", "meta-reviewer", "figure")
+"""Every word the discard predicate looks for in an attribute, in lower case."""
+
+
 def _author_xpaths():
-    """trafilatura's ``AUTHOR_XPATHS`` and ``AUTHOR_DISCARD_XPATHS`` (2.x), with
-    every ``re:test`` written as the ``contains``/``starts-with`` tests it
-    stands for. The regular expressions run as a Python callback on every
-    element of the page (about 6 ms a page, half the metadata time); these
-    run inside libxml2 and select the same elements (a test compares both on
-    the fixture pages)."""
     from lxml.etree import XPath
 
-    find = [
-        XPath("//*[self::a or self::address or self::div or self::link or self::p or self::span or self::strong]["
-              "@rel='author' or @id='author' or @class='author' or @itemprop='author name' or rel='me' or "
-              "@data-testid='AuthorCard' or @data-testid='AuthorURL' or "
-              + _has("@class", "author-name", "authorname", "AuthorName", "authorName") + "]|//author"),
-        XPath("//*[self::a or self::div or self::h3 or self::h4 or self::p or self::span]["
-              "@class='byline' or @class='username' or @class='byl' or @class='BBL' or "
-              "contains(@itemprop, 'author') or "
-              + _has("@id", "author", "zuozhe", "bianji", "xiaobian") + " or "
-              + _has("@class", "author", "channel-name", "zuozhe", "bianji", "xiaobian", "submitted-by", "posted-by",
-                     "journalist-name") + "]"),
-        XPath("//*[contains(@data-component, 'Byline') or contains(@itemprop, 'author') or "
-              + _has("@id", "Author", "author") + " or "
-              + _has("@class", "Author", "author", "screenname", "writer", "Byline", "byline") + "]"),
-    ]
-    discard = [
-        XPath(".//*[self::a or self::div or self::section or self::span]["
-              "@id='comments' or @class='comments' or @class='title' or @class='date' or "
-              + _starts("@id", "comments") + " or " + _has("@id", "commentlist", "comment-list", "ProductReviews")
-              + " or " + _starts("@class", "Comments", "comments") + " or "
-              + _has("@class", "commentlist", "comments-list", "sidebar", "is-hidden", "quote", "embedly-instagram",
-                     "article-share", "article-support", "print", "category", "meta-date", "meta-reviewer")
-              + " or contains(@data-component, 'Figure')]"),
-        XPath("//time|//figure"),
-    ]
+    find = [XPath(f"//*[{_FIND_PREDICATES[0]}]|//author")] + [XPath(f"//*[{p}]") for p in _FIND_PREDICATES[1:]]
+    discard = [XPath(f".//*[{_DISCARD_PREDICATE}]"), XPath("//time|//figure")]
+    is_found = [XPath(f"boolean(self::author or self::*[{_FIND_PREDICATES[0]}])")] + \
+        [XPath(f"boolean(self::*[{p}])") for p in _FIND_PREDICATES[1:]]
+    is_discarded = XPath(f"boolean(self::*[{_DISCARD_PREDICATE}])")
     attributes = [XPath(f"//@{name}") for name in ("class", "id", "itemprop", "rel", "data-testid", "data-component")]
-    return find, discard, attributes
+    return find, discard, is_found, is_discarded, attributes
 
 
-_AUTHOR_WORDS = re.compile("author|byl|bbl|username|screenname|writer|zuozhe|bianji|xiaobian|channel-name|"
-                           "submitted-by|posted-by|journalist-name", re.I)
-"""Every word the author XPaths look for in an attribute, ignoring case."""
 _AUTHOR_XPATHS: tuple | None = None
 
 
 def _author(tree) -> str | None:
-    """trafilatura's ``extract_author``: the first author element outside
-    comments, dates and figures, normalised to names. The tree is copied and
-    pruned only when some element looks like an author's."""
+    """trafilatura's ``extract_author``: the first element that looks like an
+    author's, outside comments, dates and figures, normalised to names.
+
+    trafilatura copies the page, prunes comments, dates and figures, then runs
+    three XPaths over every element. The predicates only look at an element's
+    own attributes, so the elements they can select are those with an author
+    word in one of these attributes: found from the attribute values alone,
+    then tested one by one, in the page's order, with the same predicates.
+    Pruning can change a found element's text only when something inside it is
+    pruned; then trafilatura's own way runs, on a copy."""
     from copy import deepcopy
 
     from trafilatura.htmlprocessing import prune_unwanted_nodes
     from trafilatura.json_metadata import normalize_authors
     from trafilatura.metadata import extract_metainfo
+    from trafilatura.utils import trim
 
     global _AUTHOR_XPATHS
     if _AUTHOR_XPATHS is None:
         _AUTHOR_XPATHS = _author_xpaths()
-    find, discard, attributes = _AUTHOR_XPATHS
-    if not (any(_AUTHOR_WORDS.search(" ".join(values(tree))) for values in attributes)
-            or tree.find(".//author") is not None or tree.find(".//rel") is not None):
-        # No attribute the XPaths test holds any of their words (a fifth of
-        # their cost to find out), and pruning only removes elements.
+    find, discard, is_found, is_discarded, attributes = _AUTHOR_XPATHS
+
+    def pruned_way() -> str | None:
+        author = extract_metainfo(prune_unwanted_nodes(deepcopy(tree), discard), find, len_limit=120)
+        return normalize_authors(None, author) if author else None
+
+    if tree.find(".//rel") is not None:
+        return pruned_way()  # the one predicate that looks at a child element
+    values = [v for xpath in attributes for v in xpath(tree)]
+    # One scan for the words, not one per value (NUL is not allowed in markup);
+    # lowered in ASCII only, so offsets stay put.
+    joined = "\0".join(values).translate(_ASCII_LOWER)
+    starts = list(accumulate((len(v) + 1 for v in values), initial=0))
+
+    def holders(words: tuple[str, ...]) -> set:
+        found = set()
+        for word in words:
+            at = joined.find(word)
+            while at >= 0:
+                i = bisect_right(starts, at) - 1
+                found.add(i)
+                at = joined.find(word, starts[i + 1])  # the next value
+        return {values[i].getparent() for i in found}
+
+    candidates = holders(_AUTHOR_WORDS)
+    candidates.update(tree.iter("author"))
+    if not candidates:
         return None
-    author = extract_metainfo(prune_unwanted_nodes(deepcopy(tree), discard), find, len_limit=120)
-    return normalize_authors(None, author) if author else None
+    pruned = {e for e in holders(_DISCARD_WORDS) if is_discarded(e)}
+    pruned.update(discard[1](tree))
+    order: dict | None = None
+    for test in is_found:
+        hits = [e for e in candidates if test(e)]
+        if len(hits) > 1:
+            order = order or {e: i for i, e in enumerate(tree.iter())}
+            hits.sort(key=order.__getitem__)
+        for element in hits:
+            if element in pruned or any(a in pruned for a in element.iterancestors()):
+                continue
+            if pruned and any(d in pruned for d in element.iterdescendants()):
+                return pruned_way()
+            content = trim(" ".join(element.itertext()))
+            if content and 2 < len(content) < 120:
+                return normalize_authors(None, content)
+    return None
 
 
 def _page_lang(tree) -> str | None:

@@ -48,6 +48,9 @@ def _author_pages():
         '<author>Lea Brandt</author>',
         '<div data-component="Byline">Tom Hale and Ruth Ng</div>',
         '<div class="headline">No one wrote this</div>',
+        '<p class="byline">By Ana Costa<time>4 March</time>and Jonas Weber</p>',  # pruning changes the text
+        '<span class="byl"><rel>me</rel>Sam Reyes</span>',
+        '<div class="sidebar"><span class="author">Side Bar</span></div><span class="username">Lu Chen</span>',
     ]
     pages += [f"<html><body><article>{b}{BODY}</article></body></html>" for b in bodies]
     return pages
@@ -63,7 +66,7 @@ def test_author_search_matches_trafilatura():
 
     from cleaner.extract import _author, _author_xpaths
 
-    find, discard, _ = _author_xpaths()
+    find, discard, *_ = _author_xpaths()
     found = 0
     for html in _author_pages():
         tree = load_html(html)
