@@ -615,6 +615,8 @@ def _classify_inside(lines: list[Line], start: int, end: int, *, is_html: bool) 
                 section = None
             elif line.kind is None:
                 line.kind, line.why = section.kind, section.name + "-section"
+    if not is_html:
+        _teaser_runs(lines, start, end)
     # Trailing chrome section: after a wall in the region's tail, what follows up
     # to the end is the section's content (teaser titles, donation prose).
     for i in range(start, end):
@@ -629,6 +631,42 @@ def _classify_inside(lines: list[Line], start: int, end: int, *, is_html: bool) 
                     if lines[j].kind is None:
                         lines[j].kind, lines[j].why = line.rule.kind, line.rule.name + "-section"
                 break
+
+
+TEASER_RUN = 4
+"""Headline-shaped lines in a row, inside a text dump's article region, that
+make a teaser list (a video playlist, "more stories"): subheadings alternate
+with paragraphs, and real lists are announced by a colon or carry bullets."""
+
+
+def _teaser_runs(lines: list[Line], start: int, end: int) -> None:
+    i = start
+    while i < end:
+        j = i
+        while j < end and _teaser_shaped(lines[j]):
+            j += 1
+        run = lines[i:j]
+        if len(run) >= TEASER_RUN and not (i > 0 and lines[i - 1].text.endswith((":", "："))) \
+                and len({x.text.split()[0].casefold() for x in run}) >= TEASER_DISTINCT * len(run):
+            for line in run:
+                line.kind, line.why = "related-articles", "teaser-run"
+        i = max(j, i + 1)
+
+
+TEASER_DISTINCT = 0.75
+"""Share of a run's lines that must open with a word of their own: headlines
+of different stories start differently, while the items of a data list (tour
+dates, ingredients, "Sept. 12 -- ...") repeat their first word or shape."""
+
+
+def _teaser_shaped(line: Line) -> bool:
+    """A headline: title-shaped, not a list item (bullet or leading number), not
+    a question or exclamation a writer puts on a line of its own."""
+    return (line.kind is None and _title_shaped(line) and not _LIST_ITEM.match(line.text)
+            and not line.text.endswith(("?", "!", "？", "！")))
+
+
+_LIST_ITEM = re.compile(r"[-–—•·*▪►\d]")
 
 
 TAIL_WORDS = 6

@@ -119,3 +119,25 @@ def test_japanese_without_spaces():
 def test_empty_and_whitespace_input():
     assert strip_chrome("", is_html=False).text == ""
     assert strip_chrome(" \n\n\t\n", is_html=False).text == ""
+
+
+TEASERS = ["Mayor defends budget cuts at packed town hall", "Storm damage closes coastal road for a week",
+           "Local bakery wins national bread award", "Ferry operator adds late sailings this summer",
+           "School board votes to keep four-day week"]
+
+
+def test_run_of_headlines_inside_the_article_is_a_teaser_list():
+    # A video playlist or "more stories" box between paragraphs: headlines in a row.
+    r = run(["Council backs harbour bridge rebuild", P1, P2, *TEASERS, P3, P4])
+    assert r.text.split("\n") == BODY
+    assert {("related-articles", t) for t in TEASERS} <= kinds(r)
+
+
+def test_lists_and_short_runs_are_not_teasers():
+    tour = ["Sept. 12 -- Shoreline Amphitheatre, Mountain View", "Sept. 18 -- The Forum, Los Angeles",
+            "Sept. 20 -- Ak-Chin Pavilion, Phoenix", "Sept. 22 -- Toyota Music Factory, Irving"]
+    ingredients = ["Pears, cored and peeled", "Lemon juice from two lemons", "Fruit pectin powder",
+                   "Ground cinnamon and nutmeg"]
+    for middle in (tour, ["You will need:", *ingredients], TEASERS[:3]):
+        r = run(["Council backs harbour bridge rebuild", P1, P2, *middle, P3, P4])
+        assert r.text.split("\n") == [P1, P2, *middle, P3, P4], middle
