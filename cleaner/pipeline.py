@@ -13,9 +13,11 @@ import contextlib
 import ctypes
 import signal
 import threading
+import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import islice
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import CleanerError, InputError
@@ -148,6 +150,11 @@ def process(doc: Document, options: Options) -> Cleaned | Reject:
     except MemoryError:
         return Reject(source=doc.source, id=doc.id, ordinal=doc.ordinal, reason="too-large",
                       message="document needs more memory than available")
+    except Exception as exc:  # noqa: BLE001 - a bug on one page must not stop the batch
+        where = traceback.extract_tb(exc.__traceback__)[-1]
+        return Reject(source=doc.source, id=doc.id, ordinal=doc.ordinal, reason="internal-error",
+                      message=f"cleaner failed on this document ({exc.__class__.__name__}: {exc}, at "
+                              f"{Path(where.filename).name}:{where.lineno}); please report it with the input")
 
 
 def _process_batch(docs: list[Document], options: Options) -> list[Cleaned | Reject]:

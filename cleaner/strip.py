@@ -617,6 +617,7 @@ def _classify_inside(lines: list[Line], start: int, end: int, *, is_html: bool) 
                 line.kind, line.why = section.kind, section.name + "-section"
     if not is_html:
         _teaser_runs(lines, start, end)
+        _caption_blocks(lines, start, end)
     # Trailing chrome section: after a wall in the region's tail, what follows up
     # to the end is the section's content (teaser titles, donation prose).
     for i in range(start, end):
@@ -651,6 +652,26 @@ def _teaser_runs(lines: list[Line], start: int, end: int) -> None:
             for line in run:
                 line.kind, line.why = "related-articles", "teaser-run"
         i = max(j, i + 1)
+
+
+def _caption_blocks(lines: list[Line], start: int, end: int) -> None:
+    """A block of exactly two lines, a line and then a photo credit on its own
+    ("Natalie Naccache | Bloomberg | Getty Images"), is an image's caption and
+    credit: the blank lines of the dump set the pair apart from the paragraphs
+    around it. A dump without blank lines gives no such pairs, so a paragraph
+    that happens to precede a credit there is left alone."""
+    for k in range(max(start, 1), end):
+        credit, caption = lines[k], lines[k - 1]
+        if credit.rule is None or credit.rule.kind != "photo-caption" or caption.kind is not None \
+                or caption.rule is not None or caption.date is not None:
+            continue
+        alone = caption.index == credit.index - 1 and (k < 2 or lines[k - 2].index < caption.index - 1) \
+            and (k + 1 >= len(lines) or lines[k + 1].index > credit.index + 1)
+        if alone and caption.words <= CAPTION_MAX_WORDS:
+            caption.kind, caption.why = "photo-caption", "caption-above-credit"
+
+
+CAPTION_MAX_WORDS = 60
 
 
 TEASER_DISTINCT = 0.75

@@ -245,3 +245,22 @@ def test_tokenizer_fallback_keeps_blocks_and_skips_scripts():
 
     html = "<div><p>One line</p><script>var x = 1;</script><p>Two &amp; three<br>four</p></div>"
     assert _tokenized_text(html) == "One line\nTwo & three\nfour"
+
+
+def test_a_bug_on_one_document_rejects_it_and_the_batch_goes_on(tmp_path, monkeypatch):
+    import cleaner.pipeline as pipeline
+
+    real = pipeline.strip_chrome
+
+    def flaky(text, **kw):
+        if "trips" in text:
+            raise ValueError("boom")
+        return real(text, **kw)
+
+    monkeypatch.setattr(pipeline, "strip_chrome", flaky)
+    lines = [{"id": "a", "text": SENT}, {"id": "b", "text": SENT + " This one trips a bug."}, {"id": "c", "text": SENT}]
+    path = write(tmp_path, "in.jsonl", b"\n".join(orjson.dumps(x) for x in lines))
+    recs, rejects, _ = run(path)
+    assert [r.id for r in recs] == ["a", "c"]
+    assert [(r.id, r.reason) for r in rejects] == [("b", "internal-error")]
+    assert "ValueError: boom" in rejects[0].message

@@ -141,3 +141,15 @@ def test_lists_and_short_runs_are_not_teasers():
     for middle in (tour, ["You will need:", *ingredients], TEASERS[:3]):
         r = run(["Council backs harbour bridge rebuild", P1, P2, *middle, P3, P4])
         assert r.text.split("\n") == [P1, P2, *middle, P3, P4], middle
+
+
+def test_caption_above_a_credit_in_its_own_block():
+    caption = "The mayor walks across the old harbour bridge, which will be closed next spring, on Monday."
+    credit = "Jane Roe | Harbour Gazette | Getty Images"
+    page = "\n\n".join(["Council backs harbour bridge rebuild", P1, P2, f"{caption}\n{credit}", P3, P4])
+    r = strip_chrome(page, is_html=False)
+    assert r.text.split("\n") == BODY
+    assert ("photo-caption", caption) in kinds(r)
+    # Without blank lines the pair is not set apart: a paragraph before a credit stays.
+    r = run(["Council backs harbour bridge rebuild", P1, P2, caption, credit, P3, P4])
+    assert caption in r.text.split("\n")
