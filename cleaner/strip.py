@@ -451,16 +451,23 @@ def _title_anchor(lines: list[Line], url: str | None, title: str | None) -> int 
     slug = _slug_tokens(url)
     if slug:
         best, best_i = 0.0, None
+        candidates: list[int] = []
         for i, line in enumerate(lines):
             if not 3 <= line.words <= 40 or is_prose(line) and line.text.endswith("."):
                 continue
             toks = {t for t in _SLUG_SPLIT.split(line.text.lower()) if len(t) >= 2}
             shared = len(toks & slug)
             score = shared / max(1, min(len(slug), len(toks)))
-            if shared >= 3 and score >= 0.5 and score > best:
-                best, best_i = score, i
+            if shared >= 3 and score >= 0.5:
+                candidates.append(i)
+                if score > best:
+                    best, best_i = score, i
         if best_i is not None:
-            return best_i
+            # A subheading that repeats the start of the headline ("How to retire
+            # early" under "How to retire early so you can ...") matches the slug
+            # as well or better; the headline is the earlier line that holds it.
+            part = _fold(lines[best_i].text)
+            return next((i for i in candidates if i < best_i and _fold(lines[i].text).startswith(part)), best_i)
     seen: dict[str, int] = {}
     for i, line in enumerate(lines):
         if _title_shaped(line):

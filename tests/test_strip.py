@@ -153,3 +153,13 @@ def test_caption_above_a_credit_in_its_own_block():
     # Without blank lines the pair is not set apart: a paragraph before a credit stays.
     r = run(["Council backs harbour bridge rebuild", P1, P2, caption, credit, P3, P4])
     assert caption in r.text.split("\n")
+
+
+def test_subheading_that_echoes_the_headline_is_not_the_headline():
+    # The URL slug matches the short subheading at least as well as the headline;
+    # the article still starts under the headline.
+    lines = ["Home", "News", "How to rebuild a harbour bridge without closing the port",
+             "Jane Roe, Harbour Gazette", P1, P2, "How to rebuild a harbour bridge", P3, P4]
+    r = run(lines, url="https://harbour.example/how-to-rebuild-a-harbour-bridge-steps")
+    assert r.text.split("\n") == [P1, P2, "How to rebuild a harbour bridge", P3, P4]
+    assert r.title == "How to rebuild a harbour bridge without closing the port"
