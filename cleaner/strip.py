@@ -629,7 +629,8 @@ def _classify_inside(lines: list[Line], start: int, end: int, *, is_html: bool) 
     # to the end is the section's content (teaser titles, donation prose).
     for i in range(start, end):
         line = lines[i]
-        if line.rule is not None and line.rule.wall and line.kind is not None:
+        if line.rule is not None and line.rule.wall and line.kind is not None \
+                and not (line.rule.kind in LIST_SECTIONS and _between_paragraphs(lines, i, start, end)):
             body_after = sum(lines[j].chars for j in range(i + 1, end)
                              if lines[j].kind is None and is_prose(lines[j]))
             body_before = sum(lines[j].chars for j in range(start, i)
@@ -639,6 +640,18 @@ def _classify_inside(lines: list[Line], start: int, end: int, *, is_html: bool) 
                     if lines[j].kind is None:
                         lines[j].kind, lines[j].why = line.rule.kind, line.rule.name + "-section"
                 break
+
+
+def _between_paragraphs(lines: list[Line], i: int, start: int, end: int) -> bool:
+    """A list opener ("Trending", "Related") with a paragraph of the article
+    right above it and sentences right below: the widget's items were pictures,
+    and the article goes on under its label. (Below another teaser list, the
+    sentences are that list's teasers.)"""
+    def body(line: Line | None) -> bool:
+        return line is not None and line.kind is None and line.rule is None and is_prose(line)
+
+    nxt = next((lines[j] for j in range(i + 1, end) if lines[j].kind is None), None)
+    return i > start and body(lines[i - 1]) and body(nxt)
 
 
 TEASER_RUN = 4

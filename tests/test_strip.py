@@ -163,3 +163,20 @@ def test_subheading_that_echoes_the_headline_is_not_the_headline():
     r = run(lines, url="https://harbour.example/how-to-rebuild-a-harbour-bridge-steps")
     assert r.text.split("\n") == [P1, P2, "How to rebuild a harbour bridge", P3, P4]
     assert r.title == "How to rebuild a harbour bridge without closing the port"
+
+
+def test_list_label_between_paragraphs_does_not_end_the_article():
+    # "Trending" whose items were pictures: the article continues under the label.
+    p5 = ("The harbour master said ships would keep their usual berths during the first year of work, and that "
+          "a temporary pontoon would serve the ferry.")
+    p6 = ("The council will hold two public meetings in March, where residents can see the final design and "
+          "ask the engineers questions about noise.")
+    more = [f"Paragraph {w} of the report covers the {w} stage of the works in detail, with costs, dates and the "
+            f"names of the firms that bid for the contract last year." for w in ("second", "third", "fourth", "fifth", "sixth")]
+    r = run(["Council backs harbour bridge rebuild", *BODY, *more, "Trending", p5, p6])
+    assert r.text.split("\n") == [*BODY, *more, p5, p6]
+    # Below another teaser list, the sentences under "Most read" are its teasers.
+    teaser = "The ferry strike is over, and the union says the deal is fair to everyone involved."
+    r = run(["Council backs harbour bridge rebuild", P1, P2, P3, P4, "Related stories", *TEASERS[:3],
+             "Most read", teaser])
+    assert r.text.split("\n") == BODY
