@@ -243,7 +243,7 @@ def _split_glued(lines: list[Line]) -> None:
 
 
 def _score(line: Line) -> float:
-    if line.rule is not None:
+    if line.rule is not None and not _closing_remark(line):
         if line.rule.wall:
             return -WALL
         return -(40.0 + 0.5 * line.chars)
@@ -604,7 +604,7 @@ def _classify_inside(lines: list[Line], start: int, end: int, *, is_html: bool) 
         if rule.strong or not is_prose(line) or line.chars <= 80:
             line.kind, line.why = rule.kind, rule.name
             continue
-        if line.words > WEAK_MAX_WORDS:
+        if line.words > WEAK_MAX_WORDS or _closing_remark(line):
             continue
         neighbours = [lines[j] for j in (i - 1, i + 1) if 0 <= j < len(lines)]
         if i > last_body or any(n.kind is not None or (n.rule is not None and not is_prose(n))
@@ -630,7 +630,7 @@ def _classify_inside(lines: list[Line], start: int, end: int, *, is_html: bool) 
     for i in range(start, end):
         line = lines[i]
         if line.rule is not None and line.rule.wall and line.kind is not None \
-                and not (line.rule.kind in LIST_SECTIONS and _between_paragraphs(lines, i, start, end)):
+                and not (line.rule.kind == "related-articles" and _between_paragraphs(lines, i, start, end)):
             body_after = sum(lines[j].chars for j in range(i + 1, end)
                              if lines[j].kind is None and is_prose(lines[j]))
             body_before = sum(lines[j].chars for j in range(start, i)
@@ -642,16 +642,37 @@ def _classify_inside(lines: list[Line], start: int, end: int, *, is_html: bool) 
                 break
 
 
+SENTENCE_WORDS = 12
+"""Words of a line that reads as a sentence of the article, not a label."""
+
+
 def _between_paragraphs(lines: list[Line], i: int, start: int, end: int) -> bool:
-    """A list opener ("Trending", "Related") with a paragraph of the article
-    right above it and sentences right below: the widget's items were pictures,
-    and the article goes on under its label. (Below another teaser list, the
-    sentences are that list's teasers.)"""
+    """A teaser-list opener ("Trending", "Related") with a paragraph of the
+    article right above it and full sentences right below: the widget's items
+    were pictures, and the article goes on under its label. (Below another
+    teaser list, the sentences are that list's teasers; below a comments
+    header, they are comments, which is why only teaser lists qualify.)"""
     def body(line: Line | None) -> bool:
         return line is not None and line.kind is None and line.rule is None and is_prose(line)
 
     nxt = next((lines[j] for j in range(i + 1, end) if lines[j].kind is None), None)
-    return i > start and body(lines[i - 1]) and body(nxt)
+    return i > start and body(lines[i - 1]) and body(nxt) and nxt.words >= SENTENCE_WORDS
+
+
+_SENTENCE_END = re.compile(r"[.!?。！？][\"'”’»)]*(\s|$)")
+
+
+def _closing_remark(line: Line) -> bool:
+    """A paragraph of the article that ends by inviting comments or sign-ups
+    ("... Leave a comment and let us know."): two sentences or more of its own
+    come before the phrase, so the line is the writer's, not a widget's."""
+    if line.rule is None or line.rule.full or line.rule.strong:
+        return False  # whole-line labels and strong phrases decide on sight
+    m = line.rule.pattern.search(line.text)
+    if m is None:
+        return False
+    head = line.text[:m.start()]
+    return len(_SENTENCE_END.findall(head)) >= 2 and count_words(head) >= 20
 
 
 TEASER_RUN = 4

@@ -175,8 +175,23 @@ def test_list_label_between_paragraphs_does_not_end_the_article():
             f"names of the firms that bid for the contract last year." for w in ("second", "third", "fourth", "fifth", "sixth")]
     r = run(["Council backs harbour bridge rebuild", *BODY, *more, "Trending", p5, p6])
     assert r.text.split("\n") == [*BODY, *more, p5, p6]
+    # Under a comments header, sentences are comments.
+    comment = ("I have crossed that bridge every morning for thirty years and I am glad the council finally "
+               "decided to fix it properly.")
+    r = run(["Council backs harbour bridge rebuild", *BODY, *more, "Comments", comment])
+    assert r.text.split("\n") == [*BODY, *more]
     # Below another teaser list, the sentences under "Most read" are its teasers.
     teaser = "The ferry strike is over, and the union says the deal is fair to everyone involved."
     r = run(["Council backs harbour bridge rebuild", P1, P2, P3, P4, "Related stories", *TEASERS[:3],
              "Most read", teaser])
+    assert r.text.split("\n") == BODY
+
+
+def test_paragraph_ending_with_an_invitation_to_comment_is_kept():
+    closing = ("Picking the winners was hard, and the jury argued for a week. Some of your favourite designs "
+               "surely did not make the list. Leave a comment and let us know which bridge you would have picked.")
+    r = run(["Council backs harbour bridge rebuild", *BODY, closing, "Comments", "Log in to comment"])
+    assert r.text.split("\n") == [*BODY, closing]
+    # The phrase alone, or with little before it, is the widget's.
+    r = run(["Council backs harbour bridge rebuild", *BODY, "Leave a comment and let us know what you think."])
     assert r.text.split("\n") == BODY
