@@ -178,7 +178,9 @@ def test_list_label_between_paragraphs_does_not_end_the_article():
     # Under a comments header, sentences are comments.
     comment = ("I have crossed that bridge every morning for thirty years and I am glad the council finally "
                "decided to fix it properly.")
-    r = run(["Council backs harbour bridge rebuild", *BODY, *more, "Comments", comment])
+    comment2 = ("Thirty years of potholes on that bridge, and now three more years of roadworks; I will believe "
+                "it when I see the first crane on the quay.")
+    r = run(["Council backs harbour bridge rebuild", *BODY, *more, "Comments", comment, comment2])
     assert r.text.split("\n") == [*BODY, *more]
     # Below another teaser list, the sentences under "Most read" are its teasers.
     teaser = "The ferry strike is over, and the union says the deal is fair to everyone involved."
