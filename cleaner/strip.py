@@ -116,8 +116,10 @@ def count_words(text: str) -> int:
 
 def is_prose(line: Line) -> bool:
     if line.words >= LONG_LINE_WORDS:
-        # Tag clouds and menus run long too, but have no punctuation inside.
-        return not _ELLIPSIS.search(line.text) and len(_INNER_PUNCT.findall(line.text)) >= 2
+        # Tag clouds and menus run long too, but have no punctuation inside and
+        # no full stop at the end; one long sentence has at least the stop.
+        return not _ELLIPSIS.search(line.text) and (len(_INNER_PUNCT.findall(line.text)) >= 2
+                                                    or bool(_TERMINAL.search(line.text)))
     return line.words >= BODY_MIN_WORDS and bool(_TERMINAL.search(line.text)) and not _ELLIPSIS.search(line.text)
 
 

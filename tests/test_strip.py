@@ -197,3 +197,13 @@ def test_paragraph_ending_with_an_invitation_to_comment_is_kept():
     # The phrase alone, or with little before it, is the widget's.
     r = run(["Council backs harbour bridge rebuild", *BODY, "Leave a comment and let us know what you think."])
     assert r.text.split("\n") == BODY
+
+
+def test_one_long_sentence_without_commas_is_prose():
+    from cleaner.strip import Line, is_prose
+
+    lead = ("The harbour council says the old bridge will close for good next spring once the engineers have "
+            "finished their last survey of the piers.")
+    cloud = "harbour bridge council ferry port engineers piers survey spring traffic storms parking permits " * 2
+    assert is_prose(Line(0, lead, count_words(lead)))
+    assert not is_prose(Line(0, cloud.strip(), count_words(cloud)))
