@@ -203,7 +203,7 @@ def test_one_long_sentence_without_commas_is_prose():
     from cleaner.strip import Line, is_prose
 
     lead = ("The harbour council says the old bridge will close for good next spring once the engineers have "
-            "finished their last survey of the piers.")
+            "finished their very last survey of the stone piers.")
     cloud = "harbour bridge council ferry port engineers piers survey spring traffic storms parking permits " * 2
     assert is_prose(Line(0, lead, count_words(lead)))
     assert not is_prose(Line(0, cloud.strip(), count_words(cloud)))
