@@ -453,7 +453,7 @@ def _title_anchor(lines: list[Line], url: str | None, title: str | None) -> int 
     slug = _slug_tokens(url)
     if slug:
         best, best_i = 0.0, None
-        candidates: list[int] = []
+        candidates: list[tuple[int, set[str]]] = []
         for i, line in enumerate(lines):
             if not 3 <= line.words <= 40 or is_prose(line) and line.text.endswith("."):
                 continue
@@ -461,15 +461,15 @@ def _title_anchor(lines: list[Line], url: str | None, title: str | None) -> int 
             shared = len(toks & slug)
             score = shared / max(1, min(len(slug), len(toks)))
             if shared >= 3 and score >= 0.5:
-                candidates.append(i)
+                candidates.append((i, toks))
                 if score > best:
                     best, best_i = score, i
         if best_i is not None:
-            # A subheading that repeats the start of the headline ("How to retire
-            # early" under "How to retire early so you can ...") matches the slug
-            # as well or better; the headline is the earlier line that holds it.
-            part = _fold(lines[best_i].text)
-            return next((i for i in candidates if i < best_i and _fold(lines[i].text).startswith(part)), best_i)
+            # A shorter echo of the headline further down (a subheading "How to
+            # retire early", a teaser of the same story) can match the slug as well
+            # or better; the headline is the earlier line that holds all its words.
+            words = next(t for i, t in candidates if i == best_i)
+            return next((i for i, t in candidates if i < best_i and words <= t), best_i)
     seen: dict[str, int] = {}
     for i, line in enumerate(lines):
         if _title_shaped(line):

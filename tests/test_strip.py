@@ -163,6 +163,13 @@ def test_subheading_that_echoes_the_headline_is_not_the_headline():
     r = run(lines, url="https://harbour.example/how-to-rebuild-a-harbour-bridge-steps")
     assert r.text.split("\n") == [P1, P2, "How to rebuild a harbour bridge", P3, P4]
     assert r.title == "How to rebuild a harbour bridge without closing the port"
+    # The same with a teaser of the story, words in another order, in a box further down.
+    lines = ["Home", "News", "How to rebuild a harbour bridge without closing the port",
+             "Jane Roe, Harbour Gazette", P1, P2, "More on this story", "Harbour bridge: how to rebuild",
+             "Ferry strike ends", P3, P4]
+    r = run(lines, url="https://harbour.example/how-to-rebuild-a-harbour-bridge-steps")
+    assert r.title == "How to rebuild a harbour bridge without closing the port"
+    assert r.text.split("\n")[:2] == [P1, P2]
 
 
 def test_list_label_between_paragraphs_does_not_end_the_article():
