@@ -123,7 +123,12 @@ LINE_RULES: tuple[Rule, ...] = (
        r"|(sign|log) ?in to (comment|post|reply|join the conversation).{0,60}|be the first to comment.{0,40}"
        r"|show (more|all) comments|view (all )?\d* ?comments|load more comments|comments are closed.{0,40}"
        r"|commenting (is|has been) (closed|disabled).{0,40}|what do you think\?.{0,60}"
-       r"|kommentar schreiben|laisser un commentaire|оставить комментарий|コメントを書く", wall=True),
+       r"|kommentar schreiben|laisser un commentaire|оставить комментарий|コメントを書く"
+       # Reviews are a page's comments on shop, recipe and Russian sites ("Отзывы (3)").
+       r"|отзывы(\s*\(\d+\))?|(добавить|оставить|написать) (отзыв|комментарий)|(add|write|leave) a review"
+       r"|be the first to review.{0,60}|bewertung schreiben|kommentar hinzufügen|ajouter un commentaire"
+       r"|(laisser|donner|donnez) (un|votre) avis|deja (un|tu) comentario|añadir (un )?comentario"
+       r"|lascia un commento|aggiungi un commento", wall=True),
     _r("comment-widget", "comment-author", r"[\w.@'’ -]{1,40} (says|said|wrote|schreibt|écrit|пишет)\s*:"),
     _r("comment-widget", "comment-count", r"(\d+|one|no) (responses?|comments?|replies|reactions?|kommentare|commentaires|"
        r"комментари\w*) (to|on|zu|à|sur|к) .{1,200}", wall=True),
@@ -242,6 +247,9 @@ LINE_RULES: tuple[Rule, ...] = (
        r"((\s*[-|–—·•,]\s*|\s+)(on |em |le |am |el )?([\d./-]{6,10}|(in |em |dans |en |in der )?"
        r"(categor\w*|category|kategorie|rubrique|filed under|tags|etiquetas|temas|schlagwörter|\d+ (comments?|"
        r"comentários|comentarios|commentaires|kommentare))\s*:?)[^|]{0,150})+"),
+    # Page numbers of a paginated list or comment thread: "1 2 3 4 5 6 7 8 »".
+    _r("navigation", "pagination", r"([«‹<]|prev(ious)?|назад|zurück)?\s*(\d{1,3}\s+){3,}\d{1,3}\s*"
+       r"([»›>…]|next|далее|weiter|suivant)?"),
     _r("navigation", "breadcrumb", r"[\w .&'’-]{1,30}(\s*[/›»>|]\s*[\w .&'’-]{1,30}){1,6}\s*[/›»>]?"),
     # --- author bios ------------------------------------------------------------
     _r("byline", "contributor-credit", r"\b(contributed (reporting )?to this (report|story|article)|"

@@ -43,7 +43,8 @@ POSITIVE = {
                        "関連記事", "Top Stories", "Most Read", "Ähnliche Beiträge", "Related coverage from How to Do Everything: Money:",
                        "Contenido Relacionado"],
     "comment-header": ["Comments", "12 Comments", "Leave a Comment", "Join the conversation", "Kommentare (4)",
-                       "Be the first to comment"],
+                       "Be the first to comment", "Отзывы (3)", "Добавить отзыв", "Write a review",
+                       "Lascia un commento"],
     "comment-author": ["riverdale_fan says:", "Mike T. wrote:"],
     "comment-count": ["34 responses to “Mayor signs budget”", "3 comments on Why the bridge closed"],
     "relative-time": ["7H ago 08:51", "32M ago", "2 hours ago", "vor 3 Stunden", "5分前", "yesterday"],
@@ -91,6 +92,7 @@ POSITIVE = {
     "widget-error": ["An error has occurred, please try again later.", "Please enable JavaScript to view the comments."],
     "bare-url": ["https://www.example-news.com/2025/03/04/harbour-bridge.html", "www.example-news.com"],
     "breadcrumb": ["News / World / Europe", "Home › Sport › Football"],
+    "pagination": ["1 2 3 4 5 6 7 8", "« 1 2 3 4 5 »", "Prev 4 5 6 7 Next"],
     "author-bio": ["Dana Whitfield is a senior reporter covering energy and climate for the Ledger.",
                    "Julius is an LA entertainment reporter for the Gazette."],
     "author-header": ["About the author", "Über Moritz Bachmann", "Sobre Carlos Nadal", "À propos de l'auteur"],
@@ -102,6 +104,8 @@ POSITIVE = {
 
 # Ordinary article lines that no rule may claim.
 NEGATIVE = [
+    "In 2019 2 of 3 bridges were closed.",
+    "The scores were 3 1 and 2 0.",
     "The council voted 7-2 on Tuesday to approve the new bus lanes, ending a months-long dispute.",
     "“We will not give up,” she said.",
     "Share prices rose 3% after the announcement, the company said.",
