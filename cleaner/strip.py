@@ -701,14 +701,16 @@ def _caption_blocks(lines: list[Line], start: int, end: int) -> None:
     """A block of exactly two lines, a line and then a photo credit on its own
     ("Natalie Naccache | Bloomberg | Getty Images"), is an image's caption and
     credit: the blank lines of the dump set the pair apart from the paragraphs
-    around it. A dump without blank lines gives no such pairs, so a paragraph
+    around it (or a widget label such as "Shares" sits right above it). A dump without blank lines gives no such pairs, so a paragraph
     that happens to precede a credit there is left alone."""
     for k in range(max(start, 1), end):
         credit, caption = lines[k], lines[k - 1]
         if credit.rule is None or credit.rule.kind != "photo-caption" or caption.kind is not None \
                 or caption.rule is not None or caption.date is not None:
             continue
-        alone = caption.index == credit.index - 1 and (k < 2 or lines[k - 2].index < caption.index - 1) \
+        above = lines[k - 2] if k - 2 >= start else None  # the region's edge sets it apart too
+        alone = caption.index == credit.index - 1 \
+            and (above is None or above.index < caption.index - 1 or above.rule is not None) \
             and (k + 1 >= len(lines) or lines[k + 1].index > credit.index + 1)
         if alone and caption.words <= CAPTION_MAX_WORDS:
             caption.kind, caption.why = "photo-caption", "caption-above-credit"

@@ -150,6 +150,10 @@ def test_caption_above_a_credit_in_its_own_block():
     r = strip_chrome(page, is_html=False)
     assert r.text.split("\n") == BODY
     assert ("photo-caption", caption) in kinds(r)
+    # At the top of the article, right under a widget label.
+    page = "\n\n".join(["Council backs harbour bridge rebuild", f"Shares\n{caption}\n{credit}", P1, P2, P3, P4])
+    r = strip_chrome(page, is_html=False)
+    assert r.text.split("\n") == BODY
     # Without blank lines the pair is not set apart: a paragraph before a credit stays.
     r = run(["Council backs harbour bridge rebuild", P1, P2, caption, credit, P3, P4])
     assert caption in r.text.split("\n")
