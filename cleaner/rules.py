@@ -41,7 +41,9 @@ def _r(kind: str, name: str, pattern: str, *, full: bool = True, wall: bool = Fa
 _SHARE_WORDS = (r"share|share this( article| story| post| page)?|share on \w+|tweet|e-?mail|print|copy( the)? link|"
                 r"link copied|facebook|twitter|x|linkedin|whatsapp|reddit|pinterest|telegram|flipboard|messenger|"
                 r"vk|ok|google\+?|teilen|partager|compartilhar|compartir|condividi|поделиться|シェア|ツイート|はてブ|line|pocket|"
-                r"comment|save|bookmark|gift( this)? article|send|sms")
+                r"comment|save|bookmark|gift( this)? article|send|sms|print( this)? (article|story|page)|"
+                # the article tool bar's type-size control
+                r"text size|font size|textgröße|schriftgröße|taille du texte|размер шрифта|文字サイズ|a- ?a\+?")
 _TAGS = r"(tags|schlagwörter|schlagworte|stichwörter|étiquettes|etiquetas|temas|themen|теги|タグ|mots-clés)\s*:?"
 _DATE_WORDS = (r"updated|published|posted|last updated|modified|aktualisiert|veröffentlicht|publié le|"
                r"mis à jour|обновлено|опубликовано|更新|公開|actualizado|publicado|pubblicato|aggiornato")
@@ -241,6 +243,12 @@ LINE_RULES: tuple[Rule, ...] = (
     # A blog's post-meta line: "05/10/2018 - Publicado por: Ana Costa - Categoria: Saúde - Tags: ...",
     # "Posted by Jane Roe in Travel | 3 Comments". The name must be capitalised, so a
     # sentence such as "Written by a former spy" is not one.
+    # A byline's label left alone on its line when the name is a link on the next
+    # ("By" / "Jane Roe"), and a time stamp that ends in the byline.
+    _r("byline", "byline-label", r"(by|von|par|por|door|av|di|автор|著者|文)\s*:?"),
+    _r("byline", "dated-byline", r"((\d{1,2}:\d{2}\s*(am|pm)?\s*([a-z]{2,4}\s*)?)?([\d/.-]{6,10}|[a-z]{3,9}\.? \d{1,2},? "
+       r"\d{4}|\d{1,2}\.? [a-z]{3,9}\.? \d{4})(,?\s*\d{1,2}:\d{2}\s*(am|pm)?(\s*[a-z]{2,4})?)?)\s*[|·•,–-]?\s*"
+       r"(by|von|par|por) (?-i:[A-ZÀ-ÖØ-Þ][\w'’.-]+)( (?-i:[A-ZÀ-ÖØ-Þ][\w'’.-]+)){0,3}"),
     _r("byline", "post-meta", r"([\d./-]{6,10}( \d{1,2}:\d{2})?\s*[-|–—·•]\s*)?(posted|published|publicado|publicada|"
        r"publié|publiée|veröffentlicht|pubblicato|written|geschrieben|escrito|écrit|опубликовал\w*|автор)"
        r"( (by|por|par|von|da|door))?\s*:?\s*(?-i:[A-ZÀ-ÖØ-ÞА-ЯЁ])[^.!?,;:|–—]{1,50}"

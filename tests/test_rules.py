@@ -28,7 +28,11 @@ POSITIVE = {
     "photo-credit-end": ["Visitors look at the gallery on Wednesday. Photo: Ben Carter / Valley Tribune","The new quay at Northpoint on a grey morning. Dana Whitfield / Ledger Photo Desk","A shopper loads lumber outside a store in Hialeah, Fla. (AP Photo/Alan Diaz, File)","The minister arrives at the summit in Brussels. Nadia Kovacs / Reuters",
                          "A harbour crane at dusk. Sputnik/Ivan Petrov/Pool via Reuters",
                          "The plague wiped out half of Europe in the 14th century (Image: GETTY)"],
-    "share-label": ["Share", "Facebook Twitter Email", "Teilen", "Partager", "Поделиться", "シェア",
+    "byline-label": ["By", "Von:", "Автор:"],
+    "dated-byline": ["5:45 AM PST 11/19/2019 by Patrick Shanley", "Nov. 19, 2019 by Jane Roe",
+                     "19.11.2019 von Max Mustermann"],
+    "share-label": ["Share", "Facebook Twitter Email", "Teilen", "Partager", "Поделиться", "シェア", "Print Article",
+                    "Text size",
                     "Copy link | WhatsApp | Print", "Facebook Twitter Google+ Whatsapp"],
     "wordpress-widget": ["Share this:", "Teilen mit:", "Like this:", "Like Loading...", "Wird geladen …", "Rate this:",
                          "J'aime :"],
@@ -104,6 +108,8 @@ POSITIVE = {
 
 # Ordinary article lines that no rule may claim.
 NEGATIVE = [
+    "By the river, the council met again on Tuesday.",
+    "Text size matters for readers with poor eyesight, the study found.",
     "In 2019 2 of 3 bridges were closed.",
     "The scores were 3 1 and 2 0.",
     "The council voted 7-2 on Tuesday to approve the new bus lanes, ending a months-long dispute.",
