@@ -39,6 +39,13 @@ class Extracted:
     site: str | None = None
     url: str | None = None
     lang: str | None = None
+    headings: tuple[str, ...] = ()
+    """The page's displayed headlines (its h1 texts), which trafilatura may
+    leave at the top of the text."""
+    standfirst: str | None = None
+    """A subheading (h2-h4) whose text is the page's description: the summary
+    ("dek") set under the headline, not a paragraph of the body (a lead
+    paragraph that repeats the description is a <p> of the body, and stays)."""
 
 
 def host_of(url: str | None) -> str | None:
@@ -117,6 +124,8 @@ def _extract_html(html: str, url: str | None, options: Options) -> Extracted:
         site=host_of(page_url) or _clean_field(getattr(meta, "sitename", None)),
         url=page_url,
         lang=_page_lang(tree),
+        headings=_headings(tree),
+        standfirst=_standfirst(tree, getattr(meta, "description", None)),
     )
 
 
@@ -282,6 +291,20 @@ def _author(tree) -> str | None:
             if content and 2 < len(content) < 120:
                 return normalize_authors(None, content)
     return None
+
+
+def _headings(tree) -> tuple[str, ...]:
+    if tree is None:
+        return ()
+    found = (" ".join(h.text_content().split()) for h in tree.iter("h1"))
+    return tuple(h for h in found if 0 < len(h) <= 400)[:3]
+
+
+def _standfirst(tree, description: str | None) -> str | None:
+    desc = " ".join((description or "").split())
+    if tree is None or not 40 <= len(desc) <= 1000:
+        return None
+    return next((desc for h in tree.iter("h2", "h3", "h4") if " ".join(h.text_content().split()) == desc), None)
 
 
 def _page_lang(tree) -> str | None:

@@ -127,7 +127,7 @@ def process(doc: Document, options: Options) -> Cleaned | Reject:
             ex = extract(doc, options)
             if options.strip:
                 st = strip_chrome(ex.text, is_html=ex.is_html, title=ex.title, author=ex.author, date=ex.date,
-                                  url=ex.url)
+                                  url=ex.url, headings=ex.headings, standfirst=ex.standfirst)
                 text, removed, slots = st.text, tuple(st.removed), st.removal_slots()
                 title, author, date = st.title, st.author, st.date
             else:

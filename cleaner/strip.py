@@ -166,7 +166,8 @@ def _lines(raw: str) -> Iterator[str]:
 
 
 def strip_chrome(raw: str, *, is_html: bool, title: str | None = None, author: str | None = None,
-                 date: str | None = None, url: str | None = None) -> Stripped:
+                 date: str | None = None, url: str | None = None, headings: tuple[str, ...] = (),
+                 standfirst: str | None = None) -> Stripped:
     lines = [Line(i, t, count_words(t)) for i, t in enumerate(normalize_line(x) for x in _lines(raw)) if t]
     if not lines:
         return Stripped("", [], title, author, date)
@@ -174,6 +175,8 @@ def strip_chrome(raw: str, *, is_html: bool, title: str | None = None, author: s
         line.rule = match_rule(line.text)
         line.date = parse_date_line(line.text)
     _split_glued(lines)
+    if headings or standfirst:
+        _page_headings(lines, headings, standfirst)
     gaps: list[int] = []
     if is_html or not any(is_prose(x) for x in lines):
         # No sentence anywhere (a short note, a list, an already clean snippet):
@@ -221,6 +224,19 @@ def strip_chrome(raw: str, *, is_html: bool, title: str | None = None, author: s
     kept = [t for t, r in sequence if r is None]
     removed = [r for _, r in sequence if r is not None]
     return Stripped("\n".join(kept), removed, meta.title, meta.author, meta.date, sequence)
+
+
+def _page_headings(lines: list[Line], headings: tuple[str, ...], standfirst: str | None) -> None:
+    """The page's headline and standfirst, found in its markup, where they open
+    the extracted text (the article's text starts below them)."""
+    why = {_fold(h): "page-headline" for h in headings}
+    if standfirst:
+        why[_fold(standfirst)] = "standfirst"
+    for line in lines[:len(why)]:
+        reason = why.get(_fold(line.text))
+        if reason is None:
+            break
+        line.kind, line.why = "title", reason
 
 
 def _split_glued(lines: list[Line]) -> None:

@@ -76,3 +76,18 @@ def test_author_search_matches_trafilatura():
         assert _author(tree) == expected
         found += expected is not None
     assert found >= 6
+
+
+def test_headline_and_standfirst_leave_the_text():
+    desc = "The ferry council will run a late boat on Fridays from June, after a petition signed by 3,000 people."
+    head = f'<title>Late ferry | Harbour Gazette</title><meta name="description" content="{desc}">'
+    page = (f"<html><head>{head}</head><body><article><h1>Late ferry approved for summer Fridays</h1>"
+            f"<h2 class='dek'>{desc}</h2>{BODY}</article></body></html>")
+    rec = cleaner.clean_html(page, url="https://harbour-gazette.example/late-ferry")
+    assert rec.text.startswith("The harbour council met")
+    assert desc not in rec.text
+    assert {(r.kind, r.rule) for r in rec.removed if r.text == desc} == {("title", "standfirst")}
+    # A lead paragraph that repeats the description is the body's own: it stays.
+    page = (f"<html><head>{head}</head><body><article><h1>Late ferry approved for summer Fridays</h1>"
+            f"<p>{desc}</p>{BODY}</article></body></html>")
+    assert cleaner.clean_html(page, url="https://harbour-gazette.example/late-ferry").text.startswith(desc)
