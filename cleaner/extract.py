@@ -115,8 +115,9 @@ def _extract_html(html: str, url: str | None, options: Options) -> Extracted:
         return Extracted(text=_all_text(html), is_html=False, title=title, url=url, site=host_of(url))
     page_url = url or getattr(meta, "url", None) or None
     date = getattr(meta, "date", None) or None
+    headings = _headings(tree)
     return Extracted(
-        text=getattr(result, "text", None) or "",
+        text=_with_lead(getattr(result, "text", None) or "", tree, headings),
         is_html=True,
         title=title,
         author=_clean_field(getattr(meta, "author", None)),
@@ -124,7 +125,7 @@ def _extract_html(html: str, url: str | None, options: Options) -> Extracted:
         site=host_of(page_url) or _clean_field(getattr(meta, "sitename", None)),
         url=page_url,
         lang=_page_lang(tree),
-        headings=_headings(tree),
+        headings=headings,
         standfirst=_standfirst(tree, getattr(meta, "description", None)),
     )
 
@@ -298,6 +299,55 @@ def _headings(tree) -> tuple[str, ...]:
         return ()
     found = (" ".join(h.text_content().split()) for h in tree.iter("h1"))
     return tuple(h for h in found if 0 < len(h) <= 400)[:3]
+
+
+_LEAD_CLASS = re.compile(r"(^|[^a-z])(lead|intro|excerpt|teaser[-_]?intro|article[-_]?teaser|artikel[-_]?teaser|"
+                         r"abstract|vorspann|chapo|chapeau|entradilla|bajada|copete)", re.I)
+"""Class names of an article's lead paragraph (its opening, set in bold or
+larger type, often outside the body container where trafilatura looks)."""
+_NOT_LEAD = frozenset(("a", "nav", "aside", "footer", "li", "figure", "figcaption", "form", "button"))
+_NOT_IN_LEAD = frozenset(("iframe", "img", "picture", "video", "figure", "script", "ul", "ol", "h2", "h3", "h4",
+                          "table", "form"))
+"""A block holding any of these is a media box, a teaser list or a section, not a paragraph."""
+LEAD_MIN_WORDS = 8
+LEAD_REACH = 60
+"""Elements after the headline within which a lead stands (a byline, a date, a
+share bar and an image may come first)."""
+
+
+def _with_lead(text: str, tree, headings: tuple[str, ...]) -> str:
+    """trafilatura sometimes drops the opening paragraph when the page sets it
+    apart from the body (a "lead", "intro" or "excerpt" block under the
+    headline). The first such block after the headline, if it reads as prose
+    and is not in the text yet, is put back at the top, below a headline line."""
+    if tree is None or not text:
+        return text
+    h1 = next(iter(tree.iter("h1")), None)
+    seen = None if h1 is not None else 0
+    for el in tree.iter():
+        if el is h1:
+            seen = 0
+            continue
+        if seen is None or not isinstance(el.tag, str):
+            continue
+        seen += 1
+        if seen > LEAD_REACH:
+            return text
+        if not _LEAD_CLASS.search(el.get("class") or "") or el.tag in _NOT_LEAD \
+                or any(a.tag in _NOT_LEAD for a in el.iterancestors()) \
+                or any(d.tag in _NOT_IN_LEAD for d in el.iterdescendants() if isinstance(d.tag, str)):
+            continue
+        lead = " ".join(el.text_content().split())
+        if sum(len(a.text_content()) for a in el.iter("a")) > 0.5 * len(lead):
+            continue  # a teaser card: its text is a link to another page
+        if len(lead.split()) < LEAD_MIN_WORDS or not lead.endswith((".", "!", "?", "…", '"', "”", "“", "»", "«")):
+            return text
+        if " ".join(lead.split()[:8]) in " ".join(text.split()):
+            return text
+        lines = text.split("\n")
+        top = 1 if lines and " ".join(lines[0].split()) in headings else 0
+        return "\n".join(lines[:top] + [lead] + lines[top:])
+    return text
 
 
 def _standfirst(tree, description: str | None) -> str | None:

@@ -91,3 +91,25 @@ def test_headline_and_standfirst_leave_the_text():
     page = (f"<html><head>{head}</head><body><article><h1>Late ferry approved for summer Fridays</h1>"
             f"<p>{desc}</p>{BODY}</article></body></html>")
     assert cleaner.clean_html(page, url="https://harbour-gazette.example/late-ferry").text.startswith(desc)
+
+
+LEAD = "The ferry will run late on Fridays from June, the council decided after a petition signed by 3,000 residents."
+
+
+def test_lead_paragraph_dropped_by_trafilatura_is_put_back():
+    for layout in (f'<header><h1>Late ferry approved</h1><div class="article-lead">{LEAD}</div></header>'
+                   f'<div class="article-body">{BODY}</div>',
+                   f'<div class="head"><h1>Late ferry approved</h1><p class="intro">{LEAD}</p></div>'
+                   f'<article>{BODY}</article>'):
+        text = cleaner.clean_html(f"<html><body>{layout}</body></html>").text
+        assert text.split("\n")[0] == LEAD
+        assert text.count("The ferry will run late") == 1
+
+
+def test_lead_like_boxes_that_are_not_leads_stay_out():
+    for box in (f'<div class="intro"><img src="a.jpg">{LEAD}</div>',            # a media box
+                f'<div class="teaser-intro"><a href="/x">{LEAD}</a></div>',      # a link card
+                '<div class="lead">Read the latest from our harbour desk</div>'):  # not a sentence
+        page = f"<html><body><h1>Late ferry approved</h1>{box}<article>{BODY}</article></body></html>"
+        assert "The ferry will run late" not in cleaner.clean_html(page).text
+        assert "harbour desk" not in cleaner.clean_html(page).text
