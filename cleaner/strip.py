@@ -457,6 +457,12 @@ def _slug_tokens(url: str | None) -> set[str]:
     return set(best) if len(best) >= 3 else set()
 
 
+HEADLINE_WORDS = 20
+"""A sentence longer than this is a paragraph that happens to share the slug's
+words ("... enjoy everything about game day, including those snacks!"), not the
+headline."""
+
+
 def _title_anchor(lines: list[Line], url: str | None, title: str | None) -> int | None:
     """Where the page's own headline stands: the line equal to the known title,
     else the line sharing most words with the URL slug, else the first
@@ -471,7 +477,7 @@ def _title_anchor(lines: list[Line], url: str | None, title: str | None) -> int 
         best, best_i = 0.0, None
         candidates: list[tuple[int, set[str]]] = []
         for i, line in enumerate(lines):
-            if not 3 <= line.words <= 40 or is_prose(line) and line.text.endswith("."):
+            if not 3 <= line.words <= 40 or is_prose(line) and (line.text.endswith(".") or line.words > HEADLINE_WORDS):
                 continue
             toks = {t for t in _SLUG_SPLIT.split(line.text.lower()) if len(t) >= 2}
             shared = len(toks & slug)

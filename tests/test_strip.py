@@ -218,3 +218,14 @@ def test_one_long_sentence_without_commas_is_prose():
     cloud = "harbour bridge council ferry port engineers piers survey spring traffic storms parking permits " * 2
     assert is_prose(Line(0, lead, count_words(lead)))
     assert not is_prose(Line(0, cloud.strip(), count_words(cloud)))
+
+
+def test_a_long_sentence_sharing_the_slug_words_is_not_the_headline():
+    intro = ("If you are like me and do not follow football all season, you can always find something to love "
+             "about the big match.")
+    hook = ("As a coach and a keen home cook, I want to help you enjoy everything about game day, including those "
+            "delicious snacks!")
+    lines = ["Home", "Blog", "How to tackle the big match buffet", "February 1, 2019 | By Jane Roe", intro, hook,
+             *BODY]
+    r = run(lines, url="https://harbour.example/blog/jane-roe-game-day-snacks")
+    assert r.text.split("\n") == [intro, hook, *BODY]
