@@ -116,8 +116,9 @@ def _extract_html(html: str, url: str | None, options: Options) -> Extracted:
     page_url = url or getattr(meta, "url", None) or None
     date = getattr(meta, "date", None) or None
     headings = _headings(tree)
+    standfirst = _standfirst(tree, getattr(meta, "description", None))
     return Extracted(
-        text=_with_lead(getattr(result, "text", None) or "", tree, headings),
+        text=_with_lead(getattr(result, "text", None) or "", tree, headings + ((standfirst,) if standfirst else ())),
         is_html=True,
         title=title,
         author=_clean_field(getattr(meta, "author", None)),
@@ -126,7 +127,7 @@ def _extract_html(html: str, url: str | None, options: Options) -> Extracted:
         url=page_url,
         lang=_page_lang(tree),
         headings=headings,
-        standfirst=_standfirst(tree, getattr(meta, "description", None)),
+        standfirst=standfirst,
     )
 
 
@@ -319,7 +320,8 @@ def _with_lead(text: str, tree, headings: tuple[str, ...]) -> str:
     """trafilatura sometimes drops the opening paragraph when the page sets it
     apart from the body (a "lead", "intro" or "excerpt" block under the
     headline). The first such block after the headline, if it reads as prose
-    and is not in the text yet, is put back at the top, below a headline line."""
+    and is not in the text yet, is put back at the top, below the headline and
+    standfirst lines that open the text (``headings``)."""
     if tree is None or not text:
         return text
     h1 = next(iter(tree.iter("h1")), None)
@@ -345,7 +347,9 @@ def _with_lead(text: str, tree, headings: tuple[str, ...]) -> str:
         if " ".join(lead.split()[:8]) in " ".join(text.split()):
             return text
         lines = text.split("\n")
-        top = 1 if lines and " ".join(lines[0].split()) in headings else 0
+        top = 0
+        while top < len(lines) and " ".join(lines[top].split()) in headings:
+            top += 1  # below the headline and standfirst that open the text
         return "\n".join(lines[:top] + [lead] + lines[top:])
     return text
 
