@@ -25,6 +25,7 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import accumulate
 
 from .dates import parse_date_line
 from .records import Removal, removal_slots
@@ -650,15 +651,17 @@ def _classify_inside(lines: list[Line], start: int, end: int, *, is_html: bool) 
         _teaser_runs(lines, start, end)
         _caption_blocks(lines, start, end)
     # Trailing chrome section: after a wall in the region's tail, what follows up
-    # to the end is the section's content (teaser titles, donation prose).
+    # to the end is the section's content (teaser titles, donation prose). Prose
+    # before and after each wall comes from running sums (a page of walls must
+    # not cost the square of its length).
+    prose = list(accumulate((x.chars if x.kind is None and is_prose(x) else 0 for x in lines[start:end]),
+                            initial=0))
     for i in range(start, end):
         line = lines[i]
         if line.rule is not None and line.rule.wall and line.kind is not None \
                 and not (line.rule.kind == "related-articles" and _between_paragraphs(lines, i, start, end)):
-            body_after = sum(lines[j].chars for j in range(i + 1, end)
-                             if lines[j].kind is None and is_prose(lines[j]))
-            body_before = sum(lines[j].chars for j in range(start, i)
-                              if lines[j].kind is None and is_prose(lines[j]))
+            body_after = prose[end - start] - prose[i + 1 - start]
+            body_before = prose[i - start]
             if body_after < 0.25 * body_before or (is_html and i > last_body):
                 for j in range(i + 1, end):
                     if lines[j].kind is None:
@@ -679,8 +682,10 @@ def _between_paragraphs(lines: list[Line], i: int, start: int, end: int) -> bool
     def body(line: Line | None) -> bool:
         return line is not None and line.kind is None and line.rule is None and is_prose(line)
 
+    if not (i > start and body(lines[i - 1])):
+        return False
     nxt = next((lines[j] for j in range(i + 1, end) if lines[j].kind is None), None)
-    return i > start and body(lines[i - 1]) and body(nxt) and nxt.words >= SENTENCE_WORDS
+    return body(nxt) and nxt.words >= SENTENCE_WORDS  # type: ignore[union-attr]
 
 
 _SENTENCE_END = re.compile(r"[.!?。！？][\"'”’»)]*(\s|$)")

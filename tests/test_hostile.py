@@ -87,8 +87,10 @@ def test_huge_words_and_repetition_stay_fast(tmp_path):
     write(tmp_path, "word.txt", ("x" * 100_000 + " " + SENT + "\n").encode())
     write(tmp_path, "repeat.txt", ((SENT + " ") * 100_000).encode())
     write(tmp_path, "lines.txt", ((SENT + "\n") * 20_000).encode())
-    recs, rejects, took = run(tmp_path)
-    assert len(recs) == 3 and not rejects
+    # Tens of thousands of section openers: every wall must not rescan the page.
+    write(tmp_path, "walls.txt", ("Related stories\nFerry strike ends after talks\n" * 20_000).encode())
+    recs, rejects, took = run(tmp_path, doc_timeout=20)
+    assert len(recs) == 4 and not rejects
     assert took < 60
 
 
