@@ -311,6 +311,7 @@ _NOT_IN_LEAD = frozenset(("iframe", "img", "picture", "video", "figure", "script
                           "table", "form"))
 """A block holding any of these is a media box, a teaser list or a section, not a paragraph."""
 LEAD_MIN_WORDS = 8
+_SENTENCE_ENDS = (".", "!", "?", "…", '"', "”", "“", "»", "«")
 LEAD_REACH = 60
 """Elements after the headline within which a lead stands (a byline, a date, a
 share bar and an image may come first)."""
@@ -342,7 +343,7 @@ def _with_lead(text: str, tree, headings: tuple[str, ...]) -> str:
         lead = " ".join(el.text_content().split())
         if sum(len(a.text_content()) for a in el.iter("a")) > 0.5 * len(lead):
             continue  # a teaser card: its text is a link to another page
-        if len(lead.split()) < LEAD_MIN_WORDS or not lead.endswith((".", "!", "?", "…", '"', "”", "“", "»", "«")):
+        if len(lead.split()) < LEAD_MIN_WORDS or not lead.endswith(_SENTENCE_ENDS):
             return text
         if " ".join(lead.split()[:8]) in " ".join(text.split()):
             return text

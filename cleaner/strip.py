@@ -478,7 +478,8 @@ def _title_anchor(lines: list[Line], url: str | None, title: str | None) -> int 
         best, best_i = 0.0, None
         candidates: list[tuple[int, set[str]]] = []
         for i, line in enumerate(lines):
-            if not 3 <= line.words <= 40 or is_prose(line) and (line.text.endswith(".") or line.words > HEADLINE_WORDS):
+            if not 3 <= line.words <= 40 or \
+                    is_prose(line) and (line.text.endswith(".") or line.words > HEADLINE_WORDS):
                 continue
             toks = {t for t in _SLUG_SPLIT.split(line.text.lower()) if len(t) >= 2}
             shared = len(toks & slug)
@@ -710,42 +711,6 @@ make a teaser list (a video playlist, "more stories"): subheadings alternate
 with paragraphs, and real lists are announced by a colon or carry bullets."""
 
 
-def _teaser_runs(lines: list[Line], start: int, end: int) -> None:
-    i = start
-    while i < end:
-        j = i
-        while j < end and _teaser_shaped(lines[j]):
-            j += 1
-        run = lines[i:j]
-        if len(run) >= TEASER_RUN and not (i > 0 and lines[i - 1].text.endswith((":", "："))) \
-                and len({x.text.split()[0].casefold() for x in run}) >= TEASER_DISTINCT * len(run):
-            for line in run:
-                line.kind, line.why = "related-articles", "teaser-run"
-        i = max(j, i + 1)
-
-
-def _caption_blocks(lines: list[Line], start: int, end: int) -> None:
-    """A block of exactly two lines, a line and then a photo credit on its own
-    ("Natalie Naccache | Bloomberg | Getty Images"), is an image's caption and
-    credit: the blank lines of the dump set the pair apart from the paragraphs
-    around it (or a widget label such as "Shares" sits right above it). A dump without blank lines gives no such pairs, so a paragraph
-    that happens to precede a credit there is left alone."""
-    for k in range(max(start, 1), end):
-        credit, caption = lines[k], lines[k - 1]
-        if credit.rule is None or credit.rule.kind != "photo-caption" or caption.kind is not None \
-                or caption.rule is not None or caption.date is not None:
-            continue
-        above = lines[k - 2] if k - 2 >= start else None  # the region's edge sets it apart too
-        alone = caption.index == credit.index - 1 \
-            and (above is None or above.index < caption.index - 1 or above.rule is not None) \
-            and (k + 1 >= len(lines) or lines[k + 1].index > credit.index + 1)
-        if alone and caption.words <= CAPTION_MAX_WORDS:
-            caption.kind, caption.why = "photo-caption", "caption-above-credit"
-
-
-CAPTION_MAX_WORDS = 60
-
-
 TEASER_DISTINCT = 0.75
 """Share of a run's lines that must open with a word of their own: headlines
 of different stories start differently, while the items of a data list (tour
@@ -760,6 +725,44 @@ def _teaser_shaped(line: Line) -> bool:
 
 
 _LIST_ITEM = re.compile(r"[-–—•·*▪►\d]")
+
+
+def _teaser_runs(lines: list[Line], start: int, end: int) -> None:
+    i = start
+    while i < end:
+        j = i
+        while j < end and _teaser_shaped(lines[j]):
+            j += 1
+        run = lines[i:j]
+        if len(run) >= TEASER_RUN and not (i > 0 and lines[i - 1].text.endswith((":", "："))) \
+                and len({x.text.split()[0].casefold() for x in run}) >= TEASER_DISTINCT * len(run):
+            for line in run:
+                line.kind, line.why = "related-articles", "teaser-run"
+        i = max(j, i + 1)
+
+
+CAPTION_MAX_WORDS = 60
+"""Longest caption: a photo's description runs to a sentence or two."""
+
+
+def _caption_blocks(lines: list[Line], start: int, end: int) -> None:
+    """A block of exactly two lines, a line and then a photo credit on its own
+    ("Natalie Naccache | Bloomberg | Getty Images"), is an image's caption and
+    credit: the blank lines of the dump set the pair apart from the paragraphs
+    around it (or a widget label such as "Shares" sits right above it). A dump
+    without blank lines gives no such pairs, so a paragraph that happens to
+    precede a credit there is left alone."""
+    for k in range(max(start, 1), end):
+        credit, caption = lines[k], lines[k - 1]
+        if credit.rule is None or credit.rule.kind != "photo-caption" or caption.kind is not None \
+                or caption.rule is not None or caption.date is not None:
+            continue
+        above = lines[k - 2] if k - 2 >= start else None  # the region's edge sets it apart too
+        alone = caption.index == credit.index - 1 \
+            and (above is None or above.index < caption.index - 1 or above.rule is not None) \
+            and (k + 1 >= len(lines) or lines[k + 1].index > credit.index + 1)
+        if alone and caption.words <= CAPTION_MAX_WORDS:
+            caption.kind, caption.why = "photo-caption", "caption-above-credit"
 
 
 TAIL_WORDS = 6
