@@ -230,7 +230,8 @@ LINE_RULES: tuple[Rule, ...] = (
        r"(copies|reprints)|distribution and use of this material (is|are) governed)\b", full=False, strong=True),
     _r("promo-widget", "widget-error", r"(an error (has )?occurred|something went wrong|please try again( later)?|"
        r"oops[!,.]?|javascript (is )?(disabled|required)|please enable javascript|your browser does not support).{0,120}"),
-    _r("navigation", "bare-url", r"(https?://|www\.)\S+"),
+    _r("navigation", "bare-url", r"(https?://|www\.)\S+|([a-z0-9][a-z0-9-]*\.)+(com|net|org|info|co\.uk|co|io|de|at|ch|"
+       r"fr|es|it|nl|be|pl|ru|eu|us|uk|jp|cn|br|in|ca|au)/?"),
     # --- navigation labels ---------------------------------------------------
     _r("navigation", "nav-label", r"(home|homepage|menu|main menu|search|search for:?|skip to (main )?(content|navigation)|"
        r"jump to( main)? content|toggle navigation|navigation|sections|all sections|back to top|top|"

@@ -94,7 +94,7 @@ POSITIVE = {
                   "Published by Harbour Desk on 2024-03-05"],
     "usage-notice": ["This copy is for your personal, non-commercial use only."],
     "widget-error": ["An error has occurred, please try again later.", "Please enable JavaScript to view the comments."],
-    "bare-url": ["https://www.example-news.com/2025/03/04/harbour-bridge.html", "www.example-news.com"],
+    "bare-url": ["https://www.example-news.com/2025/03/04/harbour-bridge.html", "www.example-news.com", "BVINEWS.COM", "harbour-gazette.co.uk"],
     "breadcrumb": ["News / World / Europe", "Home › Sport › Football"],
     "pagination": ["1 2 3 4 5 6 7 8", "« 1 2 3 4 5 »", "Prev 4 5 6 7 Next"],
     "author-bio": ["Dana Whitfield is a senior reporter covering energy and climate for the Ledger.",
@@ -108,6 +108,8 @@ POSITIVE = {
 
 # Ordinary article lines that no rule may claim.
 NEGATIVE = [
+    "U.S.",
+    "node.js",
     "By the river, the council met again on Tuesday.",
     "Text size matters for readers with poor eyesight, the study found.",
     "In 2019 2 of 3 bridges were closed.",
