@@ -139,13 +139,15 @@ def test_per_document_time_limit(in_thread):
     slow = Document(ordinal=0, id="slow", source="s", kind="text",
                     content="\n".join(f"Line {i} of an endless page, with a few words in it." for i in range(200_000)))
     fast = Document(ordinal=1, id="fast", source="s", kind="text", content="A short page. It has two sentences.")
-    opts = cleaner.Options(workers=1, doc_timeout=0.3)
+    # A second: long enough that a loaded machine does not stall a fast page that
+    # long, short against the slow page's several seconds.
+    opts = cleaner.Options(workers=1, doc_timeout=1.0)
     out = []
 
     def work():
         out.append(process(slow, opts))
         out.extend(process(fast, opts) for _ in range(50))
-        time.sleep(0.4)  # a timer that fired late would land here
+        time.sleep(1.2)  # a timer that fired late would land here
         out.append(process(fast, opts))
 
     start = time.monotonic()
