@@ -12,8 +12,9 @@ from __future__ import annotations
 import logging
 import re
 from bisect import bisect_right
-from itertools import accumulate
 from dataclasses import dataclass
+from functools import lru_cache
+from itertools import accumulate
 from urllib.parse import urlsplit
 
 from .errors import InputError
@@ -212,6 +213,7 @@ _DISCARD_WORDS = ("comment", "title", "date", "productreviews", "sidebar", "is-h
 """Every word the discard predicate looks for in an attribute, in lower case."""
 
 
+@lru_cache(maxsize=1)
 def _author_xpaths():
     from lxml.etree import XPath
 
@@ -222,9 +224,6 @@ def _author_xpaths():
     is_discarded = XPath(f"boolean(self::*[{_DISCARD_PREDICATE}])")
     attributes = [XPath(f"//@{name}") for name in ("class", "id", "itemprop", "rel", "data-testid", "data-component")]
     return find, discard, is_found, is_discarded, attributes
-
-
-_AUTHOR_XPATHS: tuple | None = None
 
 
 def _author(tree) -> str | None:
@@ -245,10 +244,7 @@ def _author(tree) -> str | None:
     from trafilatura.metadata import extract_metainfo
     from trafilatura.utils import trim
 
-    global _AUTHOR_XPATHS
-    if _AUTHOR_XPATHS is None:
-        _AUTHOR_XPATHS = _author_xpaths()
-    find, discard, is_found, is_discarded, attributes = _AUTHOR_XPATHS
+    find, discard, is_found, is_discarded, attributes = _author_xpaths()
 
     def pruned_way() -> str | None:
         author = extract_metainfo(prune_unwanted_nodes(deepcopy(tree), discard), find, len_limit=120)

@@ -241,15 +241,15 @@ LINE_RULES: tuple[Rule, ...] = (
        r"startseite|suche|accueil|rechercher|главная|поиск|ホーム|検索|メニュー|inicio|buscar|cerca|"
        r"[/|›»>•·\-–—]+)"),
     _r("navigation", "tags-label", _TAGS + r"(\s+.{1,200})?"),
-    # A blog's post-meta line: "05/10/2018 - Publicado por: Ana Costa - Categoria: Saúde - Tags: ...",
-    # "Posted by Jane Roe in Travel | 3 Comments". The name must be capitalised, so a
-    # sentence such as "Written by a former spy" is not one.
     # A byline's label left alone on its line when the name is a link on the next
     # ("By" / "Jane Roe"), and a time stamp that ends in the byline.
     _r("byline", "byline-label", r"(by|von|par|por|door|av|di|автор|著者|文)\s*:?"),
     _r("byline", "dated-byline", r"((\d{1,2}:\d{2}\s*(am|pm)?\s*([a-z]{2,4}\s*)?)?([\d/.-]{6,10}|[a-z]{3,9}\.? \d{1,2},? "
        r"\d{4}|\d{1,2}\.? [a-z]{3,9}\.? \d{4})(,?\s*\d{1,2}:\d{2}\s*(am|pm)?(\s*[a-z]{2,4})?)?)\s*[|·•,–-]?\s*"
        r"(by|von|par|por) (?-i:[A-ZÀ-ÖØ-Þ][\w'’.-]+)( (?-i:[A-ZÀ-ÖØ-Þ][\w'’.-]+)){0,3}"),
+    # A blog's post-meta line: "05/10/2018 - Publicado por: Ana Costa - Categoria: Saúde - Tags: ...",
+    # "Posted by Jane Roe in Travel | 3 Comments". The name must be capitalised, so a
+    # sentence such as "Written by a former spy" is not one.
     _r("byline", "post-meta", r"([\d./-]{6,10}( \d{1,2}:\d{2})?\s*[-|–—·•]\s*)?(posted|published|publicado|publicada|"
        r"publié|publiée|veröffentlicht|pubblicato|written|geschrieben|escrito|écrit|опубликовал\w*|автор)"
        r"( (by|por|par|von|da|door))?\s*:?\s*(?-i:[A-ZÀ-ÖØ-ÞА-ЯЁ])[^.!?,;:|–—]{1,50}"

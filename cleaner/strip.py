@@ -475,7 +475,7 @@ def _title_anchor(lines: list[Line], url: str | None, title: str | None) -> int 
                 return i
     slug = _slug_tokens(url)
     if slug:
-        best, best_i = 0.0, None
+        best, best_i, best_toks = 0.0, None, set()
         candidates: list[tuple[int, set[str]]] = []
         for i, line in enumerate(lines):
             if not 3 <= line.words <= 40 or \
@@ -487,13 +487,12 @@ def _title_anchor(lines: list[Line], url: str | None, title: str | None) -> int 
             if shared >= 3 and score >= 0.5:
                 candidates.append((i, toks))
                 if score > best:
-                    best, best_i = score, i
+                    best, best_i, best_toks = score, i, toks
         if best_i is not None:
             # A shorter echo of the headline further down (a subheading "How to
             # retire early", a teaser of the same story) can match the slug as well
             # or better; the headline is the earlier line that holds all its words.
-            words = next(t for i, t in candidates if i == best_i)
-            return next((i for i, t in candidates if i < best_i and words <= t), best_i)
+            return next((i for i, t in candidates if i < best_i and best_toks <= t), best_i)
     seen: dict[str, int] = {}
     for i, line in enumerate(lines):
         if _title_shaped(line):
