@@ -1,20 +1,32 @@
 """The LSH bucket index: band key -> the first passage that filled the bucket.
 
-Why a hash table of its own: an index of 100,000 news articles holds about
-two million passages and, at 35 bands each, seventy million bucket keys. A
-Python dict would take 7 GB; sorted numpy arrays fit, but a lookup is then a
-binary search (a dozen cache misses) in each of several levels, and merging
-levels briefly doubles the largest. Here a lookup is one or two cache misses.
+Why a hash table of its own: an index of a million news articles holds about
+twenty million passages and, at 31 bands each, several hundred million bucket
+keys. A Python dict would take tens of GB; here a key costs about 6 bytes and
+a lookup a cache miss or two.
 
-Layout: SHARDS open-addressing tables with linear probing, chosen by the top
-bits of the 64-bit key. A slot stores 32 bits of the key (the fingerprint) and
-the passage id, 8 bytes; the home slot is derived from the fingerprint, so a
-shard can double without the rest of the key. Shard plus fingerprint are 38 bits
-of the key: with 70 million keys a lookup meets a foreign key with probability
-below 3e-4, which only proposes a candidate that verification then rejects (or,
-on insert, leaves one band of one passage unindexed). Tables double at a load
-of MAX_LOAD, so a key costs 8 / 0.6 = ~13 bytes on average, and growing one
-shard never needs more than 1/SHARDS of the index in extra memory.
+Layout: SHARDS shards chosen by the top bits of the 64-bit key; in a shard the
+key is represented by its low 32 bits (the fingerprint). Shard plus
+fingerprint are 38 bits of the key: with hundreds of millions of keys a lookup
+meets a foreign key with probability below 1e-3, which only proposes a
+candidate that verification then rejects (or, on insert, leaves one band of one
+passage unindexed).
+
+Each shard has two parts:
+
+* a small open-addressing table with linear probing for the keys added
+  recently (8 bytes a slot: fingerprint and passage id; the home slot comes
+  from the fingerprint, so it can double without the rest of the key), and
+* a frozen part holding everything older, packed: entries sorted by
+  fingerprint, a directory of where each value of the top DIR_BITS bits
+  starts, and per entry only the fingerprint's low 16 bits and the passage id
+  (6 bytes). A lookup reads the directory and scans a run of a few entries.
+
+When a shard's table holds SPILL keys it is merged into the frozen part (one
+linear pass; the directory makes it a per-run merge) and emptied. So the
+open-addressing tables, which cost 8 / load bytes a key, never hold more than
+SPILL keys a shard, and the bulk of the index costs 6 bytes a key; growing or
+merging one shard never needs more than 1/SHARDS of the index in extra memory.
 """
 
 from __future__ import annotations
@@ -30,15 +42,41 @@ SHARD_BITS = 6
 FIRST_BITS = 10
 MAX_LOAD = 0.8
 EMPTY = -1
+SPILL = 209_715
+"""Keys a shard's open-addressing table takes before it is merged into the
+frozen part: 80% of 2**18 slots, so the 64 tables never exceed 128 MB; a run
+under about 40,000 news articles never merges at all."""
+DIR_BITS = 18
+"""Directory size of a frozen shard: 2**18 int32 offsets (1 MB a shard); a
+shard of five million keys then has runs of about 19 entries to scan."""
+LOW_BITS = 16
+_LOW_MASK = (1 << LOW_BITS) - 1
 
 
 @numba.njit(cache=True, nogil=True)
-def _walk(fps, pids, bits, keys, values, floors, insert, out) -> int:
-    """For each key in input order: the passage already in its bucket, unless
-    that passage belongs to the querying document itself (pid >= the key's
-    floor), -1 if none; with ``insert``, an empty bucket gets the key's value.
-    Processing keys in input order makes this the same as looking up and
-    inserting one document at a time. Returns how many keys were added."""
+def _frozen_find(fdir, flo, fpid, q) -> int:
+    """Passage id of fingerprint ``q`` in a frozen part, EMPTY if absent."""
+    if fdir.shape[0] == 0:
+        return EMPTY
+    d = q >> (32 - DIR_BITS)
+    lo = q & _LOW_MASK
+    for j in range(fdir[d], fdir[d + 1]):
+        v = flo[j]
+        if v == lo:
+            return fpid[j]
+        if v > lo:
+            break
+    return EMPTY
+
+
+@numba.njit(cache=True, nogil=True)
+def _walk(fps, pids, bits, fdir, flo, fpid, keys, values, floors, insert, out) -> int:
+    """For each key in input order: the passage already in its bucket (in the
+    table or the frozen part: never both), unless that passage belongs to the querying
+    document itself (pid >= the key's floor), -1 if none; with ``insert``, an
+    empty bucket gets the key's value. Processing keys in input order makes
+    this the same as looking up and inserting one document at a time. Returns
+    how many keys were added."""
     mask = (1 << bits) - 1
     added = 0
     for i in range(keys.shape[0]):
@@ -47,6 +85,11 @@ def _walk(fps, pids, bits, keys, values, floors, insert, out) -> int:
         while True:
             p = pids[slot]
             if p == EMPTY:
+                # Not in the table: in the frozen part, or new.
+                p = _frozen_find(fdir, flo, fpid, q)
+                if p != EMPTY:
+                    out[i] = p if p < floors[i] else -1
+                    break
                 if insert:
                     fps[slot] = q
                     pids[slot] = values[i]
@@ -60,14 +103,69 @@ def _walk(fps, pids, bits, keys, values, floors, insert, out) -> int:
     return added
 
 
+@numba.njit(cache=True, nogil=True)
+def _merge(fdir, flo, fpid, fps, pids):
+    """Frozen part plus the used slots of a table (``fps``/``pids``, unsorted)
+    -> a new frozen part. The new entries are counting-sorted by directory
+    run, each short run insertion-sorted, and every run merged with the old
+    one: linear in the shard's size. No fingerprint is in both inputs (a key
+    found in the frozen part is never added to the table)."""
+    nd = 1 << DIR_BITS
+    n_new = fps.shape[0]
+    start = np.zeros(nd + 1, dtype=np.int64)
+    for i in range(n_new):
+        start[(fps[i] >> (32 - DIR_BITS)) + 1] += 1
+    for d in range(nd):
+        start[d + 1] += start[d]
+    fill = start[:-1].copy()
+    s_lo = np.empty(n_new, dtype=np.uint16)
+    s_pid = np.empty(n_new, dtype=np.int32)
+    for i in range(n_new):
+        d = fps[i] >> (32 - DIR_BITS)
+        j = fill[d]
+        s_lo[j] = fps[i] & _LOW_MASK
+        s_pid[j] = pids[i]
+        fill[d] += 1
+    for d in range(nd):
+        a, b = start[d], start[d + 1]
+        for j in range(a + 1, b):
+            x, y = s_lo[j], s_pid[j]
+            k = j - 1
+            while k >= a and s_lo[k] > x:
+                s_lo[k + 1] = s_lo[k]
+                s_pid[k + 1] = s_pid[k]
+                k -= 1
+            s_lo[k + 1] = x
+            s_pid[k + 1] = y
+    n_old = flo.shape[0]
+    out_dir = np.empty(nd + 1, dtype=np.int32)
+    out_lo = np.empty(n_old + n_new, dtype=np.uint16)
+    out_pid = np.empty(n_old + n_new, dtype=np.int32)
+    w = 0
+    for d in range(nd):
+        out_dir[d] = w
+        i, ie = 0, 0
+        if n_old:
+            i, ie = fdir[d], fdir[d + 1]
+        j, je = start[d], start[d + 1]
+        while i < ie or j < je:
+            if j >= je or (i < ie and flo[i] < s_lo[j]):
+                out_lo[w] = flo[i]
+                out_pid[w] = fpid[i]
+                i += 1
+            else:
+                out_lo[w] = s_lo[j]
+                out_pid[w] = s_pid[j]
+                j += 1
+            w += 1
+    out_dir[nd] = w
+    return out_dir, out_lo, out_pid
+
+
 _NO_FLOOR = np.iinfo(np.int32).max
-
-
-def _put(fps: np.ndarray, pids: np.ndarray, bits: int, keys: np.ndarray, values: np.ndarray) -> int:
-    """Insert keys that are not in the table yet (first one wins within ``keys``)."""
-    n = len(keys)
-    return _walk(fps, pids, bits, keys, values, np.full(n, _NO_FLOOR, dtype=np.int32), True,
-                 np.empty(n, dtype=np.int64))
+_NONE_DIR = np.zeros(0, dtype=np.int32)
+_NONE_LO = np.zeros(0, dtype=np.uint16)
+_NONE_PID = np.zeros(0, dtype=np.int32)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -94,52 +192,77 @@ def _group(keys, shard_bits):
 
 
 class ShardTables:
-    """Some of the SHARDS tables, kept together in one process (all of them for a
-    local index; a share of them on each worker of a cluster). Every method
+    """Some of the SHARDS shards, kept together in one process (all of them for
+    a local index; a share of them on each worker of a cluster). Every method
     takes and returns per-shard lists, so one call serves a whole batch."""
 
-    def __init__(self, shards: Sequence[int]) -> None:
+    def __init__(self, shards: Sequence[int], spill: int = SPILL) -> None:
+        self.spill = spill
         self.bits = {s: FIRST_BITS for s in shards}
         self.fps = {s: np.zeros(1 << FIRST_BITS, dtype=np.uint32) for s in shards}
         self.pids = {s: np.full(1 << FIRST_BITS, EMPTY, dtype=np.int32) for s in shards}
         self.counts = {s: 0 for s in shards}
+        self.frozen = {s: (_NONE_DIR, _NONE_LO, _NONE_PID) for s in shards}
 
     def nbytes(self) -> int:
-        return sum(self.fps[s].nbytes + self.pids[s].nbytes for s in self.fps)
+        return sum(self.fps[s].nbytes + self.pids[s].nbytes + sum(a.nbytes for a in self.frozen[s])
+                   for s in self.fps)
+
+    def keys(self) -> int:
+        """Keys held (table and frozen part)."""
+        return sum(self.counts[s] + len(self.frozen[s][1]) for s in self.fps)
+
+    def _walk(self, s: int, fps: np.ndarray, values: np.ndarray, floors: np.ndarray, insert: bool) -> np.ndarray:
+        found = np.empty(len(fps), dtype=np.int64)
+        self.counts[s] += _walk(self.fps[s], self.pids[s], self.bits[s], *self.frozen[s], fps, values, floors,
+                                insert, found)
+        return found
 
     def probe_put(self, parts: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]]) -> list[np.ndarray]:
         out = []
         for s, fps, values, floors in parts:
             self._reserve(s, len(fps))
-            found = np.empty(len(fps), dtype=np.int64)
-            self.counts[s] += _walk(self.fps[s], self.pids[s], self.bits[s], fps, values, floors, True, found)
-            out.append(found)
+            out.append(self._walk(s, fps, values, floors, True))
         return out
 
     def probe(self, parts: list[tuple[int, np.ndarray]]) -> list[np.ndarray]:
-        out = []
-        for s, fps in parts:
-            found = np.empty(len(fps), dtype=np.int64)
-            _walk(self.fps[s], self.pids[s], self.bits[s], fps, np.zeros(0, dtype=np.int32),
-                  np.full(len(fps), _NO_FLOOR, dtype=np.int32), False, found)
-            out.append(found)
-        return out
+        return [self._walk(s, fps, np.zeros(0, dtype=np.int32), np.full(len(fps), _NO_FLOOR, dtype=np.int32), False)
+                for s, fps in parts]
 
     def put(self, parts: list[tuple[int, np.ndarray, np.ndarray]]) -> None:
         for s, fps, values in parts:
             self._reserve(s, len(fps))
-            self.counts[s] += _put(self.fps[s], self.pids[s], self.bits[s], fps, values)
+            self._walk(s, fps, values, np.full(len(fps), _NO_FLOOR, dtype=np.int32), True)
 
-    def dump(self) -> list[tuple[int, int, int, np.ndarray, np.ndarray]]:
-        return [(s, self.bits[s], self.counts[s], self.fps[s], self.pids[s]) for s in sorted(self.fps)]
+    def dump(self) -> list[tuple[int, np.ndarray, np.ndarray, np.ndarray]]:
+        """Per shard its frozen part, the table merged in first."""
+        for s in self.fps:
+            self._freeze(s)
+        return [(s, *self.frozen[s]) for s in sorted(self.fps)]
 
-    def load(self, tables: list[tuple[int, int, int, np.ndarray, np.ndarray]]) -> None:
-        for s, bits, count, fps, pids in tables:
-            self.bits[s], self.counts[s], self.fps[s], self.pids[s] = bits, count, fps.copy(), pids.copy()
+    def load(self, tables: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]]) -> None:
+        for s, fdir, flo, fpid in tables:
+            self.bits[s] = FIRST_BITS
+            self.fps[s] = np.zeros(1 << FIRST_BITS, dtype=np.uint32)
+            self.pids[s] = np.full(1 << FIRST_BITS, EMPTY, dtype=np.int32)
+            self.counts[s] = 0
+            self.frozen[s] = ((fdir.astype(np.int32), flo.astype(np.uint16), fpid.astype(np.int32)) if len(flo)
+                              else (_NONE_DIR, _NONE_LO, _NONE_PID))
 
     def _reserve(self, s: int, n: int) -> None:
+        if self.counts[s] and self.counts[s] + n > self.spill:
+            self._freeze(s)
         while (self.counts[s] + n) > MAX_LOAD * (1 << self.bits[s]):
             self._grow(s)
+
+    def _freeze(self, s: int) -> None:
+        """Merge the shard's table into its frozen part and empty it."""
+        if not self.counts[s]:
+            return
+        used = self.pids[s] != EMPTY
+        self.frozen[s] = _merge(*self.frozen[s], self.fps[s][used], self.pids[s][used])
+        self.pids[s].fill(EMPTY)
+        self.counts[s] = 0
 
     def _grow(self, s: int) -> None:
         old_fps, old_pids = self.fps[s], self.pids[s]
@@ -150,7 +273,9 @@ class ShardTables:
         self.bits[s] = bits
         # The layout after growing may differ from one built in another order,
         # but every key keeps its passage, so lookups answer the same.
-        _put(self.fps[s], self.pids[s], bits, old_fps[used], old_pids[used])
+        values = old_pids[used]
+        _walk(self.fps[s], self.pids[s], bits, _NONE_DIR, _NONE_LO, _NONE_PID, old_fps[used], values,
+              np.full(len(values), _NO_FLOOR, dtype=np.int32), True, np.empty(len(values), dtype=np.int64))
 
 
 class BucketIndex:
@@ -235,26 +360,29 @@ class BucketIndex:
     # --- persistence -------------------------------------------------------------
 
     def arrays(self) -> dict[str, np.ndarray]:
+        """The whole index as flat arrays (every shard frozen), for saving."""
         dumps = [h.dump() for h in self.hosts]
-        tables = sorted(t for d in dumps for t in (d.result() if self.remote else d))
-        return {"bucket_bits": np.array([t[1] for t in tables], dtype=np.int64),
-                "bucket_counts": np.array([t[2] for t in tables], dtype=np.int64),
-                "bucket_fps": np.concatenate([t[3] for t in tables]),
-                "bucket_pids": np.concatenate([t[4] for t in tables])}
+        tables = sorted((t for d in dumps for t in (d.result() if self.remote else d)), key=lambda t: t[0])
+        return {"bucket_dir_lens": np.array([len(t[1]) for t in tables], dtype=np.int64),
+                "bucket_lens": np.array([len(t[2]) for t in tables], dtype=np.int64),
+                "bucket_dir": np.concatenate([t[1] for t in tables]),
+                "bucket_lo": np.concatenate([t[2] for t in tables]),
+                "bucket_pid": np.concatenate([t[3] for t in tables])}
 
     def load_arrays(self, data) -> None:
         """Replace the contents with a saved index's (``arrays()`` output)."""
-        bits = [int(b) for b in data["bucket_bits"]]
-        if len(bits) != SHARDS:
+        dir_lens, lens = [int(x) for x in data["bucket_dir_lens"]], [int(x) for x in data["bucket_lens"]]
+        if len(lens) != SHARDS or len(dir_lens) != SHARDS:
             raise ValueError("bucket index has another shard count")
-        ends = np.cumsum([1 << b for b in bits])
-        starts = ends - [1 << b for b in bits]
-        fps, pids = data["bucket_fps"], data["bucket_pids"]
-        counts = [int(c) for c in data["bucket_counts"]]
+        if any(n not in (0, (1 << DIR_BITS) + 1) for n in dir_lens):
+            raise ValueError("bucket index has another directory size")
+        d_end, e_end = np.cumsum(dir_lens), np.cumsum(lens)
+        fdir, flo, fpid = data["bucket_dir"], data["bucket_lo"], data["bucket_pid"]
         per_host: dict[int, list] = {}
         for s in range(SHARDS):
+            d0, e0 = d_end[s] - dir_lens[s], e_end[s] - lens[s]
             per_host.setdefault(self._host_of(s), []).append(
-                (s, bits[s], counts[s], fps[starts[s]:ends[s]], pids[starts[s]:ends[s]]))
+                (s, fdir[d0:d_end[s]], flo[e0:e_end[s]], fpid[e0:e_end[s]]))
         calls = [self.hosts[h].load(tables) for h, tables in per_host.items()]
         if self.remote:
             for c in calls:
