@@ -224,3 +224,69 @@ def test_minima_of_overlapping_and_long_ranges(n):
         full = perms.a[:, None] * x[None, :] + perms.b[:, None]
     want = np.stack([full[:, s:e].min(axis=1) for s, e in ranges])
     assert np.array_equal(got, want)
+
+
+def _wire_corpus(n_docs: int, seed: int) -> list[tuple[str, str]]:
+    """Stories of generated sentences; later documents copy some of an earlier
+    one's sentences with a word or two changed."""
+    rng = random.Random(seed)
+    words = [f"{a}{b}" for a in ("ka", "lo", "mi", "ne", "ru", "sa", "ti", "vo") for b in ("ba", "de", "fi", "gu",
+                                                                                         "ho", "ja", "ke", "lu")]
+    docs: list[tuple[str, str]] = []
+    for i in range(n_docs):
+        sentences = [" ".join(rng.choice(words) for _ in range(rng.randint(9, 16))).capitalize() + "."
+                     for _ in range(rng.randint(3, 8))]
+        if docs and rng.random() < 0.5:
+            earlier = rng.choice(docs)[1].split("\n")
+            for s in rng.sample(earlier, min(len(earlier), rng.randint(1, 3))):
+                w = s.split()
+                w[rng.randrange(len(w))] = rng.choice(words)
+                sentences.insert(rng.randrange(len(sentences) + 1), " ".join(w))
+        docs.append((f"d{i}", "\n".join(sentences)))
+    return docs
+
+
+def test_signatures_in_the_file_give_the_same_results(monkeypatch):
+    """With the full signatures moved to the file after every few passages
+    (so candidates are first compared on the in-memory sketches and read back
+    only when those cannot settle them), every document gets the same result
+    as with all signatures in memory."""
+    from cleaner.dedup import Signatures
+
+    docs = _wire_corpus(300, seed=5)
+    memory = run(docs)
+    reads = []
+    gather = Signatures.gather
+    monkeypatch.setattr(Signatures, "CHUNK", 16)
+    monkeypatch.setattr(Signatures, "gather", lambda self, ids: reads.append(len(ids)) or gather(self, ids))
+    d = Deduper(Options(workers=1))
+    on_disk = []
+    for k in range(0, len(docs), 7):
+        on_disk += d.add_many(docs[k:k + 7])
+    assert d.sigs.n_disk > d.n_pass - 7 * 40
+    assert on_disk == memory
+    assert sum(len(r.duplicates) for r in memory) > 100
+    assert sum(reads) > 0
+
+
+@settings(max_examples=50, deadline=None, derandomize=True)
+@given(st.integers(16, 200), st.integers(0, 2**32 - 1))
+def test_sketches_count_equal_low_bits(k, seed):
+    from cleaner.dedup import _sketch_equal, sketch
+
+    rng = np.random.default_rng(seed)
+    a = rng.integers(0, 256, (1, k), dtype=np.uint8)
+    b = np.where(rng.random((1, k)) < rng.random(), a, rng.integers(0, 256, (1, k), dtype=np.uint8)).astype(np.uint8)
+    assert _sketch_equal(sketch(a)[0], sketch(b)[0], k) == int(((a & 3) == (b & 3)).sum())
+
+
+def test_index_round_trip_with_signatures_in_the_file(tmp_path, monkeypatch):
+    from cleaner.dedup import Signatures
+
+    monkeypatch.setattr(Signatures, "CHUNK", 8)
+    docs = _wire_corpus(80, seed=6)
+    whole = run(docs)
+    path = str(tmp_path / "index.npz")
+    first = run(docs[:50], index=path)
+    rest = run(docs[50:], index=path)
+    assert first + rest == whole
