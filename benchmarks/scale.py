@@ -84,17 +84,29 @@ def _tree_rss(pid: int) -> int:
     return total
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of ``pid`` so far (0 once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run_cli(args: list[str], docs: int, quiet: bool = True) -> dict:
     cmd = [sys.executable, "-m", "cleaner", "clean", *args, *(["--quiet"] if quiet else [])]
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peak = 0
+    main_cpu = 0.0
     done = threading.Event()
 
     def sample() -> None:
-        nonlocal peak
+        nonlocal peak, main_cpu
         while not done.is_set():
             peak = max(peak, _tree_rss(proc.pid))
+            main_cpu = max(main_cpu, _cpu_seconds(proc.pid))
             time.sleep(0.2)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -106,11 +118,13 @@ def run_cli(args: list[str], docs: int, quiet: bool = True) -> dict:
     if proc.returncode not in (0, 3):
         raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}): {err.decode()[-2000:]}")
     tail = err.decode("utf-8", "replace").strip().splitlines()
-    return {"seconds": dt, "docs_per_s": docs / dt, "peak_mb": peak / 2**20, "summary": tail[-1] if tail else ""}
+    return {"seconds": dt, "docs_per_s": docs / dt, "peak_mb": peak / 2**20, "main_cpu": main_cpu,
+            "summary": tail[-1] if tail else ""}
 
 
 def line(name: str, r: dict) -> str:
-    return f"{name:28} {r['seconds']:8.1f} s  {r['docs_per_s']:8.0f} docs/s  peak {r['peak_mb']:7.0f} MB"
+    return (f"{name:28} {r['seconds']:8.1f} s  {r['docs_per_s']:8.0f} docs/s  peak {r['peak_mb']:7.0f} MB  "
+            f"main process CPU {r['main_cpu']:.0f} s")
 
 
 def main() -> None:

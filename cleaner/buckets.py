@@ -15,12 +15,14 @@ passage unindexed).
 Each shard has two parts:
 
 * a small open-addressing table with linear probing for the keys added
-  recently (8 bytes a slot: fingerprint and passage id; the home slot comes
-  from the fingerprint, so it can double without the rest of the key), and
+  recently (a slot is one 64-bit word, fingerprint and passage id, so a probe
+  is one cache miss; the home slot comes from the fingerprint, so the table
+  can double without the rest of the key), and
 * a frozen part holding everything older, packed: entries sorted by
   fingerprint, a directory of where each value of the top DIR_BITS bits
   starts, and per entry only the fingerprint's low 16 bits and the passage id
-  (6 bytes). A lookup reads the directory and scans a run of a few entries.
+  (6 bytes, side by side in one uint16 array). A lookup reads the directory
+  and scans a run of a few entries.
 
 When a shard's table holds SPILL keys it is merged into the frozen part (one
 linear pass; the directory makes it a per-run merge) and emptied. So the
@@ -54,49 +56,58 @@ _LOW_MASK = (1 << LOW_BITS) - 1
 
 
 @numba.njit(cache=True, nogil=True)
-def _frozen_find(fdir, flo, fpid, q) -> int:
+def _frozen_find(fdir, frec, q) -> int:
     """Passage id of fingerprint ``q`` in a frozen part, EMPTY if absent."""
     if fdir.shape[0] == 0:
         return EMPTY
     d = q >> (32 - DIR_BITS)
     lo = q & _LOW_MASK
     for j in range(fdir[d], fdir[d + 1]):
-        v = flo[j]
+        v = frec[3 * j]
         if v == lo:
-            return fpid[j]
+            return np.int64(frec[3 * j + 1]) | (np.int64(frec[3 * j + 2]) << 16)
         if v > lo:
             break
     return EMPTY
 
 
 @numba.njit(cache=True, nogil=True)
-def _walk(fps, pids, bits, fdir, flo, fpid, keys, values, floors, insert, out) -> int:
+def _walk(slots, bits, fdir, frec, keys, values, floors, insert, out) -> int:
     """For each key in input order: the passage already in its bucket (in the
-    table or the frozen part: never both), unless that passage belongs to the querying
-    document itself (pid >= the key's floor), -1 if none; with ``insert``, an
-    empty bucket gets the key's value. Processing keys in input order makes
-    this the same as looking up and inserting one document at a time. Returns
-    how many keys were added."""
+    table or the frozen part: never both), unless that passage belongs to the
+    querying document itself (pid >= the key's floor), -1 if none; with
+    ``insert``, an empty bucket gets the key's value. Processing keys in input
+    order makes this the same as looking up and inserting one document at a
+    time. Returns how many keys were added.
+
+    A table slot is one 64-bit word, fingerprint above passage id + 1 (0 is
+    empty), so a probe is one cache miss."""
+    n = keys.shape[0]
+    # The frozen part does not change during the call, so its lookups come
+    # first, in a loop of independent iterations whose cache misses overlap.
+    frozen = np.full(n, EMPTY, dtype=np.int64)
+    if fdir.shape[0]:
+        for i in range(n):
+            frozen[i] = _frozen_find(fdir, frec, keys[i])
     mask = (1 << bits) - 1
     added = 0
-    for i in range(keys.shape[0]):
-        q = keys[i]
-        slot = (q >> (32 - bits)) & mask
+    for i in range(n):
+        q = np.uint64(keys[i])
+        if frozen[i] != EMPTY:  # then it is not in the table
+            p = frozen[i]
+            out[i] = p if p < floors[i] else -1
+            continue
+        slot = (keys[i] >> (32 - bits)) & mask
         while True:
-            p = pids[slot]
-            if p == EMPTY:
-                # Not in the table: in the frozen part, or new.
-                p = _frozen_find(fdir, flo, fpid, q)
-                if p != EMPTY:
-                    out[i] = p if p < floors[i] else -1
-                    break
+            w = slots[slot]
+            if w == 0:
                 if insert:
-                    fps[slot] = q
-                    pids[slot] = values[i]
+                    slots[slot] = (q << np.uint64(32)) | np.uint64(values[i] + 1)
                     added += 1
                 out[i] = -1
                 break
-            if fps[slot] == q:
+            if (w >> np.uint64(32)) == q:
+                p = np.int64(w & np.uint64(0xFFFFFFFF)) - 1
                 out[i] = p if p < floors[i] else -1
                 break
             slot = (slot + 1) & mask
@@ -104,22 +115,34 @@ def _walk(fps, pids, bits, fdir, flo, fpid, keys, values, floors, insert, out) -
 
 
 @numba.njit(cache=True, nogil=True)
-def _merge(fdir, flo, fpid, fps, pids):
-    """Frozen part plus the used slots of a table (``fps``/``pids``, unsorted)
-    -> a new frozen part. The new entries are counting-sorted by directory
-    run, each short run insertion-sorted, and every run merged with the old
-    one: linear in the shard's size. No fingerprint is in both inputs (a key
-    found in the frozen part is never added to the table)."""
+def _merge(fdir, frec, slots, out_dir, out_rec):
+    """Frozen part plus the used slots of a table -> a new frozen part, written
+    to ``out_*`` (allocated by numpy, which asks for huge pages for large
+    arrays: fewer TLB misses on lookups). The new entries are counting-sorted
+    by directory run, each short run insertion-sorted, and every run merged
+    with the old one: linear in the shard's size. No fingerprint is in both
+    inputs (a key found in the frozen part is never added to the table)."""
     nd = 1 << DIR_BITS
-    n_new = fps.shape[0]
+    n_new = 0
+    for w in slots:
+        if w != 0:
+            n_new += 1
+    fps = np.empty(n_new, dtype=np.int64)
+    pids = np.empty(n_new, dtype=np.int64)
+    k = 0
+    for w in slots:
+        if w != 0:
+            fps[k] = np.int64(w >> np.uint64(32))
+            pids[k] = np.int64(w & np.uint64(0xFFFFFFFF)) - 1
+            k += 1
     start = np.zeros(nd + 1, dtype=np.int64)
     for i in range(n_new):
         start[(fps[i] >> (32 - DIR_BITS)) + 1] += 1
     for d in range(nd):
         start[d + 1] += start[d]
     fill = start[:-1].copy()
-    s_lo = np.empty(n_new, dtype=np.uint16)
-    s_pid = np.empty(n_new, dtype=np.int32)
+    s_lo = np.empty(n_new, dtype=np.int64)
+    s_pid = np.empty(n_new, dtype=np.int64)
     for i in range(n_new):
         d = fps[i] >> (32 - DIR_BITS)
         j = fill[d]
@@ -137,10 +160,7 @@ def _merge(fdir, flo, fpid, fps, pids):
                 k -= 1
             s_lo[k + 1] = x
             s_pid[k + 1] = y
-    n_old = flo.shape[0]
-    out_dir = np.empty(nd + 1, dtype=np.int32)
-    out_lo = np.empty(n_old + n_new, dtype=np.uint16)
-    out_pid = np.empty(n_old + n_new, dtype=np.int32)
+    n_old = frec.shape[0] // 3
     w = 0
     for d in range(nd):
         out_dir[d] = w
@@ -149,23 +169,23 @@ def _merge(fdir, flo, fpid, fps, pids):
             i, ie = fdir[d], fdir[d + 1]
         j, je = start[d], start[d + 1]
         while i < ie or j < je:
-            if j >= je or (i < ie and flo[i] < s_lo[j]):
-                out_lo[w] = flo[i]
-                out_pid[w] = fpid[i]
+            if j >= je or (i < ie and frec[3 * i] < s_lo[j]):
+                out_rec[3 * w] = frec[3 * i]
+                out_rec[3 * w + 1] = frec[3 * i + 1]
+                out_rec[3 * w + 2] = frec[3 * i + 2]
                 i += 1
             else:
-                out_lo[w] = s_lo[j]
-                out_pid[w] = s_pid[j]
+                out_rec[3 * w] = s_lo[j]
+                out_rec[3 * w + 1] = s_pid[j] & 0xFFFF
+                out_rec[3 * w + 2] = s_pid[j] >> 16
                 j += 1
             w += 1
     out_dir[nd] = w
-    return out_dir, out_lo, out_pid
 
 
 _NO_FLOOR = np.iinfo(np.int32).max
 _NONE_DIR = np.zeros(0, dtype=np.int32)
-_NONE_LO = np.zeros(0, dtype=np.uint16)
-_NONE_PID = np.zeros(0, dtype=np.int32)
+_NONE_REC = np.zeros(0, dtype=np.uint16)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -199,23 +219,20 @@ class ShardTables:
     def __init__(self, shards: Sequence[int], spill: int = SPILL) -> None:
         self.spill = spill
         self.bits = {s: FIRST_BITS for s in shards}
-        self.fps = {s: np.zeros(1 << FIRST_BITS, dtype=np.uint32) for s in shards}
-        self.pids = {s: np.full(1 << FIRST_BITS, EMPTY, dtype=np.int32) for s in shards}
+        self.slots = {s: np.zeros(1 << FIRST_BITS, dtype=np.uint64) for s in shards}
         self.counts = {s: 0 for s in shards}
-        self.frozen = {s: (_NONE_DIR, _NONE_LO, _NONE_PID) for s in shards}
+        self.frozen = {s: (_NONE_DIR, _NONE_REC) for s in shards}
 
     def nbytes(self) -> int:
-        return sum(self.fps[s].nbytes + self.pids[s].nbytes + sum(a.nbytes for a in self.frozen[s])
-                   for s in self.fps)
+        return sum(self.slots[s].nbytes + sum(a.nbytes for a in self.frozen[s]) for s in self.slots)
 
     def keys(self) -> int:
         """Keys held (table and frozen part)."""
-        return sum(self.counts[s] + len(self.frozen[s][1]) for s in self.fps)
+        return sum(self.counts[s] + len(self.frozen[s][1]) // 3 for s in self.slots)
 
     def _walk(self, s: int, fps: np.ndarray, values: np.ndarray, floors: np.ndarray, insert: bool) -> np.ndarray:
         found = np.empty(len(fps), dtype=np.int64)
-        self.counts[s] += _walk(self.fps[s], self.pids[s], self.bits[s], *self.frozen[s], fps, values, floors,
-                                insert, found)
+        self.counts[s] += _walk(self.slots[s], self.bits[s], *self.frozen[s], fps, values, floors, insert, found)
         return found
 
     def probe_put(self, parts: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]]) -> list[np.ndarray]:
@@ -234,20 +251,18 @@ class ShardTables:
             self._reserve(s, len(fps))
             self._walk(s, fps, values, np.full(len(fps), _NO_FLOOR, dtype=np.int32), True)
 
-    def dump(self) -> list[tuple[int, np.ndarray, np.ndarray, np.ndarray]]:
+    def dump(self) -> list[tuple[int, np.ndarray, np.ndarray]]:
         """Per shard its frozen part, the table merged in first."""
-        for s in self.fps:
+        for s in self.slots:
             self._freeze(s)
-        return [(s, *self.frozen[s]) for s in sorted(self.fps)]
+        return [(s, *self.frozen[s]) for s in sorted(self.slots)]
 
-    def load(self, tables: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]]) -> None:
-        for s, fdir, flo, fpid in tables:
+    def load(self, tables: list[tuple[int, np.ndarray, np.ndarray]]) -> None:
+        for s, fdir, frec in tables:
             self.bits[s] = FIRST_BITS
-            self.fps[s] = np.zeros(1 << FIRST_BITS, dtype=np.uint32)
-            self.pids[s] = np.full(1 << FIRST_BITS, EMPTY, dtype=np.int32)
+            self.slots[s] = np.zeros(1 << FIRST_BITS, dtype=np.uint64)
             self.counts[s] = 0
-            self.frozen[s] = ((fdir.astype(np.int32), flo.astype(np.uint16), fpid.astype(np.int32)) if len(flo)
-                              else (_NONE_DIR, _NONE_LO, _NONE_PID))
+            self.frozen[s] = (fdir.astype(np.int32), frec.astype(np.uint16)) if len(frec) else (_NONE_DIR, _NONE_REC)
 
     def _reserve(self, s: int, n: int) -> None:
         if self.counts[s] and self.counts[s] + n > self.spill:
@@ -259,22 +274,24 @@ class ShardTables:
         """Merge the shard's table into its frozen part and empty it."""
         if not self.counts[s]:
             return
-        used = self.pids[s] != EMPTY
-        self.frozen[s] = _merge(*self.frozen[s], self.fps[s][used], self.pids[s][used])
-        self.pids[s].fill(EMPTY)
+        n = len(self.frozen[s][1]) // 3 + self.counts[s]
+        out = (np.empty((1 << DIR_BITS) + 1, dtype=np.int32), np.empty(3 * n, dtype=np.uint16))
+        _merge(*self.frozen[s], self.slots[s], *out)
+        self.frozen[s] = out
+        self.slots[s].fill(0)
         self.counts[s] = 0
 
     def _grow(self, s: int) -> None:
-        old_fps, old_pids = self.fps[s], self.pids[s]
-        used = old_pids != EMPTY
+        old = self.slots[s]
+        used = old[old != 0]
         bits = self.bits[s] + 1
-        self.fps[s] = np.zeros(1 << bits, dtype=np.uint32)
-        self.pids[s] = np.full(1 << bits, EMPTY, dtype=np.int32)
+        self.slots[s] = np.zeros(1 << bits, dtype=np.uint64)
         self.bits[s] = bits
         # The layout after growing may differ from one built in another order,
         # but every key keeps its passage, so lookups answer the same.
-        values = old_pids[used]
-        _walk(self.fps[s], self.pids[s], bits, _NONE_DIR, _NONE_LO, _NONE_PID, old_fps[used], values,
+        fps = (used >> np.uint64(32)).astype(np.uint32)
+        values = ((used & np.uint64(0xFFFFFFFF)).astype(np.int64) - 1).astype(np.int32)
+        _walk(self.slots[s], bits, _NONE_DIR, _NONE_REC, fps, values,
               np.full(len(values), _NO_FLOOR, dtype=np.int32), True, np.empty(len(values), dtype=np.int64))
 
 
@@ -366,8 +383,7 @@ class BucketIndex:
         return {"bucket_dir_lens": np.array([len(t[1]) for t in tables], dtype=np.int64),
                 "bucket_lens": np.array([len(t[2]) for t in tables], dtype=np.int64),
                 "bucket_dir": np.concatenate([t[1] for t in tables]),
-                "bucket_lo": np.concatenate([t[2] for t in tables]),
-                "bucket_pid": np.concatenate([t[3] for t in tables])}
+                "bucket_rec": np.concatenate([t[2] for t in tables])}
 
     def load_arrays(self, data) -> None:
         """Replace the contents with a saved index's (``arrays()`` output)."""
@@ -377,12 +393,12 @@ class BucketIndex:
         if any(n not in (0, (1 << DIR_BITS) + 1) for n in dir_lens):
             raise ValueError("bucket index has another directory size")
         d_end, e_end = np.cumsum(dir_lens), np.cumsum(lens)
-        fdir, flo, fpid = data["bucket_dir"], data["bucket_lo"], data["bucket_pid"]
+        fdir, frec = data["bucket_dir"], data["bucket_rec"]
         per_host: dict[int, list] = {}
         for s in range(SHARDS):
             d0, e0 = d_end[s] - dir_lens[s], e_end[s] - lens[s]
             per_host.setdefault(self._host_of(s), []).append(
-                (s, fdir[d0:d_end[s]], flo[e0:e_end[s]], fpid[e0:e_end[s]]))
+                (s, fdir[d0:d_end[s]], frec[e0:e_end[s]]))
         calls = [self.hosts[h].load(tables) for h, tables in per_host.items()]
         if self.remote:
             for c in calls:

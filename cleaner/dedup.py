@@ -28,12 +28,13 @@ order) is what ``of``/``of_start``/``of_end`` point to. Matched passages that
 follow each other in both documents are merged into one span, so a reused
 stretch of three paragraphs is one duplicate entry.
 
-Memory per indexed passage: ``num_perm`` bytes of signature (the low 8 bits
-of each minimum: b-bit MinHash, the chance agreement of 1/256 corrected),
-18 bytes of offsets, document, cluster root and size, and about 13 bytes per
-band key in the bucket tables (fewer when copies share buckets): measured at
-397 bytes per passage over 100,000 synthetic news documents
-(``python benchmarks/dedup.py --memory-child 100000``).
+Memory per indexed passage: a 32-byte 2-bit sketch of the signature (the
+full ``num_perm``-byte signature, the low 8 bits of each minimum, goes to a
+temporary file and is read back only for candidates the sketch cannot settle:
+see ``Signatures``), 18 bytes of offsets, document, cluster root and size, and
+about 6 bytes per new band key in the bucket tables (cleaner/buckets.py), plus
+about 200 MB that does not grow (the recent keys' tables and the directories).
+Measured with ``python benchmarks/dedup.py --memory-child 100000``.
 """
 
 from __future__ import annotations
@@ -199,12 +200,13 @@ def estimate(equal: int, num_perm: int) -> float:
     return max(0.0, (equal / num_perm - chance) / (1.0 - chance))
 
 
-SKETCH_MARGIN = 3.5
+SKETCH_MARGIN = 3.0
 """How many standard deviations of the 2-bit estimate below the lowest
 similarity that can count (threshold x FLOOR) a candidate may fall before it
 is rejected without reading its full signature: a candidate right at that
-similarity is lost with probability 2e-4, and on the synthetic corpus about
-two candidates in three are settled from memory."""
+similarity is lost with probability 1.3e-3 (and one that would pass the
+threshold itself with under 1e-5), and on the synthetic corpus about three
+candidates in four are settled from memory."""
 
 _M1 = np.uint64(0x5555555555555555)
 _M2 = np.uint64(0x3333333333333333)
@@ -255,7 +257,7 @@ def sketch_cut(threshold: float, num_perm: int) -> float:
 
 @numba.njit(cache=True, nogil=True)
 def _verify(hits, roots, sketches, g_ids, g_sigs, tail_start, tail, sizes, sig, sig_sketch, size, threshold, floor,
-            containment, cut, out_root, out_sim, missing) -> int:  # pragma: no cover
+            containment, cut, out_root, out_sim, missing, need) -> int:  # pragma: no cover
     """Compiled body of ``Deduper._match``: per passage, every proposed
     candidate and its cluster root, compared on all signature values; the most
     similar accepted one wins, ties going to the earliest.
@@ -264,8 +266,9 @@ def _verify(hits, roots, sketches, g_ids, g_sigs, tail_start, tail, sizes, sig, 
     earlier ones (in the file) the in-memory 2-bit sketch is compared first,
     and only a candidate above ``cut`` needs its full signature, looked up in
     ``g_ids``/``g_sigs`` (gathered from the file). Candidates needed but not
-    gathered are written to ``missing`` and counted in the return value: the
-    result is final only when that is 0 (see ``Deduper._match``)."""
+    gathered are written to ``missing`` and counted in the return value, and
+    their passages flagged in ``need``: a passage's result is final unless it
+    is flagged (see ``Deduper._match``)."""
     k = sig.shape[1]
     n_missing = 0
     for q in range(hits.shape[0]):
@@ -287,6 +290,7 @@ def _verify(hits, roots, sketches, g_ids, g_sigs, tail_start, tail, sizes, sig, 
                     if r == g_ids.shape[0] or g_ids[r] != c:
                         missing[n_missing] = c
                         n_missing += 1
+                        need[q] = True
                         continue
                     for p in range(k):
                         eq += g_sigs[r, p] == sig[q, p]
@@ -678,19 +682,26 @@ class Deduper:
         if not len(units.spans) or not (hits >= 0).any():
             return match
         # First pass: what the sketches cannot settle and memory does not hold
-        # is listed; second pass (only then): with those read from the file.
-        g_ids, g_sigs = _NO_IDS, self._no_sigs
+        # is listed; a second pass over the passages that needed it, with
+        # those read from the file.
         missing = np.empty(2 * hits.size, dtype=np.int64)
+        need = np.zeros(len(hits), dtype=np.bool_)
         sketches = sketch(units.sig)
-        for _ in range(2):
-            n = _verify(hits, self.p_root, self.sigs.sketches, g_ids, g_sigs, self.sigs.n_disk, self.sigs.tail,
-                        self.p_size, units.sig, sketches, units.size, self.options.threshold, FLOOR, CONTAINMENT,
-                        self.cut, match.root, match.sim, missing)
-            if not n:
-                return match
-            g_ids = np.unique(missing[:n])
-            g_sigs = self.sigs.gather(g_ids)
-            match = _Match.none(len(units.spans))
+        n = _verify(hits, self.p_root, self.sigs.sketches, _NO_IDS, self._no_sigs, self.sigs.n_disk,
+                    self.sigs.tail, self.p_size, units.sig, sketches, units.size, self.options.threshold, FLOOR,
+                    CONTAINMENT, self.cut, match.root, match.sim, missing, need)
+        if not n:
+            return match
+        g_ids = np.unique(missing[:n])
+        g_sigs = self.sigs.gather(g_ids)
+        rows = np.nonzero(need)[0]
+        again = _Match.none(len(rows))
+        n = _verify(hits[rows], self.p_root, self.sigs.sketches, g_ids, g_sigs, self.sigs.n_disk, self.sigs.tail,
+                    self.p_size, units.sig[rows], sketches[rows], units.size[rows], self.options.threshold, FLOOR,
+                    CONTAINMENT, self.cut, again.root, again.sim, missing, need[rows])
+        if not n:
+            match.root[rows], match.sim[rows] = again.root, again.sim
+            return match
         raise AssertionError("signatures gathered for verification were not found")
 
     def _align(self, units: _Units, match: _Match) -> list[tuple[DuplicateSpan, int]]:
