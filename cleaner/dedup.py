@@ -512,11 +512,16 @@ class Signatures:
     def flush(self) -> None:
         if not self.n_tail:
             return
-        if self._file is None:
-            self._file = tempfile.TemporaryFile(prefix="cleaner-sigs-")
-        self._file.seek(0, os.SEEK_END)
-        self._file.write(self.tail[:self.n_tail].tobytes())
-        self._file.flush()
+        try:
+            if self._file is None:
+                self._file = tempfile.TemporaryFile(prefix="cleaner-sigs-")
+            self._file.seek(0, os.SEEK_END)
+            self._file.write(self.tail[:self.n_tail].tobytes())
+            self._file.flush()
+        except OSError as exc:
+            raise DedupIndexError(f"cannot write dedup signatures to a temporary file in {tempfile.gettempdir()}: "
+                                  f"{exc}; set TMPDIR to a writable directory with room for "
+                                  f"{self.width} bytes per passage") from exc
         self.n_disk += self.n_tail
         self.n_tail = 0
         if len(self.tail) > self.chunk:

@@ -5,7 +5,8 @@
      │                      the pipeline turns it into a rejects line and goes on
      ├── OptionsError       an option value is invalid; raised before any work starts
      └── DedupIndexError    a persistent dedup index cannot be loaded or does not
-                            match the run's parameters
+                            match the run's parameters, or the index's temporary
+                            signature file cannot be written
 
 Third-party exceptions (gzip, zstandard, lxml, sqlite) are translated into these
 at the edge so callers never need to know which library failed.
@@ -30,4 +31,5 @@ class OptionsError(CleanerError):
 
 
 class DedupIndexError(CleanerError):
-    """A persistent index is unreadable or was built with other parameters."""
+    """A persistent index is unreadable or was built with other parameters, or
+    the signature file (see cleaner.dedup.Signatures) cannot be written."""

@@ -290,3 +290,16 @@ def test_index_round_trip_with_signatures_in_the_file(tmp_path, monkeypatch):
     first = run(docs[:50], index=path)
     rest = run(docs[50:], index=path)
     assert first + rest == whole
+
+
+def test_unwritable_temporary_directory_is_a_clear_error(tmp_path, monkeypatch):
+    import tempfile
+
+    from cleaner.dedup import Signatures
+
+    monkeypatch.setattr(Signatures, "CHUNK", 4)
+    missing = tmp_path / "gone"
+    monkeypatch.setattr(tempfile, "tempdir", str(missing))
+    d = Deduper(Options(workers=1))
+    with pytest.raises(DedupIndexError, match="TMPDIR"):
+        d.add_many(_wire_corpus(20, seed=7))
