@@ -13,7 +13,11 @@ Reports:
   datasketch ``update_batch``, and rensa ``RMinHash`` when installed;
 * whole dedup stage: documents per second on one core;
 * with --memory-docs: peak memory of the dedup stage over that many documents
-  (measured in a child process) and bytes per indexed passage.
+  (measured in a child process) and bytes per indexed passage;
+* with --index-docs: CPU time of the index side of dedup alone (lookups,
+  verification, alignment: what a run's main process does, the signatures
+  being computed in its workers) over that many documents, signatures computed
+  beforehand.
 """
 
 from __future__ import annotations
@@ -195,13 +199,30 @@ def memory_child(n_docs: int) -> None:
           f"(before the stage: {base / 1024:.0f} MB), index {d.bytes_per_passage:.0f} bytes/passage")
 
 
+def index_cpu(n_docs: int) -> None:
+    d = Deduper(Options(workers=1))
+    docs = [(r["id"], r["text"]) for r in records(stream(n_docs, seed=1))]
+    units = [d.signer.units(text) for _, text in docs]
+    t0 = time.process_time()
+    for k in range(0, len(docs), 64):
+        d.add_many(docs[k:k + 64], units[k:k + 64])
+    spent = time.process_time() - t0
+    print(f"index side: {n_docs} docs, {d.n_pass} passages, {spent:.1f} s of CPU "
+          f"({spent / n_docs * 1e6:.0f} us a document)")
+    d.close()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--docs", type=int, default=5000)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--memory-docs", type=int, default=0)
     ap.add_argument("--memory-child", type=int, default=0, help=argparse.SUPPRESS)
+    ap.add_argument("--index-docs", type=int, default=0)
     args = ap.parse_args()
+    if args.index_docs:
+        index_cpu(args.index_docs)
+        return
     if args.memory_child:
         memory_child(args.memory_child)
         return
