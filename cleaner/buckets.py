@@ -115,6 +115,23 @@ def _walk(slots, bits, fdir, frec, keys, values, floors, insert, out) -> int:
 
 
 @numba.njit(cache=True, nogil=True)
+def _counting_order(bins, n_bins):
+    """Stable counting sort: the order of the items by bin, and where each
+    bin starts in it."""
+    start = np.zeros(n_bins + 1, dtype=np.int64)
+    for i in range(bins.shape[0]):
+        start[bins[i] + 1] += 1
+    for d in range(n_bins):
+        start[d + 1] += start[d]
+    fill = start[:-1].copy()
+    order = np.empty(bins.shape[0], dtype=np.int64)
+    for i in range(bins.shape[0]):
+        order[fill[bins[i]]] = i
+        fill[bins[i]] += 1
+    return order, start
+
+
+@numba.njit(cache=True, nogil=True)
 def _merge(fdir, frec, slots, out_dir, out_rec):
     """Frozen part plus the used slots of a table -> a new frozen part, written
     to ``out_*`` (allocated by numpy, which asks for huge pages for large
@@ -124,31 +141,20 @@ def _merge(fdir, frec, slots, out_dir, out_rec):
     inputs (a key found in the frozen part is never added to the table)."""
     nd = 1 << DIR_BITS
     n_new = 0
-    for w in slots:
-        if w != 0:
+    for word in slots:
+        if word != 0:
             n_new += 1
     fps = np.empty(n_new, dtype=np.int64)
     pids = np.empty(n_new, dtype=np.int64)
     k = 0
-    for w in slots:
-        if w != 0:
-            fps[k] = np.int64(w >> np.uint64(32))
-            pids[k] = np.int64(w & np.uint64(0xFFFFFFFF)) - 1
+    for word in slots:
+        if word != 0:
+            fps[k] = np.int64(word >> np.uint64(32))
+            pids[k] = np.int64(word & np.uint64(0xFFFFFFFF)) - 1
             k += 1
-    start = np.zeros(nd + 1, dtype=np.int64)
-    for i in range(n_new):
-        start[(fps[i] >> (32 - DIR_BITS)) + 1] += 1
-    for d in range(nd):
-        start[d + 1] += start[d]
-    fill = start[:-1].copy()
-    s_lo = np.empty(n_new, dtype=np.int64)
-    s_pid = np.empty(n_new, dtype=np.int64)
-    for i in range(n_new):
-        d = fps[i] >> (32 - DIR_BITS)
-        j = fill[d]
-        s_lo[j] = fps[i] & _LOW_MASK
-        s_pid[j] = pids[i]
-        fill[d] += 1
+    order, start = _counting_order(fps >> (32 - DIR_BITS), nd)
+    s_lo = fps[order] & _LOW_MASK
+    s_pid = pids[order]
     for d in range(nd):
         a, b = start[d], start[d + 1]
         for j in range(a + 1, b):
@@ -190,24 +196,9 @@ _NONE_REC = np.zeros(0, dtype=np.uint16)
 
 @numba.njit(cache=True, nogil=True)
 def _group(keys, shard_bits):
-    """Stable counting sort of keys by shard: order, shard bounds, fingerprints."""
-    n = keys.shape[0]
-    shards = 1 << shard_bits
-    bounds = np.zeros(shards + 1, dtype=np.int64)
-    shard = np.empty(n, dtype=np.int64)
-    for i in range(n):
-        shard[i] = keys[i] >> (64 - shard_bits)
-        bounds[shard[i] + 1] += 1
-    for s in range(shards):
-        bounds[s + 1] += bounds[s]
-    fill = bounds[:-1].copy()
-    order = np.empty(n, dtype=np.int64)
-    fps = np.empty(n, dtype=np.uint32)
-    for i in range(n):
-        j = fill[shard[i]]
-        order[j] = i
-        fps[j] = keys[i] & 0xFFFFFFFF
-        fill[shard[i]] += 1
+    """Keys sorted by shard (stable): order, shard bounds, fingerprints."""
+    order, bounds = _counting_order((keys >> np.uint64(64 - shard_bits)).astype(np.int64), 1 << shard_bits)
+    fps = (keys[order] & np.uint64(0xFFFFFFFF)).astype(np.uint32)
     return order, bounds, fps
 
 
