@@ -134,8 +134,7 @@ def _counting_order(bins, n_bins):
 @numba.njit(cache=True, nogil=True)
 def _merge(fdir, frec, slots, out_dir, out_rec):
     """Frozen part plus the used slots of a table -> a new frozen part, written
-    to ``out_*`` (allocated by numpy, which asks for huge pages for large
-    arrays: fewer TLB misses on lookups). The new entries are counting-sorted
+    to ``out_*`` (sized by the caller). The new entries are counting-sorted
     by directory run, each short run insertion-sorted, and every run merged
     with the old one: linear in the shard's size. No fingerprint is in both
     inputs (a key found in the frozen part is never added to the table)."""

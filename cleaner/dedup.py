@@ -43,8 +43,8 @@ import ctypes
 import functools
 import hashlib
 import os
-import tempfile
 import re
+import tempfile
 import unicodedata
 from dataclasses import dataclass
 from typing import Sequence
@@ -203,10 +203,10 @@ def estimate(equal: int, num_perm: int) -> float:
 SKETCH_MARGIN = 3.0
 """How many standard deviations of the 2-bit estimate below the lowest
 similarity that can count (threshold x FLOOR) a candidate may fall before it
-is rejected without reading its full signature: a candidate right at that
-similarity is lost with probability 1.3e-3 (and one that would pass the
-threshold itself with under 1e-5), and on the synthetic corpus about three
-candidates in four are settled from memory."""
+is rejected without reading its full signature: by the normal approximation a
+candidate right at that similarity is lost with probability 1.3e-3 (one that
+would pass the threshold itself with under 1e-5); on the synthetic corpus of
+benchmarks/ about three candidates in four are settled from memory."""
 
 _M1 = np.uint64(0x5555555555555555)
 _M2 = np.uint64(0x3333333333333333)
@@ -411,7 +411,7 @@ class Signer:
         minima = self.perms.minima(hashes, ranges)
         sig = (minima & np.uint32(0xFF)).astype(np.uint8)
         size = np.minimum(ranges[:, 1] - ranges[:, 0], 0xFFFF).astype(np.uint16)
-        return _Units(spans, sig, size, self._band_keys(minima), len(text))
+        return _Units(spans, sig, sketch(sig), size, self._band_keys(minima), len(text))
 
     def _band_keys(self, minima: np.ndarray) -> np.ndarray:
         bands = minima[:, : self.bands * self.rows].astype(np.uint64).reshape(len(minima), self.bands, self.rows)
@@ -476,9 +476,8 @@ class Signatures:
 
     def __init__(self, width: int) -> None:
         self.width = width
-        self.chunk = chunk = self.CHUNK
         self.sketches = np.zeros((0, (width + 31) // 32), dtype=np.uint64)
-        self.tail = np.zeros((chunk, width), dtype=np.uint8)
+        self.tail = np.zeros((self.CHUNK, width), dtype=np.uint8)
         self.n_tail = 0
         self.n_disk = 0
         self._file = None
@@ -486,16 +485,17 @@ class Signatures:
     def __len__(self) -> int:
         return self.n_disk + self.n_tail
 
-    def append(self, sigs: np.ndarray) -> None:
-        """Kept in memory until the next ``settle``, so that the passages of a
-        batch stay where ``gather`` left them while the batch is matched."""
+    def append(self, sigs: np.ndarray, sketches: np.ndarray) -> None:
+        """``sketches``: ``sketch(sigs)``. The signatures are kept in memory
+        until the next ``settle``, so that the passages of a batch stay where
+        ``gather`` left them while the batch is matched."""
         n = len(sigs)
         total = len(self)
         if total + n > len(self.sketches):
             # realloc: large blocks move by remapping pages, not by copying;
             # the new part is zero-filled (resident), hence growth by a quarter
             self.sketches.resize((max(1024, (total + n) * 5 // 4), self.sketches.shape[1]), refcheck=False)
-        self.sketches[total:total + n] = sketch(np.ascontiguousarray(sigs))
+        self.sketches[total:total + n] = sketches
         if self.n_tail + n > len(self.tail):
             grown = np.zeros((max(2 * len(self.tail), self.n_tail + n), self.width), dtype=np.uint8)
             grown[:self.n_tail] = self.tail[:self.n_tail]
@@ -505,8 +505,8 @@ class Signatures:
 
     def settle(self) -> None:
         """Between batches: move the in-memory ones to the file once there are
-        ``chunk`` of them."""
-        if self.n_tail >= self.chunk:
+        CHUNK of them."""
+        if self.n_tail >= self.CHUNK:
             self.flush()
 
     def flush(self) -> None:
@@ -524,8 +524,8 @@ class Signatures:
                                   f"{self.width} bytes per passage") from exc
         self.n_disk += self.n_tail
         self.n_tail = 0
-        if len(self.tail) > self.chunk:
-            self.tail = np.zeros((self.chunk, self.width), dtype=np.uint8)
+        if len(self.tail) > self.CHUNK:
+            self.tail = np.zeros((self.CHUNK, self.width), dtype=np.uint8)
 
     def gather(self, ids: np.ndarray) -> np.ndarray:
         """Signatures of passages ``ids`` (sorted, unique, all in the file)."""
@@ -691,9 +691,8 @@ class Deduper:
         # those read from the file.
         missing = np.empty(2 * hits.size, dtype=np.int64)
         need = np.zeros(len(hits), dtype=np.bool_)
-        sketches = sketch(units.sig)
         n = _verify(hits, self.p_root, self.sigs.sketches, _NO_IDS, self._no_sigs, self.sigs.n_disk,
-                    self.sigs.tail, self.p_size, units.sig, sketches, units.size, self.options.threshold, FLOOR,
+                    self.sigs.tail, self.p_size, units.sig, units.sketch, units.size, self.options.threshold, FLOOR,
                     CONTAINMENT, self.cut, match.root, match.sim, missing, need)
         if not n:
             return match
@@ -702,7 +701,7 @@ class Deduper:
         rows = np.nonzero(need)[0]
         again = _Match.none(len(rows))
         n = _verify(hits[rows], self.p_root, self.sigs.sketches, g_ids, g_sigs, self.sigs.n_disk, self.sigs.tail,
-                    self.p_size, units.sig[rows], sketches[rows], units.size[rows], self.options.threshold, FLOOR,
+                    self.p_size, units.sig[rows], units.sketch[rows], units.size[rows], self.options.threshold, FLOOR,
                     CONTAINMENT, self.cut, again.root, again.sim, missing, need[rows])
         if not n:
             match.root[rows], match.sim[rows] = again.root, again.sim
@@ -782,7 +781,7 @@ class Deduper:
         self.p_end[sl] = units.spans[:, 1]
         self.p_root[sl] = np.where(match.root >= 0, match.root, pids)
         self.p_size[sl] = units.size
-        self.sigs.append(units.sig)
+        self.sigs.append(units.sig, units.sketch)
         self.n_pass += n
 
     def _grow(self, cap: int) -> None:
@@ -843,7 +842,7 @@ class Deduper:
         self._grow(max(1024, n))
         for name in ("p_doc", "p_start", "p_end", "p_root", "p_size"):
             getattr(self, name)[:n] = arrays[name]
-        self.sigs.append(arrays["p_sig"])
+        self.sigs.append(arrays["p_sig"], sketch(arrays["p_sig"]))
         self.n_pass = n
 
 
@@ -852,11 +851,12 @@ _NO_IDS = np.zeros(0, dtype=np.int64)
 
 @dataclass
 class _Units:
-    """The passages of one document: offsets, SIG_BITS-bit signatures, shingle
-    counts (for containment) and LSH band keys."""
+    """The passages of one document: offsets, SIG_BITS-bit signatures and their
+    2-bit sketches, shingle counts (for containment) and LSH band keys."""
 
     spans: np.ndarray
     sig: np.ndarray
+    sketch: np.ndarray
     size: np.ndarray
     keys: np.ndarray
     chars: int = -1
@@ -865,7 +865,8 @@ class _Units:
     @classmethod
     def empty(cls, d: Signer, chars: int = -1) -> _Units:
         return cls(np.zeros((0, 2), dtype=np.int64), np.zeros((0, d.num_perm), dtype=np.uint8),
-                   np.zeros(0, dtype=np.uint16), np.zeros((0, d.bands), dtype=np.uint64), chars)
+                   np.zeros((0, (d.num_perm + 31) // 32), dtype=np.uint64), np.zeros(0, dtype=np.uint16),
+                   np.zeros((0, d.bands), dtype=np.uint64), chars)
 
 
 @dataclass
