@@ -151,10 +151,10 @@ def main() -> None:
 
 
 def clear_caches() -> None:
-    from cleaner import rules, strip
+    from cleaner import strip
 
-    rules._match_rule.cache_clear()
     strip._fold_cached.cache_clear()
+    strip._features_cached.cache_clear()
 
 
 if __name__ == "__main__":

@@ -275,18 +275,11 @@ LINE_RULES: tuple[Rule, ...] = (
 
 RULES_BY_NAME = {r.name: r for r in LINE_RULES}
 
-_WS = re.compile(r"\s+")
 
 
 def normalize_line(line: str) -> str:
-    return _WS.sub(" ", line).strip()
-
-
-def _combined(rules: tuple[Rule, ...]) -> re.Pattern[str]:
-    # One alternation run by the regex engine instead of one Python call per rule:
-    # alternatives are tried in table order, so the first rule that matches the
-    # whole line wins, exactly as a loop over the table would decide.
-    return re.compile("|".join(f"(?P<r{i}>{r.pattern.pattern})" for i, r in enumerate(rules)), re.I | re.U)
+    # str.split() and the regex \s agree on what whitespace is (Unicode's).
+    return " ".join(line.split())
 
 
 SEARCH_KEYS: dict[str, tuple[str, ...]] = {
@@ -325,31 +318,134 @@ SEARCH_KEYS: dict[str, tuple[str, ...]] = {
 }
 _ANCHORED = tuple((i, r) for i, r in enumerate(LINE_RULES) if r.full)
 _SEARCHED = tuple((i, r, SEARCH_KEYS[r.name]) for i, r in enumerate(LINE_RULES) if not r.full)
-_FULL = _combined(tuple(r for _, r in _ANCHORED))
 
 
-def _trie_pattern(words: list[str]) -> str:
-    """One regex for "any of these literals occurs", factored as a trie: the
-    engine then compares one character per branch point instead of trying every
-    literal at every position (three times faster than a flat alternation)."""
-    trie: dict = {}
-    for w in words:
-        node = trie
-        for ch in w:
-            node = node.setdefault(ch, {})
-        node[""] = {}
+# --- first-character dispatch ------------------------------------------------
+# Trying every whole-line rule on every line costs one failed attempt per rule;
+# most rules can only start with a few letters ("Share", "Read more", "©"), so a
+# line is tried only against the rules that can start with its first character.
+# The sets come from the compiled patterns themselves (Python's regex parser), so
+# they can never disagree with the rules: an item the analysis does not know
+# counts as "any character", which only makes the candidate list longer.
 
-    def build(node: dict) -> str:
-        alts = [re.escape(ch) + build(sub) for ch, sub in sorted(node.items()) if ch]
-        if not alts:
-            return ""
-        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
-        return f"(?:{body})?" if "" in node else body
-
-    return build(trie)
+_ANY = object()
 
 
-_ANY_KEY = re.compile(_trie_pattern([k for _, _, keys in _SEARCHED for k in keys]))
+def _start_set(items) -> tuple[list, bool]:
+    """What a match of the parsed sequence ``items`` can start with, and whether
+    it can match the empty string: a list of literal sets and category tests."""
+    from re import _constants as c  # type: ignore[attr-defined]
+
+    out: list = []
+    for op, av in items:
+        if op is c.LITERAL:
+            out.append(frozenset((chr(av),)))
+            return out, False
+        if op is c.IN:
+            if any(o is c.NEGATE for o, _ in av):
+                return [_ANY], False
+            for o, a in av:
+                if o is c.LITERAL:
+                    out.append(frozenset((chr(a),)))
+                elif o is c.RANGE and a[1] - a[0] <= 1024:
+                    out.append(frozenset(map(chr, range(a[0], a[1] + 1))))
+                elif o is c.CATEGORY and a in _CATEGORY_TESTS:
+                    out.append(_CATEGORY_TESTS[a])
+                else:
+                    return [_ANY], False
+            return out, False
+        if op is c.SUBPATTERN or op is c.ATOMIC_GROUP:
+            sub, nullable = _start_set((av[-1] if op is c.SUBPATTERN else av).data)
+        elif op is c.BRANCH:
+            sub, nullable = [], False
+            for alt in av[1]:
+                s, n = _start_set(alt.data)
+                sub += s
+                nullable |= n
+        elif op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT):
+            sub, nullable = _start_set(av[2].data)
+            nullable |= av[0] == 0
+        elif op in (c.AT, c.ASSERT, c.ASSERT_NOT):
+            continue  # zero width: the next item decides (lookarounds only narrow)
+        else:
+            return [_ANY], False
+        out += sub
+        if not nullable:
+            return out, False
+    return out, True
+
+
+def _category_tests() -> dict:
+    from re import _constants as c  # type: ignore[attr-defined]
+
+    return {c.CATEGORY_DIGIT: str.isdigit, c.CATEGORY_SPACE: str.isspace,
+            c.CATEGORY_WORD: lambda ch: ch.isalnum() or ch == "_"}
+
+
+_CATEGORY_TESTS = _category_tests()
+
+
+def _starter(rule: Rule):
+    """A test "can ``rule`` match a line that starts with this character?", case
+    folded both ways (the rules ignore case, and a superset is always safe)."""
+    from re import _parser  # type: ignore[attr-defined]
+
+    sets, _ = _start_set(_parser.parse(rule.pattern.pattern, rule.pattern.flags).data)
+    if any(s is _ANY for s in sets):
+        return None
+    chars = frozenset(v for s in sets if isinstance(s, frozenset) for ch in s for v in (ch, ch.lower(), ch.upper()))
+    tests = tuple(s for s in sets if not isinstance(s, frozenset))
+    return lambda ch: any(v in chars or any(t(v) for t in tests) for v in (ch, ch.lower(), ch.upper()))
+
+
+_STARTERS = tuple(_starter(r) for _, r in _ANCHORED)
+
+
+@lru_cache(maxsize=None)
+def _full_subset(members: tuple[int, ...]) -> re.Pattern[str] | None:
+    """One alternation run by the regex engine instead of one Python call per
+    rule: alternatives are tried in table order, so the first rule that matches
+    the whole line wins, exactly as a loop over the table would decide. Group
+    ``r<i>`` is rule ``LINE_RULES[i]``."""
+    if not members:
+        return None
+    return re.compile("|".join(f"(?P<r{i}>{LINE_RULES[i].pattern.pattern})" for i in members), re.I | re.U)
+
+
+_FULL_BY_START: dict[str, re.Pattern[str] | None] = {}
+FULL_BY_START_MAX = 4096
+"""Distinct first characters remembered (each maps to a shared compiled pattern)."""
+
+
+def _full_for(ch: str) -> re.Pattern[str] | None:
+    """The whole-line rules, in table order, that a line starting with ``ch`` can match."""
+    try:
+        return _FULL_BY_START[ch]
+    except KeyError:
+        pass
+    pattern = _full_subset(tuple(i for (i, _), start in zip(_ANCHORED, _STARTERS) if start is None or start(ch)))
+    if len(_FULL_BY_START) < FULL_BY_START_MAX:
+        _FULL_BY_START[ch] = pattern
+    return pattern
+
+
+_KEYS = sorted({k for _, _, keys in _SEARCHED for k in keys})
+
+
+def _key_automaton():
+    """All occurrences of all keys in one pass (Aho-Corasick, in C): a line that
+    holds none of them skips every searched rule; one that holds some is tried
+    against exactly the rules those keys belong to."""
+    import ahocorasick
+
+    auto = ahocorasick.Automaton()
+    for key in _KEYS:
+        auto.add_word(key, frozenset(pos for pos, (_, _, keys) in enumerate(_SEARCHED) if key in keys))
+    auto.make_automaton()
+    return auto
+
+
+_KEY_AUTOMATON = _key_automaton()
 FULL_MAX = 400
 """Whole-line rules only look at lines up to this length: labels and captions."""
 EDGE = 120
@@ -367,33 +463,27 @@ _BULLET_START = frozenset("-–—•·*▪►»>|0123456789")
 def match_rule(line: str) -> Rule | None:
     """The first rule (in table order) whose wording matches ``line`` (normalised).
     A leading list bullet ("- Print Article") does not change what a label is.
-
-    Cached: a site's chrome lines (menus, share bars, footers) recur on every
-    one of its pages, and they are most of the lines this has to look at. Lines
-    too long for any rule are answered before the cache, so it holds at most
-    16,384 lines of at most STRONG_SEARCH_MAX characters."""
+    (The line classifier caches the answer per line: see strip._features.)"""
     if len(line) > STRONG_SEARCH_MAX + 4:  # a bullet may come off
         return None
-    return _match_rule(line)
-
-
-@lru_cache(maxsize=16384)
-def _match_rule(line: str) -> Rule | None:
     if line[:1] in _BULLET_START:
         line = _BULLET.sub("", line, count=1)
     n = len(line)
     if n > STRONG_SEARCH_MAX:
         return None
     best = None
-    m = _FULL.fullmatch(line) if n <= FULL_MAX else None
+    full = _full_for(line[0]) if 0 < n <= FULL_MAX else None
+    m = full.fullmatch(line) if full is not None else None
     if m:
-        best = _ANCHORED[int(m.lastgroup[1:])]  # type: ignore[index]
-    low = line.lower()
-    if _ANY_KEY.search(low):
-        for i, rule, keys in _SEARCHED:
+        i = int(m.lastgroup[1:])  # type: ignore[index]
+        best = (i, LINE_RULES[i])
+    found = [rules for _, rules in _KEY_AUTOMATON.iter(line.lower())]
+    if found:
+        for pos in sorted(frozenset().union(*found)):
+            i, rule, _ = _SEARCHED[pos]
             if best is not None and i > best[0]:
                 break
-            if not (rule.strong or n <= SHORT_LINE * 2) or not any(k in low for k in keys):
+            if not (rule.strong or n <= SHORT_LINE * 2):
                 continue
             m = rule.pattern.search(line)
             # In a long line, a footer phrase must open or close it; deep inside a

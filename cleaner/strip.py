@@ -82,6 +82,7 @@ class Line:
     words: int
     rule: Rule | None = None
     date: str | None = None
+    prose: bool | None = None  # is_prose, once asked
     kind: str | None = None  # set when removed
     why: str | None = None
     glued: tuple[str, str, str] | None = None  # (fragment, kind, rule) cut from the start
@@ -116,12 +117,18 @@ def count_words(text: str) -> int:
 
 
 def is_prose(line: Line) -> bool:
-    if line.words >= LONG_LINE_WORDS:
+    prose = line.prose
+    if prose is None:
+        prose = line.prose = _prose(line.text, line.words)
+    return prose
+
+
+def _prose(text: str, words: int) -> bool:
+    if words >= LONG_LINE_WORDS:
         # Tag clouds and menus run long too, but have no punctuation inside and
         # no full stop at the end; one long sentence has at least the stop.
-        return not _ELLIPSIS.search(line.text) and (len(_INNER_PUNCT.findall(line.text)) >= 2
-                                                    or bool(_TERMINAL.search(line.text)))
-    return line.words >= BODY_MIN_WORDS and bool(_TERMINAL.search(line.text)) and not _ELLIPSIS.search(line.text)
+        return not _ELLIPSIS.search(text) and (len(_INNER_PUNCT.findall(text)) >= 2 or bool(_TERMINAL.search(text)))
+    return words >= BODY_MIN_WORDS and bool(_TERMINAL.search(text)) and not _ELLIPSIS.search(text)
 
 
 def _title_shaped(line: Line) -> bool:
@@ -166,15 +173,32 @@ def _lines(raw: str) -> Iterator[str]:
         yield line
 
 
+FEATURES_CACHE_CHARS = 1000
+"""Lines up to this long have their features cached (see _features)."""
+
+
+def _features_now(text: str) -> tuple[int, Rule | None, str | None, bool]:
+    words = count_words(text)
+    return words, match_rule(text), parse_date_line(text), _prose(text, words)
+
+
+_features_cached = lru_cache(maxsize=16384)(_features_now)
+
+
+def _features(text: str) -> tuple[int, Rule | None, str | None, bool]:
+    """Words, matching rule, date and prose shape of one normalised line. Cached:
+    a site's chrome lines (menus, share bars, footers) recur on every one of its
+    pages and are most of the lines, and the cache holds at most 16,384 lines of
+    at most FEATURES_CACHE_CHARS characters."""
+    return _features_cached(text) if len(text) <= FEATURES_CACHE_CHARS else _features_now(text)
+
+
 def strip_chrome(raw: str, *, is_html: bool, title: str | None = None, author: str | None = None,
                  date: str | None = None, url: str | None = None, headings: tuple[str, ...] = (),
                  standfirst: str | None = None) -> Stripped:
-    lines = [Line(i, t, count_words(t)) for i, t in enumerate(normalize_line(x) for x in _lines(raw)) if t]
+    lines = [Line(i, t, *_features(t)) for i, t in enumerate(map(normalize_line, _lines(raw))) if t]
     if not lines:
         return Stripped("", [], title, author, date)
-    for line in lines:
-        line.rule = match_rule(line.text)
-        line.date = parse_date_line(line.text)
     _split_glued(lines)
     if headings or standfirst:
         _page_headings(lines, headings, standfirst)
@@ -254,7 +278,7 @@ def _split_glued(lines: list[Line]) -> None:
             continue
         line.glued = (pre, "promo-widget", "glued-chrome")
         line.text, line.words = rest, count_words(rest)
-        line.rule = match_rule(rest)
+        line.rule, line.prose = match_rule(rest), None
         # The widget's own heading usually sits on the line just before.
         if k and lines[k - 1].words <= 4 and lines[k - 1].rule is None and \
                 {w.casefold() for w in _WORD.findall(lines[k - 1].text)} & pre_words:
