@@ -401,46 +401,131 @@ def _starter(rule: Rule):
 _STARTERS = tuple(_starter(r) for _, r in _ANCHORED)
 
 
-@lru_cache(maxsize=None)
+def _required(items) -> frozenset[str] | None:
+    """Literal strings one of which every match of the parsed sequence ``items``
+    contains (None: no such set found). Of the sequence's items, the most
+    selective requirement is kept: the longest shortest string, then the fewest."""
+    from re import _constants as c  # type: ignore[attr-defined]
+
+    best: frozenset[str] | None = None
+    run: list[str] = []
+
+    def consider(req: frozenset[str] | None) -> None:
+        nonlocal best
+        if req is not None and not any(x.isspace() for x in req) and \
+                (best is None or (min(map(len, req)), -len(req)) > (min(map(len, best)), -len(best))):
+            best = req
+
+    for op, av in items:
+        if op is c.LITERAL:
+            run.append(chr(av))
+            continue
+        if run:
+            consider(frozenset(("".join(run),)))
+            run = []
+        req = None
+        if op is c.IN:
+            chars: list[str] | None = []
+            for o, a in av:
+                if o is c.LITERAL:
+                    chars.append(chr(a))  # type: ignore[union-attr]
+                elif o is c.RANGE and a[1] - a[0] < 64:
+                    chars.extend(map(chr, range(a[0], a[1] + 1)))  # type: ignore[union-attr]
+                else:
+                    chars = None  # a category, a negation, a large range: anything
+                    break
+            req = frozenset(chars) if chars else None
+        elif op is c.SUBPATTERN:
+            req = _required(av[-1].data)
+        elif op is c.BRANCH:
+            alts = [_required(alt.data) for alt in av[1]]
+            req = None if any(x is None for x in alts) else frozenset().union(*alts)  # type: ignore[arg-type]
+        elif op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT) and av[0] >= 1:
+            req = _required(av[2].data)
+        consider(req)
+    if run:
+        consider(frozenset(("".join(run),)))
+    return best
+
+
+CASE_HAZARDS = frozenset("\u00b5\u0130\u0131\u017f\u0345\u03a3\u03c2\u03d0\u03d1\u03d5\u03d6\u03f0\u03f1\u03f5"
+                         "\u1c80\u1c81\u1c82\u1c83\u1c84\u1c85\u1c86\u1c87\u1c88\u1e9b\u1fbe\u1fd3\u1fe3\ufb06")
+"""Characters for which ``str.lower`` and the regex engine's case-insensitive
+matching disagree: the long s matches "s" but lowers to itself, "İ" lowers to
+two characters, a capital sigma lowers to "ς" at the end of a word. Required
+literals are looked for in ``line.lower()``, which is exact only on lines
+without these characters (tests/test_rules.py recomputes the set from the
+running Python's Unicode tables)."""
+_CASE_HAZARD = re.compile("[" + re.escape("".join(sorted(CASE_HAZARDS))) + "]")
+
+
+def _requirement(rule: Rule) -> frozenset[str] | None:
+    from re import _parser  # type: ignore[attr-defined]
+
+    req = _required(_parser.parse(rule.pattern.pattern, rule.pattern.flags).data)
+    if req is None or any(CASE_HAZARDS.intersection(x) or len(x.lower()) != len(x) for x in req):
+        return None
+    if any(len(x) < REQUIRED_MIN and x.isascii() and x.isalnum() for x in req):
+        # "de", "at", "x": in most lines anyway, and every occurrence costs a step.
+        return None
+    return frozenset(x.lower() for x in req)
+
+
+REQUIRED_MIN = 3
+"""Shortest Latin-script fragment worth looking for; shorter ones occur in most
+lines. (Two CJK characters, or punctuation such as "/", are rare enough.)"""
+_REQUIRES = {i: _requirement(r) for i, r in _ANCHORED}
+
+
+@lru_cache(maxsize=4096)
 def _full_subset(members: tuple[int, ...]) -> re.Pattern[str] | None:
     """One alternation run by the regex engine instead of one Python call per
     rule: alternatives are tried in table order, so the first rule that matches
     the whole line wins, exactly as a loop over the table would decide. Group
-    ``r<i>`` is rule ``LINE_RULES[i]``."""
+    ``r<i>`` is rule ``LINE_RULES[i]``. The subsets that occur are few (they
+    depend on a line's first character and on which rule literals it holds)."""
     if not members:
         return None
     return re.compile("|".join(f"(?P<r{i}>{LINE_RULES[i].pattern.pattern})" for i in members), re.I | re.U)
 
 
-_FULL_BY_START: dict[str, re.Pattern[str] | None] = {}
-FULL_BY_START_MAX = 4096
-"""Distinct first characters remembered (each maps to a shared compiled pattern)."""
+_BY_START: dict[str, tuple[tuple[int, ...], frozenset[int]]] = {}
+BY_START_MAX = 4096
+"""Distinct first characters remembered."""
 
 
-def _full_for(ch: str) -> re.Pattern[str] | None:
-    """The whole-line rules, in table order, that a line starting with ``ch`` can match."""
+def _full_candidates(ch: str) -> tuple[tuple[int, ...], frozenset[int]]:
+    """The whole-line rules a line starting with ``ch`` can match: those that need
+    no literal, and those that need one of their literals in the line."""
     try:
-        return _FULL_BY_START[ch]
+        return _BY_START[ch]
     except KeyError:
         pass
-    pattern = _full_subset(tuple(i for (i, _), start in zip(_ANCHORED, _STARTERS) if start is None or start(ch)))
-    if len(_FULL_BY_START) < FULL_BY_START_MAX:
-        _FULL_BY_START[ch] = pattern
-    return pattern
-
-
-_KEYS = sorted({k for _, _, keys in _SEARCHED for k in keys})
+    fits = [i for (i, _), start in zip(_ANCHORED, _STARTERS) if start is None or ch in CASE_HAZARDS or start(ch)]
+    out = (_full_subset(tuple(i for i in fits if _REQUIRES[i] is None)),
+           frozenset(i for i in fits if _REQUIRES[i] is not None))
+    if len(_BY_START) < BY_START_MAX:
+        _BY_START[ch] = out
+    return out
 
 
 def _key_automaton():
-    """All occurrences of all keys in one pass (Aho-Corasick, in C): a line that
-    holds none of them skips every searched rule; one that holds some is tried
-    against exactly the rules those keys belong to."""
+    """All occurrences of every rule literal in one pass (Aho-Corasick, in C): the
+    searched rules' keys and the whole-line rules' required literals. A line
+    is then tried only against the rules whose literals it holds."""
     import ahocorasick
 
+    keys: dict[str, tuple[set[int], set[int]]] = {}
+    for pos, (_, _, words) in enumerate(_SEARCHED):
+        for key in words:
+            keys.setdefault(key, (set(), set()))[1].add(pos)
+    for i, req in _REQUIRES.items():
+        for key in req or ():
+            keys.setdefault(key, (set(), set()))[0].add(i)
     auto = ahocorasick.Automaton()
-    for key in _KEYS:
-        auto.add_word(key, frozenset(pos for pos, (_, _, keys) in enumerate(_SEARCHED) if key in keys))
+    for key in sorted(keys):
+        full, searched = keys[key]
+        auto.add_word(key, (frozenset(full), frozenset(searched)))
     auto.make_automaton()
     return auto
 
@@ -472,14 +557,25 @@ def match_rule(line: str) -> Rule | None:
     if n > STRONG_SEARCH_MAX:
         return None
     best = None
-    full = _full_for(line[0]) if 0 < n <= FULL_MAX else None
-    m = full.fullmatch(line) if full is not None else None
-    if m:
-        i = int(m.lastgroup[1:])  # type: ignore[index]
-        best = (i, LINE_RULES[i])
-    found = [rules for _, rules in _KEY_AUTOMATON.iter(line.lower())]
-    if found:
-        for pos in sorted(frozenset().union(*found)):
+    low = line.lower()
+    hits = {v for _, v in _KEY_AUTOMATON.iter(low)}
+    if 0 < n <= FULL_MAX:
+        free, needy = _full_candidates(line[0])
+        if line.isascii() or not _CASE_HAZARD.search(line):
+            # Rules whose required literals the line lacks cannot match it.
+            needy = needy & frozenset().union(*(f for f, _ in hits)) if hits else frozenset()
+        m = free.fullmatch(line) if free is not None else None
+        stop = int(m.lastgroup[1:]) if m else len(LINE_RULES)  # type: ignore[index]
+        for i in sorted(needy):
+            if i > stop:
+                break
+            if LINE_RULES[i].pattern.fullmatch(line):
+                stop = i
+                break
+        if stop < len(LINE_RULES):
+            best = (stop, LINE_RULES[stop])
+    if hits:
+        for pos in sorted(frozenset().union(*(k for _, k in hits))):
             i, rule, _ = _SEARCHED[pos]
             if best is not None and i > best[0]:
                 break

@@ -193,7 +193,51 @@ def test_match_rule_agrees_with_the_rule_table_read_one_rule_at_a_time(parts, se
         assert match_rule(line) is _reference_rule(line)
 
 
+_HAZARD_SWAPS = (str.maketrans({"i": "\u0130", "s": "\u017f", "k": "\u212a", "I": "\u0131", "S": "\u03a3"}),
+                 str.maketrans({"i": "\u0131", "I": "\u0130", "s": "\u03c2", "µ": "\u03bc"}))
+
+
 @pytest.mark.parametrize("line", [x for xs in POSITIVE.values() for x in xs] + NEGATIVE)
 def test_match_rule_agrees_with_the_reference_on_the_examples(line):
-    line = normalize_line(line)
-    assert match_rule(line) is _reference_rule(line)
+    # Also with letters swapped for characters that the regex engine's ignore-case
+    # matching pairs with them but str.lower() does not ("ſhare", "İmage 2 of 5").
+    variants = [line] + [v for t in _HAZARD_SWAPS for v in (line.translate(t), line[:1].translate(t) + line[1:])]
+    for text in variants:
+        text = normalize_line(text)
+        assert match_rule(text) is _reference_rule(text), text
+
+
+def test_case_hazards_are_every_character_where_lower_and_regex_case_folding_disagree():
+    """Recomputed from the running Python's Unicode tables: characters the regex
+    engine treats as equal ignoring case (same simple lowercase, or paired by
+    re._casefix) must lower to the same single character unless they are listed."""
+    import sys
+    from collections import Counter, defaultdict
+    from re import _casefix
+
+    import _sre
+
+    from cleaner.rules import CASE_HAZARDS
+
+    classes: dict[int, list[int]] = defaultdict(list)
+    for cp in range(sys.maxunicode + 1):
+        if not 0xD800 <= cp < 0xE000:
+            classes[_sre.unicode_tolower(cp)].append(cp)
+    parent: dict[int, int] = {}
+
+    def root(x: int) -> int:
+        while parent.get(x, x) != x:
+            x = parent[x]
+        return x
+
+    for k, vs in _casefix._EXTRA_CASES.items():
+        for v in vs:
+            parent[root(v)] = root(k)
+    merged: dict[int, list[int]] = defaultdict(list)
+    for k, members in classes.items():
+        merged[root(k)] += members
+    hazards = {0x3A3}  # capital sigma: str.lower() picks the final form at a word's end
+    for members in merged.values():
+        usual = Counter(chr(x).lower() for x in members).most_common(1)[0][0]
+        hazards |= {x for x in members if chr(x).lower() != usual or len(chr(x).lower()) != 1}
+    assert {chr(x) for x in hazards} == set(CASE_HAZARDS)
