@@ -34,7 +34,6 @@ from .rules import LINE_RULES, Rule, match_rule, normalize_line
 _TERMINAL = re.compile(r"([.!?:;。！？」』\"”’'»]|[.!?\"”’]\)|\([^)]*\s[^)]*\s[^)]*\))\s*$")
 _TWO_SENTENCES = re.compile(r"[a-z]{2}[.!?] [A-Z]")
 _INNER_PUNCT = re.compile(r"[.,;:!?。、，]")
-_ELLIPSIS = re.compile(r"(\.\.\.|…)\s*$")
 _WORD = re.compile(r"\w+", re.U)
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uff66-\uff9f]")
 _BYLINE = re.compile(r"(by|von|par|por|di|de|door|av|от|автор:?|text:?|texte:?|written by|posted by|words by|"
@@ -49,6 +48,7 @@ _DATE_LABEL_ONLY = re.compile(r"(updated|published|posted|last updated|modified|
 # 100,000-letter "word".
 _GLUE = re.compile(r"(?P<pre>(?:[^\W\d_][\w'’&]{0,24}\s+){0,3}[^\W\d_]{0,24}?[a-z]{2,24})"
                    r"(?P<rest>[A-Z][a-z]+[\s,'’].*)", re.U | re.S)
+_CAMEL = re.compile(r"[a-z][A-Z]")
 _GLUE_WORDS = {"more", "shorts", "related", "read", "also", "advertisement", "ad", "watch", "video", "videos",
                "trending", "popular", "latest", "recommended", "stories", "news", "top", "sponsored", "listen",
                "share", "subscribe", "newsletter", "gallery", "photos", "live", "breaking", "updates", "must",
@@ -83,6 +83,7 @@ class Line:
     rule: Rule | None = None
     date: str | None = None
     prose: bool | None = None  # is_prose, once asked
+    folded: str = ""  # comparison form (_fold)
     kind: str | None = None  # set when removed
     why: str | None = None
     glued: tuple[str, str, str] | None = None  # (fragment, kind, rule) cut from the start
@@ -110,7 +111,7 @@ class Stripped:
 def count_words(text: str) -> int:
     """Words, counting every two CJK characters as one: scripts without spaces
     would otherwise look like one-word lines."""
-    cjk = len(_CJK.findall(text))
+    cjk = len(_CJK.findall(text)) if _CJK.search(text) else 0
     if cjk:
         return len(_WORD.findall(_CJK.sub(" ", text))) + (cjk + 1) // 2
     return len(_WORD.findall(text))
@@ -123,12 +124,24 @@ def is_prose(line: Line) -> bool:
     return prose
 
 
+_TERMINAL_LAST = frozenset(".!?:;。！？」』\"”’'»")
+
+
+def _terminal(text: str) -> bool:
+    # Most paragraphs end in one of these; the regex is for the other endings.
+    return text.rstrip()[-1:] in _TERMINAL_LAST or bool(_TERMINAL.search(text))
+
+
+def _ellipsis(text: str) -> bool:
+    return text.rstrip().endswith(("...", "…"))
+
+
 def _prose(text: str, words: int) -> bool:
     if words >= LONG_LINE_WORDS:
         # Tag clouds and menus run long too, but have no punctuation inside and
         # no full stop at the end; one long sentence has at least the stop.
-        return not _ELLIPSIS.search(text) and (len(_INNER_PUNCT.findall(text)) >= 2 or bool(_TERMINAL.search(text)))
-    return words >= BODY_MIN_WORDS and bool(_TERMINAL.search(text)) and not _ELLIPSIS.search(text)
+        return not _ellipsis(text) and (len(_INNER_PUNCT.findall(text)) >= 2 or _terminal(text))
+    return words >= BODY_MIN_WORDS and _terminal(text) and not _ellipsis(text)
 
 
 def _title_shaped(line: Line) -> bool:
@@ -177,16 +190,16 @@ FEATURES_CACHE_CHARS = 1000
 """Lines up to this long have their features cached (see _features)."""
 
 
-def _features_now(text: str) -> tuple[int, Rule | None, str | None, bool]:
+def _features_now(text: str) -> tuple[int, Rule | None, str | None, bool, str]:
     words = count_words(text)
-    return words, match_rule(text), parse_date_line(text), _prose(text, words)
+    return words, match_rule(text), parse_date_line(text), _prose(text, words), _fold_now(text)
 
 
 _features_cached = lru_cache(maxsize=16384)(_features_now)
 
 
-def _features(text: str) -> tuple[int, Rule | None, str | None, bool]:
-    """Words, matching rule, date and prose shape of one normalised line. Cached:
+def _features(text: str) -> tuple[int, Rule | None, str | None, bool, str]:
+    """Words, matching rule, date, prose shape and folded form of one normalised line. Cached:
     a site's chrome lines (menus, share bars, footers) recur on every one of its
     pages and are most of the lines, and the cache holds at most 16,384 lines of
     at most FEATURES_CACHE_CHARS characters."""
@@ -258,7 +271,7 @@ def _page_headings(lines: list[Line], headings: tuple[str, ...], standfirst: str
     if standfirst:
         why[_fold(standfirst)] = "standfirst"
     for line in lines[:len(why)]:
-        reason = why.get(_fold(line.text))
+        reason = why.get(line.folded)
         if reason is None:
             break
         line.kind, line.why = "title", reason
@@ -269,7 +282,8 @@ def _split_glued(lines: list[Line]) -> None:
     whose line break was lost. Only split when the fragment uses chrome
     vocabulary, so names like "McDonald" or "LinkedIn" stay whole."""
     for k, line in enumerate(lines):
-        m = _GLUE.match(line.text)
+        # The fragment's last letter is lower case and the line goes on in capitals.
+        m = _GLUE.match(line.text) if _CAMEL.search(line.text) else None
         if not m:
             continue
         pre, rest = m.group("pre"), m.group("rest")
@@ -278,7 +292,7 @@ def _split_glued(lines: list[Line]) -> None:
             continue
         line.glued = (pre, "promo-widget", "glued-chrome")
         line.text, line.words = rest, count_words(rest)
-        line.rule, line.prose = match_rule(rest), None
+        line.rule, line.prose, line.folded = match_rule(rest), None, _fold(rest)
         # The widget's own heading usually sits on the line just before.
         if k and lines[k - 1].words <= 4 and lines[k - 1].rule is None and \
                 {w.casefold() for w in _WORD.findall(lines[k - 1].text)} & pre_words:
@@ -342,7 +356,7 @@ def _scores(lines: list[Line]) -> list[float]:
     scores = [_score(line) for line in lines]
     run, in_list = 0, False
     for i, line in enumerate(lines):
-        if i and line.rule is None and line.words >= LONG_LINE_WORDS and _ELLIPSIS.search(line.text) \
+        if i and line.rule is None and line.words >= LONG_LINE_WORDS and _ellipsis(line.text) \
                 and is_prose(lines[i - 1]) and lines[i - 1].rule is None:
             # A paragraph cut short by a paywall follows the article's prose; a
             # teaser snippet follows its headline.
@@ -495,7 +509,7 @@ def _title_anchor(lines: list[Line], url: str | None, title: str | None) -> int 
     if title:
         ft = _fold(title)
         for i, line in enumerate(lines):
-            if _fold(line.text) == ft:
+            if line.folded == ft:
                 return i
     slug = _slug_tokens(url)
     if slug:
@@ -520,7 +534,7 @@ def _title_anchor(lines: list[Line], url: str | None, title: str | None) -> int 
     seen: dict[str, int] = {}
     for i, line in enumerate(lines):
         if _title_shaped(line):
-            f = _fold(line.text)
+            f = line.folded
             if f in seen and i - seen[f] <= HEAD_ZONE:
                 return seen[f]
             seen.setdefault(f, i)
@@ -568,7 +582,7 @@ def _head_metadata(lines: list[Line], start: int, end: int, *, title: str | None
         seen: dict[str, int] = {}
         for i in range(0, min(first_body, len(lines))):
             if _title_shaped(lines[i]):
-                f = _fold(lines[i].text)
+                f = lines[i].folded
                 if f in seen and i - seen[f] <= HEAD_ZONE:
                     title = lines[seen[f]].text
                     break
@@ -582,7 +596,7 @@ def _head_metadata(lines: list[Line], start: int, end: int, *, title: str | None
         folded_title = _fold(title) if title else None
     if folded_title:
         for i in range(0, min(first_body + 1, len(lines))):
-            if lines[i].kind is None and _same_title(_fold(lines[i].text), folded_title):
+            if lines[i].kind is None and _same_title(lines[i].folded, folded_title):
                 lines[i].kind, lines[i].why = "title", "title-line"
     first_body = _first_body(lines, start, end)
     lo = 0 if is_html else max(0, min(start, first_body) - HEAD_ZONE)
@@ -813,8 +827,18 @@ def _all_caps_teaser(line: Line) -> bool:
     text = line.text
     if line.words < CAPS_TEASER_WORDS or "|" in text:
         return False
-    letters = sum(map(str.isalpha, text))
-    return letters >= 20 and sum(map(str.isupper, text)) >= 0.9 * letters and not _CJK.search(text)
+    if text.isascii():  # the same counts, by deleting bytes in C
+        raw = text.encode()
+        upper = len(raw) - len(raw.translate(None, _ASCII_UPPER))
+        letters = upper + len(raw) - len(raw.translate(None, _ASCII_LOWER))
+    else:
+        letters = sum(map(str.isalpha, text))
+        upper = sum(map(str.isupper, text))
+    return letters >= 20 and upper >= 0.9 * letters and not _CJK.search(text)
+
+
+_ASCII_UPPER = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_ASCII_LOWER = _ASCII_UPPER.lower()
 
 
 def _same_title(folded_line: str, folded_title: str) -> bool:
@@ -833,7 +857,7 @@ def _mark_repeats(lines: list[Line], title: str | None) -> None:
     seen: set[str] = set()
     folded_title = _fold(title) if title else None
     for line in lines:
-        f = _fold(line.text)
+        f = line.folded
         if not f:
             continue
         if f in seen and line.kind is None:
