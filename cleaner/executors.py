@@ -28,8 +28,15 @@ BATCH_SIZE = 64
 enough that a slow page does not hold up many others."""
 SCHEDULER_TIMEOUT = 10
 """Seconds to wait for a remote Dask scheduler before giving up with a clear error."""
-IN_FLIGHT_PER_WORKER = 2
-"""Tasks queued per worker: keeps every worker busy while bounding memory."""
+IN_FLIGHT_PER_WORKER = 8
+"""Tasks queued per worker. Results are consumed in input order by one process
+that also deduplicates and writes them; with a shallow queue (2 per worker) the
+workers ran dry while it did, and a 100,000-document run on 2 cores took 106 s
+instead of 93 s (benchmarks/scale.py million --docs 100000)."""
+IN_FLIGHT_CHARS = 64 * 2**20
+"""Characters of documents queued, at most (beyond the first task): pages of
+megabytes queue less deep, so memory stays bounded by this, not by
+IN_FLIGHT_PER_WORKER x BATCH_SIZE x max_bytes."""
 LOOKUP_BATCH = 64
 """Documents whose dedup lookups go to the bucket index together (the results
 are those of one-by-one lookups for any batch size; see Deduper.add_many)."""
@@ -153,35 +160,45 @@ def _dask_client(options: Options):
 
 
 def ordered_map(executor: Executor, fn: Callable[[list[T], Any], list[R]], items: Iterable[T | Any],
-                extra: Any, passthrough: Callable[[Any], bool]) -> Iterator[R | Any]:
+                extra: Any, passthrough: Callable[[Any], bool],
+                weight: Callable[[T], int] = lambda _: 0) -> Iterator[R | Any]:
     """``fn(batch, extra)`` over batches of ``items``, results in input order.
     Items for which ``passthrough`` is true (e.g. rejects) are not sent to
-    workers but keep their place in the output order."""
+    workers but keep their place in the output order. At most
+    IN_FLIGHT_CHARS of ``weight`` (document characters) wait in the queue."""
     if isinstance(executor, SerialExecutor):
         for item in items:
             yield item if passthrough(item) else fn([item], extra)[0]
         return
-    pending: deque[Any] = deque()
+    pending: deque[tuple[str, Any, int]] = deque()
     max_in_flight = executor.workers * IN_FLIGHT_PER_WORKER
     batch: list[T] = []
+    batch_chars = queued_chars = 0
+
+    def submit() -> None:
+        nonlocal batch, batch_chars, queued_chars
+        pending.append(("task", executor.submit(fn, batch, extra), batch_chars))
+        queued_chars += batch_chars
+        batch, batch_chars = [], 0
 
     def drain(limit: int) -> Iterator[R | Any]:
-        while len(pending) > limit:
-            kind, head = pending.popleft()
+        nonlocal queued_chars
+        while len(pending) > limit or (len(pending) > 1 and queued_chars > IN_FLIGHT_CHARS):
+            kind, head, chars = pending.popleft()
+            queued_chars -= chars
             yield from (head if kind == "local" else executor.result(head))
 
     for item in items:
         if passthrough(item):
             if batch:
-                pending.append(("task", executor.submit(fn, batch, extra)))
-                batch = []
-            pending.append(("local", [item]))
+                submit()
+            pending.append(("local", [item], 0))
         else:
             batch.append(item)
+            batch_chars += weight(item)
             if len(batch) >= executor.batch_size:
-                pending.append(("task", executor.submit(fn, batch, extra)))
-                batch = []
+                submit()
         yield from drain(max_in_flight)
     if batch:
-        pending.append(("task", executor.submit(fn, batch, extra)))
+        submit()
     yield from drain(0)

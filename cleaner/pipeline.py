@@ -217,7 +217,8 @@ def run(inputs: Iterable[str], options: Options | None = None, *,
             for batch in _batches(done, executor.lookup_batch):
                 deduper.add_many(batch)
         mapped = ordered_map(executor, _process_batch, counted(reader.read(inputs)), options,
-                             passthrough=lambda item: isinstance(item, Reject))
+                             passthrough=lambda item: isinstance(item, Reject),
+                             weight=lambda doc: len(doc.content))
         stream = cleaned_only(mapped)
         if options.strip and options.site_boilerplate:
             stream = site_boilerplate(stream, options)

@@ -41,3 +41,40 @@ def test_same_bytes_for_any_number_of_workers(tmp_path):
     assert one.count(b"\n") == 120
     assert _bytes(path, 2) == one
     assert _bytes(path, 3) == one
+
+
+class _FakeExecutor:
+    """Runs tasks when their results are asked for, and records how many
+    characters were queued at the most."""
+
+    workers, batch_size = 2, 3
+
+    def __init__(self):
+        self.queued, self.most = {}, 0
+
+    def submit(self, fn, batch, extra):
+        handle = object()
+        self.queued[handle] = (fn, batch, extra)
+        self.most = max(self.most, sum(len(x) for _, b, _ in self.queued.values() for x in b))
+        return handle
+
+    def result(self, handle):
+        fn, batch, extra = self.queued.pop(handle)
+        return fn(batch, extra)
+
+
+def test_ordered_map_keeps_order_and_bounds_the_characters_queued(monkeypatch):
+    from cleaner import executors
+
+    monkeypatch.setattr(executors, "IN_FLIGHT_CHARS", 100)
+    rng = random.Random(5)
+    items = ["x" * rng.choice([1, 5, 40, 90]) if i % 7 else None for i in range(300)]
+    ex = _FakeExecutor()
+    out = list(executors.ordered_map(ex, lambda batch, extra: [f"{extra}{len(x)}" for x in batch], items, "n",
+                                     passthrough=lambda x: x is None, weight=len))
+    assert out == [None if x is None else f"n{len(x)}" for x in items]
+    # Beyond the cap by at most the task just submitted (a full batch of the largest items).
+    assert 100 < ex.most <= 100 + ex.batch_size * 90
+    unbounded = _FakeExecutor()
+    list(executors.ordered_map(unbounded, lambda batch, extra: batch, items, None, passthrough=lambda x: x is None))
+    assert unbounded.most > ex.most
