@@ -15,8 +15,11 @@ dozen phrases make up most widget labels on news sites.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from re import _constants as _sre_ops  # type: ignore[attr-defined]
+from re import _parser  # type: ignore[attr-defined]
 
 SHORT_LINE = 160
 """Chrome labels and widget sentences are short; body paragraphs rarely are.
@@ -328,14 +331,60 @@ _SEARCHED = tuple((i, r, SEARCH_KEYS[r.name]) for i, r in enumerate(LINE_RULES) 
 # they can never disagree with the rules: an item the analysis does not know
 # counts as "any character", which only makes the candidate list longer.
 
+def case_hazards() -> frozenset[str]:
+    """Characters for which ``str.lower`` and the regex engine's case-insensitive
+    matching disagree: the long s matches "s" but lowers to itself, "İ" lowers to
+    two characters, a capital sigma lowers to "ς" at the end of a word. Required
+    literals are looked for in ``line.lower()``, which is exact only on lines
+    without these characters, and a line starting with one is tried against
+    every rule. Characters the engine treats as equal ignoring case (the same
+    simple lowercase, or paired by re._casefix) must lower to the same single
+    character unless they are listed here."""
+    import _sre
+    import sys
+    from collections import Counter, defaultdict
+    from re import _casefix  # type: ignore[attr-defined]
+
+    classes: dict[int, list[int]] = defaultdict(list)
+    for cp in range(sys.maxunicode + 1):
+        if not 0xD800 <= cp < 0xE000:
+            classes[_sre.unicode_tolower(cp)].append(cp)
+    parent: dict[int, int] = {}
+
+    def root(x: int) -> int:
+        while parent.get(x, x) != x:
+            x = parent[x]
+        return x
+
+    for k, vs in _casefix._EXTRA_CASES.items():
+        for v in vs:
+            parent[root(v)] = root(k)
+    merged: dict[int, list[int]] = defaultdict(list)
+    for k, members in classes.items():
+        merged[root(k)] += members
+    hazards = {"\u03a3"}  # capital sigma: its lower case depends on the next character
+    for members in merged.values():
+        usual = Counter(chr(x).lower() for x in members).most_common(1)[0][0]
+        hazards |= {chr(x) for x in members if chr(x).lower() != usual or len(chr(x).lower()) != 1}
+    return frozenset(hazards)
+
+
+_KNOWN_HAZARDS = ("14.0.0", "\u00b5\u0130\u0131\u017f\u0345\u03a3\u03c2\u03d0\u03d1\u03d5\u03d6\u03f0\u03f1\u03f5"
+                  "\u1c80\u1c81\u1c82\u1c83\u1c84\u1c85\u1c86\u1c87\u1c88\u1e9b\u1fbe\u1fd3\u1fe3\ufb06")
+"""case_hazards() for one Unicode version, so that importing cleaner does not scan
+all of Unicode (a third of a second); other versions compute it."""
+CASE_HAZARDS = (frozenset(_KNOWN_HAZARDS[1]) if unicodedata.unidata_version == _KNOWN_HAZARDS[0]
+                else case_hazards())
+_CASE_HAZARD = re.compile("[" + re.escape("".join(sorted(CASE_HAZARDS))) + "]")
+
+
 _ANY = object()
 
 
 def _start_set(items) -> tuple[list, bool]:
     """What a match of the parsed sequence ``items`` can start with, and whether
     it can match the empty string: a list of literal sets and category tests."""
-    from re import _constants as c  # type: ignore[attr-defined]
-
+    c = _sre_ops
     out: list = []
     for op, av in items:
         if op is c.LITERAL:
@@ -376,8 +425,7 @@ def _start_set(items) -> tuple[list, bool]:
 
 
 def _category_tests() -> dict:
-    from re import _constants as c  # type: ignore[attr-defined]
-
+    c = _sre_ops
     return {c.CATEGORY_DIGIT: str.isdigit, c.CATEGORY_SPACE: str.isspace,
             c.CATEGORY_WORD: lambda ch: ch.isalnum() or ch == "_"}
 
@@ -388,10 +436,8 @@ _CATEGORY_TESTS = _category_tests()
 def _starter(rule: Rule):
     """A test "can ``rule`` match a line that starts with this character?", case
     folded both ways (the rules ignore case, and a superset is always safe)."""
-    from re import _parser  # type: ignore[attr-defined]
-
     sets, _ = _start_set(_parser.parse(rule.pattern.pattern, rule.pattern.flags).data)
-    if any(s is _ANY for s in sets):
+    if any(s is _ANY or isinstance(s, frozenset) and s & CASE_HAZARDS for s in sets):
         return None
     chars = frozenset(v for s in sets if isinstance(s, frozenset) for ch in s for v in (ch, ch.lower(), ch.upper()))
     tests = tuple(s for s in sets if not isinstance(s, frozenset))
@@ -405,8 +451,7 @@ def _required(items) -> frozenset[str] | None:
     """Literal strings one of which every match of the parsed sequence ``items``
     contains (None: no such set found). Of the sequence's items, the most
     selective requirement is kept: the longest shortest string, then the fewest."""
-    from re import _constants as c  # type: ignore[attr-defined]
-
+    c = _sre_ops
     best: frozenset[str] | None = None
     run: list[str] = []
 
@@ -448,20 +493,7 @@ def _required(items) -> frozenset[str] | None:
     return best
 
 
-CASE_HAZARDS = frozenset("\u00b5\u0130\u0131\u017f\u0345\u03a3\u03c2\u03d0\u03d1\u03d5\u03d6\u03f0\u03f1\u03f5"
-                         "\u1c80\u1c81\u1c82\u1c83\u1c84\u1c85\u1c86\u1c87\u1c88\u1e9b\u1fbe\u1fd3\u1fe3\ufb06")
-"""Characters for which ``str.lower`` and the regex engine's case-insensitive
-matching disagree: the long s matches "s" but lowers to itself, "İ" lowers to
-two characters, a capital sigma lowers to "ς" at the end of a word. Required
-literals are looked for in ``line.lower()``, which is exact only on lines
-without these characters (tests/test_rules.py recomputes the set from the
-running Python's Unicode tables)."""
-_CASE_HAZARD = re.compile("[" + re.escape("".join(sorted(CASE_HAZARDS))) + "]")
-
-
 def _requirement(rule: Rule) -> frozenset[str] | None:
-    from re import _parser  # type: ignore[attr-defined]
-
     req = _required(_parser.parse(rule.pattern.pattern, rule.pattern.flags).data)
     if req is None or any(CASE_HAZARDS.intersection(x) or len(x.lower()) != len(x) for x in req):
         return None

@@ -164,7 +164,12 @@ def _fold(text: str) -> str:
 
 
 def _fold_now(text: str) -> str:
+    if text.isascii():  # NFKC changes nothing, and the non-word characters are a known few
+        return " ".join(text.lower().translate(_ASCII_NON_WORD).split())
     return _NON_WORD.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+
+
+_ASCII_NON_WORD = str.maketrans({chr(c): " " for c in range(128) if not chr(c).isalnum()})
 
 
 _fold_cached = lru_cache(maxsize=8192)(_fold_now)
@@ -827,10 +832,13 @@ def _all_caps_teaser(line: Line) -> bool:
     text = line.text
     if line.words < CAPS_TEASER_WORDS or "|" in text:
         return False
-    if text.isascii():  # the same counts, by deleting bytes in C
-        raw = text.encode()
+    raw = text.encode("ascii", "ignore")
+    lower = len(raw) - len(raw.translate(None, _ASCII_LOWER))
+    if 10 * lower > len(text):  # a tenth of the characters, so of the letters, are not capitals
+        return False
+    if len(raw) == len(text):  # ASCII: the same counts, by deleting bytes in C
         upper = len(raw) - len(raw.translate(None, _ASCII_UPPER))
-        letters = upper + len(raw) - len(raw.translate(None, _ASCII_LOWER))
+        letters = upper + lower
     else:
         letters = sum(map(str.isalpha, text))
         upper = sum(map(str.isupper, text))

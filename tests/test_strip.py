@@ -1,5 +1,8 @@
 """Behaviour of the line classifier on short dumps written for the test."""
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from cleaner.strip import count_words, strip_chrome
 
 P1 = ("The city council approved a plan on Tuesday to rebuild the old harbour bridge, ending two years of debate "
@@ -229,3 +232,18 @@ def test_a_long_sentence_sharing_the_slug_words_is_not_the_headline():
              *BODY]
     r = run(lines, url="https://harbour.example/blog/jane-roe-game-day-snacks")
     assert r.text.split("\n") == [intro, hook, *BODY]
+
+
+@settings(max_examples=400, derandomize=True)
+@given(st.text(alphabet=st.characters(max_codepoint=0x7F) | st.sampled_from("ÉéßİЖж’“—"), max_size=60)
+       | st.text(alphabet=st.sampled_from("ABCDEFGH ÉЖİ’—|abc"), min_size=15, max_size=60))
+def test_fast_paths_agree_with_the_general_definitions(text):
+    import unicodedata
+
+    from cleaner.strip import _CJK, _NON_WORD, Line, _all_caps_teaser, _fold_now
+
+    assert _fold_now(text) == _NON_WORD.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+    line = Line(0, text, 8)
+    letters, upper = sum(map(str.isalpha, text)), sum(map(str.isupper, text))
+    expected = "|" not in text and letters >= 20 and upper >= 0.9 * letters and not _CJK.search(text)
+    assert _all_caps_teaser(line) == expected
