@@ -196,8 +196,13 @@ FEATURES_CACHE_CHARS = 1000
 
 
 def _features_now(text: str) -> tuple[int, Rule | None, str | None, bool, str]:
-    words = count_words(text)
-    return words, match_rule(text), parse_date_line(text), _prose(text, words), _fold_now(text)
+    folded = _fold_now(text)
+    if text.isascii() and "_" not in text:
+        # The folded form's words are then exactly the \w+ runs count_words counts.
+        words = folded.count(" ") + 1 if folded else 0
+    else:
+        words = count_words(text)
+    return words, match_rule(text), parse_date_line(text), _prose(text, words), folded
 
 
 _features_cached = lru_cache(maxsize=16384)(_features_now)

@@ -240,9 +240,10 @@ def test_a_long_sentence_sharing_the_slug_words_is_not_the_headline():
 def test_fast_paths_agree_with_the_general_definitions(text):
     import unicodedata
 
-    from cleaner.strip import _CJK, _NON_WORD, Line, _all_caps_teaser, _fold_now
+    from cleaner.strip import _CJK, _NON_WORD, Line, _all_caps_teaser, _features_now, _fold_now
 
     assert _fold_now(text) == _NON_WORD.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+    assert _features_now(text)[0] == count_words(text)
     line = Line(0, text, 8)
     letters, upper = sum(map(str.isalpha, text)), sum(map(str.isupper, text))
     expected = "|" not in text and letters >= 20 and upper >= 0.9 * letters and not _CJK.search(text)
