@@ -514,21 +514,22 @@ def _full_subset(members: tuple[int, ...]) -> re.Pattern[str] | None:
     """One alternation run by the regex engine instead of one Python call per
     rule: alternatives are tried in table order, so the first rule that matches
     the whole line wins, exactly as a loop over the table would decide. Group
-    ``r<i>`` is rule ``LINE_RULES[i]``. The subsets that occur are few (they
-    depend on a line's first character and on which rule literals it holds)."""
+    ``r<i>`` is rule ``LINE_RULES[i]``. Used for the rules that need no
+    literal, so a subset depends only on a line's first character: few occur."""
     if not members:
         return None
     return re.compile("|".join(f"(?P<r{i}>{LINE_RULES[i].pattern.pattern})" for i in members), re.I | re.U)
 
 
-_BY_START: dict[str, tuple[tuple[int, ...], frozenset[int]]] = {}
+_BY_START: dict[str, tuple[re.Pattern[str] | None, frozenset[int]]] = {}
 BY_START_MAX = 4096
 """Distinct first characters remembered."""
 
 
-def _full_candidates(ch: str) -> tuple[tuple[int, ...], frozenset[int]]:
+def _full_candidates(ch: str) -> tuple[re.Pattern[str] | None, frozenset[int]]:
     """The whole-line rules a line starting with ``ch`` can match: those that need
-    no literal, and those that need one of their literals in the line."""
+    no literal (as one alternation), and those that need one of their literals
+    in the line (their indexes)."""
     try:
         return _BY_START[ch]
     except KeyError:
