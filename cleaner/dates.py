@@ -61,6 +61,8 @@ _PATTERNS = [
 
 def parse_date_line(line: str) -> str | None:
     """ISO date if the whole line is a date (with optional label and time), else None."""
+    if "19" not in line and "20" not in line:
+        return None  # every pattern holds a year, (19|20)\d{2}: most lines stop here
     line = _LIST_MARK.sub("", line.strip()).rstrip(".")  # "- Published 18 November 2019"
     if len(line) > 80 or not _DIGIT.search(line):
         return None

@@ -18,6 +18,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import itemgetter
 from re import _constants as _sre_ops  # type: ignore[attr-defined]
 from re import _parser  # type: ignore[attr-defined]
 
@@ -578,6 +579,9 @@ _BULLET = re.compile(r"^([-–—•·*▪►»>|]|\d{1,2}[.)])\s+")
 _BULLET_START = frozenset("-–—•·*▪►»>|0123456789")
 
 
+_second = itemgetter(1)
+
+
 def match_rule(line: str) -> Rule | None:
     """The first rule (in table order) whose wording matches ``line`` (normalised).
     A leading list bullet ("- Print Article") does not change what a label is.
@@ -591,7 +595,7 @@ def match_rule(line: str) -> Rule | None:
         return None
     best = None
     low = line.lower()
-    hits = {v for _, v in _KEY_AUTOMATON.iter(low)}
+    hits = set(map(_second, _KEY_AUTOMATON.iter(low)))
     if 0 < n <= FULL_MAX:
         free, needy = _full_candidates(line[0])
         if line.isascii() or not _CASE_HAZARD.search(line):

@@ -75,7 +75,7 @@ HEAD_ZONE = 12
 byline and date: headers put them right above the article."""
 
 
-@dataclass
+@dataclass(slots=True)
 class Line:
     index: int
     text: str
@@ -182,6 +182,9 @@ per-line test stays linear and small."""
 
 
 def _lines(raw: str) -> Iterator[str]:
+    if len(raw) <= MAX_LINE_CHARS:
+        yield from raw.split("\n")
+        return
     for line in raw.split("\n"):
         while len(line) > MAX_LINE_CHARS:
             cut = line.rfind(" ", MAX_LINE_CHARS // 2, MAX_LINE_CHARS)
