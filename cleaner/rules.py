@@ -327,7 +327,8 @@ _SEARCHED = tuple((i, r, SEARCH_KEYS[r.name]) for i, r in enumerate(LINE_RULES) 
 # --- first-character dispatch ------------------------------------------------
 # Trying every whole-line rule on every line costs one failed attempt per rule;
 # most rules can only start with a few letters ("Share", "Read more", "©"), so a
-# line is tried only against the rules that can start with its first character.
+# line is tried only against the rules that can start with its first character
+# and whose literals it holds, both read per alternative of a rule (_facets).
 # The sets come from the compiled patterns themselves (Python's regex parser), so
 # they can never disagree with the rules: an item the analysis does not know
 # counts as "any character", which only makes the candidate list longer.
@@ -434,10 +435,11 @@ def _category_tests() -> dict:
 _CATEGORY_TESTS = _category_tests()
 
 
-def _starter(rule: Rule):
-    """A test "can ``rule`` match a line that starts with this character?", case
-    folded both ways (the rules ignore case, and a superset is always safe)."""
-    sets, _ = _start_set(_parser.parse(rule.pattern.pattern, rule.pattern.flags).data)
+def _starter(items):
+    """A test "can the parsed sequence ``items`` match a line that starts with this
+    character?", case folded both ways (the rules ignore case, and a superset is
+    always safe). None: any character."""
+    sets, _ = _start_set(items)
     if any(s is _ANY or isinstance(s, frozenset) and s & CASE_HAZARDS for s in sets):
         return None
     chars = frozenset(v for s in sets if isinstance(s, frozenset) for ch in s for v in (ch, ch.lower(), ch.upper()))
@@ -445,30 +447,100 @@ def _starter(rule: Rule):
     return lambda ch: any(v in chars or any(t(v) for t in tests) for v in (ch, ch.lower(), ch.upper()))
 
 
-_STARTERS = tuple(_starter(r) for _, r in _ANCHORED)
+FACETS_MAX = 64
+"""Most alternatives one rule is split into for dispatch."""
+
+
+def _facets(items) -> list[list]:
+    """The alternatives of the parsed sequence ``items`` as sequences of their own:
+    ``(a|b)c`` is ``ac`` or ``bc``, ``(a|b){1,3}`` is ``(a|b)(a|b){0,2}``, and
+    ``(a)?b`` is ``ab`` or ``b``. A rule matches a line only if one of its alternatives does, and each
+    alternative has its own first characters and literals: a rule of forty
+    labels ("share", "tweet", "x", ...) need not be tried on every line that
+    starts with any of twenty letters, or contains any of their words."""
+    c = _sre_ops
+    items = list(items)
+    if not items:
+        return [items]
+    op, av = items[0]
+    if op in (c.MAX_REPEAT, c.MIN_REPEAT) and av[1] >= 1:
+        lo, hi, body = av
+        more = [(op, (max(lo - 1, 0), hi if hi == c.MAXREPEAT else hi - 1, body))] if hi != 1 else []
+        once = _facets(list(body.data) + more + items[1:])
+        none = _facets(items[1:]) if lo == 0 else []
+        return [items] if len(once) + len(none) > FACETS_MAX else once + none
+    if op is c.SUBPATTERN and not av[1] and not av[2]:  # a group that changes no flags
+        return _facets(list(av[-1].data) + items[1:])
+    if op is not c.BRANCH:
+        return [items]
+    out: list[list] = []
+    for alt in av[1]:
+        out += _facets(list(alt.data) + items[1:])
+        if len(out) > FACETS_MAX:
+            return [items]
+    return out
+
+
+def _exact(items) -> frozenset[str] | None:
+    """The strings the parsed sequence ``items`` can match, when they are a few
+    fixed ones ("by", "von", "par"); None otherwise."""
+    c = _sre_ops
+    out = frozenset(("",))
+    for op, av in items:
+        if op is c.LITERAL:
+            part: frozenset[str] | None = frozenset((chr(av),))
+        elif op is c.IN and all(o is c.LITERAL for o, _ in av):
+            part = frozenset(chr(a) for _, a in av)
+        elif op is c.SUBPATTERN and not av[1] and not av[2]:
+            part = _exact(av[-1].data)
+        elif op is c.BRANCH:
+            alts = [_exact(alt.data) for alt in av[1]]
+            part = None if any(a is None for a in alts) else frozenset().union(*alts)  # type: ignore[arg-type]
+        else:
+            return None
+        if part is None or len(out) * len(part) > EXACT_MAX:
+            return None
+        out = frozenset(a + b for a in out for b in part)
+    return out
+
+
+EXACT_MAX = 64
+"""Most strings a fixed piece of a pattern is expanded into."""
+
+
+def _usable(req: frozenset[str]) -> bool:
+    """Worth looking for, and exact to look for in ``line.lower()``."""
+    return not any(x.isspace() or CASE_HAZARDS.intersection(x) or len(x.lower()) != len(x)
+                   # "de", "at", "x": in most lines anyway, and every occurrence costs a step.
+                   or len(x) < REQUIRED_MIN and x.isascii() and x.isalnum() for x in req)
 
 
 def _required(items) -> frozenset[str] | None:
     """Literal strings one of which every match of the parsed sequence ``items``
     contains (None: no such set found). Of the sequence's items, the most
-    selective requirement is kept: the longest shortest string, then the fewest."""
+    selective usable requirement is kept: the longest shortest string, then
+    the fewest. Runs of fixed pieces count as one: ``(by|von) `` needs "by " or
+    "von "."""
     c = _sre_ops
     best: frozenset[str] | None = None
-    run: list[str] = []
+    run = frozenset(("",))
 
     def consider(req: frozenset[str] | None) -> None:
         nonlocal best
-        if req is not None and not any(x.isspace() for x in req) and \
+        if req is not None and req and _usable(req) and \
                 (best is None or (min(map(len, req)), -len(req)) > (min(map(len, best)), -len(best))):
             best = req
 
     for op, av in items:
-        if op is c.LITERAL:
-            run.append(chr(av))
+        fixed = _exact([(op, av)]) if op in (c.LITERAL, c.IN, c.SUBPATTERN, c.BRANCH) else None
+        if fixed is not None and "" not in fixed and len(run) * len(fixed) <= EXACT_MAX:
+            run = frozenset(a + b for a in run for b in fixed)
             continue
-        if run:
-            consider(frozenset(("".join(run),)))
-            run = []
+        if run != frozenset(("",)):
+            consider(run)
+        run = frozenset(("",)) if fixed is None or "" in fixed else fixed
+        if fixed is not None and "" not in fixed:
+            continue
         req = None
         if op is c.IN:
             chars: list[str] | None = []
@@ -489,25 +561,27 @@ def _required(items) -> frozenset[str] | None:
         elif op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT) and av[0] >= 1:
             req = _required(av[2].data)
         consider(req)
-    if run:
-        consider(frozenset(("".join(run),)))
-    return best
-
-
-def _requirement(rule: Rule) -> frozenset[str] | None:
-    req = _required(_parser.parse(rule.pattern.pattern, rule.pattern.flags).data)
-    if req is None or any(CASE_HAZARDS.intersection(x) or len(x.lower()) != len(x) for x in req):
-        return None
-    if any(len(x) < REQUIRED_MIN and x.isascii() and x.isalnum() for x in req):
-        # "de", "at", "x": in most lines anyway, and every occurrence costs a step.
-        return None
-    return frozenset(x.lower() for x in req)
+    if run != frozenset(("",)):
+        consider(run)
+    return frozenset(x.lower() for x in best) if best is not None else None
 
 
 REQUIRED_MIN = 3
 """Shortest Latin-script fragment worth looking for; shorter ones occur in most
 lines. (Two CJK characters, or punctuation such as "/", are rare enough.)"""
-_REQUIRES = {i: _requirement(r) for i, r in _ANCHORED}
+
+
+def _rule_facets() -> tuple[tuple[int, object, frozenset[str] | None], ...]:
+    """(rule index, first-character test, required literals) of every alternative
+    of every whole-line rule."""
+    out = []
+    for i, rule in _ANCHORED:
+        for items in _facets(_parser.parse(rule.pattern.pattern, rule.pattern.flags).data):
+            out.append((i, _starter(items), _required(items)))
+    return tuple(out)
+
+
+_FACETS = _rule_facets()
 
 
 @lru_cache(maxsize=4096)
@@ -528,16 +602,16 @@ BY_START_MAX = 4096
 
 
 def _full_candidates(ch: str) -> tuple[re.Pattern[str] | None, frozenset[int]]:
-    """The whole-line rules a line starting with ``ch`` can match: those that need
-    no literal (as one alternation), and those that need one of their literals
-    in the line (their indexes)."""
+    """The whole-line rules a line starting with ``ch`` can match: those with an
+    alternative that needs no literal (as one alternation), and the alternatives
+    of the others that need one of their literals in the line (facet indexes)."""
     try:
         return _BY_START[ch]
     except KeyError:
         pass
-    fits = [i for (i, _), start in zip(_ANCHORED, _STARTERS) if start is None or ch in CASE_HAZARDS or start(ch)]
-    out = (_full_subset(tuple(i for i in fits if _REQUIRES[i] is None)),
-           frozenset(i for i in fits if _REQUIRES[i] is not None))
+    fits = [f for f, (_, start, _) in enumerate(_FACETS) if start is None or ch in CASE_HAZARDS or start(ch)]
+    free = sorted({_FACETS[f][0] for f in fits if _FACETS[f][2] is None})
+    out = (_full_subset(tuple(free)), frozenset(f for f in fits if _FACETS[f][0] not in free))
     if len(_BY_START) < BY_START_MAX:
         _BY_START[ch] = out
     return out
@@ -553,9 +627,9 @@ def _key_automaton():
     for pos, (_, _, words) in enumerate(_SEARCHED):
         for key in words:
             keys.setdefault(key, (set(), set()))[1].add(pos)
-    for i, req in _REQUIRES.items():
+    for f, (_, _, req) in enumerate(_FACETS):
         for key in req or ():
-            keys.setdefault(key, (set(), set()))[0].add(i)
+            keys.setdefault(key, (set(), set()))[0].add(f)
     auto = ahocorasick.Automaton()
     for key in sorted(keys):
         full, searched = keys[key]
@@ -599,11 +673,11 @@ def match_rule(line: str) -> Rule | None:
     if 0 < n <= FULL_MAX:
         free, needy = _full_candidates(line[0])
         if line.isascii() or not _CASE_HAZARD.search(line):
-            # Rules whose required literals the line lacks cannot match it.
+            # Alternatives whose required literals the line lacks cannot match it.
             needy = needy & frozenset().union(*(f for f, _ in hits)) if hits else frozenset()
         m = free.fullmatch(line) if free is not None else None
         stop = int(m.lastgroup[1:]) if m else len(LINE_RULES)  # type: ignore[index]
-        for i in sorted(needy):
+        for i in sorted({_FACETS[f][0] for f in needy}):
             if i > stop:
                 break
             if LINE_RULES[i].pattern.fullmatch(line):

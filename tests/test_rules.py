@@ -212,3 +212,68 @@ def test_case_hazards_match_the_running_pythons_unicode_tables():
 
     assert case_hazards() == CASE_HAZARDS
     assert {"\u017f", "\u0130", "\u0131", "\u03a3"} <= CASE_HAZARDS and not CASE_HAZARDS & set("SsIiKk")
+
+
+def _admitted(rule_index: int, text: str) -> bool:
+    """Would the dispatch try rule ``rule_index`` on ``text``? (Some alternative of
+    it admits the first character and finds one of its literals.)"""
+    from cleaner.rules import _CASE_HAZARD, _FACETS
+
+    low = text.lower()
+    hazard = bool(_CASE_HAZARD.search(text))
+    return any(i == rule_index and (start is None or start(text[0]) or hazard and text[0] in low.upper())
+               and (req is None or hazard or any(x in low for x in req))
+               for i, start, req in _FACETS)
+
+
+def _whole_line_rules():
+    from cleaner.rules import _ANCHORED
+
+    return list(_ANCHORED)
+
+
+@pytest.mark.parametrize("index, rule", _whole_line_rules(), ids=lambda x: getattr(x, "name", str(x)))
+@settings(max_examples=100, derandomize=True, deadline=None)
+@given(data=st.data())
+def test_every_match_of_a_rule_passes_its_dispatch(index, rule, data):
+    # The first characters and literals are read off the parsed patterns; any
+    # string the pattern matches must get through them, or the rule is skipped
+    # where it applies.
+    text = data.draw(st.from_regex(rule.pattern, fullmatch=True))
+    if text and rule.pattern.fullmatch(text) and not _CASE_HAZARD_START(text):
+        assert _admitted(index, text), text
+
+
+def _CASE_HAZARD_START(text: str) -> bool:
+    from cleaner.rules import CASE_HAZARDS
+
+    return text[0] in CASE_HAZARDS
+
+
+@pytest.mark.parametrize("pattern, expected", [
+    (r"(by|von) (?-i:[A-Z])\w+", {"by ", "von "}),
+    (r"(?:share|tweet)\s*\|", {"share", "tweet"}),
+    (r"\d{1,3} (of|de) \d{1,3}", {" of ", " de "}),
+    (r"\d{1,3}(of|de)\d{1,3}", None),  # "of", "de": in most lines
+    (r"read more", {"read more"}),
+    (r"(a|b)(c|d)e", {"ace", "ade", "bce", "bde"}),
+    (r"(a|b)(c|d)e+", None),  # the repeat ends the run: "ac", "e" are too short
+])
+def test_required_literals(pattern, expected):
+    import re
+
+    from cleaner.rules import _parser, _required
+
+    req = _required(_parser.parse(pattern, re.I).data)
+    assert (set(req) if req is not None else None) == expected
+
+
+def test_facets_split_leading_alternatives_and_options():
+    import re
+
+    from cleaner.rules import _facets, _parser
+
+    assert len(_facets(_parser.parse(r"(ab|cd)e", re.I).data)) == 2
+    assert len(_facets(_parser.parse(r"(x)?y", re.I).data)) == 2
+    assert len(_facets(_parser.parse(r"((share|tweet)\s*){1,12}", re.I).data)) == 2
+    assert len(_facets(_parser.parse(r"(?-i:(ab|cd))e", re.I).data)) == 1  # changes flags: kept whole
