@@ -17,10 +17,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
-from operator import itemgetter
+from functools import lru_cache, reduce
+from operator import itemgetter, or_
 from re import _constants as _sre_ops  # type: ignore[attr-defined]
 from re import _parser  # type: ignore[attr-defined]
+from typing import Any
 
 SHORT_LINE = 160
 """Chrome labels and widget sentences are short; body paragraphs rarely are.
@@ -596,48 +597,52 @@ def _full_subset(members: tuple[int, ...]) -> re.Pattern[str] | None:
     return re.compile("|".join(f"(?P<r{i}>{LINE_RULES[i].pattern.pattern})" for i in members), re.I | re.U)
 
 
-_BY_START: dict[str, tuple[re.Pattern[str] | None, frozenset[int]]] = {}
+_BY_START: dict[str, tuple[re.Pattern[str] | None, int]] = {}
 BY_START_MAX = 4096
 """Distinct first characters remembered."""
 
 
-def _full_candidates(ch: str) -> tuple[re.Pattern[str] | None, frozenset[int]]:
+def _full_candidates(ch: str) -> tuple[re.Pattern[str] | None, int]:
     """The whole-line rules a line starting with ``ch`` can match: those with an
     alternative that needs no literal (as one alternation), and the alternatives
-    of the others that need one of their literals in the line (facet indexes)."""
+    of the others that need one of their literals in the line (a bit set of
+    facet indexes: facets are in rule order, so its bits read upwards give the
+    rules in table order)."""
     try:
         return _BY_START[ch]
     except KeyError:
         pass
     fits = [f for f, (_, start, _) in enumerate(_FACETS) if start is None or ch in CASE_HAZARDS or start(ch)]
     free = sorted({_FACETS[f][0] for f in fits if _FACETS[f][2] is None})
-    out = (_full_subset(tuple(free)), frozenset(f for f in fits if _FACETS[f][0] not in free))
+    out = (_full_subset(tuple(free)), sum(1 << f for f in fits if _FACETS[f][0] not in free))
     if len(_BY_START) < BY_START_MAX:
         _BY_START[ch] = out
     return out
 
 
-def _key_automaton():
+def _key_automaton() -> Any:
     """All occurrences of every rule literal in one pass (Aho-Corasick, in C): the
     searched rules' keys and the whole-line rules' required literals. A line
-    is then tried only against the rules whose literals it holds."""
+    is then tried only against the rules whose literals it holds. Each key's
+    value is a bit set: bit f for facet f, bit _SEARCH_SHIFT + p for searched
+    rule p, so a line's candidates are the OR of its keys' values."""
     import ahocorasick
 
-    keys: dict[str, tuple[set[int], set[int]]] = {}
+    keys: dict[str, int] = {}
     for pos, (_, _, words) in enumerate(_SEARCHED):
         for key in words:
-            keys.setdefault(key, (set(), set()))[1].add(pos)
+            keys[key] = keys.get(key, 0) | 1 << (_SEARCH_SHIFT + pos)
     for f, (_, _, req) in enumerate(_FACETS):
         for key in req or ():
-            keys.setdefault(key, (set(), set()))[0].add(f)
+            keys[key] = keys.get(key, 0) | 1 << f
     auto = ahocorasick.Automaton()
     for key in sorted(keys):
-        full, searched = keys[key]
-        auto.add_word(key, (frozenset(full), frozenset(searched)))
+        auto.add_word(key, keys[key])
     auto.make_automaton()
     return auto
 
 
+_SEARCH_SHIFT = len(_FACETS)
 _KEY_AUTOMATON = _key_automaton()
 FULL_MAX = 400
 """Whole-line rules only look at lines up to this length: labels and captions."""
@@ -667,35 +672,39 @@ def match_rule(line: str) -> Rule | None:
     n = len(line)
     if n > STRONG_SEARCH_MAX:
         return None
-    best = None
-    low = line.lower()
-    hits = set(map(_second, _KEY_AUTOMATON.iter(low)))
+    found = reduce(or_, map(_second, _KEY_AUTOMATON.iter(line.lower())), 0)
+    best = len(LINE_RULES)
     if 0 < n <= FULL_MAX:
         free, needy = _full_candidates(line[0])
         if line.isascii() or not _CASE_HAZARD.search(line):
-            # Alternatives whose required literals the line lacks cannot match it.
-            needy = needy & frozenset().union(*(f for f, _ in hits)) if hits else frozenset()
+            needy &= found  # alternatives whose required literals the line lacks cannot match it
         m = free.fullmatch(line) if free is not None else None
-        stop = int(m.lastgroup[1:]) if m else len(LINE_RULES)  # type: ignore[index]
-        for i in sorted({_FACETS[f][0] for f in needy}):
-            if i > stop:
+        if m:
+            best = int(m.lastgroup[1:])  # type: ignore[index]
+        tried = -1
+        while needy:
+            bit = needy & -needy
+            needy ^= bit
+            i = _FACETS[bit.bit_length() - 1][0]
+            if i >= best:
                 break
-            if LINE_RULES[i].pattern.fullmatch(line):
-                stop = i
+            if i != tried and LINE_RULES[i].pattern.fullmatch(line):
+                best = i
                 break
-        if stop < len(LINE_RULES):
-            best = (stop, LINE_RULES[stop])
-    if hits:
-        for pos in sorted(frozenset().union(*(k for _, k in hits))):
-            i, rule, _ = _SEARCHED[pos]
-            if best is not None and i > best[0]:
-                break
-            if not (rule.strong or n <= SHORT_LINE * 2):
-                continue
-            m = rule.pattern.search(line)
-            # In a long line, a footer phrase must open or close it; deep inside a
-            # long paragraph (or a page flattened to one line) it proves nothing.
-            if m and (n <= SHORT_LINE * 2 or m.start() < EDGE or m.end() > n - EDGE):
-                best = (i, rule)
-                break
-    return best[1] if best else None
+            tried = i
+    searched = found >> _SEARCH_SHIFT
+    while searched:
+        bit = searched & -searched
+        searched ^= bit
+        i, rule, _ = _SEARCHED[bit.bit_length() - 1]
+        if i > best:
+            break
+        if not (rule.strong or n <= SHORT_LINE * 2):
+            continue
+        m = rule.pattern.search(line)
+        # In a long line, a footer phrase must open or close it; deep inside a
+        # long paragraph (or a page flattened to one line) it proves nothing.
+        if m and (n <= SHORT_LINE * 2 or m.start() < EDGE or m.end() > n - EDGE):
+            best = i
+            break
+    return LINE_RULES[best] if best < len(LINE_RULES) else None
