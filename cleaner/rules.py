@@ -632,6 +632,8 @@ def _key_automaton() -> Any:
     for pos, (_, _, words) in enumerate(_SEARCHED):
         for key in words:
             keys[key] = keys.get(key, 0) | 1 << (_SEARCH_SHIFT + pos)
+        for key in _SEARCHED_REQUIRES[pos] or ():
+            keys[key] = keys.get(key, 0) | 1 << (_DERIVED_SHIFT + pos)
     for f, (_, _, req) in enumerate(_FACETS):
         for key in req or ():
             keys[key] = keys.get(key, 0) | 1 << f
@@ -642,7 +644,19 @@ def _key_automaton() -> Any:
     return auto
 
 
+def _searched_requirement(rule: Rule) -> frozenset[str] | None:
+    """Literals one of which every match of a searched rule holds, read off its
+    pattern (as for the whole-line rules): a second filter beside the rule's
+    keys, often much narrower ("(photo" where the key is "(")."""
+    reqs = [_required(items) for items in _facets(_parser.parse(rule.pattern.pattern, rule.pattern.flags).data)]
+    return None if any(r is None for r in reqs) else frozenset().union(*reqs)  # type: ignore[arg-type]
+
+
+_SEARCHED_REQUIRES = tuple(_searched_requirement(rule) for _, rule, _ in _SEARCHED)
 _SEARCH_SHIFT = len(_FACETS)
+_DERIVED_SHIFT = _SEARCH_SHIFT + len(_SEARCHED)
+_ALL_SEARCHED = (1 << len(_SEARCHED)) - 1
+_NOT_DERIVED = sum(1 << pos for pos, req in enumerate(_SEARCHED_REQUIRES) if req is None)
 _KEY_AUTOMATON = _key_automaton()
 FULL_MAX = 400
 """Whole-line rules only look at lines up to this length: labels and captions."""
@@ -673,10 +687,13 @@ def match_rule(line: str) -> Rule | None:
     if n > STRONG_SEARCH_MAX:
         return None
     found = reduce(or_, map(_second, _KEY_AUTOMATON.iter(line.lower())), 0)
+    # Literals read off the patterns are looked for in line.lower(), exact only
+    # without case hazards; the searched rules' own keys define those rules.
+    plain = line.isascii() or not _CASE_HAZARD.search(line)
     best = len(LINE_RULES)
     if 0 < n <= FULL_MAX:
         free, needy = _full_candidates(line[0])
-        if line.isascii() or not _CASE_HAZARD.search(line):
+        if plain:
             needy &= found  # alternatives whose required literals the line lacks cannot match it
         m = free.fullmatch(line) if free is not None else None
         if m:
@@ -692,7 +709,9 @@ def match_rule(line: str) -> Rule | None:
                 best = i
                 break
             tried = i
-    searched = found >> _SEARCH_SHIFT
+    searched = found >> _SEARCH_SHIFT & _ALL_SEARCHED
+    if plain:
+        searched &= found >> _DERIVED_SHIFT | _NOT_DERIVED
     while searched:
         bit = searched & -searched
         searched ^= bit

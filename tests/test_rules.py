@@ -277,3 +277,20 @@ def test_facets_split_leading_alternatives_and_options():
     assert len(_facets(_parser.parse(r"(x)?y", re.I).data)) == 2
     assert len(_facets(_parser.parse(r"((share|tweet)\s*){1,12}", re.I).data)) == 2
     assert len(_facets(_parser.parse(r"(?-i:(ab|cd))e", re.I).data)) == 1  # changes flags: kept whole
+
+
+def _searched_rules():
+    from cleaner.rules import _SEARCHED, _SEARCHED_REQUIRES
+
+    return [(rule, req) for (_, rule, _), req in zip(_SEARCHED, _SEARCHED_REQUIRES) if req is not None]
+
+
+@pytest.mark.parametrize("rule, req", _searched_rules(), ids=lambda x: getattr(x, "name", "req"))
+@settings(max_examples=60, derandomize=True, deadline=None)
+@given(data=st.data())
+def test_every_match_of_a_searched_rule_holds_one_of_its_literals(rule, req, data):
+    from cleaner.rules import _CASE_HAZARD
+
+    text = data.draw(st.from_regex(rule.pattern, fullmatch=True))
+    if rule.pattern.fullmatch(text) and not _CASE_HAZARD.search(text):
+        assert any(x in text.lower() for x in req), text
