@@ -49,6 +49,15 @@ _DATE_LABEL_ONLY = re.compile(r"(updated|published|posted|last updated|modified|
 _GLUE = re.compile(r"(?P<pre>(?:[^\W\d_][\w'’&]{0,24}\s+){0,3}[^\W\d_]{0,24}?[a-z]{2,24})"
                    r"(?P<rest>[A-Z][a-z]+[\s,'’].*)", re.U | re.S)
 _CAMEL = re.compile(r"[a-z][A-Z]")
+_CASE_SHAPE = bytes(97 if 97 <= c <= 122 else 65 if 65 <= c <= 90 else 32 for c in range(256))
+
+
+def _camel(text: str) -> bool:
+    """A lower-case ASCII letter followed by an upper-case one, somewhere in ``text``
+    (as _CAMEL.search); on ASCII lines read off a byte table, three times as fast."""
+    if text.isascii():
+        return b"aA" in text.encode().translate(_CASE_SHAPE)
+    return _CAMEL.search(text) is not None
 _GLUE_WORDS = {"more", "shorts", "related", "read", "also", "advertisement", "ad", "watch", "video", "videos",
                "trending", "popular", "latest", "recommended", "stories", "news", "top", "sponsored", "listen",
                "share", "subscribe", "newsletter", "gallery", "photos", "live", "breaking", "updates", "must",
@@ -298,7 +307,7 @@ def _split_glued(lines: list[Line]) -> None:
     vocabulary, so names like "McDonald" or "LinkedIn" stay whole."""
     for k, line in enumerate(lines):
         # The fragment's last letter is lower case and the line goes on in capitals.
-        m = _GLUE.match(line.text) if _CAMEL.search(line.text) else None
+        m = _GLUE.match(line.text) if _camel(line.text) else None
         if not m:
             continue
         pre, rest = m.group("pre"), m.group("rest")
@@ -534,7 +543,10 @@ def _title_anchor(lines: list[Line], url: str | None, title: str | None) -> int 
             if not 3 <= line.words <= 40 or \
                     is_prose(line) and (line.text.endswith(".") or line.words > HEADLINE_WORDS):
                 continue
-            toks = {t for t in _SLUG_SPLIT.split(line.text.lower()) if len(t) >= 2}
+            low = line.text.lower()
+            if sum(t in low for t in slug) < 3:
+                continue  # a token of the line is a substring of it: fewer than 3 shared for sure
+            toks = {t for t in _SLUG_SPLIT.split(low) if len(t) >= 2}
             shared = len(toks & slug)
             score = shared / max(1, min(len(slug), len(toks)))
             if shared >= 3 and score >= 0.5:

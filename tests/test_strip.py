@@ -236,13 +236,14 @@ def test_a_long_sentence_sharing_the_slug_words_is_not_the_headline():
 
 @settings(max_examples=400, derandomize=True)
 @given(st.text(alphabet=st.characters(max_codepoint=0x7F) | st.sampled_from("ÉéßİЖж’“—"), max_size=60)
-       | st.text(alphabet=st.sampled_from("ABCDEFGH ÉЖİ’—|abc"), min_size=15, max_size=60))
+       | st.text(alphabet=st.sampled_from("ABCDEFGH ÉЖİ’—|abc[`@{"), min_size=15, max_size=60))
 def test_fast_paths_agree_with_the_general_definitions(text):
     import unicodedata
 
-    from cleaner.strip import _CJK, _NON_WORD, Line, _all_caps_teaser, _features_now, _fold_now
+    from cleaner.strip import _CAMEL, _CJK, _NON_WORD, Line, _all_caps_teaser, _camel, _features_now, _fold_now
 
     assert _fold_now(text) == _NON_WORD.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+    assert _camel(text) == bool(_CAMEL.search(text))
     assert _features_now(text)[0] == count_words(text)
     line = Line(0, text, 8)
     letters, upper = sum(map(str.isalpha, text)), sum(map(str.isupper, text))
