@@ -620,13 +620,13 @@ def _full_candidates(ch: str) -> tuple[re.Pattern[str] | None, int]:
     return out
 
 
-def _key_automaton() -> Any:
-    """All occurrences of every rule literal in one pass (Aho-Corasick, in C): the
-    searched rules' keys and the whole-line rules' required literals. A line
-    is then tried only against the rules whose literals it holds. Each key's
-    value is a bit set: bit f for facet f, bit _SEARCH_SHIFT + p for searched
-    rule p, so a line's candidates are the OR of its keys' values."""
-    import ahocorasick
+def _key_automaton() -> tuple[Any, tuple[int, ...]]:
+    """All occurrences of every rule literal in one pass (Aho-Corasick, a DFA in
+    compiled code): the searched rules' keys and the whole-line rules' required
+    literals. A line is then tried only against the rules whose literals it
+    holds. Each key's value is a bit set: bit f for facet f, bit _SEARCH_SHIFT + p
+    for searched rule p, so a line's candidates are the OR of its keys' values."""
+    import ahocorasick_rs
 
     keys: dict[str, int] = {}
     for pos, (_, _, words) in enumerate(_SEARCHED):
@@ -637,11 +637,12 @@ def _key_automaton() -> Any:
     for f, (_, _, req) in enumerate(_FACETS):
         for key in req or ():
             keys[key] = keys.get(key, 0) | 1 << f
-    auto = ahocorasick.Automaton()
-    for key in sorted(keys):
-        auto.add_word(key, keys[key])
-    auto.make_automaton()
-    return auto
+    order = sorted(keys)
+    # Standard match kind with overlapping matches: every key found, also one
+    # inside another ("photo" in "(photo").
+    auto = ahocorasick_rs.AhoCorasick(order, matchkind=ahocorasick_rs.MatchKind.Standard,
+                                      implementation=ahocorasick_rs.Implementation.DFA)
+    return auto, tuple(keys[k] for k in order)
 
 
 def _searched_requirement(rule: Rule) -> frozenset[str] | None:
@@ -657,7 +658,8 @@ _SEARCH_SHIFT = len(_FACETS)
 _DERIVED_SHIFT = _SEARCH_SHIFT + len(_SEARCHED)
 _ALL_SEARCHED = (1 << len(_SEARCHED)) - 1
 _NOT_DERIVED = sum(1 << pos for pos, req in enumerate(_SEARCHED_REQUIRES) if req is None)
-_KEY_AUTOMATON = _key_automaton()
+_KEY_AUTOMATON, _KEY_VALUES = _key_automaton()
+_key_value = _KEY_VALUES.__getitem__
 FULL_MAX = 400
 """Whole-line rules only look at lines up to this length: labels and captions."""
 EDGE = 120
@@ -672,7 +674,7 @@ _BULLET = re.compile(r"^([-–—•·*▪►»>|]|\d{1,2}[.)])\s+")
 _BULLET_START = frozenset("-–—•·*▪►»>|0123456789")
 
 
-_second = itemgetter(1)
+_first = itemgetter(0)
 
 
 def match_rule(line: str) -> Rule | None:
@@ -686,7 +688,8 @@ def match_rule(line: str) -> Rule | None:
     n = len(line)
     if n > STRONG_SEARCH_MAX:
         return None
-    found = reduce(or_, map(_second, _KEY_AUTOMATON.iter(line.lower())), 0)
+    keys = _KEY_AUTOMATON.find_matches_as_indexes(line.lower(), True)
+    found = reduce(or_, map(_key_value, map(_first, keys)), 0)
     # Literals read off the patterns are looked for in line.lower(), exact only
     # without case hazards; the searched rules' own keys define those rules.
     plain = line.isascii() or not _CASE_HAZARD.search(line)
