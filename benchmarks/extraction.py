@@ -7,7 +7,8 @@ Scores use the shared scorer (``../shared/tools/devscore.py``) unchanged, so the
 figures are comparable with the table in ``devdata/README.md``. Speed is pages
 per second on one core, measured in this process for every method: each method
 first runs once on one page (imports, compiled patterns), then the set is timed
-``--rounds`` times and the fastest round counts, as timeit does. cleaner's
+``--rounds`` times and the fastest round counts, as timeit does; the rounds take
+the methods in turn, so a slow spell of the machine hits them all. cleaner's
 per-line caches are emptied before every round, so a round sees the set as a
 fresh batch would and repeats do not answer from the previous round.
 """
@@ -104,7 +105,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--shared", default=str(ROOT.parent / "shared"))
     ap.add_argument("--sets", default="textdump,scrapinghub,trafilatura")
-    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--rounds", type=int, default=5)
     args = ap.parse_args()
     ds = load_devscore(Path(args.shared))
     opts = Options(workers=1, dedup="off")
@@ -126,20 +127,26 @@ def main() -> None:
             "cleaner": cleaner_method(opts),
         },
     }
+    sets = args.sets.split(",")
+    data = {bench: pages(ds, bench) for bench in sets}
+    runs = [(bench, name, fn) for bench in sets for name, fn in methods[bench].items()]
+    best: dict[tuple[str, str], float] = {}
+    texts: dict[tuple[str, str], dict[str, str]] = {}
+    for bench, name, fn in runs:
+        fn(data[bench][0])
+    # Rounds go over every method in turn, so that a slow spell of a shared
+    # machine slows all of them alike instead of one method's rounds.
+    for _ in range(args.rounds):
+        for bench, name, fn in runs:
+            clear_caches()
+            t0 = time.perf_counter()
+            texts[bench, name] = {p["id"]: fn(p) for p in data[bench]}
+            best[bench, name] = min(best.get((bench, name), float("inf")), time.perf_counter() - t0)
     print(f"{'set':12} {'method':30} {'pages/s':>8}  score")
     speed: dict[tuple[str, str], float] = {}
-    for bench in args.sets.split(","):
-        data = pages(ds, bench)
-        for name, fn in methods[bench].items():
-            fn(data[0])
-            best = float("inf")
-            for _ in range(args.rounds):
-                clear_caches()
-                t0 = time.perf_counter()
-                texts = {p["id"]: fn(p) for p in data}
-                best = min(best, time.perf_counter() - t0)
-            speed[bench, name] = len(data) / best
-            print(f"{bench:12} {name:30} {speed[bench, name]:8.1f}  {score(ds, bench, texts)}", flush=True)
+    for bench, name, _ in runs:
+        speed[bench, name] = len(data[bench]) / best[bench, name]
+        print(f"{bench:12} {name:30} {speed[bench, name]:8.1f}  {score(ds, bench, texts[bench, name])}", flush=True)
     print()
     pairs = [("textdump", "scrapinghub", "text dumps vs trafilatura on the same pages' HTML (target >= 10x)"),
              ("scrapinghub", "scrapinghub", "ScrapingHub HTML vs trafilatura (target >= 1.0x)"),
