@@ -680,7 +680,7 @@ _first = itemgetter(0)
 def match_rule(line: str) -> Rule | None:
     """The first rule (in table order) whose wording matches ``line`` (normalised).
     A leading list bullet ("- Print Article") does not change what a label is.
-    (The line classifier caches the answer per line: see strip._features.)"""
+    (The line classifier caches the answer per line: see strip._features_now.)"""
     if len(line) > STRONG_SEARCH_MAX + 4:  # a bullet may come off
         return None
     if line[:1] in _BULLET_START:

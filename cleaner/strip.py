@@ -93,6 +93,7 @@ class Line:
     date: str | None = None
     prose: bool | None = None  # is_prose, once asked
     folded: str = ""  # comparison form (_fold)
+    split: tuple[str, str, frozenset[str]] | None = None  # a widget label glued on (_glue_split)
     kind: str | None = None  # set when removed
     why: str | None = None
     glued: tuple[str, str, str] | None = None  # (fragment, kind, rule) cut from the start
@@ -206,34 +207,36 @@ def _lines(raw: str) -> Iterator[str]:
 
 
 FEATURES_CACHE_CHARS = 1000
-"""Lines up to this long have their features cached (see _features)."""
+"""Lines up to this long have their features cached (see _features_now)."""
 
 
-def _features_now(text: str) -> tuple[int, Rule | None, str | None, bool, str]:
+Features = tuple[int, "Rule | None", "str | None", bool, str, "tuple[str, str, frozenset[str]] | None"]
+
+
+def _features_now(text: str) -> Features:
+    """Words, matching rule, date, prose shape, folded form and glued-label split
+    of one normalised line: everything the classifier asks of a line alone.
+    Cached (_features_cached): a site's chrome lines (menus, share bars,
+    footers) recur on every one of its pages and are most of the lines; the
+    cache holds at most 16,384 lines of at most FEATURES_CACHE_CHARS characters."""
     folded = _fold_now(text)
     if text.isascii() and "_" not in text:
         # The folded form's words are then exactly the \w+ runs count_words counts.
         words = folded.count(" ") + 1 if folded else 0
     else:
         words = count_words(text)
-    return words, match_rule(text), parse_date_line(text), _prose(text, words), folded
+    return words, match_rule(text), parse_date_line(text), _prose(text, words), folded, _glue_split(text)
 
 
 _features_cached = lru_cache(maxsize=16384)(_features_now)
 
 
-def _features(text: str) -> tuple[int, Rule | None, str | None, bool, str]:
-    """Words, matching rule, date, prose shape and folded form of one normalised line. Cached:
-    a site's chrome lines (menus, share bars, footers) recur on every one of its
-    pages and are most of the lines, and the cache holds at most 16,384 lines of
-    at most FEATURES_CACHE_CHARS characters."""
-    return _features_cached(text) if len(text) <= FEATURES_CACHE_CHARS else _features_now(text)
-
-
 def strip_chrome(raw: str, *, is_html: bool, title: str | None = None, author: str | None = None,
                  date: str | None = None, url: str | None = None, headings: tuple[str, ...] = (),
                  standfirst: str | None = None) -> Stripped:
-    lines = [Line(i, t, *_features(t)) for i, t in enumerate(map(normalize_line, _lines(raw))) if t]
+    cached, now = _features_cached, _features_now
+    lines = [Line(i, t, *(cached(t) if len(t) <= FEATURES_CACHE_CHARS else now(t)))
+             for i, t in enumerate(map(normalize_line, _lines(raw))) if t]
     if not lines:
         return Stripped("", [], title, author, date)
     _split_glued(lines)
@@ -301,19 +304,28 @@ def _page_headings(lines: list[Line], headings: tuple[str, ...], standfirst: str
         line.kind, line.why = "title", reason
 
 
+def _glue_split(text: str) -> tuple[str, str, frozenset[str]] | None:
+    """The chrome label, the rest, and the label's words, if ``text`` starts with
+    a widget label glued onto the next line (see _split_glued)."""
+    # The fragment's last letter is lower case and the line goes on in capitals.
+    m = _GLUE.match(text) if _camel(text) else None
+    if not m:
+        return None
+    pre, rest = m.group("pre"), m.group("rest")
+    pre_words = frozenset(w.casefold() for w in _WORD.findall(pre))
+    if len(pre_words) > 5 or not (pre_words & _GLUE_WORDS) or count_words(rest) < 6:
+        return None
+    return pre, rest, pre_words
+
+
 def _split_glued(lines: list[Line]) -> None:
     """"More ShortsEarlier this month, ..." -> drop "More Shorts": a widget label
     whose line break was lost. Only split when the fragment uses chrome
     vocabulary, so names like "McDonald" or "LinkedIn" stay whole."""
     for k, line in enumerate(lines):
-        # The fragment's last letter is lower case and the line goes on in capitals.
-        m = _GLUE.match(line.text) if _camel(line.text) else None
-        if not m:
+        if line.split is None:
             continue
-        pre, rest = m.group("pre"), m.group("rest")
-        pre_words = {w.casefold() for w in _WORD.findall(pre)}
-        if len(pre_words) > 5 or not (pre_words & _GLUE_WORDS) or count_words(rest) < 6:
-            continue
+        pre, rest, pre_words = line.split
         line.glued = (pre, "promo-widget", "glued-chrome")
         line.text, line.words = rest, count_words(rest)
         line.rule, line.prose, line.folded = match_rule(rest), None, _fold(rest)
