@@ -455,10 +455,11 @@ FACETS_MAX = 64
 def _facets(items) -> list[list]:
     """The alternatives of the parsed sequence ``items`` as sequences of their own:
     ``(a|b)c`` is ``ac`` or ``bc``, ``(a|b){1,3}`` is ``(a|b)(a|b){0,2}``, and
-    ``(a)?b`` is ``ab`` or ``b``. A rule matches a line only if one of its alternatives does, and each
-    alternative has its own first characters and literals: a rule of forty
-    labels ("share", "tweet", "x", ...) need not be tried on every line that
-    starts with any of twenty letters, or contains any of their words."""
+    ``(a)?b`` is ``ab`` or ``b``. A rule matches a line only if one of its
+    alternatives does, and each alternative has its own first characters and
+    literals: a rule of forty labels ("share", "tweet", "x", ...) need not be
+    tried on every line that starts with any of twenty letters, or contains any
+    of their words."""
     c = _sre_ops
     items = list(items)
     if not items:
