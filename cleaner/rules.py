@@ -525,24 +525,26 @@ def _required(items) -> frozenset[str] | None:
     "von "."""
     c = _sre_ops
     best: frozenset[str] | None = None
-    run = frozenset(("",))
+    nothing = frozenset(("",))
+    run = nothing
 
     def consider(req: frozenset[str] | None) -> None:
         nonlocal best
-        if req is not None and req and _usable(req) and \
+        if req is not None and req and "" not in req and _usable(req) and \
                 (best is None or (min(map(len, req)), -len(req)) > (min(map(len, best)), -len(best))):
             best = req
 
     for op, av in items:
         fixed = _exact([(op, av)]) if op in (c.LITERAL, c.IN, c.SUBPATTERN, c.BRANCH) else None
-        if fixed is not None and "" not in fixed and len(run) * len(fixed) <= EXACT_MAX:
-            run = frozenset(a + b for a in run for b in fixed)
-            continue
-        if run != frozenset(("",)):
-            consider(run)
-        run = frozenset(("",)) if fixed is None or "" in fixed else fixed
         if fixed is not None and "" not in fixed:
+            if len(run) * len(fixed) <= EXACT_MAX:
+                run = frozenset(a + b for a in run for b in fixed)
+            else:
+                consider(run)
+                run = fixed
             continue
+        consider(run)
+        run = nothing
         req = None
         if op is c.IN:
             chars: list[str] | None = []
@@ -563,8 +565,7 @@ def _required(items) -> frozenset[str] | None:
         elif op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT) and av[0] >= 1:
             req = _required(av[2].data)
         consider(req)
-    if run != frozenset(("",)):
-        consider(run)
+    consider(run)
     return frozenset(x.lower() for x in best) if best is not None else None
 
 
@@ -573,14 +574,14 @@ REQUIRED_MIN = 3
 lines. (Two CJK characters, or punctuation such as "/", are rare enough.)"""
 
 
+def _alternatives(rule: Rule) -> list[list]:
+    return _facets(_parser.parse(rule.pattern.pattern, rule.pattern.flags).data)
+
+
 def _rule_facets() -> tuple[tuple[int, object, frozenset[str] | None], ...]:
     """(rule index, first-character test, required literals) of every alternative
     of every whole-line rule."""
-    out = []
-    for i, rule in _ANCHORED:
-        for items in _facets(_parser.parse(rule.pattern.pattern, rule.pattern.flags).data):
-            out.append((i, _starter(items), _required(items)))
-    return tuple(out)
+    return tuple((i, _starter(items), _required(items)) for i, rule in _ANCHORED for items in _alternatives(rule))
 
 
 _FACETS = _rule_facets()
@@ -614,8 +615,8 @@ def _full_candidates(ch: str) -> tuple[re.Pattern[str] | None, int]:
     except KeyError:
         pass
     fits = [f for f, (_, start, _) in enumerate(_FACETS) if start is None or ch in CASE_HAZARDS or start(ch)]
-    free = sorted({_FACETS[f][0] for f in fits if _FACETS[f][2] is None})
-    out = (_full_subset(tuple(free)), sum(1 << f for f in fits if _FACETS[f][0] not in free))
+    free = {_FACETS[f][0] for f in fits if _FACETS[f][2] is None}
+    out = (_full_subset(tuple(sorted(free))), sum(1 << f for f in fits if _FACETS[f][0] not in free))
     if len(_BY_START) < BY_START_MAX:
         _BY_START[ch] = out
     return out
@@ -650,7 +651,7 @@ def _searched_requirement(rule: Rule) -> frozenset[str] | None:
     """Literals one of which every match of a searched rule holds, read off its
     pattern (as for the whole-line rules): a second filter beside the rule's
     keys, often much narrower ("(photo" where the key is "(")."""
-    reqs = [_required(items) for items in _facets(_parser.parse(rule.pattern.pattern, rule.pattern.flags).data)]
+    reqs = [_required(items) for items in _alternatives(rule)]
     return None if any(r is None for r in reqs) else frozenset().union(*reqs)  # type: ignore[arg-type]
 
 

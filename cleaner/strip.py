@@ -54,7 +54,7 @@ _CASE_SHAPE = bytes(97 if 97 <= c <= 122 else 65 if 65 <= c <= 90 else 32 for c 
 
 def _camel(text: str) -> bool:
     """A lower-case ASCII letter followed by an upper-case one, somewhere in ``text``
-    (as _CAMEL.search); on ASCII lines read off a byte table, three times as fast."""
+    (as _CAMEL.search); on ASCII lines read off a byte table instead of a regex."""
     if text.isascii():
         return b"aA" in text.encode().translate(_CASE_SHAPE)
     return _CAMEL.search(text) is not None
@@ -84,6 +84,10 @@ HEAD_ZONE = 12
 byline and date: headers put them right above the article."""
 
 
+GlueSplit = tuple[str, str, frozenset[str]]
+"""A glued-on widget label, the rest of the line, and the label's words."""
+
+
 @dataclass(slots=True)
 class Line:
     index: int
@@ -93,7 +97,7 @@ class Line:
     date: str | None = None
     prose: bool | None = None  # is_prose, once asked
     folded: str = ""  # comparison form (_fold)
-    split: tuple[str, str, frozenset[str]] | None = None  # a widget label glued on (_glue_split)
+    split: GlueSplit | None = None  # a widget label glued on (_glue_split)
     kind: str | None = None  # set when removed
     why: str | None = None
     glued: tuple[str, str, str] | None = None  # (fragment, kind, rule) cut from the start
@@ -210,7 +214,7 @@ FEATURES_CACHE_CHARS = 1000
 """Lines up to this long have their features cached (see _features_now)."""
 
 
-Features = tuple[int, "Rule | None", "str | None", bool, str, "tuple[str, str, frozenset[str]] | None"]
+Features = tuple[int, "Rule | None", "str | None", bool, str, "GlueSplit | None"]
 
 
 def _features_now(text: str) -> Features:
@@ -304,7 +308,7 @@ def _page_headings(lines: list[Line], headings: tuple[str, ...], standfirst: str
         line.kind, line.why = "title", reason
 
 
-def _glue_split(text: str) -> tuple[str, str, frozenset[str]] | None:
+def _glue_split(text: str) -> GlueSplit | None:
     """The chrome label, the rest, and the label's words, if ``text`` starts with
     a widget label glued onto the next line (see _split_glued)."""
     # The fragment's last letter is lower case and the line goes on in capitals.
@@ -326,6 +330,7 @@ def _split_glued(lines: list[Line]) -> None:
         if line.split is None:
             continue
         pre, rest, pre_words = line.split
+        line.split = None  # applied: the line is now the rest
         line.glued = (pre, "promo-widget", "glued-chrome")
         line.text, line.words = rest, count_words(rest)
         line.rule, line.prose, line.folded = match_rule(rest), None, _fold(rest)

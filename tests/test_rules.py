@@ -217,11 +217,11 @@ def test_case_hazards_match_the_running_pythons_unicode_tables():
 def _admitted(rule_index: int, text: str) -> bool:
     """Would the dispatch try rule ``rule_index`` on ``text``? (Some alternative of
     it admits the first character and finds one of its literals.)"""
-    from cleaner.rules import _CASE_HAZARD, _FACETS
+    from cleaner.rules import _CASE_HAZARD, CASE_HAZARDS, _FACETS
 
     low = text.lower()
     hazard = bool(_CASE_HAZARD.search(text))
-    return any(i == rule_index and (start is None or start(text[0]) or hazard and text[0] in low.upper())
+    return any(i == rule_index and (start is None or text[0] in CASE_HAZARDS or start(text[0]))
                and (req is None or hazard or any(x in low for x in req))
                for i, start, req in _FACETS)
 
@@ -240,14 +240,8 @@ def test_every_match_of_a_rule_passes_its_dispatch(index, rule, data):
     # string the pattern matches must get through them, or the rule is skipped
     # where it applies.
     text = data.draw(st.from_regex(rule.pattern, fullmatch=True))
-    if text and rule.pattern.fullmatch(text) and not _CASE_HAZARD_START(text):
+    if text and rule.pattern.fullmatch(text):
         assert _admitted(index, text), text
-
-
-def _CASE_HAZARD_START(text: str) -> bool:
-    from cleaner.rules import CASE_HAZARDS
-
-    return text[0] in CASE_HAZARDS
 
 
 @pytest.mark.parametrize("pattern, expected", [
