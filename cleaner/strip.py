@@ -25,7 +25,7 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import accumulate
+from itertools import accumulate, groupby
 
 from .dates import parse_date_line
 from .records import Removal, removal_slots
@@ -125,6 +125,9 @@ class Stripped:
 def count_words(text: str) -> int:
     """Words, counting every two CJK characters as one: scripts without spaces
     would otherwise look like one-word lines."""
+    if "_" not in text and (text.isascii() or _ASCII_PUNCT.fullmatch(text)):
+        # Word runs are then the runs of ASCII letters and digits (see _fold_simple).
+        return len(text.encode("ascii", "replace").translate(_ASCII_FOLD).split())
     cjk = len(_CJK.findall(text)) if _CJK.search(text) else 0
     if cjk:
         return len(_WORD.findall(_CJK.sub(" ", text))) + (cjk + 1) // 2
@@ -178,14 +181,50 @@ def _fold(text: str) -> str:
 
 
 def _fold_now(text: str) -> str:
-    if text.isascii():  # NFKC changes nothing, and the non-word characters are a known few
-        return " ".join(text.encode().translate(_ASCII_FOLD).decode().split())
+    if text.isascii() or _ASCII_PUNCT.fullmatch(text):
+        return _fold_simple(text)
     return _NON_WORD.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+
+
+def _fold_simple(text: str) -> str:
+    """_fold of a line of ASCII and _QUIET_SYMBOLS only. NFKC changes no ASCII
+    character and turns each of those symbols into non-word characters only, so
+    every one of them is a word break; "?" stands in for them ("replace" is
+    done in C), and one byte table then lower-cases letters and digits and
+    blanks the rest."""
+    return " ".join(text.encode("ascii", "replace").translate(_ASCII_FOLD).decode().split())
 
 
 _ASCII_FOLD = bytes(ord(chr(c).lower()) if chr(c).isalnum() else 32 for c in range(128)) + b" " * 128
 """Lower case for letters and digits, a space for the rest: one byte table, which
 bytes.translate applies without a dictionary lookup per character."""
+
+
+def _quiet(ch: str) -> bool:
+    """A character that is a word break before and after NFKC and case folding,
+    and that NFKC cannot merge with a neighbour (no combining marks)."""
+    if ch.isalnum() or ch == "_" or unicodedata.combining(ch) or _CJK.match(ch):
+        return False
+    return not any(c.isalnum() or c == "_" or unicodedata.combining(c)
+                   for c in unicodedata.normalize("NFKC", ch).casefold())
+
+
+def _char_class(chars: list[str]) -> str:
+    """A regex character class body for ``chars``, as ranges of consecutive code points."""
+    points, out = sorted(map(ord, chars)), []
+    for _, g in groupby(enumerate(points), lambda e: e[1] - e[0]):
+        run = [p for _, p in g]
+        out.append(re.escape(chr(run[0])) + (f"-{re.escape(chr(run[-1]))}" if len(run) > 1 else ""))
+    return "".join(out)
+
+
+_QUIET_SYMBOLS = [chr(c) for c in (*range(0x80, 0xC0), 0xD7, 0xF7, *range(0x2000, 0x2C00)) if _quiet(chr(c))]
+"""The punctuation and symbols of Latin-1 and the General Punctuation to
+Miscellaneous Symbols blocks that are word breaks (curly quotes, dashes, the
+ellipsis, no-break and thin spaces, bullets, arrows, ©): English and
+other Latin-script lines that are ASCII but for these, and there are many,
+fold and count words as fast as ASCII."""
+_ASCII_PUNCT = re.compile(f"[\\x00-\\x7f{_char_class(_QUIET_SYMBOLS)}]*")
 
 
 _fold_cached = lru_cache(maxsize=8192)(_fold_now)
@@ -223,11 +262,12 @@ def _features_now(text: str) -> Features:
     Cached (_features_cached): a site's chrome lines (menus, share bars,
     footers) recur on every one of its pages and are most of the lines; the
     cache holds at most 16,384 lines of at most FEATURES_CACHE_CHARS characters."""
-    folded = _fold_now(text)
-    if text.isascii() and "_" not in text:
+    if text.isascii() or _ASCII_PUNCT.fullmatch(text):
+        folded = _fold_simple(text)
         # The folded form's words are then exactly the \w+ runs count_words counts.
-        words = folded.count(" ") + 1 if folded else 0
+        words = count_words(text) if "_" in text else folded.count(" ") + 1 if folded else 0
     else:
+        folded = _NON_WORD.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
         words = count_words(text)
     return words, match_rule(text), parse_date_line(text), _prose(text, words), folded, _glue_split(text)
 
