@@ -43,7 +43,15 @@ _NAME = re.compile(r"(?P<name>[A-ZÀ-ÖØ-ÞА-ЯЁ][\w'’.\-]+(\s+(van|von|de|
                    r"(\s*[,|–—-]\s*[\w .'’]{2,50})?", re.U)
 _DATE_LABEL_ONLY = re.compile(r"(updated|published|posted|last updated|modified|release date|date|aktualisiert|"
                               r"veröffentlicht|veröffentlichung|datum|publié|mis à jour|fecha|data|обновлено|"
-                              r"опубликовано|дата|更新日?|公開日?)\s*:?", re.I)
+                              r"опубликовано|дата|更新日?|公開日?)\s?:?", re.I)
+# Lines are normalised (single spaces), so \s? is \s* here, and the width is
+# bounded: longer lines need no regex call.
+_DATE_LABEL_WIDTH = re._parser.parse(_DATE_LABEL_ONLY.pattern).getwidth()[1]  # type: ignore[attr-defined]
+
+
+def _date_label(text: str) -> bool:
+    """A date label standing alone ("Updated:")."""
+    return len(text) <= _DATE_LABEL_WIDTH and _DATE_LABEL_ONLY.fullmatch(text) is not None
 # Bounded repeats: an unbounded letter run here backtracks quadratically on a
 # 100,000-letter "word".
 _GLUE = re.compile(r"(?P<pre>(?:[^\W\d_][\w'’&]{0,24}\s+){0,3}[^\W\d_]{0,24}?[a-z]{2,24})"
@@ -236,32 +244,39 @@ without newlines) is cut at spaces into lines of about this size, so every
 per-line test stays linear and small."""
 
 
-def _lines(raw: str) -> Iterator[str]:
+def _lines(raw: str) -> list[str]:
+    lines = raw.split("\n")
     if len(raw) <= MAX_LINE_CHARS:
-        yield from raw.split("\n")
-        return
-    for line in raw.split("\n"):
-        while len(line) > MAX_LINE_CHARS:
-            cut = line.rfind(" ", MAX_LINE_CHARS // 2, MAX_LINE_CHARS)
-            cut = cut if cut > 0 else MAX_LINE_CHARS
-            yield line[:cut]
-            line = line[cut:]
-        yield line
+        return lines
+    return [piece for line in lines for piece in _cut(line)]
+
+
+def _cut(line: str) -> Iterator[str]:
+    while len(line) > MAX_LINE_CHARS:
+        cut = line.rfind(" ", MAX_LINE_CHARS // 2, MAX_LINE_CHARS)
+        cut = cut if cut > 0 else MAX_LINE_CHARS
+        yield line[:cut]
+        line = line[cut:]
+    yield line
 
 
 FEATURES_CACHE_CHARS = 1000
 """Lines up to this long have their features cached (see _features_now)."""
 
 
-Features = tuple[int, "Rule | None", "str | None", bool, str, "GlueSplit | None"]
+Features = tuple[str, int, "Rule | None", "str | None", bool, str, "GlueSplit | None"]
 
 
-def _features_now(text: str) -> Features:
-    """Words, matching rule, date, prose shape, folded form and glued-label split
-    of one normalised line: everything the classifier asks of a line alone.
-    Cached (_features_cached): a site's chrome lines (menus, share bars,
-    footers) recur on every one of its pages and are most of the lines; the
-    cache holds at most 16,384 lines of at most FEATURES_CACHE_CHARS characters."""
+def _features_now(raw: str) -> Features | None:
+    """The normalised text of one raw line, and its words, matching rule, date,
+    prose shape, folded form and glued-label split: everything the classifier
+    asks of a line alone (None for a blank line). Cached (_features_cached) by
+    the raw line: a site's chrome lines (menus, share bars, footers) recur on
+    every one of its pages and are most of the lines; the cache holds at most
+    16,384 lines of at most FEATURES_CACHE_CHARS characters."""
+    text = normalize_line(raw)
+    if not text:
+        return None
     if text.isascii() or _ASCII_PUNCT.fullmatch(text):
         folded = _fold_simple(text)
         # The folded form's words are then exactly the \w+ runs count_words counts.
@@ -269,7 +284,7 @@ def _features_now(text: str) -> Features:
     else:
         folded = _NON_WORD.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
         words = count_words(text)
-    return words, match_rule(text), parse_date_line(text), _prose(text, words), folded, _glue_split(text)
+    return text, words, match_rule(text), parse_date_line(text), _prose(text, words), folded, _glue_split(text)
 
 
 _features_cached = lru_cache(maxsize=16384)(_features_now)
@@ -279,8 +294,8 @@ def strip_chrome(raw: str, *, is_html: bool, title: str | None = None, author: s
                  date: str | None = None, url: str | None = None, headings: tuple[str, ...] = (),
                  standfirst: str | None = None) -> Stripped:
     cached, now = _features_cached, _features_now
-    lines = [Line(i, t, *(cached(t) if len(t) <= FEATURES_CACHE_CHARS else now(t)))
-             for i, t in enumerate(map(normalize_line, _lines(raw))) if t]
+    lines = [Line(i, *f) for i, t in enumerate(_lines(raw))
+             if (f := cached(t) if len(t) <= FEATURES_CACHE_CHARS else now(t)) is not None]
     if not lines:
         return Stripped("", [], title, author, date)
     _split_glued(lines)
@@ -304,7 +319,7 @@ def strip_chrome(raw: str, *, is_html: bool, title: str | None = None, author: s
     for line in lines:
         # A date standing alone on a line, below the header, stamps a teaser, a
         # comment or the page footer; it is never a sentence of the article.
-        if line.kind is None and (line.date is not None or _DATE_LABEL_ONLY.fullmatch(line.text)):
+        if line.kind is None and (line.date is not None or _date_label(line.text)):
             line.kind, line.why = "date", "date-line"
     for i in range(start, end):
         line = lines[i]
@@ -634,7 +649,7 @@ class _Meta:
 
 def _header_like(line: Line) -> bool:
     """Lines that belong to an article's header block (below which the body starts)."""
-    if line.date is not None or _DATE_LABEL_ONLY.fullmatch(line.text) or line.kind in ("title", "promo-widget"):
+    if line.date is not None or _date_label(line.text) or line.kind in ("title", "promo-widget"):
         return True
     if line.rule is not None and line.rule.kind in ("photo-caption", "audio-player", "read-time", "share-buttons"):
         return True
@@ -692,7 +707,7 @@ def _head_metadata(lines: list[Line], start: int, end: int, *, title: str | None
         if line.date is not None:
             line.kind, line.why = "date", "date-line"
             date = date or line.date
-        elif _DATE_LABEL_ONLY.fullmatch(line.text):
+        elif _date_label(line.text):
             line.kind, line.why = "date", "date-label"
         else:
             name = _byline(line)

@@ -256,8 +256,23 @@ def test_fast_paths_agree_with_the_general_definitions(text):
     assert _camel(text) == bool(_CAMEL.search(text))
     cjk = len(_CJK.findall(text))
     assert count_words(text) == len(_WORD.findall(_CJK.sub(" ", text))) + (cjk + 1) // 2
-    assert _features_now(text)[0] == count_words(text)
+    assert (_features_now(text) or ("", 0))[1] == count_words(text)
     line = Line(0, text, 8)
     letters, upper = sum(map(str.isalpha, text)), sum(map(str.isupper, text))
     expected = "|" not in text and letters >= 20 and upper >= 0.9 * letters and not _CJK.search(text)
     assert _all_caps_teaser(line) == expected
+
+
+@settings(max_examples=300, derandomize=True)
+@given(st.lists(st.sampled_from(["updated", "Last", "last updated", "Veröffentlicht", "公開日", "дата", ":", " ", "x",
+                                 "release date", "date"]), max_size=6).map("".join))
+def test_a_date_label_alone_is_read_with_a_length_bound(raw):
+    import re
+
+    from cleaner.rules import normalize_line
+    from cleaner.strip import _DATE_LABEL_ONLY, _date_label
+
+    text = normalize_line(raw)
+    unbounded = re.compile(_DATE_LABEL_ONLY.pattern.replace(r"\s?:?", r"\s*:?"), re.I)
+    assert _date_label(text) == bool(unbounded.fullmatch(text))
+    assert _date_label("Updated:") and _date_label("Mis à jour :") and not _date_label("Updated: the story")
