@@ -288,3 +288,53 @@ def test_every_match_of_a_searched_rule_holds_one_of_its_literals(rule, req, dat
     text = data.draw(st.from_regex(rule.pattern, fullmatch=True))
     if rule.pattern.fullmatch(text) and not _CASE_HAZARD.search(text):
         assert any(x in text.lower() for x in req), text
+
+
+def _searched_plans():
+    from cleaner.rules import _SEARCH_PLANS, _SEARCHED
+
+    return [(rule, plan) for (_, rule, _), plan in zip(_SEARCHED, _SEARCH_PLANS)]
+
+
+@pytest.mark.parametrize("rule, plan", _searched_plans(), ids=lambda x: getattr(x, "name", "plan"))
+@settings(max_examples=60, derandomize=True, deadline=None)
+@given(data=st.data())
+def test_the_faster_search_finds_what_the_rule_searched_whole_finds(rule, plan, data):
+    # A match of the rule, with text on both sides (chrome and prose fragments,
+    # punctuation, digits), and lines of fragments alone: same span or none.
+    from cleaner.rules import _search
+
+    inner = data.draw(st.from_regex(rule.pattern, fullmatch=True) | st.just(""))
+    side = st.lists(st.sampled_from(_FRAGMENTS[:200] + ["(", ".", "|", "/", "5", "tel", "Tel:", "(photo"]), max_size=6)
+    line = " ".join(data.draw(side)) + data.draw(st.sampled_from(["", " ", ". ", "("])) + inner + \
+        data.draw(st.sampled_from(["", " ", ".", ")"])) + " ".join(data.draw(side))
+    expected = rule.pattern.search(line)
+    found = _search(line, rule, *plan)
+    assert (found and found.span()) == (expected and expected.span()), line
+
+
+@pytest.mark.parametrize("pattern, digit", [
+    (r"tel\s*:?\s*\+?\d[\d ]{6,}", True), (r"x[0-9]{2}", True), (r"(a|\d)b", False), (r"a\d?", False),
+    (r"(\d|1)x", True), (r"(?:a\d|b\d+)", True), (r"²", False), (r"[\d.]+", False),
+])
+def test_a_rule_that_needs_a_digit_is_read_off_its_pattern(pattern, digit):
+    import re
+
+    from cleaner.rules import _needs_digit, _parser
+
+    assert _needs_digit(_parser.parse(pattern, re.I).data) is digit
+
+
+def test_match_starts_are_read_only_where_a_match_opens_with_punctuation():
+    import re
+
+    from cleaner.rules import RULES_BY_NAME, Rule, _match_starts
+
+    def rule(pattern):
+        return Rule("x", "x", re.compile(pattern, re.I), full=False)
+
+    assert _match_starts(RULES_BY_NAME["photo-credit-end"]) is not None
+    assert _match_starts(rule(r"(\(|\|)\s*photo")).pattern == r"[\(\|]"
+    assert _match_starts(rule(r"\bphone\s*\d")) is None  # a letter opens it: most places in a line
+    assert _match_starts(rule(r"\(?photo")) is None  # may open with the letter
+    assert _match_starts(rule(r"(\(|x*)")) is None  # may match the empty string
