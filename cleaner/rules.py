@@ -747,13 +747,13 @@ def match_rule(line: str) -> Rule | None:
     if n > STRONG_SEARCH_MAX:
         return None
     keys = _KEY_AUTOMATON.find_matches_as_indexes(line.lower(), True)
-    found = reduce(or_, map(_key_value, map(_first, keys)), 0)
+    found = reduce(or_, map(_key_value, map(_first, keys)), 0) if keys else 0
     # Literals read off the patterns are looked for in line.lower(), exact only
     # without case hazards; the searched rules' own keys define those rules.
     plain = line.isascii() or not _CASE_HAZARD.search(line)
     best = len(LINE_RULES)
     if 0 < n <= FULL_MAX:
-        free, needy = _full_candidates(line[0])
+        free, needy = _BY_START.get(line[0]) or _full_candidates(line[0])
         if plain:
             needy &= found  # alternatives whose required literals the line lacks cannot match it
         m = free.fullmatch(line) if free is not None else None

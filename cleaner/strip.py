@@ -33,7 +33,7 @@ from .rules import LINE_RULES, Rule, match_rule, normalize_line
 
 _TERMINAL = re.compile(r"([.!?:;。！？」』\"”’'»]|[.!?\"”’]\)|\([^)]*\s[^)]*\s[^)]*\))\s*$")
 _TWO_SENTENCES = re.compile(r"[a-z]{2}[.!?] [A-Z]")
-_INNER_PUNCT = re.compile(r"[.,;:!?。、，]")
+_TWO_INNER_PUNCT = re.compile(r"[.,;:!?。、，].*?[.,;:!?。、，]", re.S)  # two or more of these marks
 _WORD = re.compile(r"\w+", re.U)
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uff66-\uff9f]")
 _BYLINE = re.compile(r"(by|von|par|por|di|de|door|av|от|автор:?|text:?|texte:?|written by|posted by|words by|"
@@ -165,7 +165,7 @@ def _prose(text: str, words: int) -> bool:
     if words >= LONG_LINE_WORDS:
         # Tag clouds and menus run long too, but have no punctuation inside and
         # no full stop at the end; one long sentence has at least the stop.
-        return not _ellipsis(text) and (len(_INNER_PUNCT.findall(text)) >= 2 or _terminal(text))
+        return not _ellipsis(text) and (_TWO_INNER_PUNCT.search(text) is not None or _terminal(text))
     return words >= BODY_MIN_WORDS and _terminal(text) and not _ellipsis(text)
 
 
@@ -278,13 +278,17 @@ def _features_now(raw: str) -> Features | None:
     if not text:
         return None
     if text.isascii() or _ASCII_PUNCT.fullmatch(text):
-        folded = _fold_simple(text)
+        ascii_ = text.encode("ascii", "replace")  # see _fold_simple
+        folded = " ".join(ascii_.translate(_ASCII_FOLD).decode().split())
         # The folded form's words are then exactly the \w+ runs count_words counts.
         words = count_words(text) if "_" in text else folded.count(" ") + 1 if folded else 0
+        camel = b"aA" in ascii_.translate(_CASE_SHAPE)  # as _camel: the symbols replaced are not letters
     else:
         folded = _NON_WORD.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
         words = count_words(text)
-    return text, words, match_rule(text), parse_date_line(text), _prose(text, words), folded, _glue_split(text)
+        camel = _camel(text)
+    glued = _glue_split(text) if camel else None
+    return text, words, match_rule(text), parse_date_line(text), _prose(text, words), folded, glued
 
 
 _features_cached = lru_cache(maxsize=16384)(_features_now)
@@ -366,8 +370,9 @@ def _page_headings(lines: list[Line], headings: tuple[str, ...], standfirst: str
 def _glue_split(text: str) -> GlueSplit | None:
     """The chrome label, the rest, and the label's words, if ``text`` starts with
     a widget label glued onto the next line (see _split_glued)."""
-    # The fragment's last letter is lower case and the line goes on in capitals.
-    m = _GLUE.match(text) if _camel(text) else None
+    # The fragment's last letter is lower case and the line goes on in capitals:
+    # only lines where _camel holds can match, which callers test first.
+    m = _GLUE.match(text)
     if not m:
         return None
     pre, rest = m.group("pre"), m.group("rest")

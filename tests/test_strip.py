@@ -1,5 +1,6 @@
 """Behaviour of the line classifier on short dumps written for the test."""
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -250,13 +251,16 @@ def test_fast_paths_agree_with_the_general_definitions(text):
     import unicodedata
 
     from cleaner.strip import (_CAMEL, _CJK, _NON_WORD, _WORD, Line, _all_caps_teaser, _camel, _features_now,
-                               _fold_now)
+                               _fold_now, _glue_split)
 
     assert _fold_now(text) == _NON_WORD.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
     assert _camel(text) == bool(_CAMEL.search(text))
     cjk = len(_CJK.findall(text))
     assert count_words(text) == len(_WORD.findall(_CJK.sub(" ", text))) + (cjk + 1) // 2
-    assert (_features_now(text) or ("", 0))[1] == count_words(text)
+    features = _features_now(text)
+    assert (features or ("", 0))[1] == count_words(text)
+    if features:
+        assert features[6] == _glue_split(features[0])  # the camel-case prefilter drops no glued label
     line = Line(0, text, 8)
     letters, upper = sum(map(str.isalpha, text)), sum(map(str.isupper, text))
     expected = "|" not in text and letters >= 20 and upper >= 0.9 * letters and not _CJK.search(text)
@@ -276,3 +280,15 @@ def test_a_date_label_alone_is_read_with_a_length_bound(raw):
     unbounded = re.compile(_DATE_LABEL_ONLY.pattern.replace(r"\s?:?", r"\s*:?"), re.I)
     assert _date_label(text) == bool(unbounded.fullmatch(text))
     assert _date_label("Updated:") and _date_label("Mis à jour :") and not _date_label("Updated: the story")
+
+
+@pytest.mark.parametrize("line", [
+    "More ShortsEarlier this month, the council voted to close the old harbour road for good.",
+    "More ShortsEarlier this month, the council’s vote closed the old harbour road — for good.",
+    "Read MoreEarlier this month, the café owner in Zürich said the old harbour road would close.",
+])
+def test_a_glued_label_is_found_on_ascii_punctuated_and_other_lines(line):
+    from cleaner.strip import _features_now
+
+    split = _features_now(line)[6]
+    assert split is not None and split[0] in ("More Shorts", "Read More")
