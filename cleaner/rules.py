@@ -448,6 +448,17 @@ def _starter(items):
     return lambda ch: any(v in chars or any(t(v) for t in tests) for v in (ch, ch.lower(), ch.upper()))
 
 
+def first_chars(pattern: re.Pattern[str]) -> frozenset[str] | None:
+    """The characters a match of ``pattern`` can start with, in both cases and
+    with the characters that ignore-case matching pairs with others (CASE_HAZARDS):
+    ``line[:1] in first_chars(p)`` is then a safe test before ``p.match(line)``.
+    None when that cannot be read off the pattern, or it can match the empty string."""
+    sets, nullable = _start_set(_parser.parse(pattern.pattern, pattern.flags).data)
+    if nullable or not sets or any(not isinstance(s, frozenset) for s in sets):
+        return None
+    return frozenset(v for s in sets for ch in s for v in (ch, ch.lower(), ch.upper())) | CASE_HAZARDS
+
+
 FACETS_MAX = 64
 """Most alternatives one rule is split into for dispatch."""
 

@@ -29,7 +29,7 @@ from itertools import accumulate, groupby
 
 from .dates import parse_date_line
 from .records import Removal, removal_slots
-from .rules import LINE_RULES, Rule, match_rule, normalize_line
+from .rules import LINE_RULES, Rule, first_chars, match_rule, normalize_line
 
 _TERMINAL = re.compile(r"([.!?:;。！？」』\"”’'»]|[.!?\"”’]\)|\([^)]*\s[^)]*\s[^)]*\))\s*$")
 _TWO_SENTENCES = re.compile(r"[a-z]{2}[.!?] [A-Z]")
@@ -49,9 +49,15 @@ _DATE_LABEL_ONLY = re.compile(r"(updated|published|posted|last updated|modified|
 _DATE_LABEL_WIDTH = re._parser.parse(_DATE_LABEL_ONLY.pattern).getwidth()[1]  # type: ignore[attr-defined]
 
 
+_DATE_LABEL_FIRST = first_chars(_DATE_LABEL_ONLY)  # None: any character
+
+
 def _date_label(text: str) -> bool:
     """A date label standing alone ("Updated:")."""
-    return len(text) <= _DATE_LABEL_WIDTH and _DATE_LABEL_ONLY.fullmatch(text) is not None
+    return len(text) <= _DATE_LABEL_WIDTH and (_DATE_LABEL_FIRST is None or text[:1] in _DATE_LABEL_FIRST) \
+        and _DATE_LABEL_ONLY.fullmatch(text) is not None
+
+
 # Bounded repeats: an unbounded letter run here backtracks quadratically on a
 # 100,000-letter "word".
 _GLUE = re.compile(r"(?P<pre>(?:[^\W\d_][\w'’&]{0,24}\s+){0,3}[^\W\d_]{0,24}?[a-z]{2,24})"
@@ -64,7 +70,7 @@ def _camel(text: str) -> bool:
     """A lower-case ASCII letter followed by an upper-case one, somewhere in ``text``
     (as _CAMEL.search); on ASCII lines read off a byte table instead of a regex."""
     if text.isascii():
-        return b"aA" in text.encode().translate(_CASE_SHAPE)
+        return text.encode().translate(_CASE_SHAPE).find(b"aA") >= 0  # find: "in" on bytes first tries the operand as an int
     return _CAMEL.search(text) is not None
 _GLUE_WORDS = {"more", "shorts", "related", "read", "also", "advertisement", "ad", "watch", "video", "videos",
                "trending", "popular", "latest", "recommended", "stories", "news", "top", "sponsored", "listen",
@@ -153,8 +159,10 @@ _TERMINAL_LAST = frozenset(".!?:;。！？」』\"”’'»")
 
 
 def _terminal(text: str) -> bool:
-    # Most paragraphs end in one of these; the regex is for the other endings.
-    return text.rstrip()[-1:] in _TERMINAL_LAST or bool(_TERMINAL.search(text))
+    # Most paragraphs end in one of these; the regex is for the other endings,
+    # all of which close a bracket.
+    last = text.rstrip()[-1:]
+    return last in _TERMINAL_LAST or last == ")" and _TERMINAL.search(text) is not None
 
 
 def _ellipsis(text: str) -> bool:
@@ -172,11 +180,14 @@ def _prose(text: str, words: int) -> bool:
 def _title_shaped(line: Line) -> bool:
     if line.rule is not None or line.date is not None:
         return False
-    if not 3 <= line.words <= 30 or line.text.endswith((".", ",", ":", ";", "…")):
+    text = line.text
+    if not 3 <= line.words <= 30 or text.endswith((".", ",", ":", ";", "…")):
         return False
-    if _TWO_SENTENCES.search(line.text):  # a caption or a teaser, not a headline
+    # Two sentences make a caption or a teaser, not a headline (the regex needs
+    # a sentence end followed by a space).
+    if (". " in text or "! " in text or "? " in text) and _TWO_SENTENCES.search(text):
         return False
-    return line.text[0].isupper() or line.text[0].isdigit() or bool(_CJK.match(line.text))
+    return text[0].isupper() or text[0].isdigit() or bool(_CJK.match(text))
 
 
 _NON_WORD = re.compile(r"[\W_]+")
@@ -282,7 +293,7 @@ def _features_now(raw: str) -> Features | None:
         folded = " ".join(ascii_.translate(_ASCII_FOLD).decode().split())
         # The folded form's words are then exactly the \w+ runs count_words counts.
         words = count_words(text) if "_" in text else folded.count(" ") + 1 if folded else 0
-        camel = b"aA" in ascii_.translate(_CASE_SHAPE)  # as _camel: the symbols replaced are not letters
+        camel = ascii_.translate(_CASE_SHAPE).find(b"aA") >= 0  # as _camel: the symbols replaced are not letters
     else:
         folded = _NON_WORD.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
         words = count_words(text)

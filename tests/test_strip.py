@@ -280,6 +280,18 @@ def test_a_date_label_alone_is_read_with_a_length_bound(raw):
     unbounded = re.compile(_DATE_LABEL_ONLY.pattern.replace(r"\s?:?", r"\s*:?"), re.I)
     assert _date_label(text) == bool(unbounded.fullmatch(text))
     assert _date_label("Updated:") and _date_label("Mis à jour :") and not _date_label("Updated: the story")
+    assert _date_label("ſ") is False and _date_label("DATUM") and _date_label("更新日：") is False
+
+
+def test_first_characters_of_a_pattern_include_both_cases_and_the_case_hazards():
+    import re
+
+    from cleaner.rules import CASE_HAZARDS, first_chars
+    from cleaner.strip import _DATE_LABEL_FIRST
+
+    assert _DATE_LABEL_FIRST is not None and {"u", "U", "о", "О", "更"} <= _DATE_LABEL_FIRST
+    assert first_chars(re.compile("(ab|c)d", re.I)) == frozenset("aAcC") | CASE_HAZARDS
+    assert first_chars(re.compile(r"\d+x")) is None and first_chars(re.compile("a?")) is None
 
 
 @pytest.mark.parametrize("line", [
@@ -292,3 +304,13 @@ def test_a_glued_label_is_found_on_ascii_punctuated_and_other_lines(line):
 
     split = _features_now(line)[6]
     assert split is not None and split[0] in ("More Shorts", "Read More")
+
+
+@settings(max_examples=500, derandomize=True)
+@given(st.text(alphabet=st.sampled_from("ab AB.!?:;)(”’'»\n\t。"), max_size=30))
+def test_sentence_end_tests_agree_with_their_regexes(text):
+    from cleaner.strip import _TERMINAL, _TERMINAL_LAST, _TWO_SENTENCES, _terminal
+
+    assert _terminal(text) == (text.rstrip()[-1:] in _TERMINAL_LAST or bool(_TERMINAL.search(text)))
+    two = ". " in text or "! " in text or "? " in text
+    assert two or not _TWO_SENTENCES.search(text)
