@@ -109,7 +109,7 @@ class Line:
     words: int
     rule: Rule | None = None
     date: str | None = None
-    prose: bool | None = None  # is_prose, once asked
+    prose: bool | None = None  # _prose; always set on the lines strip_chrome makes (is_prose for others)
     folded: str = ""  # comparison form (_fold)
     split: GlueSplit | None = None  # a widget label glued on (_glue_split)
     kind: str | None = None  # set when removed
@@ -317,7 +317,7 @@ def strip_chrome(raw: str, *, is_html: bool, title: str | None = None, author: s
     if headings or standfirst:
         _page_headings(lines, headings, standfirst)
     gaps: list[int] = []
-    if is_html or not any(is_prose(x) for x in lines):
+    if is_html or not any(x.prose for x in lines):
         # No sentence anywhere (a short note, a list, an already clean snippet):
         # there is no article region to find, so only the wording rules apply.
         start, end = 0, len(lines)
@@ -404,7 +404,7 @@ def _split_glued(lines: list[Line]) -> None:
         line.split = None  # applied: the line is now the rest
         line.glued = (pre, "promo-widget", "glued-chrome")
         line.text, line.words = rest, count_words(rest)
-        line.rule, line.prose, line.folded = match_rule(rest), None, _fold(rest)
+        line.rule, line.prose, line.folded = match_rule(rest), _prose(rest, line.words), _fold(rest)
         # The widget's own heading usually sits on the line just before.
         if k and lines[k - 1].words <= 4 and lines[k - 1].rule is None and \
                 {w.casefold() for w in _WORD.findall(lines[k - 1].text)} & pre_words:
@@ -419,7 +419,7 @@ def _score(line: Line) -> float:
     if line.date is not None:
         # Date lines head an article once; further down they stamp teasers and comments.
         return -DATE_PENALTY
-    if is_prose(line):
+    if line.prose:
         return float(min(line.chars, 1000))
     if line.words <= 4:
         return -20.0
@@ -469,12 +469,12 @@ def _scores(lines: list[Line]) -> list[float]:
     run, in_list = 0, False
     for i, line in enumerate(lines):
         if i and line.rule is None and line.words >= LONG_LINE_WORDS and _ellipsis(line.text) \
-                and is_prose(lines[i - 1]) and lines[i - 1].rule is None:
+                and lines[i - 1].prose and lines[i - 1].rule is None:
             # A paragraph cut short by a paywall follows the article's prose; a
             # teaser snippet follows its headline.
             scores[i] = 0.5 * min(line.chars, 1000)
             continue
-        if is_prose(line):
+        if line.prose:
             run, in_list = 0, line.text.endswith((":", "："))
             continue
         if scores[i] < 0 and line.rule is None and line.date is None and not in_list:
@@ -521,7 +521,7 @@ def _clean_run(lines: list[Line], scores: list[float], first: int,
             best, stop = run, k + 1
     seg = lines[first:stop]
     total = sum(x.chars for x in seg) or 1
-    prose = sum(x.chars for x in seg if is_prose(x) and x.rule is None)
+    prose = sum(x.chars for x in seg if x.prose and x.rule is None)
     dirty = any(x.date is not None or (x.rule is not None and x.rule.kind in _STOP_KINDS) for x in seg)
     return best, stop, best >= minimum and prose >= 0.8 * total and not dirty
 
@@ -530,7 +530,7 @@ def _continue_back(lines: list[Line], scores: list[float], start: int, anchor: i
     """The article's opening paragraphs, cut off from the rest by an inline box,
     sit between the headline and the region found: take them back."""
     for first in range(anchor + 1, start):
-        if not is_prose(lines[first]) or lines[first].rule is not None:
+        if not lines[first].prose or lines[first].rule is not None:
             continue
         _, stop, clean = _clean_run(lines, scores, first)
         gap = lines[stop:start]
@@ -569,7 +569,7 @@ def _continue(lines: list[Line], scores: list[float], end: int) -> tuple[int, li
     gaps: list[int] = []
     while end < len(lines):
         nxt = next((k for k in range(end, min(len(lines), end + GAP_LINES + 1))
-                    if is_prose(lines[k]) and lines[k].rule is None), None)
+                    if lines[k].prose and lines[k].rule is None), None)
         if nxt is None:
             break
         gap = lines[end:nxt]
@@ -629,10 +629,10 @@ def _title_anchor(lines: list[Line], url: str | None, title: str | None) -> int 
         candidates: list[tuple[int, set[str]]] = []
         for i, line in enumerate(lines):
             if not 3 <= line.words <= 40 or \
-                    is_prose(line) and (line.text.endswith(".") or line.words > HEADLINE_WORDS):
+                    line.prose and (line.text.endswith(".") or line.words > HEADLINE_WORDS):
                 continue
             low = line.text.lower()
-            if sum(t in low for t in slug) < 3:
+            if sum(map(low.__contains__, slug)) < 3:
                 continue  # a token of the line is a substring of it: fewer than 3 shared for sure
             toks = {t for t in _SLUG_SPLIT.split(low) if len(t) >= 2}
             shared = len(toks & slug)
@@ -678,7 +678,7 @@ def _first_body(lines: list[Line], start: int, end: int) -> int:
     byline is prose too, but the header continues below it."""
     i = start
     for _ in range(HEAD_ZONE):
-        p = next((k for k in range(i, end) if is_prose(lines[k]) and lines[k].rule is None), end)
+        p = next((k for k in range(i, end) if lines[k].prose and lines[k].rule is None), end)
         if p >= end:
             return end
         later = [k for k in range(p + 1, min(end, p + 5)) if _header_like(lines[k])]
@@ -705,7 +705,7 @@ def _head_metadata(lines: list[Line], start: int, end: int, *, title: str | None
         if title is None and not is_html:
             lo = max(0, min(start, first_body) - HEAD_ZONE)
             cands = [i for i in range(lo, first_body) if _title_shaped(lines[i])
-                     and not _looks_like_name(lines[i].text) and not is_prose(lines[i]) and _byline(lines[i]) is None]
+                     and not _looks_like_name(lines[i].text) and not lines[i].prose and _byline(lines[i]) is None]
             if cands:
                 title = lines[cands[-1]].text
         folded_title = _fold(title) if title else None
@@ -749,7 +749,7 @@ def _looks_like_name(text: str) -> bool:
 
 
 def _byline(line: Line) -> str | None:
-    if line.words > 14 or is_prose(line) and line.words > 10:
+    if line.words > 14 or line.prose and line.words > 10:
         return None
     m = _BYLINE.fullmatch(line.text)
     return m.group("name").strip(" ,|") if m else None
@@ -768,8 +768,8 @@ def _classify_inside(lines: list[Line], start: int, end: int, *, is_html: bool) 
     """Remove chrome inside the article region. Label-like rules (whole line is
     a widget label) remove on sight; sentence-like hits need a second signal:
     a chrome neighbour, or a place after the article's last paragraph."""
-    last_body = max((i for i in range(start, end) if is_prose(lines[i]) and lines[i].rule is None), default=start - 1)
-    total = sum(x.chars for x in lines)
+    last_body = max((i for i in range(start, end) if lines[i].prose and lines[i].rule is None), default=start - 1)
+    total = sum([len(x.text) for x in lines])
     for i in range(start, end):
         line = lines[i]
         if line.kind is not None or line.rule is None:
@@ -779,13 +779,13 @@ def _classify_inside(lines: list[Line], start: int, end: int, *, is_html: bool) 
             # A phrase found inside a line that is most of the page (a page
             # flattened to one line) cannot make the whole page chrome.
             continue
-        if rule.strong or not is_prose(line) or line.chars <= 80:
+        if rule.strong or not line.prose or line.chars <= 80:
             line.kind, line.why = rule.kind, rule.name
             continue
         if line.words > WEAK_MAX_WORDS or _closing_remark(line):
             continue
         neighbours = [lines[j] for j in (i - 1, i + 1) if 0 <= j < len(lines)]
-        if i > last_body or any(n.kind is not None or (n.rule is not None and not is_prose(n))
+        if i > last_body or any(n.kind is not None or (n.rule is not None and not n.prose)
                                 for n in neighbours):
             line.kind, line.why = rule.kind, rule.name + "+context"
     # A section opener inside the article ("Don't miss", "Related") heads a short
@@ -796,7 +796,7 @@ def _classify_inside(lines: list[Line], start: int, end: int, *, is_html: bool) 
         if line.rule is not None and line.rule.wall:
             section = line.rule if line.rule.kind in LIST_SECTIONS else None
         elif section is not None:
-            if is_prose(line) and line.rule is None:
+            if line.prose and line.rule is None:
                 section = None
             elif line.kind is None:
                 line.kind, line.why = section.kind, section.name + "-section"
@@ -807,7 +807,7 @@ def _classify_inside(lines: list[Line], start: int, end: int, *, is_html: bool) 
     # to the end is the section's content (teaser titles, donation prose). Prose
     # before and after each wall comes from running sums (a page of walls must
     # not cost the square of its length).
-    prose = list(accumulate((x.chars if x.kind is None and is_prose(x) else 0 for x in lines[start:end]),
+    prose = list(accumulate((x.chars if x.kind is None and x.prose else 0 for x in lines[start:end]),
                             initial=0))
     for i in range(start, end):
         line = lines[i]
@@ -833,7 +833,7 @@ def _between_paragraphs(lines: list[Line], i: int, start: int, end: int) -> bool
     teaser list, the sentences are that list's teasers; below a comments
     header, they are comments, which is why only teaser lists qualify.)"""
     def body(line: Line | None) -> bool:
-        return line is not None and line.kind is None and line.rule is None and is_prose(line)
+        return line is not None and line.kind is None and line.rule is None and line.prose
 
     if not (i > start and body(lines[i - 1])):
         return False
@@ -924,11 +924,11 @@ text: an article ends with a sentence."""
 
 
 def _trim_tail(lines: list[Line]) -> None:
-    last = max((i for i, x in enumerate(lines) if x.kind is None and is_prose(x)), default=None)
+    last = max((i for i, x in enumerate(lines) if x.kind is None and x.prose), default=None)
     if last is None:
         return
     tail = [x for x in lines[last + 1:] if x.kind is None]
-    if tail and all(x.words <= TAIL_WORDS and not is_prose(x) for x in tail):
+    if tail and all(x.words <= TAIL_WORDS and not x.prose for x in tail):
         for x in tail:
             x.kind, x.why = "footer", "short-lines-after-article"
 
