@@ -331,37 +331,51 @@ def strip_chrome(raw: str, *, is_html: bool, title: str | None = None, author: s
     _classify_inside(lines, start, end, is_html=is_html)
     if is_html:
         _trim_tail(lines)
-    for line in lines:
-        # A date standing alone on a line, below the header, stamps a teaser, a
-        # comment or the page footer; it is never a sentence of the article.
-        if line.kind is None and (line.date is not None or _date_label(line.text)):
-            line.kind, line.why = "date", "date-line"
-    for i in range(start, end):
-        line = lines[i]
-        if line.kind is None and _all_caps_teaser(line):
-            line.kind, line.why = "read-more", "all-caps-teaser"
-    _mark_repeats(lines, meta.title)
+    # One pass settles every line left, in document order; each step reads only
+    # the line itself and the lines before it.
+    seen: set[str] = set()
+    folded_title = _fold(meta.title) if meta.title else None
     section = "navigation"
-    for i, line in enumerate(lines):
-        if start <= i < end:
-            section = "footer"
-            continue
-        if line.rule is not None and line.rule.wall:
-            section = line.rule.kind  # what follows a section opener belongs to that section
-        if line.kind is None:
-            line.kind = line.rule.kind if line.rule else section
-            line.why = line.rule.name if line.rule else "outside-article"
     sequence: list[tuple[str, Removal | None]] = []
-    for line in lines:
-        if line.glued and line.kind is None:
-            sequence.append(("", Removal(line.glued[1], line.glued[0], line.glued[2])))
+    kept: list[str] = []
+    removed: list[Removal] = []
+    for i, line in enumerate(lines):
+        inside = start <= i < end
         if line.kind is None:
-            sequence.append((line.text, None))
+            # A date standing alone on a line, below the header, stamps a teaser, a
+            # comment or the page footer; it is never a sentence of the article.
+            if line.date is not None or _date_label(line.text):
+                line.kind, line.why = "date", "date-line"
+            elif inside and _all_caps_teaser(line):
+                line.kind, line.why = "read-more", "all-caps-teaser"
+        # A block printed twice (a teaser and its headline, a gallery caption)
+        # keeps its first occurrence; later copies go.
+        f = line.folded
+        if f:
+            if f in seen and line.kind is None:
+                line.kind = "title" if f == folded_title else "repeated-block"
+                line.why = "repeated-line"
+            seen.add(f)
+        if inside:
+            section = "footer"
         else:
-            sequence.append(("", Removal(line.kind, line.text if not line.glued else line.glued[0] + line.text,
-                                         line.why or line.kind)))
-    kept = [t for t, r in sequence if r is None]
-    removed = [r for _, r in sequence if r is not None]
+            if line.rule is not None and line.rule.wall:
+                section = line.rule.kind  # what follows a section opener belongs to that section
+            if line.kind is None:
+                line.kind = line.rule.kind if line.rule else section
+                line.why = line.rule.name if line.rule else "outside-article"
+        if line.kind is None:
+            if line.glued:
+                removal = Removal(line.glued[1], line.glued[0], line.glued[2])
+                sequence.append(("", removal))
+                removed.append(removal)
+            sequence.append((line.text, None))
+            kept.append(line.text)
+        else:
+            removal = Removal(line.kind, line.text if not line.glued else line.glued[0] + line.text,
+                              line.why or line.kind)
+            sequence.append(("", removal))
+            removed.append(removal)
     return Stripped("\n".join(kept), removed, meta.title, meta.author, meta.date, sequence)
 
 
@@ -963,25 +977,10 @@ def _same_title(folded_line: str, folded_title: str) -> bool:
     """Page titles often carry the site or section name, or lose it."""
     if folded_line == folded_title:
         return True
-    short, long_ = sorted((folded_line, folded_title), key=len)
+    short, long_ = (folded_title, folded_line) if len(folded_line) > len(folded_title) else (folded_line, folded_title)
     # "Headline - Outlet" and "Section | Headline": the line is the start or the end.
-    return len(short.split()) >= 4 and (long_.startswith(short) or long_.endswith(short)) \
-        and len(short) >= 0.6 * len(long_)
-
-
-def _mark_repeats(lines: list[Line], title: str | None) -> None:
-    """A block printed twice (a teaser and its headline, a gallery caption) keeps its
-    first occurrence; later copies go."""
-    seen: set[str] = set()
-    folded_title = _fold(title) if title else None
-    for line in lines:
-        f = line.folded
-        if not f:
-            continue
-        if f in seen and line.kind is None:
-            line.kind = "title" if f == folded_title else "repeated-block"
-            line.why = "repeated-line"
-        seen.add(f)
+    return len(short) >= 0.6 * len(long_) and (long_.startswith(short) or long_.endswith(short)) \
+        and len(short.split()) >= 4
 
 
 __all__ = ["strip_chrome", "Stripped", "LINE_RULES", "count_words", "is_prose"]
