@@ -47,8 +47,6 @@ _DATE_LABEL_ONLY = re.compile(r"(updated|published|posted|last updated|modified|
 # Lines are normalised (single spaces), so \s? is \s* here, and the width is
 # bounded: longer lines need no regex call.
 _DATE_LABEL_WIDTH = re._parser.parse(_DATE_LABEL_ONLY.pattern).getwidth()[1]  # type: ignore[attr-defined]
-
-
 _DATE_LABEL_FIRST = first_chars(_DATE_LABEL_ONLY)  # None: any character
 
 
@@ -70,7 +68,9 @@ def _camel(text: str) -> bool:
     """A lower-case ASCII letter followed by an upper-case one, somewhere in ``text``
     (as _CAMEL.search); on ASCII lines read off a byte table instead of a regex."""
     if text.isascii():
-        return text.encode().translate(_CASE_SHAPE).find(b"aA") >= 0  # find: "in" on bytes first tries the operand as an int
+        # find, not "in": "in" on bytes first tries its operand as an int, and
+        # raises and clears an error every time.
+        return text.encode().translate(_CASE_SHAPE).find(b"aA") >= 0
     return _CAMEL.search(text) is not None
 _GLUE_WORDS = {"more", "shorts", "related", "read", "also", "advertisement", "ad", "watch", "video", "videos",
                "trending", "popular", "latest", "recommended", "stories", "news", "top", "sponsored", "listen",
