@@ -310,7 +310,7 @@ def strip_chrome(raw: str, *, is_html: bool, title: str | None = None, author: s
                  standfirst: str | None = None) -> Stripped:
     cached, now = _features_cached, _features_now
     lines = [Line(i, *f) for i, t in enumerate(_lines(raw))
-             if (f := cached(t) if len(t) <= FEATURES_CACHE_CHARS else now(t)) is not None]
+             if t and (f := cached(t) if len(t) <= FEATURES_CACHE_CHARS else now(t)) is not None]
     if not lines:
         return Stripped("", [], title, author, date)
     _split_glued(lines)
@@ -601,6 +601,7 @@ def _continue(lines: list[Line], scores: list[float], end: int) -> tuple[int, li
     return end, gaps
 
 
+_PAGE_SUFFIX = re.compile(r"\.(html?|php|aspx?|shtml)$")
 _SLUG_SPLIT = re.compile(r"[^0-9a-z\u00c0-\u024f\u0400-\u04ff]+")
 
 
@@ -615,7 +616,7 @@ def _slug_tokens(url: str | None) -> set[str]:
         return set()
     best: list[str] = []
     for seg in path.split("/"):
-        seg = re.sub(r"\.(html?|php|aspx?|shtml)$", "", seg)
+        seg = _PAGE_SUFFIX.sub("", seg)
         toks = [t for t in _SLUG_SPLIT.split(seg) if len(t) >= 2 and not t.isdigit()]
         if len(toks) > len(best):
             best = toks
