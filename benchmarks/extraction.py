@@ -7,10 +7,15 @@ Scores use the shared scorer (``../shared/tools/devscore.py``) unchanged, so the
 figures are comparable with the table in ``devdata/README.md``. Speed is pages
 per second on one core, measured in this process for every method: each method
 first runs once on one page (imports, compiled patterns), then the set is timed
-``--rounds`` times and the fastest round counts, as timeit does; the rounds take
-the methods in turn, so a slow spell of the machine hits them all. cleaner's
-per-line caches are emptied before every round, so a round sees the set as a
-fresh batch would and repeats do not answer from the previous round.
+``--rounds`` times in a row and the fastest round counts, as timeit does. That
+is done in ``--blocks`` blocks that take the methods in turn, so a slow spell
+of the shared machine hits them all. Rounds run in a row because a method's
+first round after another's runs cold (CPU caches, allocator): for cleaner's
+text-dump rounds, a fifth of a second each, right after half a minute of
+trafilatura, that cost 10-30% on this machine, while trafilatura's rounds last
+seconds and hardly notice. cleaner's per-line caches are emptied before every
+round, so a round sees the set as a fresh batch would and repeats do not answer
+from the previous round.
 """
 
 from __future__ import annotations
@@ -105,7 +110,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--shared", default=str(ROOT.parent / "shared"))
     ap.add_argument("--sets", default="textdump,scrapinghub,trafilatura")
-    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--rounds", type=int, default=3, help="timed rounds in a row, per method and block")
+    ap.add_argument("--blocks", type=int, default=2, help="passes over all methods in turn")
     args = ap.parse_args()
     ds = load_devscore(Path(args.shared))
     opts = Options(workers=1, dedup="off")
@@ -134,14 +140,15 @@ def main() -> None:
     texts: dict[tuple[str, str], dict[str, str]] = {}
     for bench, name, fn in runs:
         fn(data[bench][0])
-    # Rounds go over every method in turn, so that a slow spell of a shared
+    # Blocks go over every method in turn, so that a slow spell of a shared
     # machine slows all of them alike instead of one method's rounds.
-    for _ in range(args.rounds):
+    for _ in range(args.blocks):
         for bench, name, fn in runs:
-            clear_caches()
-            t0 = time.perf_counter()
-            texts[bench, name] = {p["id"]: fn(p) for p in data[bench]}
-            best[bench, name] = min(best.get((bench, name), float("inf")), time.perf_counter() - t0)
+            for _ in range(args.rounds):
+                clear_caches()
+                t0 = time.perf_counter()
+                texts[bench, name] = {p["id"]: fn(p) for p in data[bench]}
+                best[bench, name] = min(best.get((bench, name), float("inf")), time.perf_counter() - t0)
     print(f"{'set':12} {'method':30} {'pages/s':>8}  score")
     speed: dict[tuple[str, str], float] = {}
     for bench, name, _ in runs:
