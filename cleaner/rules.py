@@ -448,15 +448,25 @@ def _starter(items):
     return lambda ch: any(v in chars or any(t(v) for t in tests) for v in (ch, ch.lower(), ch.upper()))
 
 
+def _written_starts(pattern: re.Pattern[str]) -> frozenset[str] | None:
+    """The characters, as the pattern writes them, that a match can start with;
+    None when a category, a negated set or a wide range can start it, or it can
+    match the empty string."""
+    sets, nullable = _start_set(_parser.parse(pattern.pattern, pattern.flags).data)
+    if nullable or not sets or any(not isinstance(s, frozenset) for s in sets):
+        return None
+    return frozenset().union(*sets)
+
+
 def first_chars(pattern: re.Pattern[str]) -> frozenset[str] | None:
     """The characters a match of ``pattern`` can start with, in both cases and
     with the characters that ignore-case matching pairs with others (CASE_HAZARDS):
     ``line[:1] in first_chars(p)`` is then a safe test before ``p.match(line)``.
     None when that cannot be read off the pattern, or it can match the empty string."""
-    sets, nullable = _start_set(_parser.parse(pattern.pattern, pattern.flags).data)
-    if nullable or not sets or any(not isinstance(s, frozenset) for s in sets):
+    chars = _written_starts(pattern)
+    if chars is None:
         return None
-    return frozenset(v for s in sets for ch in s for v in (ch, ch.lower(), ch.upper())) | CASE_HAZARDS
+    return frozenset(v for ch in chars for v in (ch, ch.lower(), ch.upper())) | CASE_HAZARDS
 
 
 FACETS_MAX = 64
@@ -668,8 +678,9 @@ def _searched_requirement(rule: Rule) -> frozenset[str] | None:
 
 def _needs_digit(items) -> bool:
     """Every match of the parsed sequence ``items`` holds a digit (``\\d``, or a
-    literal or range of decimal digits, which ``\\d`` also finds): a phone-number rule cannot match a line without one,
-    and one C scan for a digit is far cheaper than searching the rule."""
+    literal or range of decimal digits, which ``\\d`` also finds): a phone-number
+    rule cannot match a line without one, and one C scan for a digit is far
+    cheaper than searching the rule."""
     c = _sre_ops
 
     def digits_only(av) -> bool:
@@ -693,11 +704,8 @@ def _match_starts(rule: Rule) -> re.Pattern[str] | None:
     ("(", "|", "/", a full stop): the regex engine then tries the rule at those
     few places instead of at every character of a long line. None when a match
     can begin with a letter or digit, or anywhere."""
-    sets, nullable = _start_set(_parser.parse(rule.pattern.pattern, rule.pattern.flags).data)
-    if nullable or not sets or any(not isinstance(s, frozenset) for s in sets):
-        return None
-    chars = frozenset().union(*sets)
-    if any(ch.isalnum() or ch == "_" for ch in chars):
+    chars = _written_starts(rule.pattern)
+    if chars is None or any(ch.isalnum() or ch == "_" for ch in chars):
         return None
     # Same flags as the rule, so both agree on which characters match.
     return re.compile("[" + re.escape("".join(sorted(chars))) + "]", rule.pattern.flags)
@@ -723,6 +731,7 @@ _DIGIT = re.compile(r"\d")
 _SEARCHED_REQUIRES = tuple(_searched_requirement(rule) for _, rule, _ in _SEARCHED)
 _SEARCH_PLANS = tuple((_match_starts(rule), _needs_digit(_parser.parse(rule.pattern.pattern, rule.pattern.flags).data))
                       for _, rule, _ in _SEARCHED)
+"""Per searched rule, the arguments _search takes after the rule."""
 _SEARCH_SHIFT = len(_FACETS)
 _DERIVED_SHIFT = _SEARCH_SHIFT + len(_SEARCHED)
 _ALL_SEARCHED = (1 << len(_SEARCHED)) - 1
