@@ -10,10 +10,10 @@ first runs once on one page (imports, compiled patterns), then the set is timed
 ``--rounds`` times in a row and the fastest round counts, as timeit does. That
 is done in ``--blocks`` blocks that take the methods in turn, so a slow spell
 of the shared machine hits them all. Rounds run in a row because a method's
-first round after another's runs cold (CPU caches, allocator): for cleaner's
-text-dump rounds, a fifth of a second each, right after half a minute of
-trafilatura, that cost 10-30% on this machine, while trafilatura's rounds last
-seconds and hardly notice. cleaner's per-line caches are emptied before every
+first round after another's runs cold (CPU caches, allocator): cleaner's
+text-dump rounds, a fifth of a second each, ran 10-47% slower right after
+trafilatura's than in a run of rounds (one measurement on this machine), while
+trafilatura's rounds last seconds and hardly notice. cleaner's per-line caches are emptied before every
 round, so a round sees the set as a fresh batch would and repeats do not answer
 from the previous round.
 """

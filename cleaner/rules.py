@@ -448,11 +448,16 @@ def _starter(items):
     return lambda ch: any(v in chars or any(t(v) for t in tests) for v in (ch, ch.lower(), ch.upper()))
 
 
+def _parsed(pattern: re.Pattern[str]) -> list:
+    """The items of a compiled pattern, as Python's regex parser reads them."""
+    return _parser.parse(pattern.pattern, pattern.flags).data
+
+
 def _written_starts(pattern: re.Pattern[str]) -> frozenset[str] | None:
     """The characters, as the pattern writes them, that a match can start with;
     None when a category, a negated set or a wide range can start it, or it can
     match the empty string."""
-    sets, nullable = _start_set(_parser.parse(pattern.pattern, pattern.flags).data)
+    sets, nullable = _start_set(_parsed(pattern))
     if nullable or not sets or any(not isinstance(s, frozenset) for s in sets):
         return None
     return frozenset().union(*sets)
@@ -596,7 +601,7 @@ lines. (Two CJK characters, or punctuation such as "/", are rare enough.)"""
 
 
 def _alternatives(rule: Rule) -> list[list]:
-    return _facets(_parser.parse(rule.pattern.pattern, rule.pattern.flags).data)
+    return _facets(_parsed(rule.pattern))
 
 
 def _rule_facets() -> tuple[tuple[int, object, frozenset[str] | None], ...]:
@@ -729,8 +734,7 @@ def _search(line: str, rule: Rule, starts: re.Pattern[str] | None, digit: bool) 
 
 _DIGIT = re.compile(r"\d")
 _SEARCHED_REQUIRES = tuple(_searched_requirement(rule) for _, rule, _ in _SEARCHED)
-_SEARCH_PLANS = tuple((_match_starts(rule), _needs_digit(_parser.parse(rule.pattern.pattern, rule.pattern.flags).data))
-                      for _, rule, _ in _SEARCHED)
+_SEARCH_PLANS = tuple((_match_starts(rule), _needs_digit(_parsed(rule.pattern))) for _, rule, _ in _SEARCHED)
 """Per searched rule, the arguments _search takes after the rule."""
 _SEARCH_SHIFT = len(_FACETS)
 _DERIVED_SHIFT = _SEARCH_SHIFT + len(_SEARCHED)

@@ -67,11 +67,15 @@ _CASE_SHAPE = bytes(97 if 97 <= c <= 122 else 65 if 65 <= c <= 90 else 32 for c 
 def _camel(text: str) -> bool:
     """A lower-case ASCII letter followed by an upper-case one, somewhere in ``text``
     (as _CAMEL.search); on ASCII lines read off a byte table instead of a regex."""
-    if text.isascii():
-        # find, not "in": "in" on bytes first tries its operand as an int, and
-        # raises and clears an error every time.
-        return text.encode().translate(_CASE_SHAPE).find(b"aA") >= 0
-    return _CAMEL.search(text) is not None
+    return _camel_ascii(text.encode()) if text.isascii() else _CAMEL.search(text) is not None
+
+
+def _camel_ascii(ascii_: bytes) -> bool:
+    # find, not "in": "in" on bytes first tries its operand as an int, and
+    # raises and clears an error every time.
+    return ascii_.translate(_CASE_SHAPE).find(b"aA") >= 0
+
+
 _GLUE_WORDS = {"more", "shorts", "related", "read", "also", "advertisement", "ad", "watch", "video", "videos",
                "trending", "popular", "latest", "recommended", "stories", "news", "top", "sponsored", "listen",
                "share", "subscribe", "newsletter", "gallery", "photos", "live", "breaking", "updates", "must",
@@ -140,7 +144,7 @@ def count_words(text: str) -> int:
     """Words, counting every two CJK characters as one: scripts without spaces
     would otherwise look like one-word lines."""
     if "_" not in text and (text.isascii() or _ASCII_PUNCT.fullmatch(text)):
-        # Word runs are then the runs of ASCII letters and digits (see _fold_simple).
+        # Word runs are then the runs of ASCII letters and digits (see _fold_ascii).
         return len(text.encode("ascii", "replace").translate(_ASCII_FOLD).split())
     cjk = len(_CJK.findall(text)) if _CJK.search(text) else 0
     if cjk:
@@ -201,17 +205,21 @@ def _fold(text: str) -> str:
 
 def _fold_now(text: str) -> str:
     if text.isascii() or _ASCII_PUNCT.fullmatch(text):
-        return _fold_simple(text)
+        return _fold_ascii(text.encode("ascii", "replace"))
+    return _fold_unicode(text)
+
+
+def _fold_unicode(text: str) -> str:
     return _NON_WORD.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
 
 
-def _fold_simple(text: str) -> str:
-    """_fold of a line of ASCII and _QUIET_SYMBOLS only. NFKC changes no ASCII
-    character and turns each of those symbols into non-word characters only, so
-    every one of them is a word break; "?" stands in for them ("replace" is
-    done in C), and one byte table then lower-cases letters and digits and
-    blanks the rest."""
-    return " ".join(text.encode("ascii", "replace").translate(_ASCII_FOLD).decode().split())
+def _fold_ascii(ascii_: bytes) -> str:
+    """_fold of a line of ASCII and _QUIET_SYMBOLS only, given as
+    ``text.encode("ascii", "replace")``. NFKC changes no ASCII character and
+    turns each of those symbols into non-word characters only, so every one of
+    them is a word break; "?" stands in for them ("replace" is done in C), and
+    one byte table then lower-cases letters and digits and blanks the rest."""
+    return " ".join(ascii_.translate(_ASCII_FOLD).decode().split())
 
 
 _ASCII_FOLD = bytes(ord(chr(c).lower()) if chr(c).isalnum() else 32 for c in range(128)) + b" " * 128
@@ -289,13 +297,13 @@ def _features_now(raw: str) -> Features | None:
     if not text:
         return None
     if text.isascii() or _ASCII_PUNCT.fullmatch(text):
-        ascii_ = text.encode("ascii", "replace")  # see _fold_simple
-        folded = " ".join(ascii_.translate(_ASCII_FOLD).decode().split())
+        ascii_ = text.encode("ascii", "replace")
+        folded = _fold_ascii(ascii_)
         # The folded form's words are then exactly the \w+ runs count_words counts.
         words = count_words(text) if "_" in text else folded.count(" ") + 1 if folded else 0
-        camel = ascii_.translate(_CASE_SHAPE).find(b"aA") >= 0  # as _camel: the symbols replaced are not letters
+        camel = _camel_ascii(ascii_)  # as _camel: the symbols replaced by "?" are not letters
     else:
-        folded = _NON_WORD.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+        folded = _fold_unicode(text)
         words = count_words(text)
         camel = _camel(text)
     glued = _glue_split(text) if camel else None
