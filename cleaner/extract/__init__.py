@@ -17,9 +17,9 @@ from functools import lru_cache
 from itertools import accumulate
 from urllib.parse import urlsplit
 
-from .errors import InputError
-from .options import Options
-from .records import Document
+from ..errors import InputError
+from ..options import Options
+from ..records import Document
 
 logging.getLogger("trafilatura").addHandler(logging.NullHandler())
 logging.getLogger("htmldate").addHandler(logging.NullHandler())

@@ -1,0 +1,346 @@
+"""Block features: one numpy matrix per page, one row per block.
+
+Three families, kept apart so that the text-dump model (phase 2) can reuse the
+first without a DOM:
+
+* :func:`text_features`: what a block's words say (length, punctuation,
+  digits, capitals, stop-word share for the page's language, the chrome kind
+  its wording names in :mod:`cleaner.rules`, a date line). DOM-free.
+* :func:`dom_features`: where the block sits (role, the structural tags above
+  it, depth, link density, repetition of its ancestors among their siblings,
+  the share of the page's text its containers hold, position, headings before
+  it, JSON-LD ``articleBody`` overlap), with neighbour and window features.
+* vocabulary columns (:func:`vocab_columns`): one indicator per class/id word
+  of a vocabulary chosen from the training pages by frequency (the model file
+  carries it), and the page-type probabilities (:mod:`cleaner.model.pagetype`).
+
+:data:`FEATURES` names the fixed columns, in order; the model file names every
+column it was trained on, and loading it checks that they agree.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import numpy as np
+
+from ..dates import parse_date_line
+from ..extract.blocks import CONTEXT, ROLE_NAMES, Block
+from ..rules import match_rule, normalize_line
+from .stopwords import LANGS, STOPWORDS
+
+WORD = re.compile(r"\w+")
+RULE_KINDS = ("advertisement", "audio-player", "author-bio", "byline", "comment-widget", "cookie-notice", "copyright",
+              "date", "donation-appeal", "navigation", "newsletter", "paywall", "photo-caption", "promo-widget",
+              "read-more", "read-time", "related-articles", "share-buttons")
+_KIND_INDEX = {k: i for i, k in enumerate(RULE_KINDS)}
+_TERMINAL = frozenset(".!?。！？\"”’'»)")
+_SEPARATORS = "|·•›»/"
+_CURRENCY = "$€£¥₹₽"
+
+TEXT_FEATURES: tuple[str, ...] = (
+    "log_chars", "log_words", "word_len", "punct_share", "digit_share", "upper_share", "terminal", "sentences",
+    "commas_per_word", "starts_upper", "stop_share", "all_caps", "separators", "date_line", "bullet", "currency",
+    "ends_colon", "ends_question", "ellipsis", "rule_any", "rule_wall", "rule_strong",
+) + tuple("rule:" + k for k in RULE_KINDS)
+
+_NEIGHBOUR_BASE = ("log_chars", "link_density", "terminal", "stop_share", "cshare2", "heading", "rule_any")
+_OFFSETS = (-2, -1, 1, 2)
+
+DOM_FEATURES: tuple[str, ...] = (
+    tuple("role:" + r for r in ROLE_NAMES) + tuple("in:" + c for c in CONTEXT) + (
+        "depth", "depth_rel", "link_density", "links", "heading",
+        "rep1", "rep2", "rep3", "rep4", "rep_max", "rep_max_dist",
+        "cshare1", "cshare2", "cshare3", "cshare4", "cshare6", "cshare8", "cshare12",
+        "cld1", "cld2", "cld3", "cld4", "cld6", "cblocks2", "cblocks4",
+        "pos_block", "pos_chars", "pos_elem", "since_heading", "last_heading", "after_h1", "from_h1",
+        "page_blocks", "page_chars", "page_link_density", "dup_count", "body_overlap", "has_body",
+        "title_overlap", "rel_len", "sib_text_share",
+        "win3_link_density", "win3_terminal", "win3_stop_share", "win10_log_chars", "win10_terminal",
+    ) + tuple(f"nb{o:+d}:{n}" for o in _OFFSETS for n in _NEIGHBOUR_BASE)
+)
+
+FEATURES: tuple[str, ...] = TEXT_FEATURES + DOM_FEATURES
+"""The fixed columns of the block matrix, in order. The model's columns are
+these, then ``cls:<word>`` for its vocabulary, then ``type:<page type>``."""
+
+_TI = {n: i for i, n in enumerate(TEXT_FEATURES)}
+
+
+def page_language(texts: Sequence[str], declared: str | None) -> str | None:
+    """The declared language when a stop-word list exists for it, else the
+    language whose function words are most frequent on the page."""
+    if declared in STOPWORDS:
+        return declared
+    counts = dict.fromkeys(LANGS, 0)
+    seen = 0
+    for t in texts:
+        for w in WORD.findall(t.lower()):
+            seen += 1
+            for lang in LANGS:
+                if w in STOPWORDS[lang]:
+                    counts[lang] += 1
+        if seen > 3000:
+            break
+    best = max(LANGS, key=counts.__getitem__)
+    return best if counts[best] >= 5 else None
+
+
+_rule_cache: dict[str, tuple[int, int, int, int, str | None]] = {}
+RULE_MAX_CHARS = 1004
+"""Longest block the wording rules are tried on (rules.match_rule's own limit,
+STRONG_SEARCH_MAX plus a bullet)."""
+
+
+def _rule_of(text: str) -> tuple[int, int, int, int, str | None]:
+    """(kind index + 1 or 0, wall, strong, date line, rule name) for a block's
+    text, cached: a site's chrome repeats on every page."""
+    got = _rule_cache.get(text)
+    if got is None:
+        line = normalize_line(text)
+        rule = match_rule(line) if len(line) <= RULE_MAX_CHARS else None
+        dated = parse_date_line(line) is not None if len(line) <= 80 else False
+        if rule is not None:
+            got = (_KIND_INDEX[rule.kind] + 1, int(rule.wall), int(rule.strong), int(dated), rule.name)
+        else:
+            got = (0, 0, 0, int(dated), "date-line" if dated else None)
+        if len(_rule_cache) > 100_000:
+            _rule_cache.clear()
+        _rule_cache[text] = got
+    return got
+
+
+def rule_of(text: str) -> tuple[str | None, str | None]:
+    """(the chrome kind the block's wording names, the rule's name), or Nones."""
+    kind, _, _, dated, name = _rule_of(text)
+    if kind:
+        return RULE_KINDS[kind - 1], name
+    return ("date", name) if dated else (None, None)
+
+
+def text_features(texts: Sequence[str], lang: str | None) -> tuple[np.ndarray, list[list[str]]]:
+    """The DOM-free columns for a page's blocks (or a dump's lines), and each
+    block's lower-cased words."""
+    stops = STOPWORDS.get(lang or "", STOPWORDS["en"])
+    n = len(texts)
+    out = np.zeros((n, len(TEXT_FEATURES)), dtype=np.float32)
+    words_of: list[list[str]] = []
+    rule_base = _TI["rule:" + RULE_KINDS[0]]
+    for i, text in enumerate(texts):
+        chars = len(text)
+        low = text.lower()
+        words = WORD.findall(low)
+        words_of.append(words)
+        nw = len(words)
+        letters = sum(1 for c in text if c.isalpha()) if chars < 400 else max(1, int(chars * 0.8))
+        upper = sum(1 for c in text if c.isupper()) if chars < 400 else 0
+        punct = text.count(".") + text.count(",") + text.count(";") + text.count(":") + text.count("!") + \
+            text.count("?")
+        digits = sum(1 for c in text if c.isdigit()) if chars < 400 else sum(map(text.count, "0123456789"))
+        last = text[-1]
+        row = out[i]
+        row[0] = np.log1p(chars)
+        row[1] = np.log1p(nw)
+        row[2] = (chars - text.count(" ")) / nw if nw else 0.0
+        row[3] = punct / chars
+        row[4] = digits / chars
+        row[5] = upper / letters if letters else 0.0
+        row[6] = last in _TERMINAL
+        row[7] = np.log1p(text.count(". ") + text.count("! ") + text.count("? ") + (last in ".!?"))
+        row[8] = text.count(",") / nw if nw else 0.0
+        row[9] = text[0].isupper()
+        row[10] = sum(1 for w in words if w in stops) / nw if nw else 0.0
+        row[11] = text.isupper() and letters > 3
+        row[12] = sum(map(text.count, _SEPARATORS))
+        row[14] = text[0] in "-–—•·*▪►0123456789"
+        row[15] = any(c in text for c in _CURRENCY)
+        row[16] = last == ":"
+        row[17] = last == "?"
+        row[18] = text.endswith(("...", "…"))
+        if chars <= RULE_MAX_CHARS:
+            kind, wall, strong, dated, _ = _rule_of(text)
+            row[13] = dated
+            if kind:
+                row[19] = 1.0
+                row[20] = wall
+                row[21] = strong
+                row[rule_base + kind - 1] = 1.0
+    return out, words_of
+
+
+def _log(x):
+    return np.log1p(np.asarray(x, dtype=np.float32))
+
+
+def dom_features(blocks: Sequence[Block], text: np.ndarray, words_of: list[list[str]], *, elements: int,
+                 title: str | None, article_body: str | None) -> np.ndarray:
+    """The DOM columns (see :data:`DOM_FEATURES`) for a page's blocks, given
+    their text columns."""
+    n = len(blocks)
+    nr, nc = len(ROLE_NAMES), len(CONTEXT)
+    out = np.zeros((n, len(DOM_FEATURES)), dtype=np.float32)
+    if n == 0:
+        return out
+    role_index = {r: i for i, r in enumerate(ROLE_NAMES)}
+    chars = np.fromiter((len(b.text) for b in blocks), dtype=np.float32, count=n)
+    total = float(chars.sum()) or 1.0
+    link = np.fromiter((b.link_chars for b in blocks), dtype=np.float32, count=n)
+    depth = np.fromiter((b.depth for b in blocks), dtype=np.float32, count=n)
+    ctx = np.array([b.context for b in blocks], dtype=np.float32).reshape(n, nc)
+    roles = np.fromiter((role_index[b.role] for b in blocks), dtype=np.int64, count=n)
+    out[np.arange(n), roles] = 1.0
+    out[:, nr:nr + nc] = np.minimum(ctx, 3.0)
+    c = nr + nc
+    out[:, c] = depth
+    out[:, c + 1] = depth - float(np.median(depth))
+    ld = link / np.maximum(chars, 1.0)
+    out[:, c + 2] = ld
+    out[:, c + 3] = _log([b.links for b in blocks])
+    heading = ((roles >= 1) & (roles <= 6)).astype(np.float32)
+    out[:, c + 4] = heading
+    # Ancestors: repetition among siblings, share of the page's text held.
+    reps = np.ones((n, 4), dtype=np.float32)
+    rep_max = np.ones(n, dtype=np.float32)
+    rep_dist = np.zeros(n, dtype=np.float32)
+    levels = (1, 2, 3, 4, 6, 8, 12)
+    cshare = np.zeros((n, len(levels)), dtype=np.float32)
+    cld = np.zeros((n, 5), dtype=np.float32)
+    cblocks = np.zeros((n, 2), dtype=np.float32)
+    sib_share = np.zeros(n, dtype=np.float32)
+    for i, b in enumerate(blocks):
+        fr = b.frames
+        m = len(fr)
+        best, bestd = 1, 0
+        for d in range(1, m + 1):
+            f = fr[m - d]
+            r = f.siblings.get(f.sig, 1)
+            if d <= 4:
+                reps[i, d - 1] = r
+            if r > best:
+                best, bestd = r, d
+        rep_max[i] = best
+        rep_dist[i] = bestd
+        if bestd:
+            f = fr[m - bestd]
+            sib_share[i] = f.chars / total
+        for j, d in enumerate(levels):
+            if d <= m:
+                f = fr[m - d]
+                cshare[i, j] = f.chars / total
+                if j < 5:
+                    cld[i, j] = f.link_chars / max(f.chars, 1)
+                if d == 2:
+                    cblocks[i, 0] = f.blocks
+                elif d == 4:
+                    cblocks[i, 1] = f.blocks
+    out[:, c + 5:c + 9] = np.log(reps)
+    out[:, c + 9] = np.log(rep_max)
+    out[:, c + 10] = rep_dist
+    out[:, c + 11:c + 18] = cshare
+    out[:, c + 18:c + 23] = cld
+    out[:, c + 23:c + 25] = np.log1p(cblocks)
+    c += 25
+    idx = np.arange(n, dtype=np.float32)
+    out[:, c] = idx / max(n - 1, 1)
+    out[:, c + 1] = (np.cumsum(chars) - chars) / total
+    out[:, c + 2] = np.fromiter((b.element for b in blocks), dtype=np.float32, count=n) / max(elements, 1)
+    # Headings before the block.
+    since = np.zeros(n, dtype=np.float32)
+    last_level = np.zeros(n, dtype=np.float32)
+    after_h1 = np.zeros(n, dtype=np.float32)
+    from_h1 = np.zeros(n, dtype=np.float32)
+    last, lvl, h1 = -1, 0, -1
+    for i in range(n):
+        since[i] = i - last if last >= 0 else 999
+        last_level[i] = lvl
+        after_h1[i] = h1 >= 0
+        from_h1[i] = i - h1 if h1 >= 0 else -1
+        r = roles[i]
+        if 1 <= r <= 6:
+            last, lvl = i, r
+            if r == 1 and h1 < 0:
+                h1 = i
+    if h1 >= 0:
+        from_h1[:h1 + 1] = np.arange(-h1, 1, dtype=np.float32)
+    out[:, c + 3] = np.log1p(np.minimum(since, 999))
+    out[:, c + 4] = last_level
+    out[:, c + 5] = after_h1
+    out[:, c + 6] = np.sign(from_h1) * np.log1p(np.abs(from_h1))
+    out[:, c + 7] = np.log1p(n)
+    out[:, c + 8] = np.log1p(total)
+    out[:, c + 9] = float(link.sum()) / total
+    counts: dict[str, int] = {}
+    for b in blocks:
+        counts[b.text] = counts.get(b.text, 0) + 1
+    out[:, c + 10] = _log([counts[b.text] - 1 for b in blocks])
+    if article_body:
+        body_words = set(WORD.findall(article_body.lower()))
+        out[:, c + 11] = [sum(1 for w in ws if w in body_words) / len(ws) if ws else 0.0 for ws in words_of]
+        out[:, c + 12] = 1.0
+    if title:
+        title_words = set(WORD.findall(title.lower()))
+        out[:, c + 13] = [sum(1 for w in ws if w in title_words) / len(ws) if ws and len(ws) < 40 else 0.0
+                          for ws in words_of]
+    out[:, c + 14] = chars / float(chars.max())
+    out[:, c + 15] = sib_share
+    c += 16
+    # Windows, weighted by characters: prose runs, menus run.
+    w = chars
+    for k, (col, radius) in enumerate(((ld, 3), (text[:, _TI["terminal"]], 3), (text[:, _TI["stop_share"]], 3),
+                                       (text[:, _TI["log_chars"]], 10), (text[:, _TI["terminal"]], 10))):
+        out[:, c + k] = _window(col, w, radius)
+    c += 5
+    base = {"log_chars": text[:, _TI["log_chars"]], "link_density": ld, "terminal": text[:, _TI["terminal"]],
+            "stop_share": text[:, _TI["stop_share"]], "cshare2": cshare[:, 1], "heading": heading,
+            "rule_any": text[:, _TI["rule_any"]]}
+    for o in _OFFSETS:
+        for name in _NEIGHBOUR_BASE:
+            out[:, c] = _shift(base[name], o)
+            c += 1
+    assert c == len(DOM_FEATURES)
+    return out
+
+
+def _shift(col: np.ndarray, offset: int) -> np.ndarray:
+    """col[i + offset], -1 past the page's ends."""
+    out = np.full_like(col, -1.0)
+    if offset > 0:
+        out[:-offset] = col[offset:]
+    else:
+        out[-offset:] = col[:offset]
+    return out
+
+
+def _window(col: np.ndarray, weight: np.ndarray, radius: int) -> np.ndarray:
+    """Weighted mean of ``col`` over blocks i-radius..i+radius."""
+    cw = np.concatenate(([0.0], np.cumsum(col * weight, dtype=np.float64)))
+    cs = np.concatenate(([0.0], np.cumsum(weight, dtype=np.float64)))
+    n = len(col)
+    lo = np.clip(np.arange(n) - radius, 0, n)
+    hi = np.clip(np.arange(n) + radius + 1, 0, n)
+    return ((cw[hi] - cw[lo]) / np.maximum(cs[hi] - cs[lo], 1.0)).astype(np.float32)
+
+
+def near_words(blocks: Sequence[Block]) -> list[set[str]]:
+    """The class/id words of each block's nearest ancestors."""
+    out = []
+    for b in blocks:
+        s: set[str] = set()
+        for f in b.frames:
+            s.update(f.words)
+        out.append(s)
+    return out
+
+
+def vocab_columns(words: list[set[str]], vocab: Sequence[str]) -> np.ndarray:
+    """One indicator column per vocabulary word: the word is in the block's
+    nearest ancestors' class or id."""
+    index = {w: i for i, w in enumerate(vocab)}
+    out = np.zeros((len(words), len(vocab)), dtype=np.float32)
+    for i, ws in enumerate(words):
+        for w in ws:
+            j = index.get(w)
+            if j is not None:
+                out[i, j] = 1.0
+    return out

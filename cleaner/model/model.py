@@ -1,0 +1,231 @@
+"""The page model: loading, and one prediction per page.
+
+Three LightGBM models, each called once per page on one matrix:
+
+1. **page type** (multiclass, WCXB's seven types) from page-level features
+   (:mod:`cleaner.model.pagetype`);
+2. **blocks** (binary: main content or not) from the block features
+   (:mod:`cleaner.model.features`) plus the page-type probabilities, so what
+   counts as content can change with the type (posts on a forum, items on a
+   listing, code on a documentation page);
+3. **smoothing** (binary), a second stage over the first stage's scores of the
+   block and its neighbours, its container and the page (content is
+   contiguous), trained on out-of-fold first-stage scores (stacking).
+
+A block is kept when the second stage's probability reaches the threshold
+chosen by cross-validation on the training folds (``training/train.py``).
+
+The model files are LightGBM text dumps (``cleaner/data/*.txt.gz``), loaded
+with ``model_str``: they hold numbers only and run no code when loaded,
+unlike pickles; ``pagemodel.json`` holds the vocabularies, the column names
+of each model and the threshold.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from ..extract.blocks import Block, Page, blocks_of, parse
+from ..extract.metadata import PageMeta, page_metadata
+from .features import FEATURES, dom_features, near_words, page_language, text_features, vocab_columns
+from .pagetype import PAGE_FEATURES, PAGE_TYPES, indicator, page_stats, url_words
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+
+SMOOTH_FEATURES: tuple[str, ...] = (
+    "s", "s-1", "s+1", "s-2", "s+2", "s-3", "s+3", "win2", "win5", "win10", "win25", "page_max", "page_mean",
+    "page_share_kept", "rank", "parent_mean", "parent_n", "group_mean", "group_n", "prev5_max", "next5_max",
+    "log_chars", "heading", "link_density", "pos_chars", "rep_max", "cshare2", "cshare4",
+) + tuple("type:" + t for t in PAGE_TYPES)
+"""The second stage's columns."""
+
+
+@dataclass(slots=True)
+class Prepared:
+    """A page made ready for the models: its blocks and every feature that
+    does not depend on a model."""
+
+    meta: PageMeta
+    page: Page
+    lang: str | None
+    fixed: np.ndarray  # (blocks, len(FEATURES))
+    words: list[set[str]]  # class/id words near each block
+    url_words: set[str]
+    page_fixed: np.ndarray  # (len(PAGE_FEATURES),)
+    parent: np.ndarray  # group id of each block's parent element
+    group: np.ndarray  # group id of each block's nearest repeated ancestor (-1: none)
+
+    @property
+    def blocks(self) -> list[Block]:
+        return self.page.blocks
+
+
+def prepare(html: str, url: str | None) -> Prepared:
+    return prepare_tree(parse(html), url)
+
+
+def prepare_tree(tree, url: str | None) -> Prepared:
+    meta = page_metadata(tree, url)
+    root = tree.body if tree.body is not None else tree.root
+    page = blocks_of(root)
+    blocks = page.blocks
+    texts = [b.text for b in blocks]
+    lang = page_language(texts, meta.lang)
+    text, words_of = text_features(texts, lang)
+    dom = dom_features(blocks, text, words_of, elements=page.elements, title=meta.title,
+                       article_body=meta.article_body)
+    fixed = np.hstack([text, dom]) if blocks else np.zeros((0, len(FEATURES)), dtype=np.float32)
+    parent, group = _groups(blocks)
+    return Prepared(meta, page, lang, fixed, near_words(blocks), url_words(meta.url),
+                    page_stats(fixed, meta.url, meta.article_body is not None), parent, group)
+
+
+def _groups(blocks: Sequence[Block]) -> tuple[np.ndarray, np.ndarray]:
+    ids: dict[int, int] = {}
+    parent = np.zeros(len(blocks), dtype=np.int64)
+    group = np.full(len(blocks), -1, dtype=np.int64)
+    for i, b in enumerate(blocks):
+        fr = b.frames
+        if not fr:
+            continue
+        p = fr[-2] if len(fr) > 1 else fr[-1]
+        parent[i] = ids.setdefault(id(p), len(ids))
+        for f in reversed(fr):
+            if f.siblings.get(f.sig, 1) >= 3:
+                group[i] = ids.setdefault(id(f), len(ids))
+                break
+    return parent, group
+
+
+def page_matrix(prep: Prepared, url_vocab: Sequence[str], schema_vocab: Sequence[str]) -> np.ndarray:
+    return np.concatenate([prep.page_fixed, indicator(prep.url_words, url_vocab),
+                           indicator(prep.meta.types, schema_vocab)])[None, :]
+
+
+def block_matrix(prep: Prepared, cls_vocab: Sequence[str], type_probs: np.ndarray) -> np.ndarray:
+    n = len(prep.blocks)
+    return np.hstack([prep.fixed, vocab_columns(prep.words, cls_vocab),
+                      np.broadcast_to(type_probs.astype(np.float32), (n, len(PAGE_TYPES)))])
+
+
+def _group_mean(s: np.ndarray, w: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    ok = g >= 0
+    mean = s.copy()
+    count = np.zeros_like(s)
+    if ok.any():
+        gg = g[ok]
+        size = int(gg.max()) + 1
+        sw = np.bincount(gg, weights=(s * w)[ok], minlength=size)
+        ws = np.bincount(gg, weights=w[ok], minlength=size)
+        cn = np.bincount(gg, minlength=size)
+        mean[ok] = sw[gg] / np.maximum(ws[gg], 1e-9)
+        count[ok] = np.log(cn[gg])
+    return mean, count
+
+
+def smooth_matrix(s: np.ndarray, prep: Prepared, type_probs: np.ndarray) -> np.ndarray:
+    from .features import _shift, _window
+
+    fixed = prep.fixed
+    fi = {n: i for i, n in enumerate(FEATURES)}
+    n = len(s)
+    s = s.astype(np.float32)
+    chars = np.expm1(fixed[:, fi["log_chars"]]).astype(np.float32)
+    total = float(chars.sum()) or 1.0
+    cols = [s]
+    for o in (-1, 1, -2, 2, -3, 3):
+        cols.append(_shift(s, o))
+    for r in (2, 5, 10, 25):
+        cols.append(_window(s, chars, r))
+    cols.append(np.full(n, s.max() if n else 0, dtype=np.float32))
+    cols.append(np.full(n, float((s * chars).sum()) / total, dtype=np.float32))
+    cols.append(np.full(n, float(chars[s >= 0.5].sum()) / total, dtype=np.float32))
+    order = np.argsort(np.argsort(s, kind="stable"), kind="stable")
+    cols.append((order / max(n - 1, 1)).astype(np.float32))
+    pm, pn = _group_mean(s, chars, prep.parent)
+    gm, gn = _group_mean(s, chars, prep.group)
+    cols += [pm, pn, gm, gn]
+    prev5 = np.full(n, -1.0, dtype=np.float32)
+    next5 = np.full(n, -1.0, dtype=np.float32)
+    for k in range(1, 6):
+        prev5 = np.maximum(prev5, _shift(s, -k))
+        next5 = np.maximum(next5, _shift(s, k))
+    cols += [prev5, next5]
+    for name in ("log_chars", "heading", "link_density", "pos_chars", "rep_max", "cshare2", "cshare4"):
+        cols.append(fixed[:, fi[name]])
+    out = np.column_stack(cols).astype(np.float32) if n else np.zeros((0, len(SMOOTH_FEATURES) - 7), np.float32)
+    return np.hstack([out, np.broadcast_to(type_probs.astype(np.float32), (n, len(PAGE_TYPES)))])
+
+
+class PageModel:
+    """The three boosters and what they need, from a model directory."""
+
+    def __init__(self, spec: dict, boosters: dict):
+        self.spec = spec
+        self.cls_vocab = tuple(spec["cls_vocab"])
+        self.url_vocab = tuple(spec["url_vocab"])
+        self.schema_vocab = tuple(spec["schema_vocab"])
+        self.threshold = float(spec["threshold"])
+        self.pagetype = boosters["pagetype"]
+        self.blocks = boosters["blocks"]
+        self.smooth = boosters["smooth"]
+
+    @classmethod
+    def load(cls, directory: Path = DATA) -> PageModel:
+        import lightgbm
+
+        spec = json.loads((directory / "pagemodel.json").read_text(encoding="utf-8"))
+        boosters = {}
+        for name in ("pagetype", "blocks", "smooth"):
+            with gzip.open(directory / f"{name}.txt.gz", "rt", encoding="utf-8") as f:
+                boosters[name] = lightgbm.Booster(model_str=f.read())
+        model = cls(spec, boosters)
+        model.check()
+        return model
+
+    def columns(self) -> dict[str, list[str]]:
+        """The column names each model must have been trained on, by this code."""
+        return {
+            "pagetype": list(PAGE_FEATURES) + ["url:" + w for w in self.url_vocab]
+            + ["schema:" + t for t in self.schema_vocab],
+            "blocks": list(FEATURES) + ["cls:" + w for w in self.cls_vocab] + ["type:" + t for t in PAGE_TYPES],
+            "smooth": list(SMOOTH_FEATURES),
+        }
+
+    def check(self) -> None:
+        for name, want in self.columns().items():
+            booster = getattr(self, name)
+            got = booster.feature_name()
+            if got != [_safe(c) for c in want]:
+                raise RuntimeError(f"the {name} model was trained on other columns than this code computes: "
+                                   f"retrain it (training/train.py)")
+
+    def predict(self, prep: Prepared) -> tuple[np.ndarray, np.ndarray]:
+        """(probability that each block is main content, page-type probabilities)."""
+        types = self.pagetype.predict(page_matrix(prep, self.url_vocab, self.schema_vocab), num_threads=1)[0]
+        if not prep.blocks:
+            return np.zeros(0, dtype=np.float32), types
+        s = self.blocks.predict(block_matrix(prep, self.cls_vocab, types), num_threads=1)
+        p = self.smooth.predict(smooth_matrix(s, prep, types), num_threads=1)
+        return p, types
+
+
+def _safe(name: str) -> str:
+    """LightGBM's form of a column name (it replaces JSON's special characters)."""
+    out = []
+    for ch in name:
+        out.append("_" if ch in '[]{}",:' else ch)
+    return "".join(out)
+
+
+@lru_cache(maxsize=1)
+def shipped() -> PageModel:
+    """The model shipped in ``cleaner/data``, loaded once per process."""
+    return PageModel.load()
