@@ -1,33 +1,39 @@
-"""Chrome-stripping quality and speed: cleaner against trafilatura and simple
-baselines, on the development pages, side by side in one run.
+"""Extraction quality and speed: cleaner against trafilatura and the no-cleaning
+floor, side by side in one run.
 
-    python benchmarks/extraction.py [--devdata ../shared/devdata] [--sets textdump,scrapinghub,trafilatura]
+    python benchmarks/extraction.py [--shared ../shared] [--sets wcxb,scrapinghub,trafilatura,textdump]
 
-Scores use the shared scorer (``../shared/tools/devscore.py``) unchanged, so the
-figures are comparable with the table in ``devdata/README.md``. Speed is pages
-per second on one core, measured in this process for every method: each method
-first runs once on one page (imports, compiled patterns), then the set is timed
-``--rounds`` times in a row and the fastest round counts, as timeit does. That
-is done in ``--blocks`` blocks that take the methods in turn, so a slow spell
-of the shared machine hits them all. Rounds run in a row because a method's
-first round after another's runs cold (CPU caches, allocator): cleaner's
-text-dump rounds, a fifth of a second each, ran 10-47% slower right after
-trafilatura's than in a run of rounds (one measurement on this machine), while
-trafilatura's rounds last seconds and hardly notice. cleaner's per-line caches are emptied before every
-round, so a round sees the set as a fresh batch would and repeats do not answer
-from the previous round.
+Sets: WCXB's 1,497 pages (HTML, seven page types; ``wcxbscore.py``'s metric,
+per page type too), ScrapingHub's 61 and trafilatura's 256 development pages
+(HTML; ``devscore.py``'s metrics), and the 61 ScrapingHub pages as text dumps.
+
+Methods on HTML: the no-cleaning floor (every block of the page, cleaner with
+``--no-strip``), trafilatura 2.x ``extract()`` default and ``favor_precision``,
+cleaner with its shipped model, and cleaner's cross-validated models (the
+out-of-fold outputs ``training/train.py`` wrote to ``training/out/``: each page
+cleaned by models fitted without its domain's fold). The shipped model was
+trained on WCXB and ScrapingHub, so its rows on those sets are marked *fitted*:
+they are not results, only a check that the package runs the model the
+training wrote; its figures on trafilatura's pages (never trained on) are.
+
+Speed is pages per second on one core, measured in this process for every
+method: each method first runs once on one page (imports, compiled patterns,
+model loading), then the set is timed ``--rounds`` times in a row and the
+fastest round counts, as timeit does; ``--blocks`` blocks take the methods in
+turn, so a slow spell of the shared machine hits them all. cleaner's per-line
+caches are emptied before every round.
 """
 
 from __future__ import annotations
 
 import argparse
-import gzip
 import importlib.util
 import io
 import json
 import re
 import sys
 import time
+from collections import defaultdict
 from contextlib import redirect_stdout
 from pathlib import Path
 
@@ -38,18 +44,27 @@ from cleaner import Options  # noqa: E402
 from cleaner.pipeline import process  # noqa: E402
 from cleaner.records import Document, Reject  # noqa: E402
 
+TYPES = ("article", "forum", "product", "collection", "listing", "documentation", "service")
 
-def load_devscore(shared: Path):
-    spec = importlib.util.spec_from_file_location("devscore", shared / "tools" / "devscore.py")
+
+def load_tool(shared: Path, name: str):
+    spec = importlib.util.spec_from_file_location(name, shared / "tools" / f"{name}.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)  # type: ignore[union-attr]
     return mod
 
 
-def pages(ds, bench: str) -> list[dict]:
+def dev_pages(ds, bench: str) -> list[dict]:
     buf = io.StringIO()
     with redirect_stdout(buf):
         ds.make_input(bench)
+    return [json.loads(line) for line in buf.getvalue().split("\n") if line.strip()]
+
+
+def wcxb_pages(wx) -> list[dict]:
+    buf = io.StringIO()
+    with redirect_stdout(buf):
+        wx.make_input("html", None)
     return [json.loads(line) for line in buf.getvalue().split("\n") if line.strip()]
 
 
@@ -63,22 +78,6 @@ def c4_line_ok(line: str) -> bool:
 
 def c4_filter(text: str) -> str:
     return "\n".join(x for x in text.split("\n") if c4_line_ok(x.strip()))
-
-
-def c4_longest_block(text: str) -> str:
-    best: list[str] = []
-    cur: list[str] = []
-    for raw in text.split("\n"):
-        line = raw.strip()
-        if not line:
-            continue
-        if c4_line_ok(line):
-            cur.append(line)
-            if sum(map(len, cur)) > sum(map(len, best)):
-                best = list(cur)
-        else:
-            cur = []
-    return "\n".join(best)
 
 
 def cleaner_method(options: Options):
@@ -99,49 +98,74 @@ def trafilatura_method(**kw):
     return run
 
 
-def score(ds, bench: str, texts: dict[str, str]) -> str:
+def score_line(tools, bench: str, texts: dict[str, str]) -> tuple[str, dict[str, float]]:
+    """The scorer's summary line, and F1 per page type (WCXB)."""
+    if bench == "wcxb":
+        wx = tools["wcxbscore"]
+        rows = wx.score(wx.load_truth(), texts)
+        s = wx.summary(rows)
+        by = defaultdict(list)
+        for r in rows:
+            by[r["type"]].append(r["f1"])
+        return (f"F1 {s['f1']:.3f}  P {s['precision']:.3f}  R {s['recall']:.3f}",
+                {t: sum(v) / len(v) for t, v in by.items()})
+    ds = tools["devscore"]
     buf = io.StringIO()
     with redirect_stdout(buf):
         (ds.score_tf if bench == "trafilatura" else ds.score_sh)(texts, 0)
-    return buf.getvalue().strip().splitlines()[0]
+    return buf.getvalue().strip().splitlines()[0], {}
 
 
-def main() -> None:
+def oof_texts(bench: str) -> dict[str, str] | None:
+    name = {"wcxb": "wcxb", "scrapinghub": "scrapinghub", "trafilatura": "trafilatura"}.get(bench)
+    path = ROOT / "training" / "out" / f"cv-{name}.jsonl"
+    if name is None or not path.exists():
+        return None
+    out = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            r = json.loads(line)
+            out[str(r["id"])] = r.get("text") or ""
+    return out
+
+
+def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--shared", default=str(ROOT.parent / "shared"))
-    ap.add_argument("--sets", default="textdump,scrapinghub,trafilatura")
-    ap.add_argument("--rounds", type=int, default=3, help="timed rounds in a row, per method and block")
-    ap.add_argument("--blocks", type=int, default=2, help="passes over all methods in turn")
+    ap.add_argument("--sets", default="wcxb,scrapinghub,trafilatura,textdump")
+    ap.add_argument("--rounds", type=int, default=2, help="timed rounds in a row, per method and block")
+    ap.add_argument("--blocks", type=int, default=1, help="passes over all methods in turn")
+    ap.add_argument("--limit", type=int, default=0, help="first N pages of each set only (quick runs)")
     args = ap.parse_args()
-    ds = load_devscore(Path(args.shared))
+    shared = Path(args.shared)
+    if not (shared / "tools" / "devscore.py").exists() or not (shared / "tools" / "wcxbscore.py").exists():
+        print(f"no benchmark data at {shared} (tools/devscore.py, tools/wcxbscore.py): nothing to measure")
+        return 0
+    tools = {"devscore": load_tool(shared, "devscore"), "wcxbscore": load_tool(shared, "wcxbscore")}
     opts = Options(workers=1, dedup="off")
+    raw = Options(workers=1, dedup="off", strip=False)
+    html_methods = {
+        "no cleaning": cleaner_method(raw),
+        "trafilatura default": trafilatura_method(),
+        "trafilatura favor_precision": trafilatura_method(favor_precision=True),
+        "cleaner (shipped model)": cleaner_method(opts),
+    }
     methods = {
-        "textdump": {
-            "no cleaning": lambda p: p["text"],
-            "C4 line filter": lambda p: c4_filter(p["text"]),
-            "longest C4 block": lambda p: c4_longest_block(p["text"]),
-            "cleaner": cleaner_method(opts),
-        },
-        "scrapinghub": {
-            "trafilatura default": trafilatura_method(),
-            "trafilatura favor_precision": trafilatura_method(favor_precision=True),
-            "cleaner": cleaner_method(opts),
-        },
-        "trafilatura": {
-            "trafilatura default": trafilatura_method(),
-            "trafilatura favor_precision": trafilatura_method(favor_precision=True),
-            "cleaner": cleaner_method(opts),
-        },
+        "textdump": {"no cleaning": lambda p: p["text"], "C4 line filter": lambda p: c4_filter(p["text"]),
+                     "cleaner": cleaner_method(opts)},
+        "wcxb": html_methods, "scrapinghub": html_methods, "trafilatura": html_methods,
     }
     sets = args.sets.split(",")
-    data = {bench: pages(ds, bench) for bench in sets}
+    data = {}
+    for bench in sets:
+        data[bench] = wcxb_pages(tools["wcxbscore"]) if bench == "wcxb" else dev_pages(tools["devscore"], bench)
+        if args.limit:
+            data[bench] = data[bench][:args.limit]
     runs = [(bench, name, fn) for bench in sets for name, fn in methods[bench].items()]
     best: dict[tuple[str, str], float] = {}
     texts: dict[tuple[str, str], dict[str, str]] = {}
     for bench, name, fn in runs:
         fn(data[bench][0])
-    # Blocks go over every method in turn, so that a slow spell of a shared
-    # machine slows all of them alike instead of one method's rounds.
     for _ in range(args.blocks):
         for bench, name, fn in runs:
             for _ in range(args.rounds):
@@ -149,27 +173,48 @@ def main() -> None:
                 t0 = time.perf_counter()
                 texts[bench, name] = {p["id"]: fn(p) for p in data[bench]}
                 best[bench, name] = min(best.get((bench, name), float("inf")), time.perf_counter() - t0)
-    print(f"{'set':12} {'method':30} {'pages/s':>8}  score")
+    fitted = {"wcxb", "scrapinghub"}
+    print(f"{'set':12} {'method':40} {'pages/s':>8}  score")
     speed: dict[tuple[str, str], float] = {}
+    per_type: dict[str, dict[str, float]] = {}
     for bench, name, _ in runs:
         speed[bench, name] = len(data[bench]) / best[bench, name]
-        print(f"{bench:12} {name:30} {speed[bench, name]:8.1f}  {score(ds, bench, texts[bench, name])}", flush=True)
+        label = name + (" [fitted]" if name.startswith("cleaner (shipped") and bench in fitted else "")
+        line, types = score_line(tools, bench, texts[bench, name])
+        per_type[f"{bench}: {label}"] = types
+        print(f"{bench:12} {label:40} {speed[bench, name]:8.1f}  {line}", flush=True)
+        if name.startswith("cleaner (shipped"):
+            oof = oof_texts(bench)
+            if oof is not None and not args.limit:
+                line, types = score_line(tools, bench, oof)
+                per_type[f"{bench}: cleaner (cross-validated)"] = types
+                print(f"{bench:12} {'cleaner (cross-validated, out-of-fold)':40} {'':>8}  {line}", flush=True)
+    if "wcxb" in sets:
+        print()
+        print(f"{'WCXB F1 per page type':52}" + "".join(f"{t[:8]:>9}" for t in TYPES))
+        for label, types in per_type.items():
+            if label.startswith("wcxb: "):
+                print(f"{label[6:]:52}" + "".join(f"{types.get(t, float('nan')):9.3f}" for t in TYPES))
     print()
-    pairs = [("textdump", "scrapinghub", "text dumps vs trafilatura on the same pages' HTML (target >= 10x)"),
-             ("scrapinghub", "scrapinghub", "ScrapingHub HTML vs trafilatura (target >= 1.0x)"),
-             ("trafilatura", "trafilatura", "multilingual HTML vs trafilatura (target >= 1.0x)")]
-    for ours, theirs, what in pairs:
-        if (ours, "cleaner") in speed and (theirs, "trafilatura default") in speed:
-            ratio = speed[ours, "cleaner"] / speed[theirs, "trafilatura default"]
-            print(f"speed ratio, {what}: {ratio:.2f}x")
+    for bench in sets:
+        if bench == "textdump":
+            if ("scrapinghub", "trafilatura default") in speed:
+                ratio = speed["textdump", "cleaner"] / speed["scrapinghub", "trafilatura default"]
+                print(f"speed ratio, text dumps vs trafilatura on the same pages' HTML (target >= 10x): {ratio:.2f}x")
+            continue
+        ratio = speed[bench, "cleaner (shipped model)"] / speed[bench, "trafilatura default"]
+        print(f"speed ratio, {bench} HTML, cleaner vs trafilatura extract() default (target >= 1.0x): {ratio:.2f}x")
+    return 0
 
 
 def clear_caches() -> None:
     from cleaner import strip
+    from cleaner.model import features
 
     strip._fold_cached.cache_clear()
     strip._features_cached.cache_clear()
+    features._rule_cache.clear()
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

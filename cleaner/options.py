@@ -37,11 +37,10 @@ class Options:
 
     # --- extraction ------------------------------------------------------
     favor_precision: bool = False
-    """Passed to trafilatura. Off by default: cleaner's own classifier removes the
-    chrome trafilatura keeps, so recall from trafilatura matters more."""
+    """Kept for compatibility: HTML no longer goes through trafilatura (the page
+    model decides, cleaner.model), so this has no effect."""
     favor_recall: bool = True
-    """Passed to trafilatura. On by default for the same reason; measured on the
-    development pages it also keeps fewer widget lines than the default mode."""
+    """Kept for compatibility, without effect (see favor_precision)."""
 
     # --- stripping -------------------------------------------------------
     strip: bool = True

@@ -25,7 +25,9 @@ from .executors import executor_for, ordered_map
 from .extract import extract, host_of, meta_str
 from .options import Options
 from .read import Reader
-from .records import Cleaned, Document, Record, Reject, Removal
+from .dates import parse_date_line
+from .model import clean_page
+from .records import Cleaned, Document, Record, Reject, Removal, removal_slots
 from .sitewide import site_boilerplate
 from .strip import strip_chrome
 
@@ -125,7 +127,18 @@ def process(doc: Document, options: Options) -> Cleaned | Reject:
     try:
         with _deadline(options.doc_timeout):
             ex = extract(doc, options)
-            if options.strip:
+            roles: tuple[str, ...] = ()
+            if ex.prepared is not None:
+                title, author, date = ex.title, ex.author, ex.date
+                if options.strip:
+                    d = clean_page(ex.prepared)
+                    text, removed, slots, roles = d.text, tuple(d.removed), removal_slots(d.sequence), d.roles
+                    title = d.title or title
+                    date = date or next((parse_date_line(r.text) for r in removed if r.kind == "date"), None)
+                else:
+                    text, removed, slots = ex.text, (), ()
+                    roles = tuple(b.role for b in ex.prepared.blocks)
+            elif options.strip:
                 st = strip_chrome(ex.text, is_html=ex.is_html, title=ex.title, author=ex.author, date=ex.date,
                                   url=ex.url, headings=ex.headings, standfirst=ex.standfirst)
                 text, removed, slots = st.text, tuple(st.removed), st.removal_slots()
@@ -138,7 +151,7 @@ def process(doc: Document, options: Options) -> Cleaned | Reject:
         return Cleaned(doc=doc, text=text, title=title or meta_str(meta, "title"),
                        author=author or meta_str(meta, "author"), date=date or meta_str(meta, "date"),
                        site=site, lang=ex.lang, url=ex.url, removed=removed, chars_in=len(ex.text),
-                       removal_slots=slots)
+                       removal_slots=slots, roles=roles)
     except _Timeout:
         return Reject(source=doc.source, id=doc.id, ordinal=doc.ordinal, reason="timeout",
                       message=f"processing took longer than {options.doc_timeout:g} s (doc_timeout)")

@@ -82,6 +82,10 @@ class Cleaned:
     """For each of ``removed``, how many kept lines (of ``text``) precede it, so
     a later stage can remove more and still list removals in document order.
     Empty when unknown (removals then count as after the text)."""
+    roles: tuple[str, ...] = ()
+    """For HTML cleaned by the page model, the role of each line of ``text``
+    (``h1``..``h6``, ``p``, ``li``, ``dt``, ``dd``, ``cell``, ``code``,
+    ``quote``, ``caption``, ``label``, ``text``); empty for text dumps."""
     dedup_units: Any = None
     """Passage signatures of ``text`` (dedup.Signer.units), computed in the worker;
     None once the text changes after it (the site-wide stage)."""

@@ -4,6 +4,7 @@
     python training/train.py              # 5-fold CV report + the shipped model in cleaner/data/
     python training/train.py --cv-only    # the report only
     python training/train.py --ship-only  # the shipped model only
+    python training/train.py --report-only  # the report again, from the saved out-of-fold probabilities
 
 Training pages: WCXB's 1,497 (``main_content``) and ScrapingHub's 61
 (``articleBody``); trafilatura's 256 (snippets only) are scored, not trained on.
@@ -38,6 +39,7 @@ import importlib.util
 import io
 import json
 import pickle
+import re
 import subprocess
 import sys
 import time
@@ -51,12 +53,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 sys.path.insert(0, str(ROOT / "training"))
-from dataset import domain  # noqa: E402
+from dataset import LABEL_SHARE, domain  # noqa: E402
 from cleaner.model.features import FEATURES, vocab_columns  # noqa: E402
 from cleaner.model.model import SMOOTH_FEATURES, _safe, smooth_matrix  # noqa: E402
 from cleaner.model.pagetype import PAGE_FEATURES, PAGE_TYPES, indicator  # noqa: E402
 
 FOLDS = 5
+TRAIN_SETS = ("wcxb", "scrapinghub", "trafilatura")
+"""All three sets are trained on; trafilatura's pages only through the blocks
+that hold one of their snippets (the others are unlabelled), and every figure
+on them is out-of-fold like the others."""
 SEED = 20250915
 CLS_VOCAB, CLS_MIN_DOMAINS = 400, 8
 URL_VOCAB, URL_MIN_DOMAINS = 150, 4
@@ -68,9 +74,9 @@ long blocks matter more, but one 5,000-word block must not outweigh a page."""
 PAGETYPE_PARAMS = dict(objective="multiclass", num_class=len(PAGE_TYPES), learning_rate=0.05, num_leaves=15,
                        min_data_in_leaf=10, feature_fraction=0.3, bagging_fraction=0.8, bagging_freq=1,
                        lambda_l2=1.0, max_bin=63, verbose=-1)
-PAGETYPE_ROUNDS = 250
+PAGETYPE_ROUNDS = 150
 BLOCK_PARAMS = dict(objective="binary", learning_rate=0.06, num_leaves=63, min_data_in_leaf=50,
-                    feature_fraction=0.5, bagging_fraction=0.8, bagging_freq=1, lambda_l2=1.0, max_bin=63,
+                    feature_fraction=0.5, bagging_fraction=0.7, bagging_freq=1, lambda_l2=1.0, max_bin=63,
                     verbose=-1)
 BLOCK_ROUNDS = 300
 SMOOTH_PARAMS = dict(objective="binary", learning_rate=0.05, num_leaves=31, min_data_in_leaf=100,
@@ -79,6 +85,7 @@ SMOOTH_PARAMS = dict(objective="binary", learning_rate=0.05, num_leaves=31, min_
 SMOOTH_ROUNDS = 200
 COMMON = dict(seed=SEED, deterministic=True, force_col_wise=True, num_threads=2)
 THRESHOLDS = np.round(np.arange(0.20, 0.81, 0.025), 3)
+TOKEN = re.compile(r"\w+")  # wcxbscore's tokens
 
 
 def load_tool(shared: Path, name: str):
@@ -128,13 +135,19 @@ def block_X(p, voc, probs) -> np.ndarray:
 
 
 def labels(p) -> np.ndarray:
-    return (np.asarray(p["share"]) >= 0.5).astype(np.float32)
+    """1 content, 0 not, -1 unlabelled (a snippet page's blocks that hold no
+    snippet)."""
+    share = np.asarray(p["share"], dtype=np.float32)
+    if p["truth"] is None:
+        return share
+    return (share >= LABEL_SHARE).astype(np.float32)
 
 
 def weights(p) -> np.ndarray:
-    """Word counts capped at WEIGHT_CAP, scaled so that every page weighs the
-    same in all (the metric is a mean over pages)."""
+    """Word counts capped at WEIGHT_CAP, scaled so that every page's labelled
+    blocks weigh the same in all (the metric is a mean over pages)."""
     w = np.minimum(np.maximum(np.asarray(p["ntok"], dtype=np.float64), 1.0), WEIGHT_CAP)
+    w[labels(p) < 0] = 0.0
     return w * (100.0 / w.sum()) if w.sum() else w
 
 
@@ -164,13 +177,23 @@ def block_names(voc):
 
 
 def fit_pagetype(pages, voc):
+    """On the pages whose type is known (WCXB's; ScrapingHub's are articles;
+    trafilatura's set has no type and is only scored by this model)."""
+    pages = [p for p in pages if p["type"] is not None]
     return _train(PAGETYPE_PARAMS, PAGETYPE_ROUNDS, page_X(pages, voc), page_y(pages), names=pagetype_names(voc))
 
 
-def fit_blocks(pages, voc, probs):
-    X = np.vstack([block_X(p, voc, probs[i]) for i, p in enumerate(pages)])
+def _rows(pages, matrices):
+    """Stacked matrices, labels and weights, without unlabelled rows."""
+    X = np.vstack(matrices)
     y = np.concatenate([labels(p) for p in pages])
     w = np.concatenate([weights(p) for p in pages])
+    ok = y >= 0
+    return X[ok], y[ok], w[ok]
+
+
+def fit_blocks(pages, voc, probs):
+    X, y, w = _rows(pages, [block_X(p, voc, probs[i]) for i, p in enumerate(pages)])
     return _train(BLOCK_PARAMS, BLOCK_ROUNDS, X, y, w, block_names(voc))
 
 
@@ -179,23 +202,35 @@ def smooth_X(p, s, probs):
 
 
 def fit_smooth(pages, scores, probs):
-    X = np.vstack([smooth_X(p, scores[i], probs[i]) for i, p in enumerate(pages)])
-    y = np.concatenate([labels(p) for p in pages])
-    w = np.concatenate([weights(p) for p in pages])
+    X, y, w = _rows(pages, [smooth_X(p, scores[i], probs[i]) for i, p in enumerate(pages)])
     return _train(SMOOTH_PARAMS, SMOOTH_ROUNDS, X, y, w, list(SMOOTH_FEATURES))
 
 
 def inner_folds(pages):
-    return sorted({p["fold"] for p in pages})
+    """Each training fold on its own (page type: small, cheap models)."""
+    return [(k,) for k in sorted({p["fold"] for p in pages})]
+
+
+INNER_GROUPS = 2
+"""The stacking's inner cross-validation splits the training folds into this
+many groups of whole folds (two groups of two): each inner block model then
+learns from half the training pages. Four groups would take twice the time for
+scores a little closer to the final model's; on this 2-core machine the whole
+nested CV must fit in well under an hour."""
+
+
+def inner_groups(pages):
+    folds = sorted({p["fold"] for p in pages})
+    return [tuple(folds[i::INNER_GROUPS]) for i in range(INNER_GROUPS)]
 
 
 def oof_pagetype(pages, voc):
     """Page-type probabilities of each training page from a model that did
     not see its fold."""
     probs = np.zeros((len(pages), len(PAGE_TYPES)))
-    for k in inner_folds(pages):
-        tr = [p for p in pages if p["fold"] != k]
-        idx = [i for i, p in enumerate(pages) if p["fold"] == k]
+    for g in inner_folds(pages):
+        tr = [p for p in pages if p["fold"] not in g]
+        idx = [i for i, p in enumerate(pages) if p["fold"] in g]
         m = fit_pagetype(tr, voc)
         probs[idx] = m.predict(page_X([pages[i] for i in idx], voc))
     return probs
@@ -203,74 +238,136 @@ def oof_pagetype(pages, voc):
 
 # --- one full fit (stages 1-4) -----------------------------------------------
 
-def page_f1(word_prf, p, keep) -> float:
-    text = "\n".join(t for t, k in zip(p["texts"], keep) if k)
-    return word_prf(text, p["truth"])[2]
+def _scorer(p):
+    """The page's blocks and truth as token-id arrays, so that the WCXB F1 of
+    any set of kept blocks is a few numpy operations (wcxbscore.word_prf's
+    bag-of-words F1, computed the same way). Cached on the page."""
+    sc = p.get("_scorer")
+    if sc is None:
+        ids: dict[str, int] = {}
+        truth = np.array([ids.setdefault(t, len(ids)) for t in TOKEN.findall(p["truth"].lower())], dtype=np.int64)
+        blocks = [np.array([ids.setdefault(t, len(ids)) for t in TOKEN.findall(x.lower())], dtype=np.int64)
+                  for x in p["texts"]]
+        sc = p["_scorer"] = (len(ids), np.bincount(truth, minlength=len(ids)), blocks)
+    return sc
 
 
-def choose_threshold(word_prf, pages, probs_by_page) -> float:
+def page_f1(p, keep) -> float:
+    from cleaner.model.decide import headline
+
+    size, truth, blocks = _scorer(p)
+    h = headline(p["texts"], p["roles"], keep, p["title"])
+    kept = [b for i, (b, k) in enumerate(zip(blocks, keep)) if k and i != h]
+    n_true = int(truth.sum())
+    pred = np.bincount(np.concatenate(kept), minlength=size) if kept else np.zeros(size, dtype=np.int64)
+    n_pred = int(pred.sum())
+    if n_true == 0:
+        return 1.0 if n_pred == 0 else 0.0
+    if n_pred == 0:
+        return 0.0
+    overlap = int(np.minimum(pred, truth).sum())
+    prec, rec = overlap / n_pred, overlap / n_true
+    return 2 * prec * rec / (prec + rec) if prec + rec else 0.0
+
+
+def choose_threshold(pages, probs_by_page) -> float:
+    """The threshold that maximises the mean WCXB F1 of ``pages`` (the training
+    pages' out-of-fold probabilities: never the scored fold's)."""
     best, best_t = -1.0, 0.5
     for t in THRESHOLDS:
-        f = np.mean([page_f1(word_prf, p, pr >= t) for p, pr in zip(pages, probs_by_page) if p["truth"] is not None])
+        f = np.mean([page_f1(p, pr >= t) for p, pr in zip(pages, probs_by_page) if p["truth"] is not None])
         if f > best:
             best, best_t = f, float(t)
     return best_t
 
 
-def fit_all(train, word_prf, log=print, smooth=True):
+def fit_all(train, log=print):
     """Fit vocabularies, page type, stage 1 and 2, and the threshold on
-    ``train`` only. Returns the fitted parts."""
+    ``train`` only. Returns the fitted parts.
+
+    Stage 1 is INNER_GROUPS block models, each fitted on the other groups'
+    folds; their scores on their own group are the out-of-fold scores stage 2
+    learns from, and on a new page stage 2 reads the mean of their scores: the
+    same kind of score it was trained on (a model that saw all the training
+    pages would score more confidently than the scores stage 2 learned from)."""
     t0 = time.time()
     voc = vocabularies(train)
     tp_oof = oof_pagetype(train, voc)
     tp_model = fit_pagetype(train, voc)
     log(f"    page type fitted ({time.time() - t0:.0f} s)")
-    if not smooth:
-        blocks = fit_blocks(train, voc, tp_oof)
-        s_tr = [blocks.predict(block_X(p, voc, tp_oof[i])) for i, p in enumerate(train)]
-        return dict(voc=voc, pagetype=tp_model, blocks=blocks, smooth=None,
-                    threshold=choose_threshold(word_prf, train, s_tr))
     s_oof = [None] * len(train)
-    for k in inner_folds(train):
-        tr_idx = [i for i, p in enumerate(train) if p["fold"] != k]
+    block_models = []
+    for g in inner_groups(train):
+        tr_idx = [i for i, p in enumerate(train) if p["fold"] not in g]
         m = fit_blocks([train[i] for i in tr_idx], voc, tp_oof[tr_idx])
+        block_models.append(m)
         for i, p in enumerate(train):
-            if p["fold"] == k:
-                s_oof[i] = m.predict(block_X(p, voc, tp_oof[i]))
-        log(f"    inner block fold {k} ({time.time() - t0:.0f} s)")
-    blocks = fit_blocks(train, voc, tp_oof)
-    log(f"    block model fitted ({time.time() - t0:.0f} s)")
+            if p["fold"] in g:
+                s_oof[i] = m.predict(block_X(p, voc, tp_oof[i])) if p["texts"] else np.zeros(0)
+        log(f"    block model without folds {g} ({time.time() - t0:.0f} s)")
     # Stage 2: its own inner out-of-fold predictions choose the threshold.
     p_oof = [None] * len(train)
-    for k in inner_folds(train):
-        tr_idx = [i for i, p in enumerate(train) if p["fold"] != k]
+    for g in inner_groups(train):
+        tr_idx = [i for i, p in enumerate(train) if p["fold"] not in g]
         m = fit_smooth([train[i] for i in tr_idx], [s_oof[i] for i in tr_idx], tp_oof[tr_idx])
         for i, p in enumerate(train):
-            if p["fold"] == k:
-                p_oof[i] = m.predict(smooth_X(p, s_oof[i], tp_oof[i]))
-    threshold = choose_threshold(word_prf, train, p_oof)
+            if p["fold"] in g:
+                p_oof[i] = m.predict(smooth_X(p, s_oof[i], tp_oof[i])) if p["texts"] else np.zeros(0)
+    threshold = choose_threshold(train, p_oof)
     smoother = fit_smooth(train, s_oof, tp_oof)
     log(f"    smoothing fitted, threshold {threshold} ({time.time() - t0:.0f} s)")
-    return dict(voc=voc, pagetype=tp_model, blocks=blocks, smooth=smoother, threshold=threshold)
+    return dict(voc=voc, pagetype=tp_model, blocks=block_models, smooth=smoother, threshold=threshold)
 
 
 def predict(fitted, p):
     voc = fitted["voc"]
     probs = fitted["pagetype"].predict(page_X([p], voc))[0]
-    s = fitted["blocks"].predict(block_X(p, voc, probs)) if p["texts"] else np.zeros(0)
-    if fitted["smooth"] is not None and len(s):
-        s = fitted["smooth"].predict(smooth_X(p, s, probs))
-    return s, probs
+    if not p["texts"]:
+        return np.zeros(0), probs
+    X = block_X(p, voc, probs)
+    s = np.mean([m.predict(X) for m in fitted["blocks"]], axis=0)
+    return fitted["smooth"].predict(smooth_X(p, s, probs)), probs
 
 
 # --- output and scoring ---------------------------------------------------------
 
-def output_text(p, prob, threshold) -> str:
+def output_text(p, prob, threshold, veto=frozenset()) -> str:
     """The text cleaner outputs for the page: cleaner.model.decide on the
     cached blocks."""
+    from cleaner.model import keep_mask
     from cleaner.model.decide import kept_text
 
-    return kept_text(p["texts"], p["roles"], prob >= threshold, p["title"])
+    return kept_text(p["texts"], p["roles"], keep_mask(prob, threshold), p["title"], veto)
+
+
+def choose_veto(pages, oof) -> list[str]:
+    """The chrome kinds whose wording overrides the model: each kind whose
+    removal from the kept blocks does not lower the mean WCXB F1 of ``pages``
+    (their out-of-fold probabilities) and raises it on ScrapingHub's."""
+    from cleaner.model import keep_mask
+    from cleaner.model.features import RULE_KINDS, rule_of
+
+    base = {}
+    kinds = {}
+    for p in pages:
+        prob, _, thr = oof[p["set"], p["id"]]
+        base[p["set"], p["id"]] = keep_mask(prob, thr)
+        kinds[p["set"], p["id"]] = [rule_of(t)[0] for t in p["texts"]]
+    chosen = []
+    for kind in RULE_KINDS:
+        gains = {"wcxb": [], "scrapinghub": []}
+        for p in pages:
+            if p["set"] not in gains:
+                continue
+            keep = base[p["set"], p["id"]]
+            drop = np.array([k == kind for k in kinds[p["set"], p["id"]]], dtype=bool)
+            if not (keep & drop).any():
+                gains[p["set"]].append(0.0)
+                continue
+            gains[p["set"]].append(page_f1(p, keep & ~drop) - page_f1(p, keep))
+        if np.sum(gains["wcxb"]) >= 0 and np.sum(gains["scrapinghub"]) > 0:
+            chosen.append(kind)
+    return chosen
 
 
 def write_outputs(out_dir: Path, tag: str, pages, texts) -> dict[str, Path]:
@@ -290,31 +387,57 @@ def run_tool(args) -> str:
     return subprocess.run([sys.executable, *args], capture_output=True, text=True, check=True).stdout
 
 
-def cross_validate(pages, shared: Path, out_dir: Path, smooth=True) -> str:
-    wcxb = load_tool(shared, "wcxbscore")
-    train_sets = ("wcxb", "scrapinghub")
-    texts: dict[tuple[str, str], str] = {}
-    type_hits = Counter()
-    report = io.StringIO()
+def cross_validate(pages, shared: Path, out_dir: Path) -> str:
+    """Fit and predict every fold; the out-of-fold probabilities go to
+    ``out/cv-probs.pkl``, the report is made from them (:func:`make_report`)."""
+    oof: dict = {}
     folds_info = []
     for k in range(1, FOLDS + 1):
         t0 = time.time()
-        train = [p for p in pages if p["fold"] != k and p["set"] in train_sets]
+        train = [p for p in pages if p["fold"] != k and p["set"] in TRAIN_SETS]
         test = [p for p in pages if p["fold"] == k]
         print(f"fold {k}/{FOLDS}: {len(train)} training pages, {len(test)} scored", flush=True)
-        fitted = fit_all(train, wcxb.word_prf, log=lambda m: print(m, flush=True), smooth=smooth)
+        fitted = fit_all(train, log=lambda m: print(m, flush=True))
         for p in test:
             prob, tprobs = predict(fitted, p)
-            texts[p["set"], p["id"]] = output_text(p, prob, fitted["threshold"])
-            if p["set"] == "wcxb":
-                type_hits[PAGE_TYPES[int(np.argmax(tprobs))] == p["type"]] += 1
+            oof[p["set"], p["id"]] = (prob, tprobs, fitted["threshold"])
         folds_info.append((k, fitted["threshold"], time.time() - t0))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with open(out_dir / "cv-probs.pkl", "wb") as f:  # (set, id) -> (block probs, type probs, threshold)
+        pickle.dump({"oof": oof, "folds": folds_info}, f)
+    return make_report(pages, shared, out_dir)
+
+
+def make_report(pages, shared: Path, out_dir: Path) -> str:
+    """Clean every page with its out-of-fold probabilities (the package's own
+    decisions, cleaner.model.decide), write the outputs and score them with the
+    shared scorers."""
+    with open(out_dir / "cv-probs.pkl", "rb") as f:
+        saved = pickle.load(f)
+    if "oof" in saved:
+        oof, folds_info = saved["oof"], saved["folds"]
+    else:  # saved by an earlier version of this script: probabilities only
+        oof = saved
+        by_fold = {p["fold"]: oof[p["set"], p["id"]][2] for p in pages}
+        folds_info = [(k, by_fold[k], float("nan")) for k in sorted(by_fold)]
+    texts: dict[tuple[str, str], str] = {}
+    type_hits = Counter()
+    # Veto kinds for fold K are chosen on the other folds' out-of-fold outputs.
+    vetoes = {k: frozenset(choose_veto([p for p in pages if p["fold"] != k], oof)) for k in range(1, FOLDS + 1)}
+    for p in pages:
+        prob, tprobs, threshold = oof[p["set"], p["id"]]
+        texts[p["set"], p["id"]] = output_text(p, prob, threshold, vetoes[p["fold"]])
+        if p["set"] == "wcxb":
+            type_hits[PAGE_TYPES[int(np.argmax(tprobs))] == p["type"]] += 1
     paths = write_outputs(out_dir, "cv", pages, texts)
     tools = shared / "tools"
+    report = io.StringIO()
     print("# Cross-validation report", file=report)
     print(file=report)
-    print("Written by `python training/train.py` (5-fold CV by domain, wcxbscore's folds); every figure is "
-          "out-of-fold: each page is cleaned by models fitted without its fold's domains.", file=report)
+    print("Written by `python training/train.py` (5-fold CV by domain, wcxbscore's folds): every figure is "
+          "out-of-fold, each page cleaned by models (vocabularies, page type, block models, smoothing, threshold) "
+          "fitted without its fold's domains. Trained on WCXB, ScrapingHub and trafilatura's snippets "
+          "(training/train.py's docstring).", file=report)
     print(file=report)
     print("## WCXB (HTML), all folds", file=report)
     print("\n```\n" + run_tool([str(tools / "wcxbscore.py"), "score", str(paths["wcxb"]), "--per-type"]) + "```",
@@ -323,11 +446,13 @@ def cross_validate(pages, shared: Path, out_dir: Path, smooth=True) -> str:
     for k, thr, took in folds_info:
         out = run_tool([str(tools / "wcxbscore.py"), "score", str(paths["wcxb"]), "--fold", f"{k}/{FOLDS}",
                         "--per-type"])
-        print(f"\n### fold {k}/{FOLDS} (threshold {thr}, fitted in {took:.0f} s)\n\n```\n{out}```", file=report)
+        fit = f"fitted in {took:.0f} s; " if took == took else ""
+        print(f"\n### fold {k}/{FOLDS} (threshold {thr}, {fit}wording vetoes: "
+              f"{', '.join(sorted(vetoes[k])) or 'none'})\n\n```\n{out}```", file=report)
     print("\n## ScrapingHub dev (61 pages), out-of-fold\n", file=report)
     print("```\n" + run_tool([str(tools / "devscore.py"), "score", "scrapinghub", str(paths["scrapinghub"])])
           + "```", file=report)
-    print("\n## trafilatura dev (256 pages; not trained on)\n", file=report)
+    print("\n## trafilatura dev (256 pages), out-of-fold\n", file=report)
     print("```\n" + run_tool([str(tools / "devscore.py"), "score", "trafilatura", str(paths["trafilatura"])])
           + "```", file=report)
     acc = type_hits[True] / max(1, sum(type_hits.values()))
@@ -335,23 +460,46 @@ def cross_validate(pages, shared: Path, out_dir: Path, smooth=True) -> str:
     return report.getvalue()
 
 
-def ship(pages, shared: Path, dest: Path, smooth=True) -> None:
-    wcxb = load_tool(shared, "wcxbscore")
-    train = [p for p in pages if p["set"] in ("wcxb", "scrapinghub")]
-    fitted = fit_all(train, wcxb.word_prf, log=lambda m: print(m, flush=True), smooth=smooth)
+def load_oof(out_dir: Path) -> dict | None:
+    path = out_dir / "cv-probs.pkl"
+    if not path.exists():
+        return None
+    with open(path, "rb") as f:
+        saved = pickle.load(f)
+    return saved["oof"] if "oof" in saved else saved
+
+
+def set_veto(pages, out_dir: Path, dest: Path) -> list[str]:
+    """The shipped model's veto kinds, chosen on every page's out-of-fold
+    outputs (the cross-validation's), written into its pagemodel.json."""
+    oof = load_oof(out_dir)
+    veto = choose_veto(pages, oof) if oof is not None else []
+    spec_path = dest / "pagemodel.json"
+    spec = json.loads(spec_path.read_text(encoding="utf-8"))
+    spec["veto_kinds"] = veto
+    spec_path.write_text(json.dumps(spec, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return veto
+
+
+def ship(pages, dest: Path, out_dir: Path) -> None:
+    train = [p for p in pages if p["set"] in TRAIN_SETS]
+    fitted = fit_all(train, log=lambda m: print(m, flush=True))
     dest.mkdir(parents=True, exist_ok=True)
-    spec = {"version": 1, "threshold": fitted["threshold"], **fitted["voc"],
-            "trained_on": {"wcxb": sum(p["set"] == "wcxb" for p in train),
-                           "scrapinghub": sum(p["set"] == "scrapinghub" for p in train)},
+    spec = {"version": 1, "threshold": fitted["threshold"], "block_models": len(fitted["blocks"]),
+            **fitted["voc"], "trained_on": {k: sum(p["set"] == k for p in train) for k in TRAIN_SETS},
             "seed": SEED}
     (dest / "pagemodel.json").write_text(json.dumps(spec, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    for name in ("pagetype", "blocks", "smooth"):
-        booster = fitted[name]
+    boosters = {"pagetype": fitted["pagetype"], "smooth": fitted["smooth"]}
+    boosters.update({f"blocks{k + 1}": m for k, m in enumerate(fitted["blocks"])})
+    for old in dest.glob("*.txt.gz"):
+        old.unlink()
+    for name, booster in boosters.items():
         # mtime 0: the same model gives the same bytes.
         with open(dest / f"{name}.txt.gz", "wb") as raw, \
                 gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, compresslevel=9) as f:
             f.write(booster.model_to_string().encode("utf-8"))
-    print(f"shipped model -> {dest} (threshold {fitted['threshold']})")
+    veto = set_veto(pages, out_dir, dest)
+    print(f"shipped model -> {dest} (threshold {fitted['threshold']}, wording vetoes {veto})")
 
 
 def main() -> int:
@@ -361,7 +509,8 @@ def main() -> int:
     ap.add_argument("--out", default=str(ROOT / "training" / "out"))
     ap.add_argument("--cv-only", action="store_true")
     ap.add_argument("--ship-only", action="store_true")
-    ap.add_argument("--no-smooth", action="store_true", help="stage 1 only (for comparison)")
+    ap.add_argument("--report-only", action="store_true",
+                    help="rewrite the report from the saved out-of-fold probabilities (training/out/cv-probs.pkl)")
     args = ap.parse_args()
     shared = Path(args.shared)
     if not (shared / "traindata" / "wcxb" / "ground-truth.json").exists():
@@ -373,13 +522,18 @@ def main() -> int:
         return 0
     with open(cache, "rb") as f:
         pages = pickle.load(f)
-    smooth = not args.no_smooth
+    if args.report_only:
+        report = make_report(pages, shared, Path(args.out))
+        (ROOT / "training" / "REPORT.md").write_text(report, encoding="utf-8")
+        print(report)
+        print("wording vetoes of the shipped model:", set_veto(pages, Path(args.out), ROOT / "cleaner" / "data"))
+        return 0
     if not args.ship_only:
-        report = cross_validate(pages, shared, Path(args.out), smooth=smooth)
+        report = cross_validate(pages, shared, Path(args.out))
         (ROOT / "training" / "REPORT.md").write_text(report, encoding="utf-8")
         print(report)
     if not args.cv_only:
-        ship(pages, shared, ROOT / "cleaner" / "data", smooth=smooth)
+        ship(pages, ROOT / "cleaner" / "data", Path(args.out))
     return 0
 
 

@@ -159,6 +159,7 @@ def page_metadata(tree, url: str | None = None) -> PageMeta:
     if title is None:
         h1 = tree.css_first("h1")
         title = _clean(h1.text(deep=True)) if h1 is not None else None
+        title = title.rstrip("#¶§🔗").rstrip() or title if title else None
     if title is None:
         t = tree.css_first("title")
         raw = _clean(t.text(deep=True)) if t is not None else None

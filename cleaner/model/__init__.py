@@ -1,2 +1,41 @@
-"""The learned page model: block features, the page-type model, the block and
-smoothing models and their loading (see :mod:`cleaner.model.model`)."""
+"""The learned page model.
+
+:mod:`~cleaner.model.features` computes the block features (a DOM-free family
+for a block's words, a DOM family for its place in the page),
+:mod:`~cleaner.model.pagetype` the page-level features of the page-type model,
+:mod:`~cleaner.model.model` loads the three LightGBM models and runs them (one
+call each per page), and :mod:`~cleaner.model.decide` turns the probabilities
+into the cleaned text, named removals and the title.
+"""
+
+from __future__ import annotations
+
+from .decide import Decided, decide
+
+
+def clean_page(prep, model=None) -> Decided:
+    """Judge every block of a prepared page (:func:`cleaner.model.model.prepare`)
+    with ``model`` (default: the shipped one)."""
+    from .model import shipped
+
+    model = model or shipped()
+    probs, _ = model.predict(prep)
+    blocks = prep.blocks
+    return decide([b.text for b in blocks], [b.role for b in blocks], keep_mask(probs, model.threshold),
+                  prep.meta.title, model.veto_kinds)
+
+
+def keep_mask(probs, threshold: float):
+    """Blocks at or above the threshold; on a page where none is, its
+    highest-scoring block(s): a document is cleaned for its content, and a
+    fragment of one paragraph (unlike the pages the model learned from) would
+    otherwise come out empty. Measured out-of-fold on WCXB's 1,497 pages, this
+    changes 7 outputs and the mean F1 by -0.001 (pages whose truth is empty or
+    elsewhere); kept for the fragments."""
+    keep = probs >= threshold
+    if len(probs) and not keep.any():
+        keep = probs >= probs.max()
+    return keep
+
+
+__all__ = ["clean_page", "keep_mask", "Decided", "decide"]

@@ -21,6 +21,13 @@ from ..records import Removal
 from .features import rule_of
 
 HEADLINE_ROLES = ("h1", "h2")
+_PERMALINK = "#¶§🔗"
+"""Glyphs of a heading's permalink anchor ("Installation¶" in Sphinx pages),
+which belong to no title."""
+
+
+def headline_text(text: str) -> str:
+    return text.rstrip(_PERMALINK).rstrip() or text
 
 
 @dataclass
@@ -37,27 +44,47 @@ def _fold(text: str) -> str:
 
 
 def headline(texts: Sequence[str], roles: Sequence[str], keep: Sequence[bool], title: str | None) -> int | None:
-    """Index of the page's headline block, if the text would open with it or it
-    stands above the first kept block."""
+    """Index of the page's headline block: the first kept block when it is an
+    ``<h1>`` (or an ``<h2>`` reading as the page's title), else the last
+    ``<h1>`` above it; None when there is neither (a listing's ``<h2>`` item
+    titles are content, not a headline)."""
     first = next((i for i, k in enumerate(keep) if k), None)
     if first is None:
         return None
-    if roles[first] in HEADLINE_ROLES:
+    folded = _fold(headline_text(title)) if title else None
+
+    def is_title(i: int) -> bool:
+        return folded is not None and _fold(headline_text(texts[i])) == folded
+
+    if roles[first] == "h1" or (roles[first] == "h2" and is_title(first)):
         return first
-    folded = _fold(title) if title else None
     for i in range(first - 1, -1, -1):
-        if roles[i] == "h1" or (folded and roles[i] in HEADLINE_ROLES and _fold(texts[i]) == folded):
+        if roles[i] == "h1" or (roles[i] in HEADLINE_ROLES and is_title(i)):
             return i
     return None
 
 
-def kept_text(texts: Sequence[str], roles: Sequence[str], keep: Sequence[bool], title: str | None) -> str:
+def vetoed(texts: Sequence[str], keep: Sequence[bool], veto: frozenset[str] | set[str]) -> list[bool]:
+    """Which kept blocks a wording rule of a vetoing kind removes anyway. The
+    model judges a block mostly by its place, and keeps a short "READ MORE: ..."
+    or "Advertisement" line between two paragraphs of the body; the kinds whose
+    removal never cost F1 out-of-fold are chosen by training/train.py
+    (``veto_kinds`` in the model file)."""
+    return [bool(k) and bool(veto) and rule_of(t)[0] in veto for t, k in zip(texts, keep)]
+
+
+def kept_text(texts: Sequence[str], roles: Sequence[str], keep: Sequence[bool], title: str | None,
+              veto: frozenset[str] | set[str] = frozenset()) -> str:
     """The output text only (what training scores)."""
+    keep = [k and not v for k, v in zip(keep, vetoed(texts, keep, veto))]
     h = headline(texts, roles, keep, title)
     return "\n".join(t for i, (t, k) in enumerate(zip(texts, keep)) if k and i != h)
 
 
-def decide(texts: Sequence[str], roles: Sequence[str], keep: Sequence[bool], title: str | None) -> Decided:
+def decide(texts: Sequence[str], roles: Sequence[str], keep: Sequence[bool], title: str | None,
+           veto: frozenset[str] | set[str] = frozenset()) -> Decided:
+    vetos = vetoed(texts, keep, veto)
+    keep = [k and not v for k, v in zip(keep, vetos)]
     h = headline(texts, roles, keep, title)
     kept: list[str] = []
     kept_roles: list[str] = []
@@ -73,8 +100,11 @@ def decide(texts: Sequence[str], roles: Sequence[str], keep: Sequence[bool], tit
             continue
         else:
             kind, name = rule_of(t)
-            r = Removal(kind or "boilerplate", t, "model+" + name if name else "model")
+            if vetos[i]:
+                r = Removal(kind, t, name)  # the wording rule decided, against the model
+            else:
+                r = Removal(kind or "boilerplate", t, "model+" + name if name else "model")
         removed.append(r)
         sequence.append(("", r))
     return Decided("\n".join(kept), tuple(kept_roles), removed, sequence,
-                   texts[h] if h is not None else title)
+                   headline_text(texts[h]) if h is not None else title)

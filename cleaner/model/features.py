@@ -119,49 +119,95 @@ def rule_of(text: str) -> tuple[str | None, str | None]:
     return ("date", name) if dated else (None, None)
 
 
+_FLAG_ALPHA, _FLAG_UPPER, _FLAG_DIGIT, _FLAG_ASCII_DIGIT, _FLAG_PUNCT, _FLAG_COMMA, _FLAG_SPACE, _FLAG_SEP, \
+    _FLAG_CURRENCY = (1 << k for k in range(9))
+
+
+def _flags(ch: str) -> int:
+    return ((_FLAG_ALPHA if ch.isalpha() else 0) | (_FLAG_UPPER if ch.isupper() else 0)
+            | (_FLAG_DIGIT if ch.isdigit() else 0) | (_FLAG_ASCII_DIGIT if ch in "0123456789" else 0)
+            | (_FLAG_PUNCT if ch in ".,;:!?" else 0) | (_FLAG_COMMA if ch == "," else 0)
+            | (_FLAG_SPACE if ch == " " else 0) | (_FLAG_SEP if ch in _SEPARATORS else 0)
+            | (_FLAG_CURRENCY if ch in _CURRENCY else 0))
+
+
+_ASCII_FLAGS = np.array([_flags(chr(c)) for c in range(128)], dtype=np.uint16)
+_wide_flags: dict[int, int] = {}
+
+
+def _char_flags(cp: np.ndarray) -> np.ndarray:
+    """The character classes of code points (``_flags``), by table for ASCII and
+    by a cache of each other character met."""
+    out = _ASCII_FLAGS[np.minimum(cp, 127)]
+    wide = cp >= 128
+    if wide.any():
+        uniq, inverse = np.unique(cp[wide], return_inverse=True)
+        got = _wide_flags.get
+        vals = np.array([f if (f := got(c)) is not None else _wide_flags.setdefault(c, _flags(chr(c)))
+                         for c in uniq.tolist()], dtype=np.uint16)
+        out[wide] = vals[inverse]
+    return out
+
+
+SHORT_BLOCK = 400
+"""Blocks shorter than this get exact counts of letters, capitals and digits
+(labels, headings, prices: where they tell); longer ones are prose or dumps
+either way, and get estimates (letters 80% of characters, no capitals, ASCII
+digits)."""
+
+
 def text_features(texts: Sequence[str], lang: str | None) -> tuple[np.ndarray, list[list[str]]]:
-    """The DOM-free columns for a page's blocks (or a dump's lines), and each
-    block's lower-cased words."""
+    """The DOM-free columns for a page's blocks (or a dump's lines, none of them
+    empty), and each block's lower-cased words."""
     stops = STOPWORDS.get(lang or "", STOPWORDS["en"])
     n = len(texts)
     out = np.zeros((n, len(TEXT_FEATURES)), dtype=np.float32)
-    words_of: list[list[str]] = []
+    if n == 0:
+        return out, []
+    # Character classes for the whole page at once, summed per block.
+    lens = np.fromiter(map(len, texts), dtype=np.int64, count=n)
+    flags = _char_flags(np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32))
+    starts = np.concatenate(([0], np.cumsum(lens)[:-1]))
+
+    def count(flag: int) -> np.ndarray:
+        return np.add.reduceat((flags & flag).astype(bool).astype(np.int64), starts)
+
+    short = lens < SHORT_BLOCK
+    letters = np.where(short, count(_FLAG_ALPHA), np.maximum(1, (lens * 0.8).astype(np.int64)))
+    upper = np.where(short, count(_FLAG_UPPER), 0)
+    digits = np.where(short, count(_FLAG_DIGIT), count(_FLAG_ASCII_DIGIT))
+    words_of = [WORD.findall(t.lower()) for t in texts]
+    nw = np.fromiter(map(len, words_of), dtype=np.int64, count=n)
+    safe_nw = np.maximum(nw, 1)
+    lasts = [t[-1] for t in texts]
+    chars = lens.astype(np.float64)
+    out[:, 0] = np.log1p(chars)
+    out[:, 1] = np.log1p(nw)
+    out[:, 2] = np.where(nw > 0, (lens - count(_FLAG_SPACE)) / safe_nw, 0.0)
+    out[:, 3] = count(_FLAG_PUNCT) / chars
+    out[:, 4] = digits / chars
+    out[:, 5] = np.where(letters > 0, upper / np.maximum(letters, 1), 0.0)
+    out[:, 6] = [c in _TERMINAL for c in lasts]
+    out[:, 7] = np.log1p([t.count(". ") + t.count("! ") + t.count("? ") + (c in ".!?") for t, c in zip(texts, lasts)])
+    out[:, 8] = np.where(nw > 0, count(_FLAG_COMMA) / safe_nw, 0.0)
+    out[:, 9] = [t[0].isupper() for t in texts]
+    out[:, 10] = np.where(nw > 0, np.fromiter((sum(map(stops.__contains__, w)) for w in words_of), dtype=np.float64,
+                                              count=n) / safe_nw, 0.0)
+    out[:, 11] = np.array([t.isupper() for t in texts]) & (letters > 3)
+    out[:, 12] = count(_FLAG_SEP)
+    out[:, 14] = [t[0] in "-–—•·*▪►0123456789" for t in texts]
+    out[:, 15] = count(_FLAG_CURRENCY) > 0
+    out[:, 16] = [c == ":" for c in lasts]
+    out[:, 17] = [c == "?" for c in lasts]
+    out[:, 18] = [t.endswith(("...", "…")) for t in texts]
     rule_base = _TI["rule:" + RULE_KINDS[0]]
     for i, text in enumerate(texts):
-        chars = len(text)
-        low = text.lower()
-        words = WORD.findall(low)
-        words_of.append(words)
-        nw = len(words)
-        letters = sum(1 for c in text if c.isalpha()) if chars < 400 else max(1, int(chars * 0.8))
-        upper = sum(1 for c in text if c.isupper()) if chars < 400 else 0
-        punct = text.count(".") + text.count(",") + text.count(";") + text.count(":") + text.count("!") + \
-            text.count("?")
-        digits = sum(1 for c in text if c.isdigit()) if chars < 400 else sum(map(text.count, "0123456789"))
-        last = text[-1]
-        row = out[i]
-        row[0] = np.log1p(chars)
-        row[1] = np.log1p(nw)
-        row[2] = (chars - text.count(" ")) / nw if nw else 0.0
-        row[3] = punct / chars
-        row[4] = digits / chars
-        row[5] = upper / letters if letters else 0.0
-        row[6] = last in _TERMINAL
-        row[7] = np.log1p(text.count(". ") + text.count("! ") + text.count("? ") + (last in ".!?"))
-        row[8] = text.count(",") / nw if nw else 0.0
-        row[9] = text[0].isupper()
-        row[10] = sum(1 for w in words if w in stops) / nw if nw else 0.0
-        row[11] = text.isupper() and letters > 3
-        row[12] = sum(map(text.count, _SEPARATORS))
-        row[14] = text[0] in "-–—•·*▪►0123456789"
-        row[15] = any(c in text for c in _CURRENCY)
-        row[16] = last == ":"
-        row[17] = last == "?"
-        row[18] = text.endswith(("...", "…"))
-        if chars <= RULE_MAX_CHARS:
+        if len(text) <= RULE_MAX_CHARS:
             kind, wall, strong, dated, _ = _rule_of(text)
-            row[13] = dated
+            if dated:
+                out[i, 13] = 1.0
             if kind:
+                row = out[i]
                 row[19] = 1.0
                 row[20] = wall
                 row[21] = strong

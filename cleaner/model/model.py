@@ -7,10 +7,12 @@ Three LightGBM models, each called once per page on one matrix:
 2. **blocks** (binary: main content or not) from the block features
    (:mod:`cleaner.model.features`) plus the page-type probabilities, so what
    counts as content can change with the type (posts on a forum, items on a
-   listing, code on a documentation page);
+   listing, code on a documentation page); two models, each fitted on half of
+   the training sites, whose mean score is read;
 3. **smoothing** (binary), a second stage over the first stage's scores of the
    block and its neighbours, its container and the page (content is
-   contiguous), trained on out-of-fold first-stage scores (stacking).
+   contiguous), trained on out-of-fold first-stage scores (stacking: each
+   half's model scored the other half's pages).
 
 A block is kept when the second stage's probability reaches the threshold
 chosen by cross-validation on the training folds (``training/train.py``).
@@ -173,8 +175,9 @@ class PageModel:
         self.url_vocab = tuple(spec["url_vocab"])
         self.schema_vocab = tuple(spec["schema_vocab"])
         self.threshold = float(spec["threshold"])
+        self.veto_kinds = frozenset(spec.get("veto_kinds", ()))
         self.pagetype = boosters["pagetype"]
-        self.blocks = boosters["blocks"]
+        self.blocks = [boosters[f"blocks{k + 1}"] for k in range(int(spec["block_models"]))]
         self.smooth = boosters["smooth"]
 
     @classmethod
@@ -183,7 +186,8 @@ class PageModel:
 
         spec = json.loads((directory / "pagemodel.json").read_text(encoding="utf-8"))
         boosters = {}
-        for name in ("pagetype", "blocks", "smooth"):
+        names = ["pagetype", "smooth"] + [f"blocks{k + 1}" for k in range(int(spec["block_models"]))]
+        for name in names:
             with gzip.open(directory / f"{name}.txt.gz", "rt", encoding="utf-8") as f:
                 boosters[name] = lightgbm.Booster(model_str=f.read())
         model = cls(spec, boosters)
@@ -199,11 +203,13 @@ class PageModel:
             "smooth": list(SMOOTH_FEATURES),
         }
 
+    def boosters(self) -> list[tuple[str, object]]:
+        return [("pagetype", self.pagetype), ("smooth", self.smooth)] + [("blocks", b) for b in self.blocks]
+
     def check(self) -> None:
-        for name, want in self.columns().items():
-            booster = getattr(self, name)
-            got = booster.feature_name()
-            if got != [_safe(c) for c in want]:
+        columns = self.columns()
+        for name, booster in self.boosters():
+            if booster.feature_name() != [_safe(c) for c in columns[name]]:
                 raise RuntimeError(f"the {name} model was trained on other columns than this code computes: "
                                    f"retrain it (training/train.py)")
 
@@ -212,7 +218,11 @@ class PageModel:
         types = self.pagetype.predict(page_matrix(prep, self.url_vocab, self.schema_vocab), num_threads=1)[0]
         if not prep.blocks:
             return np.zeros(0, dtype=np.float32), types
-        s = self.blocks.predict(block_matrix(prep, self.cls_vocab, types), num_threads=1)
+        X = block_matrix(prep, self.cls_vocab, types)
+        s = self.blocks[0].predict(X, num_threads=1)
+        for booster in self.blocks[1:]:
+            s = s + booster.predict(X, num_threads=1)
+        s = s / len(self.blocks)
         p = self.smooth.predict(smooth_matrix(s, prep, types), num_threads=1)
         return p, types
 

@@ -1,0 +1,207 @@
+"""The page model: block segmentation, features, the shipped model's columns,
+and what it decides on the repository's fixtures (never on ../shared)."""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import cleaner
+from cleaner.extract.blocks import CONTEXT, MAX_BLOCKS, blocks_of, parse
+from cleaner.extract.metadata import page_metadata
+from cleaner.model import decide
+from cleaner.model.features import (DOM_FEATURES, FEATURES, TEXT_FEATURES, dom_features, page_language, rule_of,
+                                    text_features, vocab_columns)
+from cleaner.model.model import SMOOTH_FEATURES, PageModel, _safe, prepare, shipped
+from cleaner.model.pagetype import PAGE_FEATURES, PAGE_TYPES, url_words
+
+ROOT = Path(__file__).resolve().parent.parent
+SENT = "The council approved the harbour plan on Tuesday after a long debate, officials said."
+
+
+def blocks(html: str):
+    return blocks_of(parse(html).body).blocks
+
+
+# --- blocks ------------------------------------------------------------------
+
+def test_blocks_follow_block_boundaries_and_roles():
+    bs = blocks("<html><body><h2>Heading</h2><p>One <a href=x>link</a> two<br>after break</p>"
+                "<ul><li><div>item</div></li></ul><pre>code  here</pre><blockquote>quoted</blockquote>"
+                "<table><tr><td>cell</td></tr></table><div>loose text<p>para</p>tail</div></body></html>")
+    assert [(b.text, b.role) for b in bs] == [
+        ("Heading", "h2"), ("One link two", "p"), ("after break", "p"), ("item", "li"), ("code here", "code"),
+        ("quoted", "quote"), ("cell", "cell"), ("loose text", "text"), ("para", "p"), ("tail", "text")]
+    assert bs[1].link_chars == 4 and bs[1].links == 1
+
+
+def test_hidden_scripts_and_noscript():
+    bs = blocks("<html><body><script>var x = 1;</script><style>p{}</style><template><p>t</p></template>"
+                "<p>shown</p><div hidden><p>closed menu</p></div><noscript><p>no script text</p></noscript>"
+                "<button>Add to cart</button></body></html>")
+    texts = [b.text for b in bs]
+    assert texts == ["shown", "closed menu", "no script text"]
+    hidden, noscript = CONTEXT.index("hidden"), CONTEXT.index("x-noscript")
+    assert bs[1].context[hidden] == 1 and bs[0].context[hidden] == 0
+    assert bs[2].context[noscript] == 1
+
+
+def test_repetition_among_siblings():
+    bs = blocks("<html><body><ul>" + "".join(f"<li class='card'>item {i}</li>" for i in range(5))
+                + "</ul><p>alone</p></body></html>")
+    assert [b.frames[-1].repeats for b in bs] == [5, 5, 5, 5, 5, 1]
+
+
+def test_deep_and_wide_pages_stay_bounded():
+    t0 = time.monotonic()
+    bs = blocks("<html><body>" + "<section>" * 1500 + SENT + "</section>" * 1500 + "</body></html>")
+    assert [b.text for b in bs] == [SENT] and len(bs[0].frames) <= 12
+    many = blocks("<html><body>" + "<p>x</p>" * (MAX_BLOCKS + 50) + "</body></html>")
+    assert len(many) == MAX_BLOCKS
+    assert time.monotonic() - t0 < 30
+
+
+# --- features ----------------------------------------------------------------
+
+def col(name: str, names=FEATURES) -> int:
+    return list(names).index(name)
+
+
+def test_text_features():
+    texts = ["Share", "© 2025 The Coastline Herald. All rights reserved.", SENT, "Price: €64.00"]
+    m, words = text_features(texts, "en")
+    assert m.shape == (4, len(TEXT_FEATURES))
+    t = {n: i for i, n in enumerate(TEXT_FEATURES)}
+    assert m[0, t["rule:share-buttons"]] == 1 and m[0, t["rule_any"]] == 1
+    assert m[1, t["rule:copyright"]] == 1 and m[1, t["rule_wall"]] == 1
+    assert m[2, t["rule_any"]] == 0 and m[2, t["terminal"]] == 1
+    assert m[2, t["stop_share"]] == pytest.approx(sum(w in {"the", "on", "a", "after"} for w in words[2]) / 14)
+    assert m[3, t["currency"]] == 1 and m[3, t["digit_share"]] > 0
+    assert m[2, t["log_chars"]] == pytest.approx(math.log1p(len(SENT)))
+    assert rule_of("Share") == ("share-buttons", "share-label")
+    assert rule_of("March 14, 2025") == ("date", "date-line")
+    assert rule_of(SENT) == (None, None)
+
+
+def test_page_language_from_markup_or_words():
+    assert page_language(["irrelevant"], "de") == "de"
+    assert page_language(["Le conseil a voté le projet de la ville et les élus sont pour."] * 3, None) == "fr"
+    assert page_language(["x"], "xx") is None
+
+
+def test_dom_features():
+    html = ("<html><body><nav><ul>" + "".join(f"<li><a href=/{i}>Section {i}</a></li>" for i in range(4))
+            + "</ul></nav><article><h1>Headline</h1><p>" + SENT + "</p><p>" + SENT + "</p></article></body></html>")
+    bs = blocks(html)
+    text, words = text_features([b.text for b in bs], "en")
+    m = dom_features(bs, text, words, elements=20, title="Headline", article_body=None)
+    d = {n: i for i, n in enumerate(DOM_FEATURES)}
+    assert m.shape == (len(bs), len(DOM_FEATURES))
+    assert m[0, d["link_density"]] == 1 and m[0, d["in:nav"]] == 1 and m[0, d["role:li"]] == 1
+    assert m[0, d["rep1"]] == pytest.approx(math.log(4))
+    assert m[5, d["link_density"]] == 0 and m[5, d["in:article"]] == 1 and m[5, d["after_h1"]] == 1
+    assert m[4, d["title_overlap"]] == 1 and m[4, d["heading"]] == 1
+    # the article holds the two sentences: most of the page's text
+    assert m[5, d["cshare2"]] == pytest.approx(m[6, d["cshare2"]]) and m[5, d["cshare2"]] > 0.7
+    assert m[5, d["nb-1:heading"]] == 1 and m[6, d["nb+1:log_chars"]] == -1
+    v = vocab_columns([{"nav", "menu"}, set()], ["menu", "footer"])
+    assert v.tolist() == [[1, 0], [0, 0]]
+
+
+def test_url_words():
+    assert url_words("https://docs.example.com/en/3.2/guide/tide-tables.html") == \
+        {"docs", "example", "en", "guide", "tide", "tables", "html"}
+
+
+# --- the shipped model ----------------------------------------------------------
+
+def test_shipped_model_columns_match_the_code():
+    # Fails when the feature code and the shipped model disagree (retrain:
+    # training/train.py).
+    model = shipped()
+    columns = model.columns()
+    for name, booster in model.boosters():
+        assert booster.feature_name() == [_safe(c) for c in columns[name]], name
+    assert model.columns()["blocks"][:len(FEATURES)] == list(FEATURES)
+    assert model.columns()["pagetype"][:len(PAGE_FEATURES)] == list(PAGE_FEATURES)
+    assert model.columns()["smooth"] == list(SMOOTH_FEATURES)
+    assert 0 < model.threshold < 1
+
+
+def test_a_model_with_other_columns_is_refused(tmp_path):
+    import gzip
+    import json
+    import shutil
+
+    data = ROOT / "cleaner" / "data"
+    for f in data.iterdir():
+        shutil.copy(f, tmp_path / f.name)
+    spec = json.loads((tmp_path / "pagemodel.json").read_text())
+    spec["cls_vocab"] = spec["cls_vocab"][:-1] + ["not-a-trained-word"]
+    (tmp_path / "pagemodel.json").write_text(json.dumps(spec))
+    with pytest.raises(RuntimeError, match="retrain"):
+        PageModel.load(tmp_path)
+    assert gzip.open(tmp_path / "blocks1.txt.gz").read(5) == b"tree\n"  # a text dump, not a pickle
+
+
+def test_page_types_of_the_fixtures():
+    model = shipped()
+    want = {"en_page": "article", "forum_thread": "forum", "product_page": "product", "docs_page": "documentation"}
+    for case, ptype in want.items():
+        html = (ROOT / "fixtures" / case / "input.html").read_text(encoding="utf-8")
+        _, types = model.predict(prepare(html, None))
+        assert types.shape == (len(PAGE_TYPES),) and abs(types.sum() - 1) < 1e-6
+        assert PAGE_TYPES[int(np.argmax(types))] == ptype, case
+
+
+def test_decisions_are_deterministic_and_named():
+    html = (ROOT / "fixtures" / "en_page" / "input.html").read_text(encoding="utf-8")
+    a, b = cleaner.clean_html(html), cleaner.clean_html(html)
+    assert a == b
+    assert a.title == "Port city approves tidal barrier after decade of debate"
+    assert ("title", "page-headline") in {(r.kind, r.rule) for r in a.removed}
+    kinds = {r.text: (r.kind, r.rule) for r in a.removed}
+    assert kinds["© 2025 The Coastline Herald. All rights reserved."] == ("copyright", "model+copyright")
+    veto = shipped().veto_kinds
+    assert all(r.rule == "page-headline" or r.rule.startswith("model") or r.kind in veto for r in a.removed)
+    assert ("read-more", "read-more-label") in {(r.kind, r.rule) for r in a.removed}  # a wording veto
+
+
+def test_roles_align_with_text_lines():
+    from cleaner.pipeline import process
+    from cleaner.records import Document
+
+    html = (ROOT / "fixtures" / "docs_page" / "input.html").read_text(encoding="utf-8")
+    c = process(Document(ordinal=0, id="d", source="d", content=html, kind="html"), cleaner.Options(workers=1))
+    lines = c.text.split("\n")
+    assert len(c.roles) == len(lines)
+    assert dict(zip(lines, c.roles))['highs = [e for e in table if e.kind == "high"]'] == "code"
+    assert "h2" in c.roles and "p" in c.roles
+
+
+def test_decide_headline_and_kinds():
+    d = decide(["Menu", "The headline", SENT, "Share"], ["li", "h1", "p", "text"], [False, True, True, False],
+               "The headline")
+    assert d.text == SENT and d.title == "The headline" and d.roles == ("p",)
+    assert [(r.kind, r.rule) for r in d.removed] == [("navigation", "model+nav-label"), ("title", "page-headline"),
+                                                      ("share-buttons", "model+share-label")]
+    assert [r is None for _, r in d.sequence] == [False, False, True, False]
+
+
+def test_metadata_sources():
+    html = ('<html lang="pt-BR"><head><title>Headline | Site</title>'
+            '<script type="application/ld+json">{"@type":"NewsArticle","headline":"Headline",'
+            '"author":[{"@type":"Person","name":"Ana Costa"}],"datePublished":"2025-03-04T09:00:00Z",'
+            '"articleBody":"' + SENT + '","publisher":{"name":"Gazeta"}}</script></head>'
+            '<body><h1>Headline</h1><p>' + SENT + '</p></body></html>')
+    m = page_metadata(parse(html), None)
+    assert (m.title, m.author, m.date, m.site_name, m.lang) == ("Headline", "Ana Costa", "2025-03-04", "Gazeta", "pt")
+    assert m.article_body == SENT and "newsarticle" in m.types
+    bad = page_metadata(parse('<html><head><script type="application/ld+json">{not json</script></head>'
+                              '<body><time datetime="2024-02-30">x</time><p class="byline">By Jo Lee</p></body>'
+                              '</html>'), "https://x.example/2023/05/06/story")
+    assert bad.date == "2023-05-06" and bad.author == "Jo Lee"
