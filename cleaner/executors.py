@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Protocol, TypeVar
 
-from .buckets import SHARDS, BucketIndex, ShardTables
+from .dedup.buckets import SHARDS, BucketIndex, ShardTables
 from .errors import OptionsError
 from .options import Options
 

@@ -113,7 +113,7 @@ def test_bucket_shards_live_on_the_workers_and_answer_as_a_local_index():
     actor each), and answers lookups and inserts exactly as a local one."""
     import numpy as np
 
-    from cleaner.buckets import BucketIndex
+    from cleaner.dedup.buckets import BucketIndex
     from cleaner.executors import executor_for
 
     rng = np.random.default_rng(3)

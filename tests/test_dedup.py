@@ -251,7 +251,7 @@ def test_signatures_in_the_file_give_the_same_results(monkeypatch):
     (so candidates are first compared on the in-memory sketches and read back
     only when those cannot settle them), every document gets the same result
     as with all signatures in memory."""
-    from cleaner.dedup import Signatures
+    from cleaner.dedup.signatures import Signatures
 
     docs = _wire_corpus(300, seed=5)
     memory = run(docs)
@@ -272,7 +272,7 @@ def test_signatures_in_the_file_give_the_same_results(monkeypatch):
 @settings(max_examples=50, deadline=None, derandomize=True)
 @given(st.integers(16, 200), st.integers(0, 2**32 - 1))
 def test_sketches_count_equal_low_bits(k, seed):
-    from cleaner.dedup import _sketch_equal, sketch
+    from cleaner.dedup.signatures import _sketch_equal, sketch
 
     rng = np.random.default_rng(seed)
     a = rng.integers(0, 256, (1, k), dtype=np.uint8)
@@ -281,7 +281,7 @@ def test_sketches_count_equal_low_bits(k, seed):
 
 
 def test_index_round_trip_with_signatures_in_the_file(tmp_path, monkeypatch):
-    from cleaner.dedup import Signatures
+    from cleaner.dedup.signatures import Signatures
 
     monkeypatch.setattr(Signatures, "CHUNK", 8)
     docs = _wire_corpus(80, seed=6)
@@ -295,7 +295,7 @@ def test_index_round_trip_with_signatures_in_the_file(tmp_path, monkeypatch):
 def test_unwritable_temporary_directory_is_a_clear_error(tmp_path, monkeypatch):
     import tempfile
 
-    from cleaner.dedup import Signatures
+    from cleaner.dedup.signatures import Signatures
 
     monkeypatch.setattr(Signatures, "CHUNK", 4)
     missing = tmp_path / "gone"
