@@ -144,7 +144,8 @@ def _resume_state(output: str, rejects_path: str | None, options: Options, part_
     else:
         keep_records(output, keep)
         where = (0, [])
-    done = [(str(r.get("id")), str(r.get("text", ""))) for r in records[:keep]]
+    done = [(str(r.get("id")), str(r.get("text", "")), r.get("title") if isinstance(r.get("title"), str) else None)
+            for r in records[:keep]]
     seen = set()
     if rejects_path:
         seen = {(r.get("source"), r.get("line"), r.get("reason")) for r in read_partial(rejects_path)}

@@ -166,7 +166,7 @@ def _process_batch(docs: list[Document], options: Options) -> list[Cleaned | Rej
         from .dedup import signer_for
 
         signer = signer_for(options)
-        out = [replace(c, dedup_units=signer.units(c.text)) if isinstance(c, Cleaned) else c for c in out]
+        out = [replace(c, dedup_units=signer.units(c.text, c.title)) if isinstance(c, Cleaned) else c for c in out]
     return out
 
 
@@ -174,7 +174,7 @@ def run(inputs: Iterable[str], options: Options | None = None, *,
         on_reject: Callable[[Reject], None] | None = None,
         on_record: Callable[[Record], None] | None = None,
         summary: Summary | None = None,
-        done: Sequence[tuple[str, str]] = ()) -> Iterator[Record]:
+        done: Sequence[tuple[str, str, str | None]] = ()) -> Iterator[Record]:
     """Yield one Record per readable input document, in input order; every other
     input unit is passed to ``on_reject``.
 
@@ -184,7 +184,7 @@ def run(inputs: Iterable[str], options: Options | None = None, *,
     """
     options = options or Options()
     summary = summary if summary is not None else Summary()
-    done_ids = {doc_id for doc_id, _ in done}
+    done_ids = {d[0] for d in done}
 
     def reject(r: Reject) -> None:
         summary.rejected += 1
@@ -229,7 +229,7 @@ def _finish(stream: Iterable[Cleaned], deduper, options: Options, summary: Summa
             on_record: Callable[[Record], None] | None, lookup_batch: int) -> Iterator[Record]:
     try:
         for batch in _batches(stream, lookup_batch):
-            results = (deduper.add_many([(c.doc.id, c.text) for c in batch], [c.dedup_units for c in batch])
+            results = (deduper.add_many([(c.doc.id, c.text, c.title) for c in batch], [c.dedup_units for c in batch])
                        if deduper else [None] * len(batch))
             for c, result in zip(batch, results):
                 yield _counted(_to_record(c, result, options), c, summary, on_record)

@@ -58,10 +58,19 @@ class DuplicateSpan:
     of_end: int
     similarity: float
     cluster: str
+    field: str = "text"
+    """Where ``start``/``end`` point: the record's ``text`` or its ``title``."""
+    of_field: str = "text"
+    """Where ``of_start``/``of_end`` point in the record ``of``."""
+    words: int = 0
+    """Words of the span aligned with the earlier passage: with ``similarity``
+    (the weighted share of words the two passages have in common), the
+    evidence that this is a copy."""
 
     def to_dict(self) -> dict[str, Any]:
         return {"start": self.start, "end": self.end, "of": self.of, "of_start": self.of_start,
-                "of_end": self.of_end, "similarity": self.similarity, "cluster": self.cluster}
+                "of_end": self.of_end, "similarity": self.similarity, "words": self.words, "cluster": self.cluster,
+                "field": self.field, "of_field": self.of_field}
 
 
 @dataclass(frozen=True)

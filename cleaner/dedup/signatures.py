@@ -10,18 +10,15 @@ per-shingle calls.
 
 from __future__ import annotations
 
-import ctypes
-import functools
-import os
-import tempfile
 from dataclasses import dataclass
 
 import numba
 import numpy as np
 
-from ..errors import DedupIndexError
 from ..options import Options
-from .units import MAX_CHARS, MAX_PASSAGES, normalise, passages
+from .units import MAX_CHARS, MAX_PASSAGES, normalise, passages, words
+from .verify import MAX_WORDS, indexable, pack
+from .weights import word_weights
 
 SIG_BITS = 8
 """Bits kept of each MinHash value for verification: 128 bytes per passage with
@@ -30,6 +27,9 @@ FLOOR = 0.8
 """A passage contained in another counts as reuse down to this fraction of the
 threshold (see ``Deduper._match``)."""
 _SEED = 0x5EED_C1EA
+CONTAINMENT = 0.65
+TOP = 4
+"""Candidates per passage compared word by word, best signatures first."""
 
 # --- shingles and signatures --------------------------------------------------------
 
@@ -187,28 +187,40 @@ class Signer:
         self._band_coef = coef.astype(np.uint64) | np.uint64(1)
         self._band_salt = np.arange(self.bands, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
 
-    def units(self, text: str) -> _Units:
+    def units(self, text: str, title: str | None = None) -> _Units:
+        """The passages of a record: its title (when it has one) and its text,
+        as one string ``title + "\n" + text`` (``lead`` characters of title
+        come first), so a headline reused as a sentence, or a sentence as a
+        headline, is found like any other passage. Only passages that could
+        ever be judged a copy (``verify.indexable``) are kept."""
+        lead = len(title) + 1 if title else 0
+        whole = f"{title}\n{text}" if title else text
         # Offsets in the prefix are offsets in the text: only the first
         # MAX_CHARS are indexed.
-        found = passages(text[:MAX_CHARS], self.min_chars)[:MAX_PASSAGES]
+        found = passages(whole[:MAX_CHARS], self.min_chars)[:MAX_PASSAGES]
         if not found:
-            return _Units.empty(self, len(text))
+            return _Units.empty(self, len(text), lead)
         spans = np.array(found, dtype=np.int64)
-        cps, pos = normalise(text[: int(spans[:, 1].max())])
+        cps, pos = normalise(whole[: int(spans[:, 1].max())])
+        parts, keep = _packed_words(cps, pos, int(spans[:, 1].max()), spans)
         hashes = shingle_hashes(cps, self.n)
-        if not len(hashes):
-            return _Units.empty(self, len(text))
+        if not len(hashes) or not keep.any():
+            return _Units.empty(self, len(text), lead)
         first = np.searchsorted(pos, spans[:, 0])
         last = np.searchsorted(pos, spans[:, 1]) - self.n + 1  # shingles fully inside
-        keep = last > first
+        keep &= last > first
         if not keep.any():
-            return _Units.empty(self, len(text))
+            return _Units.empty(self, len(text), lead)
         spans = spans[keep]
+        parts = [p for p, k in zip(parts, keep.tolist()) if k]
         ranges = np.stack([first[keep], last[keep]], axis=1)
         minima = self.perms.minima(hashes, ranges)
         sig = (minima & np.uint32(0xFF)).astype(np.uint8)
         size = np.minimum(ranges[:, 1] - ranges[:, 0], 0xFFFF).astype(np.uint16)
-        return _Units(spans, sig, sketch(sig), size, self._band_keys(minima), len(text))
+        word_off = np.zeros(len(parts) + 1, dtype=np.int64)
+        np.cumsum([len(p) for p in parts], out=word_off[1:])
+        return _Units(spans, sig, sketch(sig), size, self._band_keys(minima), np.concatenate(parts), word_off,
+                      len(text), lead)
 
     def _band_keys(self, minima: np.ndarray) -> np.ndarray:
         bands = minima[:, : self.bands * self.rows].astype(np.uint64).reshape(len(minima), self.bands, self.rows)
@@ -233,149 +245,121 @@ def signer_for(options: Options) -> Signer:
 @dataclass
 class _Units:
     """The passages of one document: offsets, SIG_BITS-bit signatures and their
-    2-bit sketches, shingle counts (for containment) and LSH band keys."""
+    2-bit sketches, shingle counts (for containment), LSH band keys, and their
+    words for verification (``verify.pack``): passage i's are
+    ``words[word_off[i]:word_off[i + 1]]``."""
 
     spans: np.ndarray
     sig: np.ndarray
     sketch: np.ndarray
     size: np.ndarray
     keys: np.ndarray
+    words: np.ndarray
+    word_off: np.ndarray
     chars: int = -1
     """Length of the text they were computed for (a cheap check that they fit)."""
+    lead: int = 0
+    """Characters of title (and the newline after it) before the text: spans
+    are offsets into ``title + "\n" + text``."""
+
+    def fit(self, text: str, title: str | None) -> bool:
+        """Were these computed for this text and title? (a cheap check)"""
+        return self.chars == len(text) and self.lead == (len(title) + 1 if title else 0)
 
     @classmethod
-    def empty(cls, d: Signer, chars: int = -1) -> _Units:
+    def empty(cls, d: Signer, chars: int = -1, lead: int = 0) -> _Units:
         return cls(np.zeros((0, 2), dtype=np.int64), np.zeros((0, d.num_perm), dtype=np.uint8),
                    np.zeros((0, (d.num_perm + 31) // 32), dtype=np.uint64), np.zeros(0, dtype=np.uint16),
-                   np.zeros((0, d.bands), dtype=np.uint64), chars)
+                   np.zeros((0, d.bands), dtype=np.uint64), np.zeros(0, dtype=np.uint64),
+                   np.zeros(1, dtype=np.int64), chars, lead)
 
 
-@functools.cache
-def _pread_rows():
-    """A compiled loop of libc ``pread`` calls (a quarter of the cost of
-    ``os.pread`` from Python, which matters at a hundred reads a document), or
-    None where libc cannot be loaded. Compiled on first use, not cached on
-    disk: it holds the address of a C function."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        pread = libc.pread
-    except (OSError, AttributeError):
-        return None
-    pread.restype = ctypes.c_ssize_t
-    pread.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int64]
-
-    @numba.njit(nogil=True)
-    def read(fd, ids, out):  # pragma: no cover - compiled
-        w = out.shape[1]
-        for i in range(ids.shape[0]):
-            if pread(fd, out[i].ctypes.data, w, ids[i] * w) != w:
-                return i
-        return ids.shape[0]
-
-    return read
+def _packed_words(cps: np.ndarray, pos: np.ndarray, length: int, spans: np.ndarray):
+    """Each passage's words, packed (``verify.pack``), at most MAX_WORDS, plus
+    which passages can ever be judged a copy (``verify.indexable``)."""
+    h, s, e, d = words(cps, pos, length)
+    w = word_weights(h, d)
+    first = np.searchsorted(s, spans[:, 0], side="left")
+    end = np.maximum(first, np.searchsorted(e, spans[:, 1], side="right"))
+    keep = indexable(np.stack([first, end], axis=1), w)
+    end = np.minimum(end, first + MAX_WORDS)
+    parts = [pack(h[a:b], w[a:b], s[a:b], e[a:b], d[a:b], int(o)) for a, b, o in zip(first.tolist(), end.tolist(),
+                                                                                     spans[:, 0].tolist())]
+    return parts, keep
 
 
-class Signatures:
-    """Passage signatures, append-only: the recent ones in memory, the rest in
-    an unnamed temporary file (in TMPDIR).
+@numba.njit(cache=True, nogil=True)
+def candidates(hits, roots, sketches, g_ids, g_sigs, tail_start, tail, sizes, sig, sig_sketch, size, threshold, floor,
+               containment, cut, out_c, out_eq, missing, need) -> int:  # pragma: no cover
+    """Per passage, every proposed candidate and its cluster root compared on
+    all signature values; the TOP most similar accepted ones go to ``out_c``
+    (best first, ties to the earliest), their equal values to ``out_eq``.
 
-    Why a file: at 128 bytes a passage the signatures would be most of the
-    index (2.7 GB for a million news articles), yet most candidates the
-    buckets propose are far below the threshold. So memory keeps a 2-bit
-    sketch of every signature (32 bytes), which settles most candidates, and
-    the full signatures of the others are read with ``pread`` (``gather``), from
-    the page cache, without entering this process's memory.
-    Not a memory map: the kernel maps file pages in large folios, and reading
-    a few scattered signatures through a map brought megabytes of the file
-    into the process each time. A run under about 3,000 articles never
-    creates the file."""
+    Accepted: an estimated Jaccard similarity at ``threshold``, or down to
+    ``threshold * floor`` when the shared shingles cover ``containment`` of the
+    smaller passage (a trimmed or padded copy).
 
-    CHUNK = 1 << 16
+    Full signatures of passages from ``tail_start`` on are in ``tail``; for
+    earlier ones (in the file) the in-memory 2-bit sketch is compared first,
+    and only a candidate above ``cut`` needs its full signature, looked up in
+    ``g_ids``/``g_sigs`` (gathered from the file). Candidates needed but not
+    gathered are written to ``missing`` and counted in the return value, and
+    their passages flagged in ``need``: a passage's result is final unless it
+    is flagged (see ``Deduper._match``)."""
+    k = sig.shape[1]
+    top = out_c.shape[1]
+    n_missing = 0
+    for q in range(hits.shape[0]):
+        for band in range(hits.shape[1]):
+            c0 = hits[q, band]
+            if c0 < 0:
+                continue
+            for t in range(2):
+                c = c0 if t == 0 else roots[c0]
+                if t == 1 and c == c0:
+                    continue
+                seen = False
+                for j in range(top):
+                    if out_c[q, j] == c:
+                        seen = True
+                if seen:
+                    continue
+                eq = 0
+                if c < tail_start:
+                    e2 = _sketch_equal(sketches[c], sig_sketch[q], k) / k
+                    if (e2 - 0.25) / 0.75 < cut:
+                        continue
+                    r = np.searchsorted(g_ids, c)
+                    if r == g_ids.shape[0] or g_ids[r] != c:
+                        missing[n_missing] = c
+                        n_missing += 1
+                        need[q] = True
+                        continue
+                    for p in range(k):
+                        eq += g_sigs[r, p] == sig[q, p]
+                else:
+                    for p in range(k):
+                        eq += tail[c - tail_start, p] == sig[q, p]
+                sim = estimate(eq, k)
+                ok = sim >= threshold
+                if not ok and sim >= threshold * floor:
+                    a, b = float(size[q]), float(sizes[c])
+                    shared = sim * (a + b) / (1.0 + sim)
+                    ok = shared / max(1.0, min(a, b)) >= containment
+                if not ok:
+                    continue
+                # insert into the top list, best equal count first, then earliest
+                j = top
+                while j > 0 and (out_c[q, j - 1] < 0 or out_eq[q, j - 1] < eq
+                                 or (out_eq[q, j - 1] == eq and out_c[q, j - 1] > c)):
+                    j -= 1
+                if j == top:
+                    continue
+                for m in range(top - 1, j, -1):
+                    out_c[q, m] = out_c[q, m - 1]
+                    out_eq[q, m] = out_eq[q, m - 1]
+                out_c[q, j] = c
+                out_eq[q, j] = eq
+    return n_missing
 
-    def __init__(self, width: int) -> None:
-        self.width = width
-        self.sketches = np.zeros((0, (width + 31) // 32), dtype=np.uint64)
-        self.tail = np.zeros((self.CHUNK, width), dtype=np.uint8)
-        self.n_tail = 0
-        self.n_disk = 0
-        self._file = None
-
-    def __len__(self) -> int:
-        return self.n_disk + self.n_tail
-
-    def append(self, sigs: np.ndarray, sketches: np.ndarray) -> None:
-        """``sketches``: ``sketch(sigs)``. The signatures are kept in memory
-        until the next ``settle``, so that the passages of a batch stay where
-        ``gather`` left them while the batch is matched."""
-        n = len(sigs)
-        total = len(self)
-        if total + n > len(self.sketches):
-            # realloc: large blocks move by remapping pages, not by copying;
-            # the new part is zero-filled (resident), hence growth by a quarter
-            self.sketches.resize((max(1024, (total + n) * 5 // 4), self.sketches.shape[1]), refcheck=False)
-        self.sketches[total:total + n] = sketches
-        if self.n_tail + n > len(self.tail):
-            grown = np.zeros((max(2 * len(self.tail), self.n_tail + n), self.width), dtype=np.uint8)
-            grown[:self.n_tail] = self.tail[:self.n_tail]
-            self.tail = grown
-        self.tail[self.n_tail:self.n_tail + n] = sigs
-        self.n_tail += n
-
-    def settle(self) -> None:
-        """Between batches: move the in-memory ones to the file once there are
-        CHUNK of them."""
-        if self.n_tail >= self.CHUNK:
-            self.flush()
-
-    def flush(self) -> None:
-        if not self.n_tail:
-            return
-        try:
-            if self._file is None:
-                self._file = tempfile.TemporaryFile(prefix="cleaner-sigs-")
-            self._file.seek(0, os.SEEK_END)
-            self._file.write(self.tail[:self.n_tail].tobytes())
-            self._file.flush()
-        except OSError as exc:
-            raise DedupIndexError(f"cannot write dedup signatures to a temporary file in {tempfile.gettempdir()}: "
-                                  f"{exc}; set TMPDIR to a writable directory with room for "
-                                  f"{self.width} bytes per passage") from exc
-        self.n_disk += self.n_tail
-        self.n_tail = 0
-        if len(self.tail) > self.CHUNK:
-            self.tail = np.zeros((self.CHUNK, self.width), dtype=np.uint8)
-
-    def gather(self, ids: np.ndarray) -> np.ndarray:
-        """Signatures of passages ``ids`` (sorted, unique, all in the file)."""
-        out = np.empty((len(ids), self.width), dtype=np.uint8)
-        if not len(ids):
-            return out
-        fd = self._file.fileno()
-        read = _pread_rows()
-        if read is not None:
-            done = read(fd, ids, out)
-            if done != len(ids):
-                raise OSError(f"short read from the signature file at passage {ids[done]}")
-        else:
-            for i, c in enumerate(ids.tolist()):
-                out[i] = np.frombuffer(os.pread(fd, self.width, c * self.width), dtype=np.uint8)
-        return out
-
-    def all(self) -> np.ndarray:
-        """Every signature as one array (read back from the file)."""
-        self.flush()
-        if self._file is None:
-            return np.zeros((0, self.width), dtype=np.uint8)
-        self._file.seek(0)
-        return np.fromfile(self._file, dtype=np.uint8).reshape(self.n_disk, self.width)
-
-    @property
-    def nbytes(self) -> int:
-        """Memory held (the file's pages are the page cache's, not ours)."""
-        return self.tail.nbytes + len(self) * self.sketches.itemsize * self.sketches.shape[1]
-
-    def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
 

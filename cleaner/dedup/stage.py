@@ -1,19 +1,15 @@
 """The dedup stage: passages linked to the earliest record holding them.
 
-How duplicates are reported: every candidate, and its cluster root, is
-verified on the full signatures (``Deduper._match``); each passage joins the
-cluster of its best match, whose first member (the earliest passage in input
-order) is what ``of``/``of_start``/``of_end`` point to. Matched passages that
-follow each other in both documents are merged into one span, so a reused
-stretch of three paragraphs is one duplicate entry.
-
-Memory per indexed passage: a 32-byte 2-bit sketch of the signature (the
-full ``num_perm``-byte signature, the low 8 bits of each minimum, goes to a
-temporary file and is read back only for candidates the sketch cannot settle:
-see ``Signatures``), 18 bytes of offsets, document, cluster root and size, and
-about 6 bytes per new band key in the bucket tables (cleaner/dedup/buckets.py), plus
-about 200 MB that does not grow (the recent keys' tables and the directories).
-Measured with ``python benchmarks/dedup.py --memory-child 100000``.
+Per document, in input order: its passages (``Signer.units``, usually
+computed in a worker) are looked up in the LSH buckets; every candidate, and
+its cluster root, is checked on the signatures (``signatures.candidates``),
+and the best few are compared word by word and judged (``verify.judge``).
+Each passage joins the cluster of the earliest verified copy, which is what
+``of``/``of_start``/``of_end`` point to. Matched passages that follow each
+other in both documents merge into one span, so a reused stretch of three
+paragraphs is one duplicate entry. A document whose spans cover most of an
+earlier one, with enough distinctive text on both sides, is its near
+duplicate.
 """
 
 from __future__ import annotations
@@ -26,15 +22,14 @@ from typing import Sequence
 
 import numpy as np
 
-from ..errors import DedupIndexError
 from ..options import Options
 from ..records import DuplicateSpan
 from .buckets import BucketIndex
-from .signatures import FLOOR, Signatures, _Units, sketch, sketch_cut, signer_for
+from .index import PassageIndex
+from .signatures import CONTAINMENT, FLOOR, TOP, _Units, candidates, signer_for, sketch_cut
 from .units import NORMALISATION_VERSION
-from .verify import CONTAINMENT, _verify
+from .verify import STRONG, judge
 
-FORMAT_VERSION = 3
 DROP_ROUNDS = 4
 
 
@@ -47,40 +42,45 @@ class DedupResult:
 
 
 class Deduper:
-    """Streaming: call :meth:`add` once per document, in input order."""
+    """Streaming: call :meth:`add` (or :meth:`add_many`) once per document, in
+    input order."""
 
     def __init__(self, options: Options, buckets: BucketIndex | None = None):
         """``buckets``: where the bucket tables live (default: in this process;
         the Dask engine passes one whose shards are spread over the cluster)."""
         self.options = options
         self.signer = signer_for(options)
-        self.n = options.shingle
         self.num_perm = options.num_perm
-        self.bands, self.rows = self.signer.bands, self.signer.rows
-        # documents
-        self.doc_ids: list[str] = []
-        self.doc_lens: list[int] = []
-        # passages (parallel growable arrays)
-        self._cap = 0
-        self.p_doc = np.zeros(0, dtype=np.int32)
-        self.p_start = np.zeros(0, dtype=np.int32)
-        self.p_end = np.zeros(0, dtype=np.int32)
-        self.p_root = np.zeros(0, dtype=np.int32)
-        self.p_size = np.zeros(0, dtype=np.uint16)
-        self.sigs = Signatures(self.num_perm)
+        self.bands = self.signer.bands
+        self.index = PassageIndex(options.num_perm, buckets)
         self.cut = sketch_cut(options.threshold, options.num_perm)
         self._no_sigs = np.zeros((0, self.num_perm), dtype=np.uint8)
-        self.n_pass = 0
-        self.buckets = buckets if buckets is not None else BucketIndex()
         if options.index and os.path.exists(options.index):
-            self._load(options.index)
+            self.index.load(options.index, self._params())
+
+    @property
+    def doc_ids(self) -> list[str]:
+        """Ids of every document in the index, earlier runs' included."""
+        return self.index.doc_ids
+
+    @property
+    def n_pass(self) -> int:
+        return self.index.n_pass
+
+    @property
+    def nbytes(self) -> int:
+        return self.index.nbytes
+
+    @property
+    def bytes_per_passage(self) -> float:
+        return self.nbytes / max(1, self.n_pass)
 
     # --- public -------------------------------------------------------------------
 
-    def add(self, doc_id: str, text: str) -> DedupResult:
-        return self.add_many([(doc_id, text)])[0]
+    def add(self, doc_id: str, text: str, title: str | None = None) -> DedupResult:
+        return self.add_many([(doc_id, text, title)])[0]
 
-    def add_many(self, docs: Sequence[tuple[str, str]],
+    def add_many(self, docs: Sequence[tuple[str, str] | tuple[str, str, str | None]],
                  units: Sequence[_Units | None] | None = None) -> list[DedupResult]:
         """Documents in input order; the same results as adding them one by one.
 
@@ -88,37 +88,38 @@ class Deduper:
         pass, in input order, so within the batch a document sees the passages
         of the ones before it, exactly as if they had been added one at a time.
         ``units`` may hold each text's :meth:`Signer.units`, computed elsewhere
-        (a worker); None where they are not known."""
+        (a worker); None where they are not known. A document is
+        ``(id, text)`` or ``(id, text, title)``: titles are compared with
+        titles and with passages of the text."""
+        docs = [(d[0], d[1], d[2] if len(d) > 2 else None) for d in docs]
         if self.options.dedup == "drop":
-            return [self._add_dropping(doc_id, text) for doc_id, text in docs]
+            # Dropping edits the text only; a title stays what it is.
+            return [self._add_dropping(doc_id, text) for doc_id, text, _ in docs]
         if not docs:
             return []
         given = units or [None] * len(docs)
-        units = [u if u is not None and u.chars == len(text) else self.signer.units(text)
-                 for (_, text), u in zip(docs, given)]
+        units = [u if u is not None and u.fit(text, title) else self.signer.units(text, title)
+                 for (_, text, title), u in zip(docs, given)]
         counts = np.array([len(u.spans) for u in units], dtype=np.int64)
         keys = np.concatenate([u.keys for u in units]).ravel() if counts.sum() else np.zeros(0, dtype=np.uint64)
-        pids = self.n_pass + np.arange(len(keys)) // self.bands
-        first_of_doc = self.n_pass + np.concatenate(([0], np.cumsum(counts)[:-1]))
+        base = self.index.n_pass
+        pids = base + np.arange(len(keys)) // self.bands
+        first_of_doc = base + np.concatenate(([0], np.cumsum(counts)[:-1]))
         floors = np.repeat(np.repeat(first_of_doc, counts), self.bands)
-        hits = self.buckets.match_and_insert(keys, pids, floors)
+        hits = self.index.buckets.match_and_insert(keys, pids, floors)
         results, offset = [], 0
-        for (doc_id, text), u, count in zip(docs, units, counts.tolist()):
-            doc = len(self.doc_ids)
-            self.doc_ids.append(doc_id)
-            self.doc_lens.append(len(text))
+        for (doc_id, text, _), u, count in zip(docs, units, counts.tolist()):
+            doc = self.index.add_document(doc_id, len(text), u.lead)
             match = self._match(u, hits[offset * self.bands:(offset + count) * self.bands].reshape(count, self.bands))
             dups = self._align(u, match)
             results.append(DedupResult(text, tuple(d for d, _ in dups), self._near_duplicate(text, dups), ()))
-            self._store(doc, u, match)
+            self.index.store(doc, u, match.root)
             offset += count
-        self.sigs.settle()
+        self.index.settle()
         return results
 
     def _add_dropping(self, doc_id: str, text: str) -> DedupResult:
-        doc = len(self.doc_ids)
-        self.doc_ids.append(doc_id)
-        self.doc_lens.append(len(text))
+        doc = self.index.add_document(doc_id, len(text), 0)
         units = self.signer.units(text)
         dups = self._align(units, self._match(units, self._lookup(units)))
         near = self._near_duplicate(text, dups)
@@ -133,104 +134,150 @@ class Deduper:
             dropped += more
             units = self.signer.units(out_text)
             dups = self._align(units, self._match(units, self._lookup(units)))
-        self.doc_lens[doc] = len(out_text)
-        self._store(doc, units, _Match.none(len(units.spans)))
-        self.buckets.insert(units.keys.ravel(), np.repeat(np.arange(self.n_pass - len(units.spans), self.n_pass),
-                                                          self.bands))
-        self.sigs.settle()
+        self.index.doc_lens[doc] = len(out_text)
+        self.index.store(doc, units, _Match.none(len(units.spans)).root)
+        n = self.index.n_pass
+        self.index.buckets.insert(units.keys.ravel(), np.repeat(np.arange(n - len(units.spans), n), self.bands))
+        self.index.settle()
         return DedupResult(out_text, (), near, dropped)
 
     def _lookup(self, units: _Units) -> np.ndarray:
-        return self.buckets.lookup(units.keys.ravel()).reshape(units.keys.shape)
+        return self.index.buckets.lookup(units.keys.ravel()).reshape(units.keys.shape)
 
     def close(self) -> None:
         try:
             if self.options.index:
-                self._save(self.options.index)
+                self.index.save(self.options.index, self._params())
         finally:
-            self.sigs.close()
+            self.index.close()
+
+    def _params(self) -> dict[str, float | int]:
+        return {"normalisation": NORMALISATION_VERSION, "threshold": self.options.threshold,
+                "shingle": self.options.shingle, "num_perm": self.num_perm, "bands": self.bands,
+                "rows": self.signer.rows, "min_passage_chars": self.options.min_passage_chars}
 
     # --- steps ----------------------------------------------------------------------
 
     def _match(self, units: _Units, hits: np.ndarray) -> _Match:
-        """Best verified earlier passage per passage: its cluster root and the
-        estimated similarity. Every candidate the buckets propose (``hits``) is
-        checked, and so is its cluster root: a heavily edited copy may be
-        closest to an earlier copy rather than to the original.
+        """Per passage, the earliest verified copy among its candidates.
 
-        A candidate is reuse when the estimated Jaccard similarity reaches the
-        threshold, or when the smaller passage is mostly contained in the other
-        (a sentence trimmed to its first clause, or padded with a new one): the
-        shared shingles, J(|A|+|B|)/(1+J), cover CONTAINMENT of the smaller one,
-        and J is at least FLOOR x threshold, so that a short stock phrase
-        ("the company said in a statement") inside a long sentence does not
-        count. On the synthetic corpus of benchmarks/dedup.py containment
-        recovers about a quarter of the heavily edited passages the threshold
-        alone misses, at a passage precision still above 0.99."""
+        Every candidate the buckets propose (``hits``) is checked on the
+        signatures, and so is its cluster root (a heavily edited copy may be
+        closest to an earlier copy rather than to the original); the TOP best
+        are compared word by word and judged (``verify.judge``)."""
+        ix = self.index
         match = _Match.none(len(units.spans))
         if not len(units.spans) or not (hits >= 0).any():
             return match
+        cand = np.full((len(hits), TOP), -1, dtype=np.int64)
+        cand_eq = np.zeros((len(hits), TOP), dtype=np.int64)
         # First pass: what the sketches cannot settle and memory does not hold
         # is listed; a second pass over the passages that needed it, with
         # those read from the file.
         missing = np.empty(2 * hits.size, dtype=np.int64)
         need = np.zeros(len(hits), dtype=np.bool_)
-        n = _verify(hits, self.p_root, self.sigs.sketches, _NO_IDS, self._no_sigs, self.sigs.n_disk,
-                    self.sigs.tail, self.p_size, units.sig, units.sketch, units.size, self.options.threshold, FLOOR,
-                    CONTAINMENT, self.cut, match.root, match.sim, missing, need)
-        if not n:
+        args = (ix.p_root, ix.sigs.sketches)
+        n = candidates(hits, *args, _NO_IDS, self._no_sigs, ix.sigs.n_disk, ix.sigs.tail, ix.p_size, units.sig,
+                       units.sketch, units.size, self.options.threshold, FLOOR, CONTAINMENT, self.cut, cand, cand_eq,
+                       missing, need)
+        if n:
+            g_ids = np.unique(missing[:n])
+            g_sigs = ix.sigs.gather(g_ids)
+            rows = np.nonzero(need)[0]
+            c2 = np.full((len(rows), TOP), -1, dtype=np.int64)
+            e2 = np.zeros((len(rows), TOP), dtype=np.int64)
+            n = candidates(hits[rows], *args, g_ids, g_sigs, ix.sigs.n_disk, ix.sigs.tail, ix.p_size,
+                           units.sig[rows], units.sketch[rows], units.size[rows], self.options.threshold, FLOOR,
+                           CONTAINMENT, self.cut, c2, e2, missing, need[rows])
+            if n:
+                raise AssertionError("signatures gathered for verification were not found")
+            cand[rows], cand_eq[rows] = c2, e2
+        if not (cand[:, 0] >= 0).any():
             return match
-        g_ids = np.unique(missing[:n])
-        g_sigs = self.sigs.gather(g_ids)
-        rows = np.nonzero(need)[0]
-        again = _Match.none(len(rows))
-        n = _verify(hits[rows], self.p_root, self.sigs.sketches, g_ids, g_sigs, self.sigs.n_disk, self.sigs.tail,
-                    self.p_size, units.sig[rows], units.sketch[rows], units.size[rows], self.options.threshold, FLOOR,
-                    CONTAINMENT, self.cut, again.root, again.sim, missing, need[rows])
-        if not n:
-            match.root[rows], match.sim[rows] = again.root, again.sim
-            return match
-        raise AssertionError("signatures gathered for verification were not found")
+        b_ids = np.unique(cand[cand >= 0])
+        b_words, b_off = ix.words.gather(b_ids)
+        pick = np.full(len(cand), -1, dtype=np.int64)
+        judge(cand, units.words, units.word_off, units.spans[:, 0], units.spans[:, 1], b_ids, b_off, b_words,
+              ix.p_start[b_ids].astype(np.int64), ix.p_end[b_ids].astype(np.int64), pick, match.grade,
+              match.a_start, match.a_end, match.b_start, match.b_end, match.sim, match.aligned)
+        found = np.nonzero(pick >= 0)[0]
+        src = cand[found, pick[found]]
+        match.src[found] = src
+        match.root[found] = ix.p_root[src]
+        return match
 
     def _align(self, units: _Units, match: _Match) -> list[tuple[DuplicateSpan, int]]:
         """Matched passages -> spans (with the index of the earlier document);
         neighbours matched into the same earlier document, in the same order
-        there, merge into one maximal span."""
+        there, merge into one maximal span.
+
+        A WEAK match (a short passage with a word changed) stands only next to
+        a match into the same document: copied text comes in stretches, a
+        template sentence alone."""
         items = []
         for k in np.nonzero(match.root >= 0)[0].tolist():
-            root = int(match.root[k])
-            items.append([int(units.spans[k, 0]), int(units.spans[k, 1]), int(self.p_doc[root]),
-                          int(self.p_start[root]), int(self.p_end[root]), float(match.sim[k]), root, 1])
+            src = int(match.src[k])
+            items.append([int(match.a_start[k]), int(match.a_end[k]), int(self.index.p_doc[src]),
+                          int(match.b_start[k]), int(match.b_end[k]), float(match.sim[k]), int(match.root[k]), 1,
+                          int(match.grade[k]), int(match.aligned[k])])
         if not items:
             return []
-        # Where a quote and its sentence both matched, keep the closer match: a
+        # Where a quote and its sentence both matched, keep the better match: a
         # quote re-attributed by another outlet matches as a quote, not as a
         # sentence whose other half was rewritten.
         items.sort(key=lambda x: (x[0], -x[1]))
         kept: list[list] = []
         for it in items:
             if kept and it[0] < kept[-1][1]:  # overlaps the previous span
-                if it[5] > kept[-1][5]:
+                if (it[8], it[5]) > (kept[-1][8], kept[-1][5]):
                     kept[-1] = it
                 continue
             kept.append(it)
-        merged: list[list] = []
         unmatched = units.spans[match.root < 0].tolist()
-        for it in kept:
-            if merged:
-                prev = merged[-1]
-                gap_clear = not any(prev[1] <= s and e <= it[0] for s, e in unmatched)
-                if prev[2] == it[2] and gap_clear and it[3] >= prev[3] and it[0] >= prev[0]:
-                    prev[1] = max(prev[1], it[1])
-                    prev[4] = max(prev[4], it[4])
-                    prev[5] += it[5]
-                    prev[7] += 1
+        lead = units.lead
+
+        def joins(prev: list, it: list) -> bool:
+            """``it`` continues ``prev``: same earlier document, same field on
+            both sides, the same order there, nothing unmatched between."""
+            return (prev[2] == it[2] and (prev[0] < lead) == (it[0] < lead)
+                    and (prev[3] < self.index.doc_leads[prev[2]]) == (it[3] < self.index.doc_leads[it[2]])
+                    and it[3] >= prev[3] and not any(prev[1] <= s and e <= it[0] for s, e in unmatched))
+
+        def near(a: list, b: list) -> bool:
+            return a[2] == b[2] and b[3] >= a[3] and not any(a[1] <= s and e <= b[0] for s, e in unmatched)
+
+        accepted = [it[8] == STRONG for it in kept]
+        changed = True
+        while changed:
+            changed = False
+            for i, it in enumerate(kept):
+                if accepted[i]:
                     continue
+                if (i > 0 and accepted[i - 1] and near(kept[i - 1], it)) or \
+                        (i + 1 < len(kept) and accepted[i + 1] and near(it, kept[i + 1])):
+                    accepted[i] = changed = True
+        merged: list[list] = []
+        for it, ok in zip(kept, accepted):
+            if not ok:
+                continue
+            if merged and joins(merged[-1], it):
+                prev = merged[-1]
+                prev[1] = max(prev[1], it[1])
+                prev[4] = max(prev[4], it[4])
+                prev[5] += it[5]
+                prev[7] += 1
+                prev[9] += it[9]
+                continue
             merged.append(list(it))
         out = []
-        for s, e, doc, of_s, of_e, sim_sum, root, count in merged:
-            out.append((DuplicateSpan(start=s, end=e, of=self.doc_ids[doc], of_start=of_s, of_end=of_e,
-                                      similarity=round(sim_sum / count, 4), cluster=self._cluster_id(root)), doc))
+        for s, e, doc, of_s, of_e, sim_sum, root, count, _, aligned in merged:
+            of_lead = self.index.doc_leads[doc]
+            field, shift = ("title", 0) if s < lead else ("text", lead)
+            of_field, of_shift = ("title", 0) if of_s < of_lead else ("text", of_lead)
+            out.append((DuplicateSpan(start=s - shift, end=e - shift, of=self.index.doc_ids[doc], of_start=of_s - of_shift,
+                                      of_end=of_e - of_shift, similarity=round(sim_sum / count, 4),
+                                      cluster=self._cluster_id(root), field=field, of_field=of_field,
+                                      words=aligned), doc))
         return out
 
     def _near_duplicate(self, text: str, dups: list[tuple[DuplicateSpan, int]]) -> str | None:
@@ -240,94 +287,18 @@ class Deduper:
             return None
         covered: dict[int, list[tuple[int, int]]] = {}
         for d, doc in dups:
-            covered.setdefault(doc, []).append((d.start, d.end))
+            if d.field == "text":
+                covered.setdefault(doc, []).append((d.start, d.end))
         for doc in sorted(covered):
-            shorter = min(len(text.strip()), self.doc_lens[doc])
+            shorter = min(len(text.strip()), self.index.doc_lens[doc])
             if shorter and _union_length(covered[doc]) / shorter >= self.options.doc_threshold:
-                return self.doc_ids[doc]
+                return self.index.doc_ids[doc]
         return None
 
     def _cluster_id(self, root: int) -> str:
-        key = f"{self.doc_ids[self.p_doc[root]]}\x00{self.p_start[root]}\x00{self.p_end[root]}"
+        ix = self.index
+        key = f"{ix.doc_ids[ix.p_doc[root]]}\x00{ix.p_start[root]}\x00{ix.p_end[root]}"
         return hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
-
-    def _store(self, doc: int, units: _Units, match: _Match) -> None:
-        n = len(units.spans)
-        if not n:
-            return
-        first = self.n_pass
-        if first + n > self._cap:
-            self._grow(max(1024, (first + n) * 5 // 4))
-        pids = np.arange(first, first + n)
-        sl = slice(first, first + n)
-        self.p_doc[sl] = doc
-        self.p_start[sl] = units.spans[:, 0]
-        self.p_end[sl] = units.spans[:, 1]
-        self.p_root[sl] = np.where(match.root >= 0, match.root, pids)
-        self.p_size[sl] = units.size
-        self.sigs.append(units.sig, units.sketch)
-        self.n_pass += n
-
-    def _grow(self, cap: int) -> None:
-        # realloc: large blocks move by remapping pages, so growing does not
-        # hold the old and the new array at once; the new part is zero-filled
-        # (resident), so callers grow by a quarter, not double
-        for a in (self.p_doc, self.p_start, self.p_end, self.p_root, self.p_size):
-            a.resize((cap,) + a.shape[1:], refcheck=False)
-        self._cap = cap
-
-    @property
-    def nbytes(self) -> int:
-        """Index memory: the per-passage arrays in use plus the bucket tables."""
-        per = sum(a.itemsize * (a.shape[1] if a.ndim > 1 else 1)
-                  for a in (self.p_doc, self.p_start, self.p_end, self.p_root, self.p_size))
-        return per * self.n_pass + self.sigs.nbytes + self.buckets.nbytes
-
-    @property
-    def bytes_per_passage(self) -> float:
-        return self.nbytes / max(1, self.n_pass)
-
-    # --- persistence ---------------------------------------------------------------
-
-    def _params(self) -> dict[str, float | int]:
-        return {"format": FORMAT_VERSION, "normalisation": NORMALISATION_VERSION, "threshold": self.options.threshold,
-                "shingle": self.n, "num_perm": self.num_perm, "bands": self.bands, "rows": self.rows,
-                "min_passage_chars": self.options.min_passage_chars}
-
-    def _save(self, path: str) -> None:
-        tmp = path + ".tmp"
-        n = self.n_pass
-        with open(tmp, "wb") as f:
-            np.savez(f, params=np.array(repr(sorted(self._params().items()))),
-                     doc_ids=np.array(self.doc_ids, dtype=object), doc_lens=np.array(self.doc_lens, dtype=np.int64),
-                     p_doc=self.p_doc[:n], p_start=self.p_start[:n], p_end=self.p_end[:n], p_root=self.p_root[:n],
-                     p_size=self.p_size[:n], p_sig=self.sigs.all()[:n], **self.buckets.arrays())
-        os.replace(tmp, path)
-
-    def _load(self, path: str) -> None:
-        try:
-            with np.load(path, allow_pickle=True) as data:
-                params = str(data["params"])
-                mine = repr(sorted(self._params().items()))
-                if params != mine:
-                    raise DedupIndexError(f"index {path} was built with other parameters: {params}; "
-                                          f"this run uses {mine}. Use the same --threshold/--shingle/--num-perm/"
-                                          f"--min-passage-chars, or a new index file.")
-                doc_ids = [str(x) for x in data["doc_ids"]]
-                doc_lens = [int(x) for x in data["doc_lens"]]
-                arrays = {k: data[k] for k in ("p_doc", "p_start", "p_end", "p_root", "p_size", "p_sig")}
-                self.buckets.load_arrays(data)
-        except DedupIndexError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - any unreadable file is the same error to the user
-            raise DedupIndexError(f"cannot read dedup index {path}: {exc}") from exc
-        self.doc_ids, self.doc_lens = doc_ids, doc_lens
-        n = len(arrays["p_doc"])
-        self._grow(max(1024, n))
-        for name in ("p_doc", "p_start", "p_end", "p_root", "p_size"):
-            getattr(self, name)[:n] = arrays[name]
-        self.sigs.append(arrays["p_sig"], sketch(arrays["p_sig"]))
-        self.n_pass = n
 
 
 _NO_IDS = np.zeros(0, dtype=np.int64)
@@ -337,10 +308,23 @@ _NO_IDS = np.zeros(0, dtype=np.int64)
 class _Match:
     root: np.ndarray
     sim: np.ndarray
+    src: np.ndarray
+    """The verified earlier passage each passage copies (-1: none)."""
+    a_start: np.ndarray
+    a_end: np.ndarray
+    """The copied part of each passage (its aligned words, first to last)."""
+    b_start: np.ndarray
+    b_end: np.ndarray
+    """The same part of the earlier passage."""
+    grade: np.ndarray
+    """verify.STRONG or verify.WEAK (NONE where nothing matched)."""
+    aligned: np.ndarray
+    """Words aligned in the copied part."""
 
     @classmethod
     def none(cls, m: int) -> _Match:
-        return cls(np.full(m, -1, dtype=np.int64), np.zeros(m))
+        z = lambda: np.full(m, -1, dtype=np.int64)  # noqa: E731
+        return cls(z(), np.zeros(m), z(), z(), z(), z(), z(), np.zeros(m, dtype=np.int64), np.zeros(m, dtype=np.int64))
 
 
 def _union_length(spans: list[tuple[int, int]]) -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+import numba
 import numpy as np
 
 MAX_PASSAGES = 5000
@@ -109,3 +110,111 @@ def _trim(text: str, s: int, e: int) -> tuple[int, int]:
     s += len(piece) - len(left)
     return s, s + len(left.rstrip(_TRIM))
 
+
+
+# --- words ------------------------------------------------------------------------------
+
+SEPARATOR, WORD, SINGLE, JOINER = 0, 1, 2, 3
+_SINGLE_RANGES = ((0x0E00, 0x0EFF), (0x1000, 0x109F), (0x1780, 0x17FF), (0x3040, 0x30FF), (0x3400, 0x4DBF),
+                  (0x4E00, 0x9FFF), (0xF900, 0xFAFF))
+"""Thai, Lao, Myanmar, Khmer, kana and CJK ideographs: scripts written without
+spaces between words, where each character is a word of its own (a copy is
+then a long run of equal characters, as it is a run of equal words elsewhere)."""
+
+
+def _build_classes() -> np.ndarray:
+    """Class of every folded BMP code point: word characters as ``\\w`` has
+    them (underscore excepted), characters of scripts without spaces, the
+    joiners (apostrophe and hyphen, after folding) that bind a word when they
+    stand inside it ("don't", "cloud-based"), and separators."""
+    import re as _re
+
+    word = _re.compile(r"[^\W_]")
+    classes = np.zeros(0x10000, dtype=np.uint8)
+    for cp in range(0x10000):
+        if not 0xD800 <= cp <= 0xDFFF and word.match(chr(cp)):
+            classes[cp] = WORD
+    for lo, hi in _SINGLE_RANGES:
+        classes[lo:hi + 1] = np.where(classes[lo:hi + 1] == WORD, SINGLE, classes[lo:hi + 1])
+    classes[0x30FC] = SINGLE  # the prolonged sound mark is part of katakana words
+    classes[ord("'")] = JOINER
+    classes[ord("-")] = JOINER
+    return classes
+
+
+_CLASSES: np.ndarray | None = None
+
+
+def _classes() -> np.ndarray:
+    global _CLASSES
+    if _CLASSES is None:
+        _CLASSES = _build_classes()
+    return _CLASSES
+
+
+@numba.njit(cache=True, nogil=True)
+def _class_of(classes, c):
+    if c < 0x10000:
+        return classes[c]
+    if 0x20000 <= c < 0x40000:  # CJK ideograph extensions
+        return SINGLE
+    return SEPARATOR
+
+
+@numba.njit(cache=True, nogil=True)
+def _words(cps, classes, out_hash, out_start, out_end, out_digit):  # pragma: no cover - compiled
+    """Words of folded code points: FNV-1a hash of each word's characters (its
+    joiners skipped, so "cloud-based" and "cloudbased" are one word), where it
+    starts and ends (indices into ``cps``), and whether it holds a digit."""
+    n = 0
+    i = 0
+    size = cps.shape[0]
+    while i < size:
+        c = cps[i]
+        k = _class_of(classes, c)
+        if k == SINGLE:
+            out_hash[n] = ((np.uint32(0x811C9DC5) ^ np.uint32(c)) * np.uint32(0x01000193)) & np.uint32(0xFFFFFFFF)
+            out_start[n] = i
+            out_end[n] = i + 1
+            out_digit[n] = False
+            n += 1
+            i += 1
+            continue
+        if k != WORD:
+            i += 1
+            continue
+        start = i
+        h = np.uint32(0x811C9DC5)
+        digit = False
+        while i < size:
+            c = cps[i]
+            k = _class_of(classes, c)
+            if k == WORD:
+                h = ((h ^ np.uint32(c)) * np.uint32(0x01000193)) & np.uint32(0xFFFFFFFF)
+                if 48 <= c <= 57:
+                    digit = True
+                i += 1
+            elif k == JOINER and i + 1 < size and _class_of(classes, cps[i + 1]) == WORD and i > start:
+                i += 1
+            else:
+                break
+        out_hash[n] = h
+        out_start[n] = start
+        out_end[n] = i
+        out_digit[n] = digit
+        n += 1
+    return n
+
+
+def words(cps: np.ndarray, pos: np.ndarray, length: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The words of a normalised text (``normalise``'s ``cps`` and ``pos``):
+    their hashes, start and end offsets in the original text (Python string
+    indices), and which hold a digit."""
+    size = len(cps)
+    h = np.empty(size, dtype=np.uint32)
+    s = np.empty(size, dtype=np.int64)
+    e = np.empty(size, dtype=np.int64)
+    d = np.empty(size, dtype=np.bool_)
+    n = _words(cps, _classes(), h, s, e, d)
+    ends = np.append(pos, length)
+    return h[:n], pos[s[:n]], ends[e[:n] - 1] + 1 if n else e[:0], d[:n]

@@ -1,69 +1,295 @@
-"""Is a candidate really a copy? Verification of the passages LSH proposes."""
+"""Is a candidate really a copy? Verification of the passages LSH proposes.
+
+The signatures have already said which earlier passages share enough
+character shingles (``signatures.candidates``); here the words decide
+(``compare``), because similar wording is not a copy. Two passages are
+aligned word by word (a longest common subsequence of their word hashes), and
+what they share is weighed by how distinctive the shared words are
+(``weights``): a template ("What is the best travel insurance for Japan?" /
+"... for seniors?") shares its common words and differs in the decisive ones,
+a copy shares the decisive ones.
+
+A passage's words travel and are stored packed, one 64-bit word each
+(``pack``): the word's hash (32 bits), its start in the passage (15 bits), its
+length (12 bits), its weight in sixteenths (4 bits) and whether it holds a
+digit (1 bit), so the index keeps 8 bytes a word and the comparison reads
+everything it needs from one array.
+"""
 
 from __future__ import annotations
 
 import numba
 import numpy as np
 
-from .signatures import _sketch_equal, estimate
+MAX_WORDS = 400
+"""Words of a passage kept and compared (the alignment costs their product;
+a sentence rarely has more than a hundred)."""
+_START_BITS, _LEN_BITS, _W_BITS = 15, 12, 4
+_START_MAX, _LEN_MAX, _W_MAX = (1 << _START_BITS) - 1, (1 << _LEN_BITS) - 1, (1 << _W_BITS) - 1
 
-CONTAINMENT = 0.65
+
+def pack(hashes: np.ndarray, weights: np.ndarray, starts: np.ndarray, ends: np.ndarray, digits: np.ndarray,
+         origin: int) -> np.ndarray:
+    """Words as packed 64-bit values, offsets relative to ``origin`` (the
+    passage's start). Words starting beyond the 15-bit offset range are not
+    kept (at MAX_WORDS words a passage never reaches it); an over-long word's
+    length is capped, which only shortens a reported span's end by that."""
+    rel = starts - origin
+    keep = rel <= _START_MAX
+    rel, length = rel[keep], np.minimum(ends[keep] - starts[keep], _LEN_MAX)
+    code = np.clip(np.rint(weights[keep] * _W_MAX), 1, _W_MAX).astype(np.uint64)
+    return (hashes[keep].astype(np.uint64) | (rel.astype(np.uint64) << np.uint64(32))
+            | (length.astype(np.uint64) << np.uint64(32 + _START_BITS))
+            | (code << np.uint64(32 + _START_BITS + _LEN_BITS)) | (digits[keep].astype(np.uint64) << np.uint64(63)))
 
 
 @numba.njit(cache=True, nogil=True)
-def _verify(hits, roots, sketches, g_ids, g_sigs, tail_start, tail, sizes, sig, sig_sketch, size, threshold, floor,
-            containment, cut, out_root, out_sim, missing, need) -> int:  # pragma: no cover
-    """Compiled body of ``Deduper._match``: per passage, every proposed
-    candidate and its cluster root, compared on all signature values; the most
-    similar accepted one wins, ties going to the earliest.
+def unpack(x, hashes, weights, digits):  # pragma: no cover - compiled
+    for i in range(x.shape[0]):
+        v = x[i]
+        hashes[i] = v & np.uint64(0xFFFFFFFF)
+        weights[i] = ((v >> np.uint64(32 + _START_BITS + _LEN_BITS)) & np.uint64(_W_MAX)) / _W_MAX
+        digits[i] = (v >> np.uint64(63)) != 0
 
-    Full signatures of passages from ``tail_start`` on are in ``tail``; for
-    earlier ones (in the file) the in-memory 2-bit sketch is compared first,
-    and only a candidate above ``cut`` needs its full signature, looked up in
-    ``g_ids``/``g_sigs`` (gathered from the file). Candidates needed but not
-    gathered are written to ``missing`` and counted in the return value, and
-    their passages flagged in ``need``: a passage's result is final unless it
-    is flagged (see ``Deduper._match``)."""
-    k = sig.shape[1]
-    n_missing = 0
-    for q in range(hits.shape[0]):
-        best_eq, best_c = -1, -1
-        for band in range(hits.shape[1]):
-            c0 = hits[q, band]
-            if c0 < 0:
+
+@numba.njit(cache=True, nogil=True)
+def _start(v):
+    return np.int64((v >> np.uint64(32)) & np.uint64(_START_MAX))
+
+
+@numba.njit(cache=True, nogil=True)
+def _end(v):
+    return _start(v) + np.int64((v >> np.uint64(32 + _START_BITS)) & np.uint64(_LEN_MAX))
+
+
+@numba.njit(cache=True, nogil=True)
+def compare(a, aw, ad, b, bw, bd, out) -> None:  # pragma: no cover - compiled
+    """Align words ``a`` with words ``b`` (hashes; weights ``aw``/``bw``;
+    ``ad``/``bd`` whether each holds a digit) by a longest common subsequence
+    and write what a verdict and a report need to ``out``:
+
+    0 words aligned, 1 their weight, 2 the weight of all of a, 3 of all of b,
+    4/5 the first and last word of a's copied part, 6/7 their partners in b,
+    8 the longest run of consecutive aligned words,
+    9 numbers substituted: gaps of the alignment holding a number on both sides
+    (the same sentence with other figures is a template, not a copy),
+    10 the weight of the words aligned inside the copied part, 11/12 the
+    weight of the copied part of a and of b, 13 words aligned inside it.
+
+    The copied part is the stretch of a where aligned words outweigh the
+    words between them (the maximum-sum run of +weight for an aligned word,
+    -weight for another): a longest common subsequence also pairs stray
+    function words far from the copy ("said", "in"), which must not stretch
+    the reported span."""
+    n = min(a.shape[0], MAX_WORDS)
+    m = min(b.shape[0], MAX_WORDS)
+    for i in range(out.shape[0]):
+        out[i] = 0.0
+    for i in range(n):
+        out[2] += aw[i]
+    for j in range(m):
+        out[3] += bw[j]
+    out[4] = out[5] = out[6] = out[7] = -1
+    if n == 0 or m == 0:
+        return
+    dp = np.zeros((n + 1, m + 1), dtype=np.int32)
+    for i in range(n - 1, -1, -1):
+        for j in range(m - 1, -1, -1):
+            if a[i] == b[j]:
+                dp[i, j] = dp[i + 1, j + 1] + 1
+            elif dp[i + 1, j] >= dp[i, j + 1]:
+                dp[i, j] = dp[i + 1, j]
+            else:
+                dp[i, j] = dp[i, j + 1]
+    partner = np.full(n, -1, dtype=np.int64)
+    i = 0
+    j = 0
+    count = 0
+    shared = 0.0
+    run = 0
+    best_run = 0
+    last_i = -2
+    last_j = -2
+    subs = 0
+    while i < n and j < m:
+        if a[i] == b[j]:
+            if last_i >= 0:
+                gap_a = False
+                for x in range(last_i + 1, i):
+                    if ad[x]:
+                        gap_a = True
+                gap_b = False
+                for y in range(last_j + 1, j):
+                    if bd[y]:
+                        gap_b = True
+                if gap_a and gap_b:
+                    subs += 1
+            if i == last_i + 1 and j == last_j + 1:
+                run += 1
+            else:
+                run = 1
+            if run > best_run:
+                best_run = run
+            count += 1
+            shared += aw[i]
+            partner[i] = j
+            last_i = i
+            last_j = j
+            i += 1
+            j += 1
+        elif dp[i + 1, j] >= dp[i, j + 1]:
+            i += 1
+        else:
+            j += 1
+    out[0] = count
+    out[1] = shared
+    out[8] = best_run
+    out[9] = subs
+    if count == 0:
+        return
+    # the copied part: maximum-sum run over a, gaps in b counted against it too
+    best, cur, start, s0, s1 = -1.0, 0.0, 0, 0, 0
+    prev_j = -1
+    for i in range(n):
+        if partner[i] >= 0:
+            gap = 0.0
+            if prev_j >= 0 and cur > 0:
+                for y in range(prev_j + 1, partner[i]):
+                    gap += bw[y]
+            step = aw[i] - gap
+            prev_j = partner[i]
+        else:
+            step = -aw[i]
+        if cur <= 0:
+            cur, start = step, i
+            if partner[i] < 0:
+                prev_j = -1
+        else:
+            cur += step
+        if cur > best and partner[i] >= 0:
+            best, s0, s1 = cur, start, i
+    while partner[s0] < 0:
+        s0 += 1
+    out[4] = s0
+    out[5] = s1
+    out[6] = partner[s0]
+    out[7] = partner[s1]
+    k = 0
+    inner = 0.0
+    wa = 0.0
+    for i in range(s0, s1 + 1):
+        wa += aw[i]
+        if partner[i] >= 0:
+            k += 1
+            inner += aw[i]
+    wb = 0.0
+    for j in range(partner[s0], partner[s1] + 1):
+        wb += bw[j]
+    out[10] = inner
+    out[11] = wa
+    out[12] = wb
+    out[13] = k
+
+NONE, WEAK, STRONG = 0, 1, 2
+MIN_WORDS = 4
+"""Fewest aligned words that can make a copy: below it ("Read more", a
+dateline) nothing tells a copy from a coincidence."""
+MIN_WEIGHT = 1.0
+"""Least shared weight (``weights``: 1 for a rare word or a number, 0.05 for
+"the"): four function words are not a copy however exactly they match."""
+RUN = 10
+"""Consecutive equal words that make a copy on their own: ten words in a row
+are not written twice by chance (and the web reuse check judges a copy the
+same way)."""
+VERBATIM = 5
+"""A passage of at least this many words found word for word in the other."""
+LONG = 15
+LONG_COVER = 0.6
+LONG_RUN = 3
+"""A long edited copy: LONG aligned words covering LONG_COVER of the weight
+of one of the two passages, with runs of LONG_RUN words at least (wire copy
+with a word changed every few words)."""
+WEAK_COVER = 0.7
+"""A short passage whose aligned words hold this much of the weight of one
+side is a copy only next to a stronger one (``stage._align``): one word
+swapped in a short sentence is what a template looks like too."""
+
+
+def indexable(word_ranges: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Passages that could ever be judged a copy: MIN_WORDS words holding
+    MIN_WEIGHT of weight."""
+    cum = np.concatenate(([0.0], np.cumsum(weights, dtype=np.float64)))
+    n = word_ranges[:, 1] - word_ranges[:, 0]
+    return (n >= MIN_WORDS) & (cum[word_ranges[:, 1]] - cum[word_ranges[:, 0]] >= MIN_WEIGHT)
+
+
+@numba.njit(cache=True, nogil=True)
+def verdict(m) -> int:  # pragma: no cover - compiled
+    """STRONG, WEAK or NONE from ``compare``'s measures ``m``."""
+    if m[9] > 0 or m[0] < MIN_WORDS or m[1] < MIN_WEIGHT:
+        return NONE
+    cover = max(m[1] / max(m[2], 1e-9), m[1] / max(m[3], 1e-9))
+    if m[8] >= RUN:
+        return STRONG
+    if m[8] == m[0] and m[0] >= VERBATIM and cover >= 0.999:
+        return STRONG
+    if m[0] >= LONG and cover >= LONG_COVER and m[8] >= LONG_RUN:
+        return STRONG
+    if cover >= WEAK_COVER:
+        return WEAK
+    return NONE
+
+
+@numba.njit(cache=True, nogil=True)
+def judge(cand, a_words, a_off, a_start, a_end, b_ids, b_off, b_words, b_start, b_end,
+          pick, grade, a_s, a_e, b_s, b_e, sim, aligned) -> None:  # pragma: no cover - compiled
+    """Every candidate of every passage compared and judged, in one pass.
+
+    Passage q's words are ``a_words[a_off[q]:a_off[q + 1]]`` (packed, offsets
+    from ``a_start[q]``); candidate c's are those of row r = searchsorted(b_ids,
+    c) of ``b_words`` (from ``b_start[r]``). Per passage the best verdict wins,
+    among equals the earliest candidate; which one it is (``pick``, a column of
+    ``cand``, -1 where no candidate is a copy), its grade and the copied part
+    of both passages (``compare``), extended to the passage's own start and
+    end where those are its first and last words (so a sentence copied whole
+    is reported whole, punctuation and quotes included), with the evidence:
+    the weighted similarity of the two parts (shared weight over the weight
+    of their union) and the number of aligned words in them."""
+    out = np.zeros(14)
+    ah = np.empty(MAX_WORDS, dtype=np.uint32)
+    aw = np.empty(MAX_WORDS, dtype=np.float64)
+    ad = np.empty(MAX_WORDS, dtype=np.bool_)
+    bh = np.empty(MAX_WORDS, dtype=np.uint32)
+    bw = np.empty(MAX_WORDS, dtype=np.float64)
+    bd = np.empty(MAX_WORDS, dtype=np.bool_)
+    for q in range(cand.shape[0]):
+        if cand[q, 0] < 0:
+            continue
+        a = a_words[a_off[q]:a_off[q + 1]][:MAX_WORDS]
+        unpack(a, ah, aw, ad)
+        na = a.shape[0]
+        best, best_grade = -1, NONE
+        for j in range(cand.shape[1]):
+            c = cand[q, j]
+            if c < 0:
+                break
+            r = np.searchsorted(b_ids, c)
+            b = b_words[b_off[r]:b_off[r + 1]][:MAX_WORDS]
+            unpack(b, bh, bw, bd)
+            nb = b.shape[0]
+            compare(ah[:na], aw[:na], ad[:na], bh[:nb], bw[:nb], bd[:nb], out)
+            g = verdict(out)
+            s = out[10] / max(1e-9, out[11] + out[12] - out[10])
+            if g == NONE or g < best_grade or (g == best_grade and c > best):
                 continue
-            for t in range(2):
-                c = c0 if t == 0 else roots[c0]
-                if t == 1 and c == c0:
-                    continue
-                eq = 0
-                if c < tail_start:
-                    e2 = _sketch_equal(sketches[c], sig_sketch[q], k) / k
-                    if (e2 - 0.25) / 0.75 < cut:
-                        continue
-                    r = np.searchsorted(g_ids, c)
-                    if r == g_ids.shape[0] or g_ids[r] != c:
-                        missing[n_missing] = c
-                        n_missing += 1
-                        need[q] = True
-                        continue
-                    for p in range(k):
-                        eq += g_sigs[r, p] == sig[q, p]
-                else:
-                    for p in range(k):
-                        eq += tail[c - tail_start, p] == sig[q, p]
-                if eq < best_eq or (eq == best_eq and c >= best_c):
-                    continue
-                sim = estimate(eq, k)
-                ok = sim >= threshold
-                if not ok and sim >= threshold * floor:
-                    a, b = float(size[q]), float(sizes[c])
-                    shared = sim * (a + b) / (1.0 + sim)
-                    ok = shared / max(1.0, min(a, b)) >= containment
-                if ok:
-                    best_eq, best_c = eq, c
-        if best_c >= 0:
-            out_root[q] = roots[best_c]
-            out_sim[q] = estimate(best_eq, k)
-    return n_missing
+            best, best_grade = c, g
+            pick[q] = j
+            grade[q] = g
+            i0, i1, j0, j1 = np.int64(out[4]), np.int64(out[5]), np.int64(out[6]), np.int64(out[7])
+            a_s[q] = a_start[q] if i0 == 0 else a_start[q] + _start(a[i0])
+            a_e[q] = a_end[q] if i1 == na - 1 and na == a_off[q + 1] - a_off[q] else a_start[q] + _end(a[i1])
+            b_s[q] = b_start[r] if j0 == 0 else b_start[r] + _start(b[j0])
+            b_e[q] = b_end[r] if j1 == nb - 1 and nb == b_off[r + 1] - b_off[r] else b_start[r] + _end(b[j1])
+            sim[q] = min(1.0, s)
+            aligned[q] = np.int64(out[13])
 
