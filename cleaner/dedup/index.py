@@ -321,6 +321,9 @@ class PassageIndex:
         self.doc_leads: list[int] = []
         """Characters of each document's title and the newline after it: its
         passages' offsets count from the title's start (``Signer.units``)."""
+        self.doc_first: list[int] = []
+        """Each document's first passage: its passages are the ids from there
+        to the next document's first."""
         self._cap = 0
         self.p_doc = np.zeros(0, dtype=np.int32)
         self.p_start = np.zeros(0, dtype=np.int32)
@@ -336,7 +339,12 @@ class PassageIndex:
         self.doc_ids.append(doc_id)
         self.doc_lens.append(length)
         self.doc_leads.append(lead)
+        self.doc_first.append(self.n_pass)
         return len(self.doc_ids) - 1
+
+    def passages_of(self, doc: int) -> slice:
+        end = self.doc_first[doc + 1] if doc + 1 < len(self.doc_first) else self.n_pass
+        return slice(self.doc_first[doc], end)
 
     def store(self, doc: int, units, roots: np.ndarray) -> None:
         """The passages of ``units`` (a ``signatures._Units``) as passages of
@@ -416,6 +424,7 @@ class PassageIndex:
             raise DedupIndexError(f"{path} is not a valid cleaner dedup index: {exc}") from exc
         self.doc_ids, self.doc_lens, self.doc_leads = body.doc_ids, body.doc_lens, body.doc_leads
         n = len(arrays["p_doc"])
+        self.doc_first = np.searchsorted(arrays["p_doc"], np.arange(len(body.doc_ids))).tolist()
         self._grow(max(1024, n))
         for name in ("p_doc", "p_start", "p_end", "p_root", "p_size"):
             getattr(self, name)[:n] = arrays[name]

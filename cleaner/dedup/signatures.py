@@ -10,6 +10,7 @@ per-shingle calls.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numba
@@ -163,13 +164,28 @@ def lsh_params(threshold: float, num_perm: int) -> tuple[int, int]:
 
     Retrieval aims below the reporting threshold because a trimmed copy of a
     short sentence can have a low Jaccard similarity and still be contained in
-    its source (see ``Deduper._match``). datasketch's optimiser weighs the
-    probability of missing a pair above the aim against that of proposing one
-    below it; candidates are verified anyway, so a proposal costs one check while
-    a miss is lost for good: misses are weighted four times as heavily."""
-    from datasketch.lsh import _optimal_param
+    its source (see ``candidates``). The choice is the classic one (as
+    datasketch's MinHashLSH makes it): the (bands, rows) that minimise the
+    weighted sum of the probability mass of proposing a pair below the aim
+    and of missing one above it; candidates are verified anyway, so a
+    proposal costs one check while a miss is lost for good: misses weigh four
+    times as much."""
+    return _optimal_bands(threshold * FLOOR, num_perm, 0.2, 0.8)
 
-    return _optimal_param(threshold * FLOOR, num_perm, 0.2, 0.8)
+
+@functools.cache
+def _optimal_bands(aim: float, num_perm: int, fp_weight: float, fn_weight: float) -> tuple[int, int]:
+    below = np.linspace(0.0, aim, 2001)
+    above = np.linspace(aim, 1.0, 2001)
+    best, choice = float("inf"), (1, 1)
+    for b in range(1, num_perm + 1):
+        for r in range(1, num_perm // b + 1):
+            fp = np.trapezoid(1 - (1 - below ** r) ** b, below)
+            fn = np.trapezoid((1 - above ** r) ** b, above)
+            err = fp * fp_weight + fn * fn_weight
+            if err < best:
+                best, choice = err, (b, r)
+    return choice
 
 
 class Signer:

@@ -31,6 +31,10 @@ from .units import NORMALISATION_VERSION
 from .verify import STRONG, judge
 
 DROP_ROUNDS = 4
+DOC_MIN_WORDS = 40
+"""Aligned words a near-duplicate document shares at least: two or three
+sentences. A paywall or cookie stub whose few remaining lines are copies, or
+a short notice, is not the same document as a full article that holds them."""
 
 
 @dataclass(frozen=True)
@@ -111,8 +115,8 @@ class Deduper:
         for (doc_id, text, _), u, count in zip(docs, units, counts.tolist()):
             doc = self.index.add_document(doc_id, len(text), u.lead)
             match = self._match(u, hits[offset * self.bands:(offset + count) * self.bands].reshape(count, self.bands))
-            dups = self._align(u, match)
-            results.append(DedupResult(text, tuple(d for d, _ in dups), self._near_duplicate(text, dups), ()))
+            dups, copied = self._align(u, match)
+            results.append(DedupResult(text, tuple(d for d, _ in dups), self._near_duplicate(text, dups, copied), ()))
             self.index.store(doc, u, match.root)
             offset += count
         self.index.settle()
@@ -121,8 +125,8 @@ class Deduper:
     def _add_dropping(self, doc_id: str, text: str) -> DedupResult:
         doc = self.index.add_document(doc_id, len(text), 0)
         units = self.signer.units(text)
-        dups = self._align(units, self._match(units, self._lookup(units)))
-        near = self._near_duplicate(text, dups)
+        dups, copied = self._align(units, self._match(units, self._lookup(units)))
+        near = self._near_duplicate(text, dups, copied)
         dropped: tuple[str, ...] = ()
         out_text = text
         # Dropping a span can leave a remainder that is itself a copy (the
@@ -133,7 +137,7 @@ class Deduper:
             out_text, more = _drop(out_text, [d for d, _ in dups])
             dropped += more
             units = self.signer.units(out_text)
-            dups = self._align(units, self._match(units, self._lookup(units)))
+            dups, _ = self._align(units, self._match(units, self._lookup(units)))
         self.index.doc_lens[doc] = len(out_text)
         self.index.store(doc, units, _Match.none(len(units.spans)).root)
         n = self.index.n_pass
@@ -206,10 +210,12 @@ class Deduper:
         match.root[found] = ix.p_root[src]
         return match
 
-    def _align(self, units: _Units, match: _Match) -> list[tuple[DuplicateSpan, int]]:
+    def _align(self, units: _Units, match: _Match) -> tuple[list[tuple[DuplicateSpan, int]], list[tuple]]:
         """Matched passages -> spans (with the index of the earlier document);
         neighbours matched into the same earlier document, in the same order
-        there, merge into one maximal span.
+        there, merge into one maximal span. Also returns the accepted
+        passages of the text as (start, end, cluster root, aligned words), for
+        the verdict on the whole document.
 
         A WEAK match (a short passage with a word changed) stands only next to
         a match into the same document: copied text comes in stretches, a
@@ -221,7 +227,7 @@ class Deduper:
                           int(match.b_start[k]), int(match.b_end[k]), float(match.sim[k]), int(match.root[k]), 1,
                           int(match.grade[k]), int(match.aligned[k])])
         if not items:
-            return []
+            return [], []
         # Where a quote and its sentence both matched, keep the better match: a
         # quote re-attributed by another outlet matches as a quote, not as a
         # sentence whose other half was rewritten.
@@ -256,6 +262,7 @@ class Deduper:
                 if (i > 0 and accepted[i - 1] and near(kept[i - 1], it)) or \
                         (i + 1 < len(kept) and accepted[i + 1] and near(it, kept[i + 1])):
                     accepted[i] = changed = True
+        copied = [(it[0] - lead, it[1] - lead, it[6], it[9]) for it, ok in zip(kept, accepted) if ok and it[0] >= lead]
         merged: list[list] = []
         for it, ok in zip(kept, accepted):
             if not ok:
@@ -278,21 +285,28 @@ class Deduper:
                                       of_end=of_e - of_shift, similarity=round(sim_sum / count, 4),
                                       cluster=self._cluster_id(root), field=field, of_field=of_field,
                                       words=aligned), doc))
-        return out
+        return out, copied
 
-    def _near_duplicate(self, text: str, dups: list[tuple[DuplicateSpan, int]]) -> str | None:
-        """The earliest document whose shared spans cover ``doc_threshold`` of
-        the shorter of the two: a truncated or extended copy still counts."""
+    def _near_duplicate(self, text: str, dups: list[tuple[DuplicateSpan, int]], copied: list[tuple]) -> str | None:
+        """The earliest document whose copied passages cover ``doc_threshold``
+        of the shorter of the two (a truncated or extended copy still counts)
+        and hold DOC_MIN_WORDS aligned words (a stub's leftovers, a shared
+        footer or a statement quoted in two articles are not a document).
+
+        A passage counts for an earlier document when it is in a cluster that
+        document has a passage in: a press release's boilerplate paragraph is
+        linked to the first release that had it, yet it is just as much a copy
+        of this one's other earlier copies."""
         if not dups or not text:
             return None
-        covered: dict[int, list[tuple[int, int]]] = {}
-        for d, doc in dups:
-            if d.field == "text":
-                covered.setdefault(doc, []).append((d.start, d.end))
-        for doc in sorted(covered):
-            shorter = min(len(text.strip()), self.index.doc_lens[doc])
-            if shorter and _union_length(covered[doc]) / shorter >= self.options.doc_threshold:
-                return self.index.doc_ids[doc]
+        ix = self.index
+        for doc in sorted({doc for _, doc in dups}):
+            roots = set(ix.p_root[ix.passages_of(doc)].tolist())
+            mine = [(s, e, n) for s, e, root, n in copied if root in roots]
+            shorter = min(len(text.strip()), ix.doc_lens[doc])
+            if shorter and sum(n for _, _, n in mine) >= DOC_MIN_WORDS \
+                    and _union_length([(s, e) for s, e, _ in mine]) / shorter >= self.options.doc_threshold:
+                return ix.doc_ids[doc]
         return None
 
     def _cluster_id(self, root: int) -> str:

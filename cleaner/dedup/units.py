@@ -76,32 +76,58 @@ def normalise(text: str) -> tuple[np.ndarray, np.ndarray]:
 
 # --- passages ---------------------------------------------------------------------------
 
-# A sentence ends at CJK full stops, at line ends, and at . ! ? (plus closing
-# quotes) followed by a space and something that can start a sentence, so
-# "U.S. companies" or "3.8 million" do not split.
-_BOUNDARY = re.compile(r"[。！？]+[」』”’\"']*|\n|[.!?]+[\"'”’»)\]]*(?=\s+[\"'“‘«(\[]?[A-ZÀ-ÖØ-ÞА-ЯЁ0-9\u3040-\u30ff\u4e00-\u9fff])")
+# A sentence ends at a line end; at the full stops of scripts that have their
+# own (CJK 。！？, Devanagari ।, Arabic ؟ and ۔, Armenian ։, Ethiopic ።); and at
+# . ! ? (plus closing quotes) followed by a space and anything but a lower-case
+# letter, so "U.S. companies" or "3.8 million" do not split while Arabic,
+# Hebrew or Thai sentences, whose scripts have no case, do.
+_BOUNDARY = re.compile(r"[。！？]+[」』”’\"']*|[।॥؟۔։።]+|\n"
+                       r"|[.!?]+[\"'”’»)\]]*(?=\s+(?![a-zß-öø-ÿ\u0100-\u024f\u03ac-\u03ce\u0430-\u045f])\S)")
 _QUOTE = re.compile(r"“([^”\n]{20,})”|\"([^\"\n]{20,})\"|«([^»\n]{20,})»|„([^“”\n]{20,})[“”]|「([^」\n]{10,})」")
 _TRIM = " \t\"'“”‘’«»„「」()[]-–—,;:"
+WINDOW = 300
+"""A unit longer than 2 x WINDOW characters (text without sentence
+punctuation: Thai, lists, some CJK pages, run-on lines) is cut into windows
+of about WINDOW characters, at a space where there is one near the cut, so a
+copy of part of it is still a copy of some of its windows. 300 characters is
+two or three sentences of prose."""
 
 
 def passages(text: str, min_chars: int) -> list[tuple[int, int]]:
     """Sentences and quotations of ``text`` as (start, end) offsets, trimmed,
-    sorted by start then by length (longest first)."""
+    sorted by start then by length (longest first); over-long ones in
+    windows."""
     out: set[tuple[int, int]] = set()
+
+    def add(s: int, e: int) -> None:
+        s, e = _trim(text, s, e)
+        if e - s > 2 * WINDOW:
+            for ws, we in _windows(text, s, e):
+                add(ws, we)
+        elif e - s >= min_chars:
+            out.add((s, e))
+
     start = 0
     for m in _BOUNDARY.finditer(text):
-        s, e = _trim(text, start, m.end())
-        if e - s >= min_chars:
-            out.add((s, e))
+        add(start, m.end())
         start = m.end()
-    s, e = _trim(text, start, len(text))
-    if e - s >= min_chars:
-        out.add((s, e))
+    add(start, len(text))
     for m in _QUOTE.finditer(text):
-        s, e = _trim(text, m.start(m.lastindex), m.end(m.lastindex))
-        if e - s >= min_chars:
-            out.add((s, e))
+        add(m.start(m.lastindex), m.end(m.lastindex))
     return sorted(out, key=lambda p: (p[0], -p[1]))
+
+
+def _windows(text: str, s: int, e: int) -> list[tuple[int, int]]:
+    """[s, e) cut into pieces of about WINDOW characters: at the last space in
+    the final third of each piece, else right at WINDOW."""
+    out = []
+    while e - s > WINDOW * 3 // 2:
+        cut = text.rfind(" ", s + WINDOW * 2 // 3, s + WINDOW)
+        cut = cut if cut > s else s + WINDOW
+        out.append((s, cut))
+        s = cut
+    out.append((s, e))
+    return out
 
 
 def _trim(text: str, s: int, e: int) -> tuple[int, int]:
