@@ -218,7 +218,7 @@ class Signer:
             return _Units.empty(self, len(text), lead)
         spans = np.array(found, dtype=np.int64)
         cps, pos = normalise(whole[: int(spans[:, 1].max())])
-        parts, keep = _packed_words(cps, pos, int(spans[:, 1].max()), spans)
+        parts, keep = _packed_words(whole, cps, pos, int(spans[:, 1].max()), spans)
         hashes = shingle_hashes(cps, self.n)
         if not len(hashes) or not keep.any():
             return _Units.empty(self, len(text), lead)
@@ -290,17 +290,29 @@ class _Units:
                    np.zeros(1, dtype=np.int64), chars, lead)
 
 
-def _packed_words(cps: np.ndarray, pos: np.ndarray, length: int, spans: np.ndarray):
+def _packed_words(text: str, cps: np.ndarray, pos: np.ndarray, length: int, spans: np.ndarray):
     """Each passage's words, packed (``verify.pack``), at most MAX_WORDS, plus
-    which passages can ever be judged a copy (``verify.indexable``)."""
+    which passages can ever be judged a copy (``verify.indexable``).
+
+    A word is decisive when it is a number, or a name: capitalised inside a
+    passage that is not written in title case ("Edwards" in "... Edwards said
+    the plan ..."). The same sentence with another name or figure in it is a
+    template filled in again, not a copy (``verify.compare``)."""
     h, s, e, d = words(cps, pos, length)
     w = word_weights(h, d)
+    cap = np.fromiter((text[i].isupper() for i in s.tolist()), dtype=np.bool_, count=len(s))
     first = np.searchsorted(s, spans[:, 0], side="left")
     end = np.maximum(first, np.searchsorted(e, spans[:, 1], side="right"))
     keep = indexable(np.stack([first, end], axis=1), w)
     end = np.minimum(end, first + MAX_WORDS)
-    parts = [pack(h[a:b], w[a:b], s[a:b], e[a:b], d[a:b], int(o)) for a, b, o in zip(first.tolist(), end.tolist(),
-                                                                                     spans[:, 0].tolist())]
+    parts = []
+    for a, b, o in zip(first.tolist(), end.tolist(), spans[:, 0].tolist()):
+        names = cap[a:b].copy()
+        if len(names):
+            names[0] = False  # a sentence's first word
+            if names.sum() * 2 > len(names):
+                names[:] = False  # title case: capitals say nothing
+        parts.append(pack(h[a:b], w[a:b], s[a:b], e[a:b], d[a:b] | names, int(o)))
     return parts, keep
 
 

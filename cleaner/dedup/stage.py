@@ -31,6 +31,10 @@ from .units import NORMALISATION_VERSION
 from .verify import STRONG, judge
 
 DROP_ROUNDS = 4
+TEMPLATE_MIN = 2
+"""Passages that differ from their source in a name or a figure and make a
+quarter of what a document shares with an earlier one mark the two as one
+template filled in twice: nothing between them is reported."""
 DOC_MIN_WORDS = 40
 """Aligned words a near-duplicate document shares at least: two or three
 sentences. A paywall or cookie stub whose few remaining lines are copies, or
@@ -203,7 +207,7 @@ class Deduper:
         pick = np.full(len(cand), -1, dtype=np.int64)
         judge(cand, units.words, units.word_off, units.spans[:, 0], units.spans[:, 1], b_ids, b_off, b_words,
               ix.p_start[b_ids].astype(np.int64), ix.p_end[b_ids].astype(np.int64), pick, match.grade,
-              match.a_start, match.a_end, match.b_start, match.b_end, match.sim, match.aligned)
+              match.a_start, match.a_end, match.b_start, match.b_end, match.sim, match.aligned, match.subs)
         found = np.nonzero(pick >= 0)[0]
         src = cand[found, pick[found]]
         match.src[found] = src
@@ -225,7 +229,17 @@ class Deduper:
             src = int(match.src[k])
             items.append([int(match.a_start[k]), int(match.a_end[k]), int(self.index.p_doc[src]),
                           int(match.b_start[k]), int(match.b_end[k]), float(match.sim[k]), int(match.root[k]), 1,
-                          int(match.grade[k]), int(match.aligned[k])])
+                          int(match.grade[k]), int(match.aligned[k]), int(match.subs[k])])
+        if not items:
+            return [], []
+        # The same sentences with other names or figures in them, again and
+        # again: a template filled in twice (two market reports, two listings),
+        # whatever the sentences between them share.
+        per_doc: dict[int, list[int]] = {}
+        for it in items:
+            per_doc.setdefault(it[2], [0, 0])[it[10] > 0] += 1
+        templates = {d for d, (plain, filled) in per_doc.items() if filled >= TEMPLATE_MIN and filled * 4 >= plain + filled}
+        items = [it for it in items if it[2] not in templates]
         if not items:
             return [], []
         # Where a quote and its sentence both matched, keep the better match: a
@@ -277,7 +291,7 @@ class Deduper:
                 continue
             merged.append(list(it))
         out = []
-        for s, e, doc, of_s, of_e, sim_sum, root, count, _, aligned in merged:
+        for s, e, doc, of_s, of_e, sim_sum, root, count, _, aligned, _ in merged:
             of_lead = self.index.doc_leads[doc]
             field, shift = ("title", 0) if s < lead else ("text", lead)
             of_field, of_shift = ("title", 0) if of_s < of_lead else ("text", of_lead)
@@ -334,11 +348,14 @@ class _Match:
     """verify.STRONG or verify.WEAK (NONE where nothing matched)."""
     aligned: np.ndarray
     """Words aligned in the copied part."""
+    subs: np.ndarray
+    """Names or numbers the two passages have in different places."""
 
     @classmethod
     def none(cls, m: int) -> _Match:
         z = lambda: np.full(m, -1, dtype=np.int64)  # noqa: E731
-        return cls(z(), np.zeros(m), z(), z(), z(), z(), z(), np.zeros(m, dtype=np.int64), np.zeros(m, dtype=np.int64))
+        n = lambda: np.zeros(m, dtype=np.int64)  # noqa: E731
+        return cls(z(), np.zeros(m), z(), z(), z(), z(), z(), n(), n(), n())
 
 
 def _union_length(spans: list[tuple[int, int]]) -> int:

@@ -11,8 +11,8 @@ a copy shares the decisive ones.
 
 A passage's words travel and are stored packed, one 64-bit word each
 (``pack``): the word's hash (32 bits), its start in the passage (15 bits), its
-length (12 bits), its weight in sixteenths (4 bits) and whether it holds a
-digit (1 bit), so the index keeps 8 bytes a word and the comparison reads
+length (12 bits), its weight in fifteenths (4 bits) and whether it is
+decisive, a number or a name (1 bit), so the index keeps 8 bytes a word and the comparison reads
 everything it needs from one array.
 """
 
@@ -28,7 +28,7 @@ _START_BITS, _LEN_BITS, _W_BITS = 15, 12, 4
 _START_MAX, _LEN_MAX, _W_MAX = (1 << _START_BITS) - 1, (1 << _LEN_BITS) - 1, (1 << _W_BITS) - 1
 
 
-def pack(hashes: np.ndarray, weights: np.ndarray, starts: np.ndarray, ends: np.ndarray, digits: np.ndarray,
+def pack(hashes: np.ndarray, weights: np.ndarray, starts: np.ndarray, ends: np.ndarray, decisive: np.ndarray,
          origin: int) -> np.ndarray:
     """Words as packed 64-bit values, offsets relative to ``origin`` (the
     passage's start). Words starting beyond the 15-bit offset range are not
@@ -40,7 +40,7 @@ def pack(hashes: np.ndarray, weights: np.ndarray, starts: np.ndarray, ends: np.n
     code = np.clip(np.rint(weights[keep] * _W_MAX), 1, _W_MAX).astype(np.uint64)
     return (hashes[keep].astype(np.uint64) | (rel.astype(np.uint64) << np.uint64(32))
             | (length.astype(np.uint64) << np.uint64(32 + _START_BITS))
-            | (code << np.uint64(32 + _START_BITS + _LEN_BITS)) | (digits[keep].astype(np.uint64) << np.uint64(63)))
+            | (code << np.uint64(32 + _START_BITS + _LEN_BITS)) | (decisive[keep].astype(np.uint64) << np.uint64(63)))
 
 
 @numba.njit(cache=True, nogil=True)
@@ -65,14 +65,16 @@ def _end(v):
 @numba.njit(cache=True, nogil=True)
 def compare(a, aw, ad, b, bw, bd, out) -> None:  # pragma: no cover - compiled
     """Align words ``a`` with words ``b`` (hashes; weights ``aw``/``bw``;
-    ``ad``/``bd`` whether each holds a digit) by a longest common subsequence
+    ``ad``/``bd`` whether each is decisive: a number or a name) by a longest
+    common subsequence
     and write what a verdict and a report need to ``out``:
 
     0 words aligned, 1 their weight, 2 the weight of all of a, 3 of all of b,
     4/5 the first and last word of a's copied part, 6/7 their partners in b,
     8 the longest run of consecutive aligned words,
-    9 numbers substituted: gaps of the alignment holding a number on both sides
-    (the same sentence with other figures is a template, not a copy),
+    9 names or numbers substituted: gaps of the alignment holding a decisive
+    word on both sides (the same sentence with other names or figures is a
+    template filled in again, not a copy),
     10 the weight of the words aligned inside the copied part, 11/12 the
     weight of the copied part of a and of b, 13 words aligned inside it.
 
@@ -209,7 +211,7 @@ LONG_RUN = 3
 """A long edited copy: LONG aligned words covering LONG_COVER of the weight
 of one of the two passages, with runs of LONG_RUN words at least (wire copy
 with a word changed every few words)."""
-WEAK_COVER = 0.7
+WEAK_COVER = 0.6
 """A short passage whose aligned words hold this much of the weight of one
 side is a copy only next to a stronger one (``stage._align``): one word
 swapped in a short sentence is what a template looks like too."""
@@ -226,9 +228,11 @@ def indexable(word_ranges: np.ndarray, weights: np.ndarray) -> np.ndarray:
 @numba.njit(cache=True, nogil=True)
 def verdict(m) -> int:  # pragma: no cover - compiled
     """STRONG, WEAK or NONE from ``compare``'s measures ``m``."""
-    if m[9] > 0 or m[0] < MIN_WORDS or m[1] < MIN_WEIGHT:
+    if m[0] < MIN_WORDS or m[1] < MIN_WEIGHT:
         return NONE
     cover = max(m[1] / max(m[2], 1e-9), m[1] / max(m[3], 1e-9))
+    if m[9] > 0:
+        return WEAK if cover >= WEAK_COVER else NONE
     if m[8] >= RUN:
         return STRONG
     if m[8] == m[0] and m[0] >= VERBATIM and cover >= 0.999:
@@ -242,7 +246,7 @@ def verdict(m) -> int:  # pragma: no cover - compiled
 
 @numba.njit(cache=True, nogil=True)
 def judge(cand, a_words, a_off, a_start, a_end, b_ids, b_off, b_words, b_start, b_end,
-          pick, grade, a_s, a_e, b_s, b_e, sim, aligned) -> None:  # pragma: no cover - compiled
+          pick, grade, a_s, a_e, b_s, b_e, sim, aligned, subs) -> None:  # pragma: no cover - compiled
     """Every candidate of every passage compared and judged, in one pass.
 
     Passage q's words are ``a_words[a_off[q]:a_off[q + 1]]`` (packed, offsets
@@ -292,4 +296,5 @@ def judge(cand, a_words, a_off, a_start, a_end, b_ids, b_off, b_words, b_start, 
             b_e[q] = b_end[r] if j1 == nb - 1 and nb == b_off[r + 1] - b_off[r] else b_start[r] + _end(b[j1])
             sim[q] = min(1.0, s)
             aligned[q] = np.int64(out[13])
+            subs[q] = np.int64(out[9])
 
