@@ -235,3 +235,31 @@ def test_words_beyond_the_cap_are_not_kept():
     d = Deduper(Options(workers=1))
     u = d.signer.units(text)
     assert all(np.diff(u.word_off) <= MAX_WORDS)
+
+
+@settings(max_examples=100, deadline=None, derandomize=True)
+@given(st.text(alphabet=st.sampled_from(list("ab cdAB É-'12Z.")), max_size=300))
+def test_packing_all_passages_matches_packing_each(text):
+    """The compiled packing of every passage equals ``pack`` applied to each,
+    with names (capitalised, not first, not in title case) as decisive."""
+    from cleaner.dedup.units import capitalised, code_points
+    from cleaner.dedup.verify import pack_passages
+    from cleaner.dedup.units import passages
+
+    spans = np.array(passages(text, 1) or [(0, 0)], dtype=np.int64)
+    h, w, s, e, d = _plain_words(text)
+    first = np.searchsorted(s, spans[:, 0], side="left")
+    end = np.maximum(first, np.searchsorted(e, spans[:, 1], side="right"))
+    cap = capitalised(code_points(text), s)
+    off = np.zeros(len(spans) + 1, dtype=np.int64)
+    np.cumsum(np.minimum(end - first, MAX_WORDS), out=off[1:])
+    out = np.empty(off[-1], dtype=np.uint64)
+    pack_passages(h, w, s, e, d, cap, first, end, spans[:, 0], out, off)
+    for k, (a, b) in enumerate(zip(first.tolist(), end.tolist())):
+        names = cap[a:b].copy()
+        if len(names):
+            names[0] = False
+            if names.sum() * 2 > len(names):
+                names[:] = False
+        want = pack(h[a:b], w[a:b], s[a:b], e[a:b], d[a:b] | names, int(spans[k, 0]))
+        assert np.array_equal(out[off[k]:off[k + 1]], want)

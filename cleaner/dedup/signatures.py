@@ -17,8 +17,8 @@ import numba
 import numpy as np
 
 from ..options import Options
-from .units import MAX_CHARS, MAX_PASSAGES, normalise, passages, words
-from .verify import MAX_WORDS, indexable, pack
+from .units import MAX_CHARS, MAX_PASSAGES, capitalised, code_points, normalise, quoted_passages, words
+from .verify import MAX_WORDS, indexable, pack_passages
 from .weights import word_weights
 
 SIG_BITS = 8
@@ -213,30 +213,38 @@ class Signer:
         whole = f"{title}\n{text}" if title else text
         # Offsets in the prefix are offsets in the text: only the first
         # MAX_CHARS are indexed.
-        found = passages(whole[:MAX_CHARS], self.min_chars)[:MAX_PASSAGES]
+        found = quoted_passages(whole[:MAX_CHARS], self.min_chars)[:MAX_PASSAGES]
         if not found:
             return _Units.empty(self, len(text), lead)
-        spans = np.array(found, dtype=np.int64)
-        cps, pos = normalise(whole[: int(spans[:, 1].max())])
-        parts, keep = _packed_words(whole, cps, pos, int(spans[:, 1].max()), spans)
+        spans = np.array([(s, e) for s, e, _ in found], dtype=np.int64)
+        quoted = np.array([q for _, _, q in found], dtype=np.bool_)
+        length = int(spans[:, 1].max())
+        raw = code_points(whole[:length])
+        cps, pos = normalise(whole[:length], raw)
+        h, s, e, d = words(cps, pos, length)
+        w = word_weights(h, d)
+        first = np.searchsorted(s, spans[:, 0], side="left")
+        end = np.maximum(first, np.searchsorted(e, spans[:, 1], side="right"))
+        keep = indexable(np.stack([first, end], axis=1), w)
         hashes = shingle_hashes(cps, self.n)
         if not len(hashes) or not keep.any():
             return _Units.empty(self, len(text), lead)
-        first = np.searchsorted(pos, spans[:, 0])
-        last = np.searchsorted(pos, spans[:, 1]) - self.n + 1  # shingles fully inside
-        keep &= last > first
+        lo = np.searchsorted(pos, spans[:, 0])
+        hi = np.searchsorted(pos, spans[:, 1]) - self.n + 1  # shingles fully inside
+        keep &= hi > lo
         if not keep.any():
             return _Units.empty(self, len(text), lead)
-        spans = spans[keep]
-        parts = [p for p, k in zip(parts, keep.tolist()) if k]
-        ranges = np.stack([first[keep], last[keep]], axis=1)
+        spans, quoted, first, end = spans[keep], quoted[keep], first[keep], end[keep]
+        word_off = np.zeros(len(spans) + 1, dtype=np.int64)
+        np.cumsum(np.minimum(end - first, MAX_WORDS), out=word_off[1:])
+        packed = np.empty(word_off[-1], dtype=np.uint64)
+        pack_passages(h, w, s, e, d, capitalised(raw, s), first, end, spans[:, 0], packed, word_off)
+        ranges = np.stack([lo[keep], hi[keep]], axis=1)
         minima = self.perms.minima(hashes, ranges)
         sig = (minima & np.uint32(0xFF)).astype(np.uint8)
         size = np.minimum(ranges[:, 1] - ranges[:, 0], 0xFFFF).astype(np.uint16)
-        word_off = np.zeros(len(parts) + 1, dtype=np.int64)
-        np.cumsum([len(p) for p in parts], out=word_off[1:])
-        return _Units(spans, sig, sketch(sig), size, self._band_keys(minima), np.concatenate(parts), word_off,
-                      len(text), lead)
+        return _Units(spans, sig, sketch(sig), size, self._band_keys(minima), packed, word_off, quoted, len(text),
+                      lead)
 
     def _band_keys(self, minima: np.ndarray) -> np.ndarray:
         bands = minima[:, : self.bands * self.rows].astype(np.uint64).reshape(len(minima), self.bands, self.rows)
@@ -272,6 +280,8 @@ class _Units:
     keys: np.ndarray
     words: np.ndarray
     word_off: np.ndarray
+    quoted: np.ndarray
+    """Which passages are quotations (``units.quoted_passages``)."""
     chars: int = -1
     """Length of the text they were computed for (a cheap check that they fit)."""
     lead: int = 0
@@ -287,33 +297,7 @@ class _Units:
         return cls(np.zeros((0, 2), dtype=np.int64), np.zeros((0, d.num_perm), dtype=np.uint8),
                    np.zeros((0, (d.num_perm + 31) // 32), dtype=np.uint64), np.zeros(0, dtype=np.uint16),
                    np.zeros((0, d.bands), dtype=np.uint64), np.zeros(0, dtype=np.uint64),
-                   np.zeros(1, dtype=np.int64), chars, lead)
-
-
-def _packed_words(text: str, cps: np.ndarray, pos: np.ndarray, length: int, spans: np.ndarray):
-    """Each passage's words, packed (``verify.pack``), at most MAX_WORDS, plus
-    which passages can ever be judged a copy (``verify.indexable``).
-
-    A word is decisive when it is a number, or a name: capitalised inside a
-    passage that is not written in title case ("Edwards" in "... Edwards said
-    the plan ..."). The same sentence with another name or figure in it is a
-    template filled in again, not a copy (``verify.compare``)."""
-    h, s, e, d = words(cps, pos, length)
-    w = word_weights(h, d)
-    cap = np.fromiter((text[i].isupper() for i in s.tolist()), dtype=np.bool_, count=len(s))
-    first = np.searchsorted(s, spans[:, 0], side="left")
-    end = np.maximum(first, np.searchsorted(e, spans[:, 1], side="right"))
-    keep = indexable(np.stack([first, end], axis=1), w)
-    end = np.minimum(end, first + MAX_WORDS)
-    parts = []
-    for a, b, o in zip(first.tolist(), end.tolist(), spans[:, 0].tolist()):
-        names = cap[a:b].copy()
-        if len(names):
-            names[0] = False  # a sentence's first word
-            if names.sum() * 2 > len(names):
-                names[:] = False  # title case: capitals say nothing
-        parts.append(pack(h[a:b], w[a:b], s[a:b], e[a:b], d[a:b] | names, int(o)))
-    return parts, keep
+                   np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.bool_), chars, lead)
 
 
 @numba.njit(cache=True, nogil=True)

@@ -205,7 +205,7 @@ class Deduper:
         b_ids = np.unique(cand[cand >= 0])
         b_words, b_off = ix.words.gather(b_ids)
         pick = np.full(len(cand), -1, dtype=np.int64)
-        judge(cand, units.words, units.word_off, units.spans[:, 0], units.spans[:, 1], b_ids, b_off, b_words,
+        judge(cand, units.words, units.word_off, units.spans[:, 0], units.spans[:, 1], units.quoted, b_ids, b_off, b_words,
               ix.p_start[b_ids].astype(np.int64), ix.p_end[b_ids].astype(np.int64), pick, match.grade,
               match.a_start, match.a_end, match.b_start, match.b_end, match.sim, match.aligned, match.subs)
         found = np.nonzero(pick >= 0)[0]

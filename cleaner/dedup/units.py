@@ -61,10 +61,15 @@ def _table() -> np.ndarray:
     return _TABLE
 
 
-def normalise(text: str) -> tuple[np.ndarray, np.ndarray]:
+def code_points(text: str) -> np.ndarray:
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+
+
+def normalise(text: str, cps: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Folded code points of ``text`` with runs of spaces collapsed, and for each
-    of them its index in ``text`` (so spans map back to exact offsets)."""
-    cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    of them its index in ``text`` (so spans map back to exact offsets).
+    ``cps``: ``code_points(text)`` when the caller has them already."""
+    cps = code_points(text) if cps is None else cps
     table = _table()
     bmp = cps < 0x10000
     folded = np.where(bmp, table[np.minimum(cps, 0xFFFF)], cps)
@@ -80,9 +85,12 @@ def normalise(text: str) -> tuple[np.ndarray, np.ndarray]:
 # own (CJK 。！？, Devanagari ।, Arabic ؟ and ۔, Armenian ։, Ethiopic ።); and at
 # . ! ? (plus closing quotes) followed by a space and anything but a lower-case
 # letter, so "U.S. companies" or "3.8 million" do not split while Arabic,
-# Hebrew or Thai sentences, whose scripts have no case, do.
-_BOUNDARY = re.compile(r"[。！？]+[」』”’\"']*|[।॥؟۔։።]+|\n"
-                       r"|[.!?]+[\"'”’»)\]]*(?=\s+(?![a-zß-öø-ÿ\u0100-\u024f\u03ac-\u03ce\u0430-\u045f])\S)")
+# Hebrew or Thai sentences, whose scripts have no case, do. (The lookahead in
+# front names every character a boundary can start with: the regex engine
+# then skips to those instead of trying each alternative everywhere, three
+# times as fast.)
+_BOUNDARY = re.compile(r"(?=[.!?。！？।॥؟۔։።\n])(?:[。！？]+[」』”’\"']*|[।॥؟۔։።]+|\n"
+                       r"|[.!?]+[\"'”’»)\]]*(?=\s+(?![a-zß-öø-ÿ\u0100-\u024f\u03ac-\u03ce\u0430-\u045f])\S))")
 _QUOTE = re.compile(r"“([^”\n]{20,})”|\"([^\"\n]{20,})\"|«([^»\n]{20,})»|„([^“”\n]{20,})[“”]|「([^」\n]{10,})」")
 _TRIM = " \t\"'“”‘’«»„「」()[]-–—,;:"
 WINDOW = 300
@@ -97,24 +105,33 @@ def passages(text: str, min_chars: int) -> list[tuple[int, int]]:
     """Sentences and quotations of ``text`` as (start, end) offsets, trimmed,
     sorted by start then by length (longest first); over-long ones in
     windows."""
-    out: set[tuple[int, int]] = set()
+    return [(s, e) for s, e, _ in quoted_passages(text, min_chars)]
 
-    def add(s: int, e: int) -> None:
-        s, e = _trim(text, s, e)
-        if e - s > 2 * WINDOW:
-            for ws, we in _windows(text, s, e):
-                add(ws, we)
-        elif e - s >= min_chars:
-            out.add((s, e))
 
+def quoted_passages(text: str, min_chars: int) -> list[tuple[int, int, bool]]:
+    """``passages`` with, for each, whether it is the words inside quotation
+    marks (a quotation is somebody's words: reused with edits, it is still
+    theirs; see ``verify.verdict``)."""
+    out: dict[tuple[int, int], bool] = {}
+    pieces = []
     start = 0
     for m in _BOUNDARY.finditer(text):
-        add(start, m.end())
+        pieces.append((start, m.end(), False))
         start = m.end()
-    add(start, len(text))
-    for m in _QUOTE.finditer(text):
-        add(m.start(m.lastindex), m.end(m.lastindex))
-    return sorted(out, key=lambda p: (p[0], -p[1]))
+    pieces.append((start, len(text), False))
+    if "“" in text or '"' in text or "«" in text or "„" in text or "「" in text:
+        pieces.extend((m.start(m.lastindex), m.end(m.lastindex), True) for m in _QUOTE.finditer(text))
+    while pieces:
+        s, e, quoted = pieces.pop()
+        piece = text[s:e]
+        left = piece.lstrip(_TRIM)
+        s += len(piece) - len(left)
+        e = s + len(left.rstrip(_TRIM))
+        if e - s > 2 * WINDOW:
+            pieces.extend((ws, we, quoted) for ws, we in _windows(text, s, e))
+        elif e - s >= min_chars:
+            out[(s, e)] = out.get((s, e), False) or quoted
+    return sorted(((s, e, q) for (s, e), q in out.items()), key=lambda p: (p[0], -p[1]))
 
 
 def _windows(text: str, s: int, e: int) -> list[tuple[int, int]]:
@@ -244,3 +261,17 @@ def words(cps: np.ndarray, pos: np.ndarray, length: int) -> tuple[np.ndarray, np
     n = _words(cps, _classes(), h, s, e, d)
     ends = np.append(pos, length)
     return h[:n], pos[s[:n]], ends[e[:n] - 1] + 1 if n else e[:0], d[:n]
+
+
+_UPPER: np.ndarray | None = None
+
+
+def capitalised(cps: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Whether the character at each of ``starts`` (indexes into the text's
+    unfolded ``code_points``) is a capital letter."""
+    global _UPPER
+    if _UPPER is None:
+        _UPPER = np.array([chr(c).isupper() if not 0xD800 <= c <= 0xDFFF else False for c in range(0x10000)],
+                          dtype=np.bool_)
+    at = cps[starts]
+    return np.where(at < 0x10000, _UPPER[np.minimum(at, 0xFFFF)], False)

@@ -29,18 +29,47 @@ _START_MAX, _LEN_MAX, _W_MAX = (1 << _START_BITS) - 1, (1 << _LEN_BITS) - 1, (1 
 
 
 def pack(hashes: np.ndarray, weights: np.ndarray, starts: np.ndarray, ends: np.ndarray, decisive: np.ndarray,
-         origin: int) -> np.ndarray:
-    """Words as packed 64-bit values, offsets relative to ``origin`` (the
-    passage's start). Words starting beyond the 15-bit offset range are not
-    kept (at MAX_WORDS words a passage never reaches it); an over-long word's
-    length is capped, which only shortens a reported span's end by that."""
-    rel = starts - origin
-    keep = rel <= _START_MAX
-    rel, length = rel[keep], np.minimum(ends[keep] - starts[keep], _LEN_MAX)
-    code = np.clip(np.rint(weights[keep] * _W_MAX), 1, _W_MAX).astype(np.uint64)
-    return (hashes[keep].astype(np.uint64) | (rel.astype(np.uint64) << np.uint64(32))
+         origin) -> np.ndarray:
+    """Words as packed 64-bit values, offsets relative to ``origin`` (each
+    word's passage start, one for all or one per word). Offsets and lengths
+    beyond their bit ranges are capped (at MAX_WORDS words a passage does not
+    reach them; an over-long word only shortens a reported span's end)."""
+    rel = np.minimum(starts - origin, _START_MAX)
+    length = np.minimum(ends - starts, _LEN_MAX)
+    code = np.clip(np.rint(weights * _W_MAX), 1, _W_MAX).astype(np.uint64)
+    return (hashes.astype(np.uint64) | (rel.astype(np.uint64) << np.uint64(32))
             | (length.astype(np.uint64) << np.uint64(32 + _START_BITS))
-            | (code << np.uint64(32 + _START_BITS + _LEN_BITS)) | (decisive[keep].astype(np.uint64) << np.uint64(63)))
+            | (code << np.uint64(32 + _START_BITS + _LEN_BITS)) | (decisive.astype(np.uint64) << np.uint64(63)))
+
+
+@numba.njit(cache=True, nogil=True)
+def pack_passages(h, w, s, e, decisive, cap, first, end, origins, out, off) -> None:  # pragma: no cover
+    """``pack`` for every passage at once: passage k's words are words
+    first[k]..end[k] (at most MAX_WORDS), offsets from origins[k], written to
+    ``out`` from off[k] (``off`` holds the running sum of their counts).
+
+    A word is decisive when it is a number, or a name: capitalised (``cap``),
+    not the passage's first word, in a passage not written in title case
+    ("Edwards" in "... Edwards said the plan ..."). The same sentence with
+    another name or figure in it is a template filled in again, not a copy
+    (``compare``)."""
+    for k in range(first.shape[0]):
+        a = first[k]
+        n = min(end[k] - a, MAX_WORDS)
+        caps = 0
+        for i in range(a + 1, a + n):
+            caps += cap[i]
+        names = caps * 2 <= n
+        for t in range(n):
+            i = a + t
+            rel = min(s[i] - origins[k], _START_MAX)
+            length = min(e[i] - s[i], _LEN_MAX)
+            code = min(max(np.int64(np.rint(w[i] * _W_MAX)), 1), _W_MAX)
+            dec = decisive[i] or (names and t > 0 and cap[i])
+            out[off[k] + t] = (np.uint64(h[i]) | (np.uint64(rel) << np.uint64(32))
+                               | (np.uint64(length) << np.uint64(32 + _START_BITS))
+                               | (np.uint64(code) << np.uint64(32 + _START_BITS + _LEN_BITS))
+                               | (np.uint64(dec) << np.uint64(63)))
 
 
 @numba.njit(cache=True, nogil=True)
@@ -79,8 +108,7 @@ def compare(a, aw, ad, b, bw, bd, out) -> None:  # pragma: no cover - compiled
     weight of the copied part of a and of b, 13 words aligned inside it.
 
     The copied part is the stretch of a where aligned words outweigh the
-    words between them (the maximum-sum run of +weight for an aligned word,
-    -weight for another): a longest common subsequence also pairs stray
+    words between them: a longest common subsequence also pairs stray
     function words far from the copy ("said", "in"), which must not stretch
     the reported span."""
     n = min(a.shape[0], MAX_WORDS)
@@ -149,27 +177,31 @@ def compare(a, aw, ad, b, bw, bd, out) -> None:  # pragma: no cover - compiled
     out[9] = subs
     if count == 0:
         return
-    # the copied part: maximum-sum run over a, gaps in b counted against it too
-    best, cur, start, s0, s1 = -1.0, 0.0, 0, 0, 0
-    prev_j = -1
+    # the copied part: the maximum-sum run of aligned words, each worth its
+    # weight less the gap before it (the heavier side of the gap: a word
+    # swapped for another costs one word, not two)
+    best, cur, s0, s1, start = -1.0, 0.0, 0, 0, 0
+    prev_i, prev_j = -1, -1
     for i in range(n):
-        if partner[i] >= 0:
-            gap = 0.0
-            if prev_j >= 0 and cur > 0:
-                for y in range(prev_j + 1, partner[i]):
-                    gap += bw[y]
-            step = aw[i] - gap
-            prev_j = partner[i]
-        else:
-            step = -aw[i]
-        if cur <= 0:
-            cur, start = step, i
-            if partner[i] < 0:
-                prev_j = -1
+        j = partner[i]
+        if j < 0:
+            continue
+        step = aw[i]
+        if prev_i >= 0:
+            ga = 0.0
+            for x in range(prev_i + 1, i):
+                ga += aw[x]
+            gb = 0.0
+            for y in range(prev_j + 1, j):
+                gb += bw[y]
+            step -= max(ga, gb)
+        if prev_i < 0 or cur <= 0:
+            cur, start = aw[i], i
         else:
             cur += step
-        if cur > best and partner[i] >= 0:
+        if cur > best:
             best, s0, s1 = cur, start, i
+        prev_i, prev_j = i, j
     while partner[s0] < 0:
         s0 += 1
     out[4] = s0
@@ -211,6 +243,11 @@ LONG_RUN = 3
 """A long edited copy: LONG aligned words covering LONG_COVER of the weight
 of one of the two passages, with runs of LONG_RUN words at least (wire copy
 with a word changed every few words)."""
+QUOTE_WORDS = 8
+"""A quotation of this many aligned words, edited as a short passage may be
+(WEAK_COVER of its weight shared, runs of LONG_RUN words), is a copy on its
+own: a quote is somebody's words, and templates are not written in quotation
+marks."""
 WEAK_COVER = 0.6
 """A short passage whose aligned words hold this much of the weight of one
 side is a copy only next to a stronger one (``stage._align``): one word
@@ -226,13 +263,16 @@ def indexable(word_ranges: np.ndarray, weights: np.ndarray) -> np.ndarray:
 
 
 @numba.njit(cache=True, nogil=True)
-def verdict(m) -> int:  # pragma: no cover - compiled
-    """STRONG, WEAK or NONE from ``compare``'s measures ``m``."""
+def verdict(m, quoted=False) -> int:  # pragma: no cover - compiled
+    """STRONG, WEAK or NONE from ``compare``'s measures ``m``; ``quoted``: the
+    later passage is a quotation."""
     if m[0] < MIN_WORDS or m[1] < MIN_WEIGHT:
         return NONE
     cover = max(m[1] / max(m[2], 1e-9), m[1] / max(m[3], 1e-9))
     if m[9] > 0:
         return WEAK if cover >= WEAK_COVER else NONE
+    if quoted and m[0] >= QUOTE_WORDS and cover >= WEAK_COVER and m[8] >= LONG_RUN:
+        return STRONG
     if m[8] >= RUN:
         return STRONG
     if m[8] == m[0] and m[0] >= VERBATIM and cover >= 0.999:
@@ -245,7 +285,7 @@ def verdict(m) -> int:  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, nogil=True)
-def judge(cand, a_words, a_off, a_start, a_end, b_ids, b_off, b_words, b_start, b_end,
+def judge(cand, a_words, a_off, a_start, a_end, a_quoted, b_ids, b_off, b_words, b_start, b_end,
           pick, grade, a_s, a_e, b_s, b_e, sim, aligned, subs) -> None:  # pragma: no cover - compiled
     """Every candidate of every passage compared and judged, in one pass.
 
@@ -282,7 +322,7 @@ def judge(cand, a_words, a_off, a_start, a_end, b_ids, b_off, b_words, b_start, 
             unpack(b, bh, bw, bd)
             nb = b.shape[0]
             compare(ah[:na], aw[:na], ad[:na], bh[:nb], bw[:nb], bd[:nb], out)
-            g = verdict(out)
+            g = verdict(out, a_quoted[q])
             s = out[10] / max(1e-9, out[11] + out[12] - out[10])
             if g == NONE or g < best_grade or (g == best_grade and c > best):
                 continue

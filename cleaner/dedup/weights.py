@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 from importlib import resources
 
+import numba
 import numpy as np
 
 COMMON_ZIPF = 7.0
@@ -31,11 +32,42 @@ order and wording."""
 
 @functools.cache
 def _table() -> tuple[np.ndarray, np.ndarray]:
-    """The shipped table: sorted word hashes and their Zipf frequency in tenths.
-    Loaded without pickles (plain arrays in an npz)."""
+    """The shipped table, loaded without pickles (plain arrays in an npz), as
+    an open-addressing hash table: word hash -> Zipf frequency in tenths."""
     with resources.files("cleaner").joinpath("data/word_weights.npz").open("rb") as f:
         with np.load(f, allow_pickle=False) as data:
-            return data["hashes"].copy(), data["zipf"].astype(np.float32) / 10.0
+            keys, zipf = data["hashes"], data["zipf"]
+    bits = max(10, int(len(keys) * 2 - 1).bit_length())
+    slots = np.zeros(1 << bits, dtype=np.uint64)  # key << 8 | zipf, 0 = empty
+    _fill(slots, keys.astype(np.uint64), zipf.astype(np.uint64))
+    return slots, np.array([bits], dtype=np.int64)
+
+
+@numba.njit(cache=True, nogil=True)
+def _fill(slots, keys, zipf):  # pragma: no cover - compiled
+    mask = slots.shape[0] - 1
+    for i in range(keys.shape[0]):
+        k = (keys[i] * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(32)
+        j = np.int64(k) & mask
+        while slots[j] != 0:
+            j = (j + 1) & mask
+        slots[j] = ((keys[i] + np.uint64(1)) << np.uint64(8)) | zipf[i]
+
+
+@numba.njit(cache=True, nogil=True)
+def _zipf(slots, hashes, out):  # pragma: no cover - compiled
+    """Zipf frequency of each hash (0 for a word not in the table)."""
+    mask = slots.shape[0] - 1
+    for i in range(hashes.shape[0]):
+        key = np.uint64(hashes[i])
+        k = (key * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(32)
+        j = np.int64(k) & mask
+        out[i] = 0.0
+        while slots[j] != 0:
+            if (slots[j] >> np.uint64(8)) == key + np.uint64(1):
+                out[i] = (slots[j] & np.uint64(0xFF)) / 10.0
+                break
+            j = (j + 1) & mask
 
 
 def weight_of(zipf: np.ndarray) -> np.ndarray:
@@ -46,11 +78,9 @@ def weight_of(zipf: np.ndarray) -> np.ndarray:
 
 def word_weights(hashes: np.ndarray, digit: np.ndarray) -> np.ndarray:
     """Weight of each word (``units.words`` hashes), numbers at 1."""
-    keys, zipf = _table()
-    at = np.searchsorted(keys, hashes)
-    at = np.minimum(at, len(keys) - 1)
-    found = keys[at] == hashes
-    z = np.where(found, zipf[at], 0.0)
+    slots, _ = _table()
+    z = np.empty(len(hashes), dtype=np.float32)
+    _zipf(slots, hashes, z)
     w = weight_of(z)
     w[digit] = 1.0
     return w
