@@ -285,6 +285,24 @@ class ShardTables:
               np.full(len(values), _NO_FLOOR, dtype=np.int32), True, np.empty(len(values), dtype=np.int64))
 
 
+def _check_tables(dir_lens: list[int], lens: list[int], fdir: np.ndarray, frec: np.ndarray, n_pass: int) -> None:
+    """A frozen shard's directory runs from 0 to its entry count without going
+    back, and its entries (3 uint16 each) name passages that exist."""
+    d0 = e0 = 0
+    for dl, el in zip(dir_lens, lens):
+        d, rec = fdir[d0:d0 + dl], frec[e0:e0 + el]
+        d0, e0 = d0 + dl, e0 + el
+        if dl == 0:
+            if el:
+                raise ValueError("bucket entries without a directory")
+            continue
+        if el % 3 or d[0] != 0 or d[-1] != el // 3 or np.any(np.diff(d) < 0):
+            raise ValueError("bucket directory does not match its entries")
+        pids = rec[1::3].astype(np.int64) | (rec[2::3].astype(np.int64) << 16)
+        if len(pids) and pids.max() >= n_pass:
+            raise ValueError("a bucket names a passage that is not in the index")
+
+
 class BucketIndex:
     """uint64 bucket key -> first passage id (first writer wins).
 
@@ -375,13 +393,18 @@ class BucketIndex:
                 "bucket_dir": np.concatenate([t[1] for t in tables]),
                 "bucket_rec": np.concatenate([t[2] for t in tables])}
 
-    def load_arrays(self, data) -> None:
-        """Replace the contents with a saved index's (``arrays()`` output)."""
+    def load_arrays(self, data, n_pass: int) -> None:
+        """Replace the contents with a saved index's (``arrays()`` output).
+        Every offset and passage id is checked first: the lookups are compiled
+        code that trusts them (``n_pass``: passages in the index)."""
         dir_lens, lens = [int(x) for x in data["bucket_dir_lens"]], [int(x) for x in data["bucket_lens"]]
         if len(lens) != SHARDS or len(dir_lens) != SHARDS:
             raise ValueError("bucket index has another shard count")
         if any(n not in (0, (1 << DIR_BITS) + 1) for n in dir_lens):
             raise ValueError("bucket index has another directory size")
+        if sum(dir_lens) != len(data["bucket_dir"]) or sum(lens) != len(data["bucket_rec"]):
+            raise ValueError("bucket tables do not match their lengths")
+        _check_tables(dir_lens, lens, data["bucket_dir"], data["bucket_rec"], n_pass)
         d_end, e_end = np.cumsum(dir_lens), np.cumsum(lens)
         fdir, frec = data["bucket_dir"], data["bucket_rec"]
         per_host: dict[int, list] = {}

@@ -39,9 +39,11 @@ Measured with ``python benchmarks/dedup.py --memory-child 100000``.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import functools
 import hashlib
+import json
 import os
 import re
 import tempfile
@@ -53,11 +55,12 @@ import numba
 import numpy as np
 
 from .buckets import BucketIndex
-from .errors import DedupIndexError
+from .errors import DedupIndexError, OutputError
 from .options import Options
 from .records import DuplicateSpan
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
+"""Version of the index file (see write_index); 4: no pickles, a JSON header."""
 DROP_ROUNDS = 4
 MAX_PASSAGES = 5000
 MAX_CHARS = 1_000_000
@@ -806,44 +809,147 @@ class Deduper:
     # --- persistence ---------------------------------------------------------------
 
     def _params(self) -> dict[str, float | int]:
-        return {"format": FORMAT_VERSION, "normalisation": NORMALISATION_VERSION, "threshold": self.options.threshold,
+        return {"normalisation": NORMALISATION_VERSION, "threshold": self.options.threshold,
                 "shingle": self.n, "num_perm": self.num_perm, "bands": self.bands, "rows": self.rows,
                 "min_passage_chars": self.options.min_passage_chars}
 
     def _save(self, path: str) -> None:
-        tmp = path + ".tmp"
         n = self.n_pass
-        with open(tmp, "wb") as f:
-            np.savez(f, params=np.array(repr(sorted(self._params().items()))),
-                     doc_ids=np.array(self.doc_ids, dtype=object), doc_lens=np.array(self.doc_lens, dtype=np.int64),
-                     p_doc=self.p_doc[:n], p_start=self.p_start[:n], p_end=self.p_end[:n], p_root=self.p_root[:n],
-                     p_size=self.p_size[:n], p_sig=self.sigs.all()[:n], **self.buckets.arrays())
-        os.replace(tmp, path)
+        ids = [d.encode("utf-8") for d in self.doc_ids]
+        offsets = np.zeros(len(ids) + 1, dtype=np.int64)
+        np.cumsum([len(b) for b in ids], out=offsets[1:])
+        header = {"format": INDEX_MAGIC, "version": FORMAT_VERSION, "params": self._params()}
+        arrays = {"header": np.frombuffer(json.dumps(header, sort_keys=True).encode("utf-8"), dtype=np.uint8),
+                  "doc_ids": np.frombuffer(b"".join(ids), dtype=np.uint8), "doc_id_offsets": offsets,
+                  "doc_lens": np.asarray(self.doc_lens, dtype=np.int64),
+                  "p_doc": self.p_doc[:n], "p_start": self.p_start[:n], "p_end": self.p_end[:n],
+                  "p_root": self.p_root[:n], "p_size": self.p_size[:n], "p_sig": self.sigs.all()[:n],
+                  **self.buckets.arrays()}
+        write_index(path, arrays)
 
     def _load(self, path: str) -> None:
+        arrays = read_index(path)
+        header = _index_header(path, arrays)
+        mine = self._params()
+        if header["params"] != mine:
+            raise DedupIndexError(f"index {path} was built with other parameters: {header['params']}; this run "
+                                  f"uses {mine}. Use the same --threshold/--shingle/--num-perm/"
+                                  f"--min-passage-chars, or a new index file.")
+        doc_ids, doc_lens, p = _index_body(path, arrays, self.num_perm)
         try:
-            with np.load(path, allow_pickle=True) as data:
-                params = str(data["params"])
-                mine = repr(sorted(self._params().items()))
-                if params != mine:
-                    raise DedupIndexError(f"index {path} was built with other parameters: {params}; "
-                                          f"this run uses {mine}. Use the same --threshold/--shingle/--num-perm/"
-                                          f"--min-passage-chars, or a new index file.")
-                doc_ids = [str(x) for x in data["doc_ids"]]
-                doc_lens = [int(x) for x in data["doc_lens"]]
-                arrays = {k: data[k] for k in ("p_doc", "p_start", "p_end", "p_root", "p_size", "p_sig")}
-                self.buckets.load_arrays(data)
-        except DedupIndexError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - any unreadable file is the same error to the user
-            raise DedupIndexError(f"cannot read dedup index {path}: {exc}") from exc
+            self.buckets.load_arrays(arrays, len(p["p_doc"]))
+        except ValueError as exc:
+            raise DedupIndexError(f"{path} is not a valid cleaner dedup index: {exc}") from exc
         self.doc_ids, self.doc_lens = doc_ids, doc_lens
-        n = len(arrays["p_doc"])
+        n = len(p["p_doc"])
         self._grow(max(1024, n))
         for name in ("p_doc", "p_start", "p_end", "p_root", "p_size"):
-            getattr(self, name)[:n] = arrays[name]
-        self.sigs.append(arrays["p_sig"], sketch(arrays["p_sig"]))
+            getattr(self, name)[:n] = p[name]
+        self.sigs.append(p["p_sig"], sketch(p["p_sig"]))
         self.n_pass = n
+
+
+# --- the index file -------------------------------------------------------------------
+#
+# An index is shared between colleagues and shipped beside datasets, so opening
+# one must never run anything: it is a zip of plain .npy arrays (numpy's npz,
+# members stored, not compressed), read with allow_pickle=False, every array
+# of a fixed dtype and checked for shape and range before use (the lookups
+# index memory with these numbers). Strings are UTF-8 bytes plus offsets; the
+# parameters and the format version are JSON in a uint8 array.
+
+INDEX_MAGIC = "cleaner-dedup-index"
+_INDEX_DTYPES = {
+    "header": np.uint8, "doc_ids": np.uint8, "doc_id_offsets": np.int64, "doc_lens": np.int64,
+    "p_doc": np.int32, "p_start": np.int32, "p_end": np.int32, "p_root": np.int32, "p_size": np.uint16,
+    "p_sig": np.uint8, "bucket_dir_lens": np.int64, "bucket_lens": np.int64, "bucket_dir": np.int32,
+    "bucket_rec": np.uint16,
+}
+"""Every member of an index file and its dtype: nothing else is read."""
+
+
+def write_index(path: str, arrays: dict[str, np.ndarray]) -> None:
+    """Write atomically (a temporary file beside it, then rename), so a failed
+    save leaves the previous index whole."""
+    tmp = os.path.join(os.path.dirname(os.path.abspath(path)), f".{os.path.basename(path)}.tmp")
+    try:
+        with open(tmp, "wb") as f:
+            np.savez(f, **{k: np.ascontiguousarray(v, dtype=_INDEX_DTYPES[k]) for k, v in arrays.items()})
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise OutputError(path, exc, "the dedup index") from exc
+
+
+def read_index(path: str) -> dict[str, np.ndarray]:
+    """The arrays of an index file, or DedupIndexError; never unpickles."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            infos = z.infolist()
+    except (OSError, zipfile.BadZipFile, ValueError) as exc:
+        raise DedupIndexError(f"cannot read dedup index {path}: not a cleaner index file ({exc})") from exc
+    names = {i.filename for i in infos}
+    expected = {f"{k}.npy" for k in _INDEX_DTYPES}
+    if names != expected or any(i.compress_type != zipfile.ZIP_STORED for i in infos):
+        raise DedupIndexError(f"cannot read dedup index {path}: not a cleaner index file of format "
+                              f"{FORMAT_VERSION} (an index from an older cleaner, whose format could carry "
+                              f"code, is not loaded: build it again)")
+    out = {}
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            for name, dtype in _INDEX_DTYPES.items():
+                a = data[name]
+                if a.dtype != np.dtype(dtype) or a.ndim != (2 if name == "p_sig" else 1):
+                    raise ValueError(f"member {name} is {a.dtype}[{a.ndim}d], not {np.dtype(dtype)}")
+                out[name] = a
+    except (OSError, ValueError, EOFError) as exc:
+        raise DedupIndexError(f"cannot read dedup index {path}: {exc}") from exc
+    return out
+
+
+def _index_header(path: str, arrays: dict[str, np.ndarray]) -> dict:
+    try:
+        header = json.loads(arrays["header"].tobytes().decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise DedupIndexError(f"cannot read dedup index {path}: its header is not JSON") from exc
+    if not isinstance(header, dict) or header.get("format") != INDEX_MAGIC or not isinstance(header.get("params"),
+                                                                                            dict):
+        raise DedupIndexError(f"cannot read dedup index {path}: not a cleaner index file")
+    if header.get("version") != FORMAT_VERSION:
+        raise DedupIndexError(f"dedup index {path} has format version {header.get('version')!r}; this cleaner "
+                              f"reads version {FORMAT_VERSION}: build the index again")
+    return header
+
+
+def _index_body(path: str, a: dict[str, np.ndarray], num_perm: int):
+    """Documents and passages of an index, checked so that no number in the file
+    can point outside the arrays it indexes."""
+    def bad(why: str) -> DedupIndexError:
+        return DedupIndexError(f"{path} is not a valid cleaner dedup index: {why}")
+
+    offsets, lens, blob = a["doc_id_offsets"], a["doc_lens"], a["doc_ids"].tobytes()
+    n_docs = len(lens)
+    if len(offsets) != n_docs + 1 or offsets[0] != 0 or offsets[-1] != len(blob) or np.any(np.diff(offsets) < 0):
+        raise bad("document id offsets do not match the ids")
+    try:
+        doc_ids = [blob[offsets[i]:offsets[i + 1]].decode("utf-8") for i in range(n_docs)]
+    except UnicodeDecodeError as exc:
+        raise bad("a document id is not UTF-8") from exc
+    p = {k: a[k] for k in ("p_doc", "p_start", "p_end", "p_root", "p_size", "p_sig")}
+    n = len(p["p_doc"])
+    if any(len(v) != n for v in p.values()) or p["p_sig"].shape[1:] != (num_perm,):
+        raise bad("passage arrays differ in length or signature width")
+    if n and (p["p_doc"].min() < 0 or p["p_doc"].max() >= n_docs or p["p_root"].min() < 0
+              or p["p_root"].max() >= n or p["p_start"].min() < 0 or np.any(p["p_end"] < p["p_start"])):
+        raise bad("a passage points outside the documents or passages")
+    if np.any(lens < 0) or (n and np.any(p["p_end"] > lens[p["p_doc"]])):
+        raise bad("a passage lies outside its document")
+    return doc_ids, [int(x) for x in lens], p
 
 
 _NO_IDS = np.zeros(0, dtype=np.int64)
