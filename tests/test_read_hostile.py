@@ -235,3 +235,52 @@ def test_directory_link_loops_with_follow(tmp_path):
     os.symlink(tmp_path / "d" / "e", tmp_path / "d" / "side")
     docs, rejects = read([tmp_path / "d"], follow_symlinks=True)
     assert [d.id for d in docs] == ["e/a.txt"] and not rejects
+
+
+# --- decoding --------------------------------------------------------------------
+
+UTF8_PAGE = ("Le café à Zürich est naïve, said the council. " + SENT + " ") * 2
+
+
+@pytest.mark.parametrize("name", ["stray.txt", "stray.html"])
+def test_utf8_with_a_few_stray_bytes_stays_utf8(tmp_path, name):
+    body = UTF8_PAGE.encode()
+    data = body[:40] + b"\x93" + body[40:90] + b"\xff" + body[90:] + b"\x85"
+    if name.endswith(".html"):
+        data = b"<html><body><p>" + data + b"</p></body></html>"
+    p = tmp_path / name
+    p.write_bytes(data)
+    recs = list(cleaner.clean([str(p)], cleaner.Options(workers=1)))
+    text = recs[0].text
+    assert "café" in text and "Zürich" in text and "naïve" in text
+    assert text.count("\ufffd") == 3
+
+
+def test_single_byte_text_is_not_taken_for_utf8():
+    from cleaner.decode import _mostly_utf8, decode_bytes
+
+    assert _mostly_utf8(UTF8_PAGE.encode("cp1252")) is None
+    assert _mostly_utf8(UTF8_PAGE.encode("latin-1") + "Zürich".encode()) is None  # 4 broken, 1 valid
+    ru = "Городской совет одобрил план порта после долгих дебатов, сообщили «Известия». " * 3
+    assert decode_bytes(ru.encode("cp1251"))[0] == ru
+
+
+@pytest.mark.parametrize("repeat", [1, 3, 10])
+@pytest.mark.parametrize("declaration", ['<meta charset="utf-8">', "<meta charset=UTF-8>",
+                                         "<meta http-equiv='Content-Type' content='text/html; charset=utf-8'>"])
+def test_utf8_declaration_over_windows_1251_bytes(tmp_path, declaration, repeat):
+    ru = ("В понедельник «Городской совет» одобрил план реконструкции порта. "
+          "Мэр заявил: «Это важный шаг для города». Работы начнутся весной, сообщили в мэрии. ") * repeat
+    page = f"<html><head>{declaration}<title>Новости</title></head><body><article><p>{ru}</p></article></body></html>"
+    p = tmp_path / "ru.html"
+    p.write_bytes(page.encode("cp1251"))
+    recs = list(cleaner.clean([str(p)], cleaner.Options(workers=1)))
+    assert "Городской совет" in recs[0].text and "\ufffd" not in recs[0].text
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_byte_order_mark(tmp_path, codec):
+    p = tmp_path / "wide.txt"
+    p.write_bytes(("Hello harbour. " + SENT + " Zürich café.").encode(codec))
+    recs = list(cleaner.clean([str(p)], cleaner.Options(workers=1)))
+    assert "council approved" in recs[0].text and "Zürich" in recs[0].text
