@@ -101,6 +101,11 @@ def _extract_html(html: str, url: str | None, options: Options) -> Extracted:
 
     try:
         tree = load_html(html)
+        if tree is not None and _depth_capped(tree):
+            # libxml2 keeps no element below depth 256: the text inside and after
+            # such nesting is missing from the tree, so the page is read by the
+            # tokenizer, which keeps no tree.
+            return Extracted(text=_tokenized_text(html), is_html=False, url=url, site=host_of(url))
         meta = _page_metadata(tree, url) if tree is not None else None
         result = trafilatura.bare_extraction(
             tree if tree is not None else html, url=url, with_metadata=False, include_comments=False,
@@ -375,6 +380,8 @@ def _all_text(html: str) -> str:
         root = lxml.html.document_fromstring(html)
     except Exception:  # noqa: BLE001 - unparsable markup: the tokenizer below still reads it
         return _tokenized_text(html)
+    if _depth_capped(root):
+        return _tokenized_text(html)
     for bad in root.xpath("//script|//style|//noscript|//template"):
         bad.drop_tree()
     blocks = []
@@ -385,6 +392,26 @@ def _all_text(html: str) -> str:
         if text:
             blocks.append(text)
     return "\n".join(blocks) or _tokenized_text(html)
+
+
+LIBXML2_MAX_DEPTH = 256
+"""Depth at which libxml2's HTML parser stops nesting (elements below it are
+dropped, with their text)."""
+
+
+def _depth_capped(tree) -> bool:
+    """Whether the parsed tree reaches libxml2's depth limit, so text may be missing."""
+    from lxml import etree
+
+    depth = 0
+    for event, _ in etree.iterwalk(tree, events=("start", "end")):
+        if event == "start":
+            depth += 1
+            if depth >= LIBXML2_MAX_DEPTH:
+                return True
+        else:
+            depth -= 1
+    return False
 
 
 _BLOCK_TAGS = frozenset("p div br li h1 h2 h3 h4 h5 h6 tr td th blockquote pre section article header footer "

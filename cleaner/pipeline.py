@@ -133,6 +133,13 @@ def process(doc: Document, options: Options) -> Cleaned | Reject:
             else:
                 text = "\n".join(line.strip() for line in ex.text.split("\n") if line.strip())
                 removed, title, author, date, slots = (), ex.title, ex.author, ex.date, ()
+        if not text.strip():
+            # Record policy: an empty record is not clean data. A page of scripts
+            # and styles, an empty body, or a page that is all chrome is
+            # reported like an empty text file, not written as an empty record.
+            why = (f"nothing is left after removing {len(removed)} lines of chrome" if removed and ex.text.strip()
+                   else "the page has no visible text" if doc.kind == "html" else "the text is empty")
+            return Reject(source=doc.source, id=doc.id, ordinal=doc.ordinal, reason="no-content", message=why)
         meta = doc.metadata
         site = ex.site or meta_str(meta, "site") or None
         return Cleaned(doc=doc, text=text, title=title or meta_str(meta, "title"),
@@ -174,9 +181,14 @@ def run(inputs: Iterable[str], options: Options | None = None, *,
         on_reject: Callable[[Reject], None] | None = None,
         on_record: Callable[[Record], None] | None = None,
         summary: Summary | None = None,
-        done: Sequence[tuple[str, str]] = ()) -> Iterator[Record]:
+        done: Sequence[tuple[str, str]] = (),
+        exclude: Callable[[str], bool] | None = None) -> Iterator[Record]:
     """Yield one Record per readable input document, in input order; every other
     input unit is passed to ``on_reject``.
+
+    ``exclude`` (a path found while walking the inputs -> bool) leaves out files
+    that are not inputs: the run's own outputs, when they lie inside an input
+    directory (see write.Outputs).
 
     ``done`` lists ``(id, text)`` of records an earlier, interrupted run already
     wrote: those documents are skipped, and their texts are replayed into the
@@ -207,7 +219,7 @@ def run(inputs: Iterable[str], options: Options | None = None, *,
                 summary.documents_in += 1
             yield item
 
-    reader = Reader(options)
+    reader = Reader(options, exclude)
     with executor_for(options) as executor:
         deduper = None
         if options.dedup != "off":

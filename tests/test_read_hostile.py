@@ -284,3 +284,57 @@ def test_utf16_without_a_byte_order_mark(tmp_path, codec):
     p.write_bytes(("Hello harbour. " + SENT + " Zürich café.").encode(codec))
     recs = list(cleaner.clean([str(p)], cleaner.Options(workers=1)))
     assert "council approved" in recs[0].text and "Zürich" in recs[0].text
+
+
+# --- the HTML path and the record policy --------------------------------------------
+
+LEAD = "<p>" + "The mayor said the new pier would open next spring, with room for two more ferries. " * 3 + "</p>"
+AFTER = "After the nesting, the ferry resumed its service, the harbour master told reporters on Friday."
+
+
+@pytest.mark.parametrize("name,nest", [
+    ("closed_divs", "<div>" * 100_000 + "DEEP " + SENT + "</div>" * 100_000),
+    ("unclosed_divs", "<div>" * 100_000 + "DEEP " + SENT),
+    ("unclosed_spans", "<span>" * 100_000 + "DEEP " + SENT),
+    ("mixed", "<div><b><i>" * 40_000 + "DEEP " + SENT + "</i></b></div>" * 40_000),
+])
+@pytest.mark.parametrize("lead", [True, False])
+def test_text_inside_and_after_deep_nesting_comes_out(tmp_path, name, nest, lead):
+    """libxml2 drops everything below depth 256; with a normal paragraph before
+    the nesting trafilatura would return just that paragraph."""
+    page = "<html><body><article>" + (LEAD if lead else "") + nest + f"<p>{AFTER}</p></article></body></html>"
+    p = tmp_path / f"{name}.html"
+    p.write_text(page)
+    rejects = []
+    recs = list(cleaner.clean([str(p)], cleaner.Options(workers=1), on_reject=rejects.append))
+    assert not rejects and len(recs) == 1
+    assert "DEEP " + SENT in recs[0].text and AFTER in recs[0].text
+
+
+@pytest.mark.parametrize("html", [
+    "<html><head><script>" + "var a = 1;" * 500 + "</script><style>p{color:red}</style></head><body></body></html>",
+    "<html>", "<html></html>", "<html><body>   </body></html>", "<script>track()</script>",
+    "<html><body><!-- nothing --><noscript></noscript></body></html>",
+])
+def test_empty_extraction_is_rejected_no_content(tmp_path, html):
+    (tmp_path / "page.html").write_text(html)
+    lines = [{"id": "j1", "html": html}, {"id": "j2", "text": SENT}]
+    (tmp_path / "recs.jsonl").write_bytes(b"".join(orjson.dumps(x) + b"\n" for x in lines))
+    rejects = []
+    recs = list(cleaner.clean([str(tmp_path)], cleaner.Options(workers=1), on_reject=rejects.append))
+    assert [r.id for r in recs] == ["j2"]
+    assert all(r.text for r in recs)
+    assert sorted((r.source, r.reason) for r in rejects) == [("page.html", "no-content"),
+                                                              ("recs.jsonl:1", "no-content")]
+    with pytest.raises(cleaner.InputError) as err:
+        cleaner.clean_html(html)
+    assert err.value.reason == "no-content"
+
+
+def test_a_page_that_is_all_chrome_is_rejected_no_content(tmp_path):
+    (tmp_path / "nav.txt").write_text("Skip to main content\nShare on Facebook\nShare on Twitter\n"
+                                      "Sign up for our newsletter\n© 2024 Harbour Gazette. All rights reserved.\n")
+    rejects = []
+    recs = list(cleaner.clean([str(tmp_path)], cleaner.Options(workers=1), on_reject=rejects.append))
+    assert not recs and [(r.reason, r.message) for r in rejects] == [
+        ("no-content", "nothing is left after removing 5 lines of chrome")]
