@@ -17,7 +17,7 @@ from typing import List, Optional
 import typer
 
 from . import __version__
-from .errors import CleanerError, OptionsError, OutputError
+from .errors import CleanerError, OptionsError, OutputError, WorkerLostError
 from .options import Options
 from .pipeline import Summary, run
 from .records import Reject
@@ -25,6 +25,9 @@ from .write import (JsonlWriter, Outputs, PartitionedWriter, cut_parts, default_
                     read_partial, refuse_overwrites, resume_parts)
 
 EXIT_OK, EXIT_FATAL, EXIT_USAGE, EXIT_REJECTS, EXIT_WRITE = 0, 1, 2, 3, 4
+MAX_RESTARTS = 3
+"""Times a run that lost a worker (and the dedup index shards it held) is
+continued from its own partial output before the error is final."""
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Turn messy web documents into clean, de-duplicated JSONL.")
@@ -127,8 +130,19 @@ def clean(
         raise typer.Exit(EXIT_USAGE)
     summary = Summary()
     try:
-        code = _run(inputs, output, rejects_path, rejects is not None, options, summary, quiet, resume,
-                    part_records, outputs)
+        for attempt in range(MAX_RESTARTS + 1):
+            try:
+                code = _run(inputs, output, rejects_path, rejects is not None, options, summary, quiet, resume,
+                            part_records, outputs)
+                break
+            except WorkerLostError as exc:
+                # What was written is whole records: continue from it on fresh
+                # workers, as --resume would (stdout cannot be continued).
+                if output in (None, "-") or attempt == MAX_RESTARTS:
+                    raise
+                if not quiet:
+                    typer.echo(f"Warning: {exc}; continuing from the {output} written so far", err=True)
+                resume, summary = True, Summary()
     except OutputError as exc:
         _quiet_stdout_if_gone(exc)
         typer.echo(f"Error: {exc}", err=True)

@@ -662,9 +662,9 @@ class Deduper:
     def _lookup(self, units: _Units) -> np.ndarray:
         return self.buckets.lookup(units.keys.ravel()).reshape(units.keys.shape)
 
-    def close(self) -> None:
+    def close(self, save: bool = True) -> None:
         try:
-            if self.options.index:
+            if save and self.options.index:
                 self._save(self.options.index)
         finally:
             self.sigs.close()

@@ -239,17 +239,23 @@ def run(inputs: Iterable[str], options: Options | None = None, *,
 
 def _finish(stream: Iterable[Cleaned], deduper, options: Options, summary: Summary,
             on_record: Callable[[Record], None] | None, lookup_batch: int) -> Iterator[Record]:
+    completed = False
     try:
         for batch in _batches(stream, lookup_batch):
             results = (deduper.add_many([(c.doc.id, c.text) for c in batch], [c.dedup_units for c in batch])
                        if deduper else [None] * len(batch))
             for c, result in zip(batch, results):
                 yield _counted(_to_record(c, result, options), c, summary, on_record)
-    finally:
+        completed = True
         if deduper is not None:
             summary.index_passages = deduper.n_pass
             summary.index_bytes = deduper.nbytes
-            deduper.close()
+    finally:
+        if deduper is not None:
+            # The index is saved only when the run completed: after a failure it
+            # would hold documents whose records were never written, and a
+            # --resume would then add them twice.
+            deduper.close(save=completed)
 
 
 def _batches(items: Iterable, size: int) -> Iterator[list]:
