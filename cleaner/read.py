@@ -240,7 +240,7 @@ def split_suffix(name: str) -> tuple[str, str | None]:
 
 
 _MAGIC = ((b"\x1f\x8b", "gzip"), (b"\x28\xb5\x2f\xfd", "zstd"), (b"\xfd7zXZ\x00", "xz"))
-_BZIP2 = re.compile(rb"BZh[1-9]1AY&SY")
+_BZIP2 = re.compile(rb"BZh[1-9](1AY&SY|\x17rE8P\x90)")  # a first block, or the end of an empty stream
 
 
 def _magic(head: bytes) -> str | None:
@@ -552,7 +552,7 @@ class Reader:
         return doc_id
 
     def _read_jsonl(self, src: Source, stream: BinaryIO, dec: _Decompressing | None) -> Iterator[Document | Reject]:
-        lineno = 0
+        lineno = records = 0
         limit = self.options.max_bytes
         while True:
             try:
@@ -567,6 +567,9 @@ class Reader:
                     # The stream broke off right after a whole line.
                     yield Reject(source=f"{src.name}:{lineno + 1}", line=lineno + 1, reason=dec.error.reason,
                                  message=f"{dec.error}; the {lineno} lines before it were read")
+                elif not records:
+                    # A file with no records is reported like an empty text file.
+                    yield Reject(source=src.name, reason="empty", message="file holds no records")
                 return
             lineno += 1
             if len(line) > limit and not line.endswith(b"\n"):
@@ -575,6 +578,7 @@ class Reader:
                     more = stream.readline(1 << 20)
                     if not more or more.endswith(b"\n"):
                         break
+                records += 1
                 yield Reject(source=f"{src.name}:{lineno}", line=lineno, reason="too-large",
                              message=f"line exceeds the size limit of {limit} bytes")
                 continue
@@ -588,6 +592,7 @@ class Reader:
                 line = line[3:]
             if not line.strip():
                 continue
+            records += 1
             yield self._parse_record(src, lineno, line)
 
     def _parse_record(self, src: Source, lineno: int, line: bytes) -> Document | Reject:
