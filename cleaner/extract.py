@@ -90,6 +90,7 @@ paragraphs would take most of a minute)."""
 def _extract_html(html: str, url: str | None, options: Options) -> Extracted:
     import trafilatura
 
+    html = _tame_attributes(html)
     if len(html) > HTML_EXTRACT_MAX or html.count("<", 0, HTML_EXTRACT_MAX) > HTML_EXTRACT_MAX_TAGS:
         return Extracted(text=_all_text(html), is_html=False, url=url, site=host_of(url))
 
@@ -135,6 +136,32 @@ def _extract_html(html: str, url: str | None, options: Options) -> Extracted:
         headings=headings,
         standfirst=standfirst,
     )
+
+
+MAX_TAG_ATTRIBUTES = 1_000
+"""Attributes of one tag above which its attributes are dropped before parsing:
+libxml2 checks each new attribute against all the earlier ones of the tag, so
+200,000 attributes take minutes in one C call that the time limit cannot
+interrupt. No real tag comes near it, and attributes hold no text."""
+_LONG_TAG = 16_384
+"""Characters between two '>' below which no tag can hold MAX_TAG_ATTRIBUTES."""
+_TAG_START = re.compile(r"<[A-Za-z][^\s/>]*")
+
+
+def _tame_attributes(html: str) -> str:
+    if len(html) < _LONG_TAG:
+        return html
+    segments = html.split(">")
+    if max(map(len, segments)) < _LONG_TAG:
+        return html
+    for k, seg in enumerate(segments):
+        if len(seg) >= _LONG_TAG:
+            # No '>' up to the segment's end: from the first tag start on, all
+            # of it is that tag's attributes.
+            m = _TAG_START.search(seg)
+            if m and seg.count("=", m.end()) > MAX_TAG_ATTRIBUTES:
+                segments[k] = seg[:m.end()]
+    return ">".join(segments)
 
 
 def _page_metadata(tree, url: str | None):
