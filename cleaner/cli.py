@@ -22,7 +22,7 @@ from .options import Options
 from .pipeline import Summary, run
 from .records import Reject
 from .write import (JsonlWriter, Outputs, PartitionedWriter, cut_parts, default_rejects_path, keep_records,
-                    read_partial, refuse_overwrites, resume_parts)
+                    is_special, read_partial, refuse_overwrites, resume_parts)
 
 EXIT_OK, EXIT_FATAL, EXIT_USAGE, EXIT_REJECTS, EXIT_WRITE = 0, 1, 2, 3, 4
 MAX_RESTARTS = 3
@@ -112,7 +112,7 @@ def clean(
     except OptionsError as exc:
         typer.echo(f"Error: {exc}", err=True)
         raise typer.Exit(EXIT_USAGE)
-    if resume and output in (None, "-"):
+    if resume and (output in (None, "-") or is_special(output)):
         typer.echo("Error: --resume needs an output file (-o OUT), not stdout", err=True)
         raise typer.Exit(EXIT_USAGE)
     if part_records and output in (None, "-"):
@@ -138,7 +138,7 @@ def clean(
             except WorkerLostError as exc:
                 # What was written is whole records: continue from it on fresh
                 # workers, as --resume would (stdout cannot be continued).
-                if output in (None, "-") or attempt == MAX_RESTARTS:
+                if output in (None, "-") or is_special(output) or attempt == MAX_RESTARTS:
                     raise
                 if not quiet:
                     typer.echo(f"Warning: {exc}; continuing from the {output} written so far", err=True)

@@ -61,10 +61,6 @@ class _Timeout(BaseException):
     limit or report it as something else."""
 
 
-def _on_alarm(signum, frame):  # noqa: ARG001
-    raise _Timeout()
-
-
 @contextlib.contextmanager
 def _deadline(seconds: float) -> Iterator[None]:
     """Raise _Timeout in this thread once ``seconds`` have passed.
@@ -76,11 +72,26 @@ def _deadline(seconds: float) -> Iterator[None]:
     so a single C call that never returns (one giant regex or parse) is not
     interrupted by either; the size limits bound those."""
     if threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer"):
-        old = signal.signal(signal.SIGALRM, _on_alarm)
-        signal.setitimer(signal.ITIMER_REAL, seconds)
+        armed = [True]
+
+        def on_alarm(signum, frame):  # noqa: ARG001
+            if armed[0]:
+                raise _Timeout()
+
+        # The alarm repeats every 50 ms until the body has stopped: an exception
+        # raised while a finaliser runs (garbage collection) is printed and
+        # dropped, and one alarm alone would then be lost.
+        old = signal.signal(signal.SIGALRM, on_alarm)
+        signal.setitimer(signal.ITIMER_REAL, seconds, 0.05)
         try:
             yield
         finally:
+            while True:  # a late alarm may interrupt this very block: retry until disarmed
+                try:
+                    armed[0] = False
+                    break
+                except _Timeout:
+                    continue
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, old)
         return

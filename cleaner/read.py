@@ -57,7 +57,8 @@ def expand_inputs(inputs: Iterable[str], *, follow_symlinks: bool = False,
     folder others can write to would otherwise publish whatever its links point
     at. Each file is read once, however many links or names lead to it (a link
     inside the tree is left to the file it points at). ``exclude`` (real path
-    -> bool) names files not to read, such as this run's own outputs."""
+    -> bool, given a path as found) names files not to read, such as this run's
+    own outputs."""
     inputs = list(inputs)
     walker = _Walker(inputs, follow_symlinks, exclude or (lambda _: False))
     for given in inputs:
@@ -118,7 +119,7 @@ class _Walker:
     def named(self, given: str) -> Iterator[Source | Reject]:
         """A file the user named: read, through a link too."""
         if self.exclude(os.path.realpath(given)):
-            return
+            return  # an output of this run (refused earlier when it is an input)
         ident = _identity(given)
         if ident is not None:
             if ident in self.seen:
@@ -141,7 +142,7 @@ class _Walker:
                          message="symbolic link to a file outside the input; not followed (--follow-symlinks "
                                  "reads it)")
             return
-        if self.exclude(real or os.path.realpath(path)):
+        if self.exclude(real or path):
             return
         try:
             st = os.stat(path) if link else lst

@@ -110,6 +110,7 @@ class JsonlWriter:
         self.path = None if path in (None, "-") else path
         self.append = append
         self.what = what
+        self.direct = self.path is not None and is_special(self.path)
         self._tmp: str | None = None
         self._raw: IO[bytes] | None = None
         self._out: IO[bytes] | None = None
@@ -119,6 +120,14 @@ class JsonlWriter:
     def __enter__(self) -> "JsonlWriter":
         if self.path is None:
             self._out = sys.stdout.buffer
+            return self
+        if self.direct:
+            # A device or pipe (/dev/stdout, /dev/null, a FIFO) is written as it
+            # is: replacing it by a regular file would break it for everyone.
+            try:
+                self._raw = self._out = open(self.path, "wb")
+            except OSError as exc:
+                raise self._error(exc) from exc
             return self
         self._tmp = partial_path(self.path)
         try:
@@ -141,7 +150,7 @@ class JsonlWriter:
     def _error(self, exc: OSError) -> OutputError:
         if self.path is None:
             return OutputError("(standard output)", exc, "the output", resumable=False)
-        return OutputError(self.path, exc, self.what, resumable=not compressed(self.path))
+        return OutputError(self.path, exc, self.what, resumable=not compressed(self.path) and not self.direct)
 
     def write(self, obj: dict[str, Any]) -> None:
         assert self._out is not None
@@ -174,7 +183,11 @@ class JsonlWriter:
                 if self._out is not None:
                     self._out.flush()
                 return
-            assert self._raw is not None and self._out is not None and self._tmp is not None
+            assert self._raw is not None and self._out is not None
+            if self.direct:
+                self._raw.close()
+                return
+            assert self._tmp is not None
             if self._out is not self._raw:
                 self._out.close()
             self._raw.flush()
@@ -218,9 +231,21 @@ def _open_partial(path: str, *, append: bool) -> IO[bytes]:
     return os.fdopen(fd, "ab" if append else "wb")
 
 
+def is_special(path: str) -> bool:
+    """A device, pipe or socket (through links too): written as it is, never replaced."""
+    import stat
+
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return stat.S_ISCHR(mode) or stat.S_ISBLK(mode) or stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
+
+
 def default_rejects_path(output: str | None) -> str | None:
-    """``out.jsonl`` -> ``out.rejects.jsonl`` (compression suffix kept); stdout -> None (stderr)."""
-    if output in (None, "-"):
+    """``out.jsonl`` -> ``out.rejects.jsonl`` (compression suffix kept); stdout,
+    or a device such as /dev/stdout, -> None (stderr)."""
+    if output in (None, "-") or is_special(output):
         return None
     base, comp = output, ""
     for suffix in (".gz", ".zst", ".zstd"):

@@ -245,3 +245,20 @@ def test_real_full_filesystem(tmp_path):
         assert out.read_bytes() == want
     finally:
         subprocess.run(["umount", str(mnt)], check=False)
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_device_outputs_are_written_not_replaced(tmp_path):
+    """/dev/full is a disk that is always full; /dev/stdout a link to a pipe.
+    Neither may be replaced by a regular file (as root, an atomic rename would)."""
+    src = tmp_path / "in.jsonl"
+    jsonl(src)
+    res = cli(src, "-o", "/dev/full")
+    one_line_error(res, 4, "cannot write the output /dev/full: no space left on the device",
+                   "run the same command again")
+    assert os.path.exists("/dev/full") and not os.path.isfile("/dev/full")
+    res = cli(src, "-o", "/dev/stdout")
+    assert res.returncode == 0, res.stderr
+    assert [orjson.loads(line)["id"] for line in res.stdout.splitlines()] == ["r0", "r1", "r2"]
+    assert os.path.islink("/dev/stdout") or not os.path.isfile("/dev/stdout")
+    one_line_error(cli(src, "-o", "/dev/stdout", "--resume"), 2, "--resume needs an output file")

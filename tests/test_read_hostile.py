@@ -117,9 +117,11 @@ def test_zero_byte_and_truncated_zstd(tmp_path):
     packed = zstandard.ZstdCompressor().compress(body)
     (tmp_path / "cut.jsonl.zst").write_bytes(packed[: len(packed) // 2])
     docs, rejects = read([tmp_path / "zero.jsonl.gz", tmp_path / "cut.jsonl.zst"])
-    # A zstd stream cut in half: what decodes before the break is kept, the rest reported once.
-    assert [r.reason for r in rejects] == ["truncated"]
-    assert rejects[0].line == len(docs) + 1
+    # A zero-byte file holds no records; a zstd stream cut in half: what decodes
+    # before the break is kept, the rest reported once.
+    assert [(os.path.basename(r.source), r.reason) for r in rejects] == [("zero.jsonl.gz", "empty"),
+                                                                         ("cut.jsonl.zst:" + str(len(docs) + 1), "truncated")]
+    assert rejects[1].line == len(docs) + 1
     assert [x.id for x in docs] == [f"r{i}" for i in range(len(docs))]
 
 
