@@ -356,9 +356,10 @@ class _Decompressing(io.RawIOBase):
                 return out
             raise InputError(f"compressed stream is truncated: it ends inside a {self._kind} member "
                              f"({self.produced} bytes read before the break)", "truncated")
-        data, self._in = self._in, b""
         if self._kind == "zstd":
+            data, self._in = self._in[:self.ZSTD_FEED], self._in[self.ZSTD_FEED:]
             return dec.decompress(data)
+        data, self._in = self._in, b""
         out = dec.decompress(data, size)
         if self._kind == "gzip":
             self._in = dec.unconsumed_tail

@@ -354,3 +354,22 @@ def test_a_tag_with_a_huge_number_of_attributes(tmp_path, n):
     recs = list(cleaner.clean([str(tmp_path)], cleaner.Options(workers=1), on_reject=rejects.append))
     assert time.monotonic() - start < 30
     assert not rejects and SENT in recs[0].text and AFTER in recs[0].text
+
+
+def test_a_bomb_in_a_later_zstd_frame_stays_bounded(tmp_path):
+    """Frames after the first are fed in small pieces too: a later frame of
+    zeros that expands to 1 GiB never sits in memory whole."""
+    import tracemalloc
+
+    obj = zstandard.ZstdCompressor(level=3).compressobj()
+    bomb = b"".join(obj.compress(b"\0" * (1 << 20)) for _ in range(1024)) + obj.flush()
+    p = tmp_path / "bomb.txt"
+    p.write_bytes(zstandard.ZstdCompressor().compress(SENT.encode()) + bomb)
+    tracemalloc.start()
+    try:
+        docs, rejects = read([p], max_bytes=8 << 20)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert not docs and [r.reason for r in rejects] == ["too-large"]
+    assert peak < 200 << 20
