@@ -130,6 +130,10 @@ def clean(
         raise typer.Exit(EXIT_USAGE)
     summary = Summary()
     try:
+        if index and options.dedup != "off" and os.path.exists(index):
+            from .dedup import check_index
+
+            check_index(index, options)  # a wrong file stops the run before anything is written
         for attempt in range(MAX_RESTARTS + 1):
             try:
                 code = _run(inputs, output, rejects_path, rejects is not None, options, summary, quiet, resume,

@@ -809,9 +809,7 @@ class Deduper:
     # --- persistence ---------------------------------------------------------------
 
     def _params(self) -> dict[str, float | int]:
-        return {"normalisation": NORMALISATION_VERSION, "threshold": self.options.threshold,
-                "shingle": self.n, "num_perm": self.num_perm, "bands": self.bands, "rows": self.rows,
-                "min_passage_chars": self.options.min_passage_chars}
+        return index_params(self.options)
 
     def _save(self, path: str) -> None:
         n = self.n_pass
@@ -828,13 +826,8 @@ class Deduper:
         write_index(path, arrays)
 
     def _load(self, path: str) -> None:
+        check_index(path, self.options)
         arrays = read_index(path)
-        header = _index_header(path, arrays)
-        mine = self._params()
-        if header["params"] != mine:
-            raise DedupIndexError(f"index {path} was built with other parameters: {header['params']}; this run "
-                                  f"uses {mine}. Use the same --threshold/--shingle/--num-perm/"
-                                  f"--min-passage-chars, or a new index file.")
         doc_ids, doc_lens, p = _index_body(path, arrays, self.num_perm)
         try:
             self.buckets.load_arrays(arrays, len(p["p_doc"]))
@@ -884,8 +877,9 @@ def write_index(path: str, arrays: dict[str, np.ndarray]) -> None:
         raise OutputError(path, exc, "the dedup index") from exc
 
 
-def read_index(path: str) -> dict[str, np.ndarray]:
-    """The arrays of an index file, or DedupIndexError; never unpickles."""
+def read_index(path: str, members: Sequence[str] | None = None) -> dict[str, np.ndarray]:
+    """The arrays of an index file (``members``: only these), or
+    DedupIndexError; never unpickles."""
     import zipfile
 
     try:
@@ -897,12 +891,14 @@ def read_index(path: str) -> dict[str, np.ndarray]:
     expected = {f"{k}.npy" for k in _INDEX_DTYPES}
     if names != expected or any(i.compress_type != zipfile.ZIP_STORED for i in infos):
         raise DedupIndexError(f"cannot read dedup index {path}: not a cleaner index file of format "
-                              f"{FORMAT_VERSION} (an index from an older cleaner, whose format could carry "
-                              f"code, is not loaded: build it again)")
+                              f"{FORMAT_VERSION} (files from cleaner before format {FORMAT_VERSION}, which could "
+                              f"carry code, are not loaded either: build the index again)")
     out = {}
     try:
         with np.load(path, allow_pickle=False) as data:
             for name, dtype in _INDEX_DTYPES.items():
+                if members is not None and name not in members:
+                    continue
                 a = data[name]
                 if a.dtype != np.dtype(dtype) or a.ndim != (2 if name == "p_sig" else 1):
                     raise ValueError(f"member {name} is {a.dtype}[{a.ndim}d], not {np.dtype(dtype)}")
@@ -910,6 +906,26 @@ def read_index(path: str) -> dict[str, np.ndarray]:
     except (OSError, ValueError, EOFError) as exc:
         raise DedupIndexError(f"cannot read dedup index {path}: {exc}") from exc
     return out
+
+
+def index_params(options: Options) -> dict[str, float | int]:
+    """What an index must have been built with to be extended by a run with ``options``."""
+    signer = signer_for(options)
+    return {"normalisation": NORMALISATION_VERSION, "threshold": options.threshold, "shingle": options.shingle,
+            "num_perm": options.num_perm, "bands": signer.bands, "rows": signer.rows,
+            "min_passage_chars": options.min_passage_chars}
+
+
+def check_index(path: str, options: Options) -> None:
+    """Raise DedupIndexError unless ``path`` is an index of this format built
+    with these options: its header alone, so that a run can refuse a wrong
+    file before it writes anything (the body is checked when it is loaded)."""
+    header = _index_header(path, read_index(path, ("header",)))
+    mine = index_params(options)
+    if header["params"] != mine:
+        raise DedupIndexError(f"index {path} was built with other parameters: {header['params']}; this run "
+                              f"uses {mine}. Use the same --threshold/--shingle/--num-perm/"
+                              f"--min-passage-chars, or a new index file.")
 
 
 def _index_header(path: str, arrays: dict[str, np.ndarray]) -> dict:

@@ -90,7 +90,8 @@ def test_cli_with_a_pickle_bearing_index_exits_1_and_runs_nothing(tmp_path):
     err = res.stderr.decode()
     assert err.count("\n") == 1 and err.startswith("Error: cannot read dedup index") and "Traceback" not in err
     assert not marker.exists()
-    assert not (tmp_path / "out.jsonl").exists()
+    # refused before anything was written: no output, no partial files
+    assert sorted(os.listdir(tmp_path)) == ["a.txt", "evil.idx.npz"]
 
 
 def test_index_holds_no_object_arrays_and_a_versioned_json_header(tmp_path):
