@@ -590,8 +590,8 @@ class Reader:
                              message=f"{dec.error}; line {lineno} is cut off, the {lineno - 1} lines before it "
                                      f"were read")
                 return
-            if lineno == 1 and line.startswith(b"\xef\xbb\xbf"):
-                line = line[3:]
+            if line.startswith(b"\xef\xbb\xbf"):
+                line = line[3:]  # a BOM: first line, or files joined with cat
             if not line.strip():
                 continue
             records += 1

@@ -282,7 +282,7 @@ def jsonl_units(plain: bytes) -> set[int]:
         lines.pop()
     out = set()
     for n, line in enumerate(lines, 1):
-        if n == 1 and line.startswith(b"\xef\xbb\xbf"):
+        if line.startswith(b"\xef\xbb\xbf"):
             line = line[3:]
         if line.strip():
             out.add(n)

@@ -373,3 +373,11 @@ def test_a_bomb_in_a_later_zstd_frame_stays_bounded(tmp_path):
         tracemalloc.stop()
     assert not docs and [r.reason for r in rejects] == ["too-large"]
     assert peak < 200 << 20
+
+
+def test_files_joined_with_their_byte_order_marks(tmp_path):
+    bom = b"\xef\xbb\xbf"
+    p = tmp_path / "joined.jsonl"
+    p.write_bytes(bom + jsonl(2) + bom + jsonl(4, 2))
+    docs, rejects = read([p])
+    assert [d.id for d in docs] == ["r0", "r1", "r2", "r3"] and not rejects
