@@ -422,6 +422,14 @@ def _same_dir(a: str, b: str) -> bool:
     return os.path.realpath(a or ".") == os.path.realpath(b or ".")
 
 
+def _identity(path: str) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
 def _same_file(a: str, b: str) -> bool:
     """Same path once links are resolved, or (both existing) the same inode."""
     if os.path.realpath(a) == os.path.realpath(b):
@@ -457,11 +465,18 @@ def refuse_overwrites(inputs: list[str], outputs: Outputs, *, resume: bool = Fal
         elif set("*?[") & set(given):
             for m in _glob.glob(given, recursive=True):
                 (dirs if os.path.isdir(m) else files).append(m)
-    for what, out in named:
-        for f in files:
-            if _same_file(out, f) or outputs._part_of_output(f) and what == "-o":
+    # Identities first: one stat per input, however many a glob gave.
+    # A device or pipe (/dev/stdout) is written, never replaced: nothing to protect.
+    targets = [(what, out, _identity(out), os.path.realpath(out)) for what, out in named if not is_special(out)]
+    for f in files:
+        ident = _identity(f)
+        for what, out, out_ident, out_real in targets:
+            same = (ident is not None and ident == out_ident) or \
+                (ident is None or os.path.islink(f)) and os.path.realpath(f) == out_real
+            if same or (what == "-o" and outputs._part_of_output(f)):
                 raise OptionsError(f"{what} {out} is the input {f}: cleaner never overwrites its inputs; "
                                    f"choose another {what} file")
+    for what, out in named:
         if what == "--index":
             continue  # an existing index is loaded first (a file that is not one stops the run), never clobbered
         real = os.path.realpath(out)
