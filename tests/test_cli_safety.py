@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import time
 
 import orjson
 import pytest
@@ -262,3 +263,20 @@ def test_device_outputs_are_written_not_replaced(tmp_path):
     assert [orjson.loads(line)["id"] for line in res.stdout.splitlines()] == ["r0", "r1", "r2"]
     assert os.path.islink("/dev/stdout") or not os.path.isfile("/dev/stdout")
     one_line_error(cli(src, "-o", "/dev/stdout", "--resume"), 2, "--resume needs an output file")
+
+
+def test_output_directory_removed_mid_run(tmp_path):
+    inp = tmp_path / "in.jsonl"
+    _corpus(inp, 1500)
+    outdir = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "cleaner", "clean", str(inp), "-o", str(outdir / "o.jsonl"),
+                             "--quiet", "--workers", "1"], stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (outdir / ".o.jsonl.partial").exists():
+        time.sleep(0.01)
+    shutil.rmtree(outdir)
+    err = proc.communicate(timeout=300)[1]
+    res = subprocess.CompletedProcess(proc.args, proc.returncode, b"", err)
+    # The rejects file is finished first, so it is the one named.
+    one_line_error(res, 4, f"cannot write the rejects file {outdir / 'o.rejects.jsonl'}: its directory is gone",
+                   "create the directory again, then run the same command again with --resume")
