@@ -77,7 +77,12 @@ class ProcessExecutor:
         self.pool, self.workers = pool, workers
 
     def submit(self, fn, *args):
-        return self.pool.submit(fn, *args)
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            return self.pool.submit(fn, *args)
+        except BrokenProcessPool as exc:
+            raise WorkerLostError(f"a worker process died ({exc})") from exc
 
     def result(self, handle):
         from concurrent.futures.process import BrokenProcessPool

@@ -93,3 +93,26 @@ def test_dask_worker_killed_mid_run_completes_identically(tmp_path, corpus, dedu
     assert proc.returncode == 3, err
     assert "Traceback" not in err
     assert out.read_bytes() == want
+
+
+def test_local_worker_killed_mid_run_completes_identically(tmp_path, corpus):
+    """A dead local worker process breaks the whole pool: the command continues
+    from its own partial output on a fresh pool."""
+    import psutil
+
+    inp, want = corpus
+    out, part = tmp_path / "out.jsonl", tmp_path / ".out.jsonl.partial"
+    proc = subprocess.Popen(_cmd(inp, out, "2"), stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        _wait_for_partial(proc, part, len(want) // 4)
+        assert proc.poll() is None, "the run finished before a worker could be killed"
+        workers = [p for p in psutil.Process(proc.pid).children() if "resource_tracker" not in " ".join(p.cmdline())]
+        assert workers
+        workers[0].kill()
+        err = proc.communicate(timeout=300)[1].decode()
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 3, err
+    assert "Traceback" not in err
+    assert out.read_bytes() == want
