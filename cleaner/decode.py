@@ -26,6 +26,9 @@ _BOMS = (
 )
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-:.]+)""", re.I)
 _XML_ENCODING = re.compile(rb"""<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_\-:.]+)""", re.I)
+FEW_STRAY_BYTES = 3
+"""Broken sequences that count as stray bytes in UTF-8 text holding at least one
+valid multi-byte character, however few those are."""
 MAX_REPLACED = 0.01
 """Share of characters that may be broken for bytes to still count as UTF-8."""
 _SINGLE_BYTE_LATIN = {"latin-1", "iso8859-1", "cp1252", "iso8859-15", "ascii"}
@@ -135,7 +138,8 @@ def _mostly_utf8(data: bytes) -> str | None:
     correct multi-byte character into mojibake to save the few broken ones.
 
     The test is that the valid multi-byte sequences are at least as many as the
-    broken ones: text in a single-byte charset (Latin or Cyrillic) almost never
+    broken ones (or the broken ones are a few, FEW_STRAY_BYTES, beside at least
+    one valid sequence): text in a single-byte charset (Latin or Cyrillic) almost never
     holds a valid UTF-8 sequence (a letter byte followed by exactly the right
     number of bytes from the 0x80-0xBF range), while each of its non-ASCII
     letters is a broken one. Pure ASCII with a stray byte is left to detection
@@ -143,7 +147,7 @@ def _mostly_utf8(data: bytes) -> str | None:
     lossy = data.decode("utf-8", "replace")
     broken = lossy.count("\ufffd")
     multibyte = sum(1 for ch in lossy if ord(ch) > 127) - broken
-    if multibyte >= max(1, broken):
+    if multibyte >= 1 and broken <= max(multibyte, FEW_STRAY_BYTES):
         return lossy
     return None
 

@@ -263,7 +263,9 @@ def test_single_byte_text_is_not_taken_for_utf8():
     from cleaner.decode import _mostly_utf8, decode_bytes
 
     assert _mostly_utf8(UTF8_PAGE.encode("cp1252")) is None
-    assert _mostly_utf8(UTF8_PAGE.encode("latin-1") + "Zürich".encode()) is None  # 4 broken, 1 valid
+    assert _mostly_utf8(UTF8_PAGE.encode("latin-1") + "Zürich".encode()) is None  # 8 broken, 1 valid
+    # A few stray bytes beside even one valid character: UTF-8.
+    assert _mostly_utf8("Zürich".encode() + b" \xe9 \xe8 \xe0 " + SENT.encode()) is not None
     ru = "Городской совет одобрил план порта после долгих дебатов, сообщили «Известия». " * 3
     assert decode_bytes(ru.encode("cp1251"))[0] == ru
 
