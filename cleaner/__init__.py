@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from .errors import CleanerError, DedupIndexError, InputError, OptionsError
+from .errors import CleanerError, DedupIndexError, InputError, OptionsError, OutputError, WorkerLostError
 from .options import Options
 from .pipeline import Summary, clean_one, run
 from .records import DuplicateSpan, Record, Reject, Removal
@@ -21,7 +21,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "clean", "clean_text", "clean_html", "Options", "Record", "Removal", "DuplicateSpan", "Reject",
-    "Summary", "CleanerError", "InputError", "OptionsError", "DedupIndexError", "__version__",
+    "Summary", "CleanerError", "InputError", "OptionsError", "DedupIndexError", "OutputError", "WorkerLostError",
+    "__version__",
 ]
 
 

@@ -1,8 +1,11 @@
 """The ``cleaner`` command: parses options, calls the library, reports on stderr.
 
 Exit codes: 0 all documents done; 3 done, but some inputs were rejected (see
-the rejects file); 2 usage error (bad option); 1 fatal error (nothing or only
-part was written; the output file is not replaced).
+the rejects file); 2 usage error (bad option, or an output that would
+overwrite an input or another output; nothing was written); 1 fatal error
+(nothing or only part was written; the output file is not replaced); 4 an
+output could not be written (disk full, permission denied, directory gone:
+what was written is kept for --resume).
 """
 
 from __future__ import annotations
@@ -14,14 +17,17 @@ from typing import List, Optional
 import typer
 
 from . import __version__
-from .errors import CleanerError, OptionsError
+from .errors import CleanerError, OptionsError, OutputError, WorkerLostError
 from .options import Options
 from .pipeline import Summary, run
 from .records import Reject
-from .write import (JsonlWriter, PartitionedWriter, cut_parts, default_rejects_path, keep_records, read_partial,
-                    resume_parts)
+from .write import (JsonlWriter, Outputs, PartitionedWriter, cut_parts, default_rejects_path, keep_records,
+                    is_special, read_partial, refuse_overwrites, resume_parts)
 
-EXIT_OK, EXIT_FATAL, EXIT_USAGE, EXIT_REJECTS = 0, 1, 2, 3
+EXIT_OK, EXIT_FATAL, EXIT_USAGE, EXIT_REJECTS, EXIT_WRITE = 0, 1, 2, 3, 4
+MAX_RESTARTS = 3
+"""Times a run that lost a worker (and the dedup index shards it held) is
+continued from its own partial output before the error is final."""
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Turn messy web documents into clean, de-duplicated JSONL.")
@@ -77,6 +83,9 @@ def clean(
     include_removed_text: bool = typer.Option(_DEFAULTS.include_removed_text,
                                               "--include-removed-text/--no-include-removed-text",
                                               help="Keep the removed text in removed[]."),
+    follow_symlinks: bool = typer.Option(_DEFAULTS.follow_symlinks, "--follow-symlinks",
+                                         help="Read files that links inside the inputs point at outside them "
+                                              "(default: rejected as outside-input)."),
     max_bytes: int = typer.Option(_DEFAULTS.max_bytes, "--max-bytes", help="Largest document accepted."),
     doc_timeout: float = typer.Option(_DEFAULTS.doc_timeout, "--doc-timeout", help="Seconds per document."),
     workers: Optional[int] = typer.Option(None, "--workers", "-w", help="Worker processes (default: all cores)."),
@@ -94,7 +103,7 @@ def clean(
                       doc_threshold=doc_threshold, min_passage_chars=min_passage_chars, index=index, strip=strip,
                       site_boilerplate=site_boilerplate, site_min_pages=site_min_pages,
                       site_min_share=site_min_share, site_window=site_window, favor_precision=favor_precision,
-                      favor_recall=favor_recall,
+                      favor_recall=favor_recall, follow_symlinks=follow_symlinks,
                       include_removed_text=include_removed_text, max_bytes=max_bytes, doc_timeout=doc_timeout,
                       engine=engine, scheduler=scheduler)
         if workers is not None:
@@ -103,7 +112,7 @@ def clean(
     except OptionsError as exc:
         typer.echo(f"Error: {exc}", err=True)
         raise typer.Exit(EXIT_USAGE)
-    if resume and output in (None, "-"):
+    if resume and (output in (None, "-") or is_special(output)):
         typer.echo("Error: --resume needs an output file (-o OUT), not stdout", err=True)
         raise typer.Exit(EXIT_USAGE)
     if part_records and output in (None, "-"):
@@ -113,10 +122,38 @@ def clean(
         typer.echo("Error: --part-records must be 0 (one file) or more", err=True)
         raise typer.Exit(EXIT_USAGE)
     rejects_path = rejects or default_rejects_path(output)
+    outputs = Outputs(output, rejects_path, index, part_records)
+    try:
+        refuse_overwrites(inputs, outputs, resume=resume)
+    except OptionsError as exc:
+        typer.echo(f"Error: {exc}", err=True)
+        raise typer.Exit(EXIT_USAGE)
     summary = Summary()
     try:
-        code = _run(inputs, output, rejects_path, rejects is not None, options, summary, quiet, resume,
-                    part_records)
+        if index and options.dedup != "off" and os.path.exists(index):
+            from .dedup import check_index
+
+            check_index(index, options)  # a wrong file stops the run before anything is written
+        for attempt in range(MAX_RESTARTS + 1):
+            try:
+                code = _run(inputs, output, rejects_path, rejects is not None, options, summary, quiet, resume,
+                            part_records, outputs)
+                break
+            except WorkerLostError as exc:
+                # What was written is whole records: continue from it on fresh
+                # workers, as --resume would (stdout cannot be continued).
+                if output in (None, "-") or is_special(output) or attempt == MAX_RESTARTS:
+                    raise
+                if not quiet:
+                    typer.echo(f"Warning: {exc}; continuing from the {output} written so far", err=True)
+                resume, summary = True, Summary()
+    except OutputError as exc:
+        _quiet_stdout_if_gone(exc)
+        typer.echo(f"Error: {exc}", err=True)
+        raise typer.Exit(EXIT_WRITE)
+    except OptionsError as exc:
+        typer.echo(f"Error: {exc}", err=True)
+        raise typer.Exit(EXIT_USAGE)
     except CleanerError as exc:
         typer.echo(f"Error: {exc}", err=True)
         raise typer.Exit(EXIT_FATAL)
@@ -152,8 +189,18 @@ def _resume_state(output: str, rejects_path: str | None, options: Options, part_
     return done, seen, where
 
 
+def _quiet_stdout_if_gone(exc: OutputError) -> None:
+    """A reader that closed standard output (``| head``) would make the
+    interpreter's last flush fail with a second message: point it elsewhere."""
+    if exc.path == "(standard output)":
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except OSError:
+            pass
+
+
 def _run(inputs, output, rejects_path, rejects_named: bool, options, summary: Summary, quiet: bool,
-         resume: bool = False, part_records: int = 0) -> int:
+         resume: bool = False, part_records: int = 0, outputs: Outputs | None = None) -> int:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -166,8 +213,10 @@ def _run(inputs, output, rejects_path, rejects_named: bool, options, summary: Su
                                                if resume else ([], set(), (0, [])))
     writer = (PartitionedWriter(output, part_records, first_part=first_part, keep=again) if part_records
               else JsonlWriter(output, append=resume))
-    with writer as out, \
-            JsonlWriter(rejects_path, append=resume) if rejects_path else _StderrRejects() as rej, progress:
+    rejects_writer = (JsonlWriter(rejects_path, append=resume, what="the rejects file") if rejects_path
+                      else _StderrRejects())
+    exclude = outputs.is_output if outputs is not None else None
+    with writer as out, rejects_writer as rej, progress:
         task = progress.add_task("clean", total=None, rate=0.0, rej=0)
 
         def on_reject(r: Reject) -> None:
@@ -175,7 +224,7 @@ def _run(inputs, output, rejects_path, rejects_named: bool, options, summary: Su
                 rej.write(r.to_dict())
             progress.update(task, rej=summary.rejected)
 
-        for record in run(inputs, options, on_reject=on_reject, summary=summary, done=done):
+        for record in run(inputs, options, on_reject=on_reject, summary=summary, done=done, exclude=exclude):
             out.write(record.to_dict())
             if show:
                 elapsed = progress.tasks[0].elapsed or 1e-9
@@ -207,8 +256,11 @@ class _StderrRejects:
     def write(self, obj) -> None:
         from .write import dumps
 
-        sys.stderr.buffer.write(dumps(obj))
-        sys.stderr.flush()
+        try:
+            sys.stderr.buffer.write(dumps(obj))
+            sys.stderr.flush()
+        except OSError as exc:
+            raise OutputError("(standard error)", exc, "the rejects", resumable=False) from exc
 
     def __exit__(self, *exc) -> None:
         return None

@@ -8,6 +8,8 @@
      │                      of this format, damaged) or does not match the run's
      │                      parameters, or the index's temporary signature file
      │                      cannot be written
+     ├── WorkerLostError    a Dask worker died and took state the run cannot rebuild
+     │                      (its share of the dedup index), or a task kept killing workers
      └── OutputError        an output file (records, rejects, a part, the index)
                             cannot be written: disk full, permission denied, its
                             directory gone; what was written so far is kept
@@ -37,6 +39,13 @@ class OptionsError(CleanerError):
 class DedupIndexError(CleanerError):
     """A persistent index is unreadable or was built with other parameters, or
     the signature file (see cleaner.dedup.Signatures) cannot be written."""
+
+
+class WorkerLostError(CleanerError):
+    """A Dask worker was lost with state the run needs: the shards of the dedup
+    index it held (or a task killed worker after worker). Records written so far
+    are whole; the command line continues from them as ``--resume`` does, on
+    fresh workers. Translated from distributed's errors at the edge."""
 
 
 class OutputError(CleanerError):

@@ -17,7 +17,7 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Protocol, TypeVar
 
 from .dedup.buckets import SHARDS, BucketIndex, ShardTables
-from .errors import OptionsError
+from .errors import OptionsError, WorkerLostError
 from .options import Options
 
 T = TypeVar("T")
@@ -77,10 +77,20 @@ class ProcessExecutor:
         self.pool, self.workers = pool, workers
 
     def submit(self, fn, *args):
-        return self.pool.submit(fn, *args)
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            return self.pool.submit(fn, *args)
+        except BrokenProcessPool as exc:
+            raise WorkerLostError(f"a worker process died ({exc})") from exc
 
     def result(self, handle):
-        return handle.result()
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            return handle.result()
+        except BrokenProcessPool as exc:
+            raise WorkerLostError(f"a worker process died ({exc})") from exc
 
     def bucket_index(self) -> BucketIndex:
         # The one process that sees every document in order owns the index:
@@ -107,7 +117,14 @@ class DaskExecutor:
             return self.client.submit(fn, *args, pure=False)
 
     def result(self, handle):
-        return handle.result()
+        # A task whose worker dies is run again elsewhere by the scheduler; only
+        # a task that killed worker after worker gets here.
+        from distributed import KilledWorker
+
+        try:
+            return handle.result()
+        except KilledWorker as exc:
+            raise WorkerLostError(f"a task kept killing Dask workers ({exc})") from exc
 
     def bucket_index(self) -> BucketIndex:
         """LSH buckets grouped across the cluster: the bucket tables (most of
@@ -120,9 +137,41 @@ class DaskExecutor:
         hosts = []
         for i, address in enumerate(workers):
             shards = [s for s in range(SHARDS) if s % len(workers) == i]
-            hosts.append(self.client.submit(ShardTables, shards, actor=True, workers=[address],
-                                            pure=False).result())
+            hosts.append(_Guarded(self.client.submit(ShardTables, shards, actor=True, workers=[address],
+                                                     pure=False).result()))
         return BucketIndex(hosts)
+
+
+class _Guarded:
+    """A Dask actor whose loss is a WorkerLostError: its worker died and the
+    shards it held are gone (an actor is not moved or rebuilt by Dask)."""
+
+    def __init__(self, actor: Any) -> None:
+        self._actor = actor
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        def call(*args: Any) -> _GuardedFuture:
+            try:
+                return _GuardedFuture(getattr(self._actor, name)(*args))
+            except Exception as exc:  # noqa: BLE001 - distributed raises RuntimeError, CommClosedError, ...
+                raise _lost(exc) from exc
+        return call
+
+
+class _GuardedFuture:
+    def __init__(self, future: Any) -> None:
+        self._future = future
+
+    def result(self) -> Any:
+        try:
+            return self._future.result()
+        except Exception as exc:  # noqa: BLE001
+            raise _lost(exc) from exc
+
+
+def _lost(exc: BaseException) -> WorkerLostError:
+    return WorkerLostError(f"a Dask worker holding part of the dedup index was lost "
+                           f"({exc.__class__.__name__}: {exc})")
 
 
 @contextlib.contextmanager

@@ -31,6 +31,10 @@ class Options:
     text_field: str = "text"
     id_field: str = "id"
     url_field: str = "url"
+    follow_symlinks: bool = False
+    """Read files that symbolic links inside the inputs point at outside them.
+    Off: such a link is reported ``outside-input``, so cleaning a folder others
+    can write to never publishes what their links point at."""
     max_bytes: int = 64 * 1024 * 1024
     """Largest document (decoded bytes) accepted; bigger ones go to rejects, so one
     giant page cannot exhaust memory. Also caps decompressed size (bomb guard)."""

@@ -61,10 +61,6 @@ class _Timeout(BaseException):
     limit or report it as something else."""
 
 
-def _on_alarm(signum, frame):  # noqa: ARG001
-    raise _Timeout()
-
-
 @contextlib.contextmanager
 def _deadline(seconds: float) -> Iterator[None]:
     """Raise _Timeout in this thread once ``seconds`` have passed.
@@ -76,11 +72,26 @@ def _deadline(seconds: float) -> Iterator[None]:
     so a single C call that never returns (one giant regex or parse) is not
     interrupted by either; the size limits bound those."""
     if threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer"):
-        old = signal.signal(signal.SIGALRM, _on_alarm)
-        signal.setitimer(signal.ITIMER_REAL, seconds)
+        armed = [True]
+
+        def on_alarm(signum, frame):  # noqa: ARG001
+            if armed[0]:
+                raise _Timeout()
+
+        # The alarm repeats every 50 ms until the body has stopped: an exception
+        # raised while a finaliser runs (garbage collection) is printed and
+        # dropped, and one alarm alone would then be lost.
+        old = signal.signal(signal.SIGALRM, on_alarm)
+        signal.setitimer(signal.ITIMER_REAL, seconds, 0.05)
         try:
             yield
         finally:
+            while True:  # a late alarm may interrupt this very block: retry until disarmed
+                try:
+                    armed[0] = False
+                    break
+                except _Timeout:
+                    continue
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, old)
         return
@@ -133,6 +144,13 @@ def process(doc: Document, options: Options) -> Cleaned | Reject:
             else:
                 text = "\n".join(line.strip() for line in ex.text.split("\n") if line.strip())
                 removed, title, author, date, slots = (), ex.title, ex.author, ex.date, ()
+        if not text.strip():
+            # Record policy: an empty record is not clean data. A page of scripts
+            # and styles, an empty body, or a page that is all chrome is
+            # reported like an empty text file, not written as an empty record.
+            why = (f"nothing is left after removing {len(removed)} lines of chrome" if removed and ex.text.strip()
+                   else "the page has no visible text" if doc.kind == "html" else "the text is empty")
+            return Reject(source=doc.source, id=doc.id, ordinal=doc.ordinal, reason="no-content", message=why)
         meta = doc.metadata
         site = ex.site or meta_str(meta, "site") or None
         return Cleaned(doc=doc, text=text, title=title or meta_str(meta, "title"),
@@ -174,9 +192,14 @@ def run(inputs: Iterable[str], options: Options | None = None, *,
         on_reject: Callable[[Reject], None] | None = None,
         on_record: Callable[[Record], None] | None = None,
         summary: Summary | None = None,
-        done: Sequence[tuple[str, str, str | None]] = ()) -> Iterator[Record]:
+        done: Sequence[tuple[str, str, str | None]] = (),
+        exclude: Callable[[str], bool] | None = None) -> Iterator[Record]:
     """Yield one Record per readable input document, in input order; every other
     input unit is passed to ``on_reject``.
+
+    ``exclude`` (a path found while walking the inputs -> bool) leaves out files
+    that are not inputs: the run's own outputs, when they lie inside an input
+    directory (see write.Outputs).
 
     ``done`` lists ``(id, text)`` of records an earlier, interrupted run already
     wrote: those documents are skipped, and their texts are replayed into the
@@ -207,7 +230,7 @@ def run(inputs: Iterable[str], options: Options | None = None, *,
                 summary.documents_in += 1
             yield item
 
-    reader = Reader(options)
+    reader = Reader(options, exclude)
     with executor_for(options) as executor:
         deduper = None
         if options.dedup != "off":
@@ -227,17 +250,23 @@ def run(inputs: Iterable[str], options: Options | None = None, *,
 
 def _finish(stream: Iterable[Cleaned], deduper, options: Options, summary: Summary,
             on_record: Callable[[Record], None] | None, lookup_batch: int) -> Iterator[Record]:
+    completed = False
     try:
         for batch in _batches(stream, lookup_batch):
             results = (deduper.add_many([(c.doc.id, c.text, c.title) for c in batch], [c.dedup_units for c in batch])
                        if deduper else [None] * len(batch))
             for c, result in zip(batch, results):
                 yield _counted(_to_record(c, result, options), c, summary, on_record)
-    finally:
+        completed = True
         if deduper is not None:
             summary.index_passages = deduper.n_pass
             summary.index_bytes = deduper.nbytes
-            deduper.close()
+    finally:
+        if deduper is not None:
+            # The index is saved only when the run completed: after a failure it
+            # would hold documents whose records were never written, and a
+            # --resume would then add them twice.
+            deduper.close(save=completed)
 
 
 def _batches(items: Iterable, size: int) -> Iterator[list]:

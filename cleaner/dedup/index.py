@@ -411,7 +411,7 @@ class PassageIndex:
     def load(self, path: str, params: dict) -> None:
         """Replace the (empty) index with the one saved at ``path``; refuse one
         built with other parameters or of another format."""
-        arrays = _read(path)
+        arrays = read_index(path)
         header = _header(path, arrays)
         if header["params"] != params:
             raise DedupIndexError(f"index {path} was built with other parameters: {header['params']}; this run "
@@ -450,8 +450,9 @@ def _write(path: str, arrays: dict[str, np.ndarray]) -> None:
         raise OutputError(path, exc, "the dedup index") from exc
 
 
-def _read(path: str) -> dict[str, np.ndarray]:
-    """The arrays of an index file, or DedupIndexError; never unpickles."""
+def read_index(path: str, members=None) -> dict[str, np.ndarray]:
+    """The arrays of an index file (``members``: only these), or
+    DedupIndexError; never unpickles."""
     try:
         with zipfile.ZipFile(path) as z:
             infos = z.infolist()
@@ -460,11 +461,14 @@ def _read(path: str) -> dict[str, np.ndarray]:
     names = {i.filename for i in infos}
     if names != {f"{k}.npy" for k in _DTYPES} or any(i.compress_type != zipfile.ZIP_STORED for i in infos):
         raise DedupIndexError(f"cannot read dedup index {path}: not a cleaner index file of format "
-                              f"{FORMAT_VERSION} (an index from an older cleaner is not loaded: build it again)")
+                              f"{FORMAT_VERSION} (files from cleaner before format {FORMAT_VERSION} are not loaded: "
+                              f"build the index again)")
     out = {}
     try:
         with np.load(path, allow_pickle=False) as data:
             for name, dtype in _DTYPES.items():
+                if members is not None and name not in members:
+                    continue
                 a = data[name]
                 if a.dtype != np.dtype(dtype) or a.ndim != (2 if name == "p_sig" else 1):
                     raise ValueError(f"member {name} is {a.dtype}[{a.ndim}d], not {np.dtype(dtype)}")
@@ -520,18 +524,29 @@ def _body(path: str, a: dict[str, np.ndarray], num_perm: int) -> _Body:
     if a["p_sig"].shape[1] != num_perm:
         raise bad(f"signatures have {a['p_sig'].shape[1]} values, not {num_perm}")
     if n and (a["p_doc"].min() < 0 or a["p_doc"].max() >= n_docs or np.any(np.diff(a["p_doc"]) < 0)):
-        raise bad("a passage belongs to no document")
+        raise bad("a passage points outside the documents")
     if n and (np.any(a["p_start"] < 0) or np.any(a["p_end"] < a["p_start"])
               or np.any(a["p_end"] > (lens + leads)[a["p_doc"]])):
         raise bad("a passage lies outside its document")
     roots = a["p_root"]
     if n and (roots.min() < 0 or np.any(roots > np.arange(n))):
-        raise bad("a passage's cluster root is not an earlier passage")
+        raise bad("a passage's cluster root points outside the earlier passages")
     if int(a["p_words"].astype(np.int64).sum()) != len(a["words"]):
         raise bad("word counts do not match the words")
     counts, fps, pids = a["bucket_counts"], a["bucket_fps"], a["bucket_pids"]
     if len(counts) != SHARDS or np.any(counts < 0) or int(counts.sum()) != len(fps) or len(pids) != len(fps):
         raise bad("bucket entries do not match their counts")
     if len(pids) and (pids.min() < 0 or pids.max() >= n):
-        raise bad("a bucket points to no passage")
+        raise bad("a bucket names a passage that is not in the index")
     return _Body(doc_ids, [int(x) for x in lens], [int(x) for x in leads])
+
+
+def check_header(path: str, params: dict) -> None:
+    """Raise DedupIndexError unless ``path`` is an index of this format built
+    with ``params``: its header alone, so that a run can refuse a wrong file
+    before it writes anything (the body is checked when it is loaded)."""
+    header = _header(path, read_index(path, ("header",)))
+    if header["params"] != params:
+        raise DedupIndexError(f"index {path} was built with other parameters: {header['params']}; this run "
+                              f"uses {params}. Use the same --threshold/--shingle/--num-perm/"
+                              f"--min-passage-chars, or a new index file.")

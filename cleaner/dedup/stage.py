@@ -25,7 +25,7 @@ import numpy as np
 from ..options import Options
 from ..records import DuplicateSpan
 from .buckets import BucketIndex
-from .index import PassageIndex
+from .index import PassageIndex, check_header
 from .signatures import CONTAINMENT, FLOOR, TOP, _Units, candidates, signer_for, sketch_cut
 from .units import NORMALISATION_VERSION
 from .verify import STRONG, judge
@@ -49,6 +49,21 @@ class DedupResult:
     dropped: tuple[str, ...]
 
 
+def index_params(options: Options) -> dict[str, float | int]:
+    """What an index must have been built with to be extended by a run with
+    ``options``."""
+    signer = signer_for(options)
+    return {"normalisation": NORMALISATION_VERSION, "threshold": options.threshold, "shingle": options.shingle,
+            "num_perm": options.num_perm, "bands": signer.bands, "rows": signer.rows,
+            "min_passage_chars": options.min_passage_chars}
+
+
+def check_index(path: str, options: Options) -> None:
+    """Refuse (DedupIndexError) a file at ``path`` that is not an index this
+    run can extend, reading its header only."""
+    check_header(path, index_params(options))
+
+
 class Deduper:
     """Streaming: call :meth:`add` (or :meth:`add_many`) once per document, in
     input order."""
@@ -64,7 +79,7 @@ class Deduper:
         self.cut = sketch_cut(options.threshold, options.num_perm)
         self._no_sigs = np.zeros((0, self.num_perm), dtype=np.uint8)
         if options.index and os.path.exists(options.index):
-            self.index.load(options.index, self._params())
+            self.index.load(options.index, index_params(options))
 
     @property
     def doc_ids(self) -> list[str]:
@@ -152,17 +167,14 @@ class Deduper:
     def _lookup(self, units: _Units) -> np.ndarray:
         return self.index.buckets.lookup(units.keys.ravel()).reshape(units.keys.shape)
 
-    def close(self) -> None:
+    def close(self, save: bool = True) -> None:
+        """Release the temporary files; with ``save`` (a completed run) write
+        the index to ``--index`` first."""
         try:
-            if self.options.index:
-                self.index.save(self.options.index, self._params())
+            if save and self.options.index:
+                self.index.save(self.options.index, index_params(self.options))
         finally:
             self.index.close()
-
-    def _params(self) -> dict[str, float | int]:
-        return {"normalisation": NORMALISATION_VERSION, "threshold": self.options.threshold,
-                "shingle": self.options.shingle, "num_perm": self.num_perm, "bands": self.bands,
-                "rows": self.signer.rows, "min_passage_chars": self.options.min_passage_chars}
 
     # --- steps ----------------------------------------------------------------------
 
