@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cleaner.buckets import SHARDS, BucketIndex, ShardTables
+from cleaner.dedup.buckets import SHARDS, BucketIndex, ShardTables
 
 
 def _batches(seed: int, sizes=(300, 2000, 5000, 800)):

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cleaner import DedupIndexError, Options
-from cleaner.dedup import FLOOR, SIG_BITS, Deduper, Permutations, estimate, normalise, passages, shingle_hashes
+from cleaner.dedup import SIG_BITS, Deduper, Permutations, estimate, normalise, passages, shingle_hashes
 
 A = ("“Rare earth metals are an important area for cooperation, and, of course, we have begun discussions on "
      "various rare earth metals and projects in Russia,” said Dmitriev, according to an English translation of his "

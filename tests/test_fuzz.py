@@ -298,7 +298,8 @@ def check_run(directory: Path, cases: list[dict], records: list[dict], rejects: 
         assert rec["text"].strip(), f"empty record {rec['source']}"
         assert rec["id"] not in seen_ids, f"id {rec['id']} twice"
         for d in rec["duplicates"]:
-            assert 0 <= d["start"] < d["end"] <= len(rec["text"]) and d["of"] in seen_ids, (rec["source"], d)
+            field = rec["title"] if d["field"] == "title" else rec["text"]
+            assert 0 <= d["start"] < d["end"] <= len(field) and d["of"] in seen_ids, (rec["source"], d)
         seen_ids.add(rec["id"])
         name, line = split_source(rec["source"])
         by_file[name].append(("record", line))

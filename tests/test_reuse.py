@@ -263,3 +263,33 @@ def test_packing_all_passages_matches_packing_each(text):
                 names[:] = False
         want = pack(h[a:b], w[a:b], s[a:b], e[a:b], d[a:b] | names, int(spans[k, 0]))
         assert np.array_equal(out[off[k]:off[k + 1]], want)
+
+
+@st.composite
+def titled_corpora(draw):
+    pool = STORY + OTHER + ["Harbour cranes to double port capacity by spring", "Council backs the new ferry terminal"]
+    docs = []
+    for i in range(draw(st.integers(2, 6))):
+        title = draw(st.one_of(st.none(), st.sampled_from(pool)))
+        body = draw(st.sampled_from(["\n", " "])).join(draw(st.lists(st.sampled_from(pool), min_size=1, max_size=4)))
+        docs.append((f"d{i}", body, title))
+    return docs
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
+@given(titled_corpora())
+def test_spans_point_into_the_field_they_name(docs):
+    results = run(docs)
+    by_id = {d[0]: d for d in docs}
+    for (doc_id, text, title), res in zip(docs, results):
+        for d in res.duplicates:
+            field = title if d.field == "title" else text
+            assert field is not None and 0 <= d.start < d.end <= len(field)
+            assert field[d.start:d.end] == field[d.start:d.end].strip()
+            _, of_text, of_title = by_id[d.of]
+            of_field = of_title if d.of_field == "title" else of_text
+            assert of_field is not None and 0 <= d.of_start < d.of_end <= len(of_field)
+            # the two spans share the copied words, in order
+            a = [w for w in _plain_words(field[d.start:d.end])[0]]
+            b = [w for w in _plain_words(of_field[d.of_start:d.of_end])[0]]
+            assert _plain_lcs(a, b) >= min(4, len(a))

@@ -92,7 +92,7 @@ def normalise(text: str, cps: np.ndarray | None = None) -> tuple[np.ndarray, np.
 _BOUNDARY = re.compile(r"(?=[.!?。！？।॥؟۔։።\n])(?:[。！？]+[」』”’\"']*|[।॥؟۔։።]+|\n"
                        r"|[.!?]+[\"'”’»)\]]*(?=\s+(?![a-zß-öø-ÿ\u0100-\u024f\u03ac-\u03ce\u0430-\u045f])\S))")
 _QUOTE = re.compile(r"“([^”\n]{20,})”|\"([^\"\n]{20,})\"|«([^»\n]{20,})»|„([^“”\n]{20,})[“”]|「([^」\n]{10,})」")
-_TRIM = " \t\"'“”‘’«»„「」()[]-–—,;:"
+_TRIM = " \t\n\r\f\v\u00a0\"'“”‘’«»„「」()[]-–—,;:"
 WINDOW = 300
 """A unit longer than 2 x WINDOW characters (text without sentence
 punctuation: Thai, lists, some CJK pages, run-on lines) is cut into windows
