@@ -15,7 +15,7 @@ import signal
 import threading
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -176,16 +176,8 @@ def process(doc: Document, options: Options) -> Cleaned | Reject:
 
 
 def _process_batch(docs: list[Document], options: Options) -> list[Cleaned | Reject]:
-    """The per-document work of a task: extract, strip and, when dedup is on,
-    the passage signatures, so that only index lookups are left to the one
-    process that sees every document."""
-    out = [process(d, options) for d in docs]
-    if options.dedup != "off":
-        from .dedup import signer_for
-
-        signer = signer_for(options)
-        out = [replace(c, dedup_units=signer.units(c.text, c.title)) if isinstance(c, Cleaned) else c for c in out]
-    return out
+    """The per-document work of a task: extract and strip."""
+    return [process(d, options) for d in docs]
 
 
 def run(inputs: Iterable[str], options: Options | None = None, *,
@@ -230,32 +222,39 @@ def run(inputs: Iterable[str], options: Options | None = None, *,
                 summary.documents_in += 1
             yield item
 
-    reader = Reader(options, exclude)
     with executor_for(options) as executor:
-        deduper = None
+        deduper, taken = None, ()
         if options.dedup != "off":
             from .dedup import Deduper
 
-            deduper = Deduper(options, executor.bucket_index())
-            for batch in _batches(done, executor.lookup_batch):
+            deduper = Deduper.on(executor, options)
+            # Ids of a loaded dedup index are taken: a record never gets the
+            # id of one it could be linked to. (Not those replayed below: they
+            # are this run's own, and skipped by id.)
+            taken = set(deduper.doc_ids)
+            for batch in _batches(done, executor.call_batch):
                 deduper.add_many(batch)
+        reader = Reader(options, exclude, taken=taken)
         mapped = ordered_map(executor, _process_batch, counted(reader.read(inputs)), options,
                              passthrough=lambda item: isinstance(item, Reject),
                              weight=lambda doc: len(doc.content))
         stream = cleaned_only(mapped)
         if options.strip and options.site_boilerplate:
             stream = site_boilerplate(stream, options)
-        yield from _finish(stream, deduper, options, summary, on_record, executor.lookup_batch)
+        pairs = deduper.signed(stream, executor) if deduper else ((c, None) for c in stream)
+        yield from _finish(pairs, deduper, options, summary, on_record, executor.call_batch)
 
 
-def _finish(stream: Iterable[Cleaned], deduper, options: Options, summary: Summary,
-            on_record: Callable[[Record], None] | None, lookup_batch: int) -> Iterator[Record]:
+def _finish(pairs: Iterable[tuple[Cleaned, object]], deduper, options: Options, summary: Summary,
+            on_record: Callable[[Record], None] | None, call_batch: int) -> Iterator[Record]:
+    """Records of ``(document, dedup units)`` pairs, in order; the dedup index
+    is consulted and extended a batch at a time."""
     completed = False
     try:
-        for batch in _batches(stream, lookup_batch):
-            results = (deduper.add_many([(c.doc.id, c.text, c.title) for c in batch], [c.dedup_units for c in batch])
+        for batch in _batches(pairs, call_batch):
+            results = (deduper.add_many([(c.doc.id, c.text, c.title) for c, _ in batch], [u for _, u in batch])
                        if deduper else [None] * len(batch))
-            for c, result in zip(batch, results):
+            for (c, _), result in zip(batch, results):
                 yield _counted(_to_record(c, result, options), c, summary, on_record)
         completed = True
         if deduper is not None:

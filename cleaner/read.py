@@ -198,7 +198,7 @@ class _Walker:
             yield Reject(source=_display(err.filename or root), reason="unreadable",
                          message=f"cannot list directory: {err.strerror}")
         for path in sorted(outside):
-            yield Reject(source=_display(os.path.relpath(path, root)), reason="outside-input",
+            yield Reject(source=_display(os.path.normpath(path)), reason="outside-input",
                          message="symbolic link to a directory outside the input; not followed "
                                  "(--follow-symlinks reads it)")
         entries.sort()
@@ -211,7 +211,7 @@ class _Walker:
             if stat.S_ISREG(st.st_mode):
                 taken.add((st.st_dev, st.st_ino))
         for path in entries:
-            yield from self.found(path, _display(os.path.relpath(path, root)), taken)
+            yield from self.found(path, _display(os.path.normpath(path)), taken)
 
 
 def _identity(path: str) -> tuple[int, int] | None:
@@ -477,11 +477,14 @@ MAX_ID_CHARS = 1024
 class Reader:
     """Turns inputs into Documents and Rejects, numbering documents in order."""
 
-    def __init__(self, options: Options, exclude: Callable[[str], bool] | None = None):
+    def __init__(self, options: Options, exclude: Callable[[str], bool] | None = None, *,
+                 taken: Iterable[str] = ()):
+        """``taken``: ids no document may get (those of a loaded dedup index:
+        a record must never be confused with one it can be linked to)."""
         self.options = options
         self.exclude = exclude
         self._ordinal = 0
-        self._ids: set[str] = set()
+        self._ids: set[str] = set(taken)
 
     def read(self, inputs: Iterable[str]) -> Iterator[Document | Reject]:
         for src in expand_inputs(inputs, follow_symlinks=self.options.follow_symlinks, exclude=self.exclude):
@@ -546,7 +549,8 @@ class Reader:
                         kind="html" if fmt == "html" else "text")
 
     def _unique_id(self, name: str) -> str:
-        """``name``, or ``name#2``, ``name#3``... when it is taken: ids are unique within a run."""
+        """``name``, or ``name#2``, ``name#3``... when it is taken: ids are unique
+        within a run and never those of a loaded dedup index."""
         doc_id, n = name, 1
         while doc_id in self._ids:
             n += 1

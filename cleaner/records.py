@@ -91,9 +91,6 @@ class Cleaned:
     """For each of ``removed``, how many kept lines (of ``text``) precede it, so
     a later stage can remove more and still list removals in document order.
     Empty when unknown (removals then count as after the text)."""
-    dedup_units: Any = None
-    """Passage signatures of ``text`` (dedup.Signer.units), computed in the worker;
-    None once the text changes after it (the site-wide stage)."""
 
 
 @dataclass(frozen=True)

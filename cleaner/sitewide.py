@@ -68,7 +68,7 @@ def apply_window(window: list[Cleaned], options: Options) -> list[Cleaned]:
             changed = [(t, Removal("site-boilerplate", t, "site-repeated-line"))
                        if r is None and key_of.get(t) in common else (t, r) for t, r in sequence]
             if changed != sequence:
-                out[i] = replace(c, dedup_units=None, text="\n".join(t for t, r in changed if r is None),
+                out[i] = replace(c, text="\n".join(t for t, r in changed if r is None),
                                  removed=tuple(r for _, r in changed if r is not None),
                                  removal_slots=removal_slots(changed))
     return out

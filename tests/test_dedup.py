@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import cleaner
 from cleaner import DedupIndexError, Options
 from cleaner.dedup import SIG_BITS, Deduper, Permutations, estimate, normalise, passages, shingle_hashes
 
@@ -322,3 +323,32 @@ def test_unwritable_temporary_directory_is_a_clear_error(tmp_path, monkeypatch):
     d = Deduper(Options(workers=1))
     with pytest.raises(DedupIndexError, match="TMPDIR"):
         d.add_many(_wire_corpus(20, seed=7))
+
+
+def test_ids_stay_unique_across_runs_with_an_index(tmp_path):
+    """Day 2's story.html is day2/story.html, never day 1's id; a record id the
+    index already holds is made unique, the original kept under metadata."""
+    import orjson
+
+    for day, extra in (("day1", ""), ("day2", " It was reported again on the second day.")):
+        (tmp_path / day).mkdir()
+        (tmp_path / day / "story.txt").write_text("\n".join(FILLER[:3]) + extra)
+        (tmp_path / day / "feed.jsonl").write_bytes(orjson.dumps({"id": "a42", "text": A + "\n" + FILLER[4]}) + b"\n")
+    index = str(tmp_path / "news.idx")
+    import os
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        first = list(cleaner.clean(["day1"], Options(workers=1, index=index)))
+        second = list(cleaner.clean(["day2"], Options(workers=1, index=index)))
+    finally:
+        os.chdir(cwd)
+    assert [r.id for r in first] == ["a42", "day1/story.txt"]
+    ids = {r.source: r for r in second}
+    story, feed = ids["day2/story.txt"], ids["day2/feed.jsonl:1"]
+    assert story.id == "day2/story.txt" and {d.of for d in story.duplicates} == {"day1/story.txt"}
+    assert story.near_duplicate_of == "day1/story.txt"
+    assert feed.id == "a42#2" and feed.metadata["original_id"] == "a42"
+    assert feed.duplicates and feed.duplicates[0].of == "a42"
+    # the index grows with what it holds: kilobytes for four short documents
+    assert os.path.getsize(index) < 64 * 1024

@@ -18,13 +18,14 @@ import hashlib
 import os
 import re
 from dataclasses import dataclass
-from typing import Sequence
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 
 from ..options import Options
 from ..records import DuplicateSpan
-from .buckets import BucketIndex
+from .buckets import SHARDS, BucketIndex, ShardTables
 from .index import PassageIndex, check_header
 from .signatures import CONTAINMENT, FLOOR, TOP, _Units, candidates, signer_for, sketch_cut
 from .units import NORMALISATION_VERSION
@@ -47,6 +48,14 @@ class DedupResult:
     duplicates: tuple[DuplicateSpan, ...]
     near_duplicate_of: str | None
     dropped: tuple[str, ...]
+
+
+def sign(docs: list[tuple[str, str | None]], options: Options) -> list[_Units]:
+    """The half of the stage that needs nothing but the document (its passages,
+    signatures and words), for ``(text, title)`` pairs: what an executor runs
+    on its workers (``Deduper.signed``)."""
+    signer = signer_for(options)
+    return [signer.units(text, title) for text, title in docs]
 
 
 def index_params(options: Options) -> dict[str, float | int]:
@@ -80,6 +89,34 @@ class Deduper:
         self._no_sigs = np.zeros((0, self.num_perm), dtype=np.uint8)
         if options.index and os.path.exists(options.index):
             self.index.load(options.index, index_params(options))
+
+    @classmethod
+    def on(cls, executor, options: Options) -> "Deduper":
+        """A deduper for a run on ``executor``: where the executor has workers
+        of its own (a Dask cluster), the bucket tables, most of the index's
+        memory, are split by key into shards held next to them, so the index
+        grows with the cluster; each batch of lookups is one call per worker,
+        all at once, and the results are the local ones, byte for byte."""
+        hosts = executor.place(ShardTables, lambda i, n: ([s for s in range(SHARDS) if s % n == i],))
+        return cls(options, BucketIndex(hosts) if hosts else None)
+
+    def signed(self, stream: Iterable, executor) -> Iterator[tuple]:
+        """``(document, units)`` for each document of ``stream`` (anything
+        with ``text`` and ``title``), in order, the units computed where the
+        executor runs work: after every stage that changes the text, so they
+        are the final text's."""
+        from ..executors import ordered_map
+
+        waiting: deque = deque()
+
+        def texts():
+            for doc in stream:
+                waiting.append(doc)
+                yield doc.text, doc.title
+
+        for units in ordered_map(executor, sign, texts(), self.options, passthrough=lambda _: False,
+                                 weight=lambda item: len(item[0])):
+            yield waiting.popleft(), units
 
     @property
     def doc_ids(self) -> list[str]:
