@@ -22,7 +22,7 @@ from .options import Options
 from .pipeline import Summary, run
 from .records import Reject
 from .write import (JsonlWriter, Outputs, PartitionedWriter, cut_parts, default_rejects_path, keep_records,
-                    is_special, read_partial, refuse_overwrites, resume_parts)
+                    is_special, open_writer, read_partial, refuse_overwrites, resume_parts)
 
 EXIT_OK, EXIT_FATAL, EXIT_USAGE, EXIT_REJECTS, EXIT_WRITE = 0, 1, 2, 3, 4
 MAX_RESTARTS = 3
@@ -211,7 +211,7 @@ def _run(inputs, output, rejects_path, rejects_named: bool, options, summary: Su
     done, seen_rejects, (first_part, again) = (_resume_state(output, rejects_path, options, part_records)
                                                if resume else ([], set(), (0, [])))
     writer = (PartitionedWriter(output, part_records, first_part=first_part, keep=again) if part_records
-              else JsonlWriter(output, append=resume))
+              else open_writer(output, append=resume))
     rejects_writer = (JsonlWriter(rejects_path, append=resume, what="the rejects file") if rejects_path
                       else _StderrRejects())
     exclude = outputs.is_output if outputs is not None else None

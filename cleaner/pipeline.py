@@ -49,6 +49,10 @@ class Summary:
     """Passages in the dedup index at the end (earlier batches' included)."""
     index_bytes: int = 0
     """Memory of the dedup index at the end: the number that grows with the corpus."""
+    skipped: dict[str, int] = field(default_factory=dict)
+    """WARC records that hold no page (request, metadata, revisit, warcinfo), by type."""
+    bytes_read: int = 0
+    """Bytes of input files read so far (of their size on disk): the progress bar's measure."""
 
     @property
     def removed_share(self) -> float:
@@ -230,7 +234,7 @@ def run(inputs: Iterable[str], options: Options | None = None, *,
                 summary.documents_in += 1
             yield item
 
-    reader = Reader(options, exclude)
+    reader = Reader(options, exclude, summary)
     with executor_for(options) as executor:
         deduper = None
         if options.dedup != "off":

@@ -12,7 +12,7 @@ odd ids, broken JSON). Invariants, for every case:
 * every input unit is in the output or the rejects exactly once: one entry for
   a page or text file, one per non-blank line for a JSONL file (checked against
   the lines of the bytes the fuzzer wrote), and a reason from the README's list;
-* every output line is JSON matching ``tests/data/record.schema.json``, no
+* every output line is JSON matching ``cleaner/record.schema.json``, no
   record has empty text, duplicate spans lie inside the text and point at an
   earlier record;
 * no input file is modified.
@@ -46,7 +46,7 @@ import cleaner
 from cleaner.write import dumps
 
 ROOT = Path(__file__).resolve().parent.parent
-SCHEMA = json.loads((Path(__file__).parent / "data" / "record.schema.json").read_text())
+SCHEMA = json.loads((ROOT / "cleaner" / "record.schema.json").read_text())
 VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
 SEED = int(os.environ.get("CLEANER_FUZZ_SEED", "20"))
 CASES = int(os.environ.get("CLEANER_FUZZ_CASES", "3000"))
