@@ -59,10 +59,13 @@ def rows(source: BinaryIO) -> Iterator[dict[str, Any] | InputError]:
     pa, pq = _pyarrow()
     try:
         pf = pq.ParquetFile(source)
-    except (pa.ArrowInvalid, pa.ArrowException, OSError) as exc:
-        text = str(exc)
-        reason = "truncated" if "footer" in text.lower() or "magic" in text.lower() else "invalid-parquet"
-        raise InputError(f"not a readable Parquet file ({text})", reason) from exc
+    except (pa.ArrowException, OSError) as exc:
+        # A file that starts as Parquet but has no footer was cut off while written or copied.
+        source.seek(0)
+        if source.read(4) == b"PAR1":
+            raise InputError(f"Parquet file is cut off: its footer, which indexes every row, is missing or "
+                             f"damaged ({exc}); nothing in it can be read", "truncated") from exc
+        raise InputError(f"not a Parquet file ({exc})", "invalid-parquet") from exc
     batches = pf.iter_batches(batch_size=256)
     while True:
         try:

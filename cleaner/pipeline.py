@@ -20,6 +20,7 @@ from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .dates import localise
 from .errors import CleanerError, InputError
 from .executors import executor_for, ordered_map
 from .extract import extract, host_of, meta_str
@@ -145,6 +146,8 @@ def process(doc: Document, options: Options) -> Cleaned | Reject:
                                   url=ex.url, headings=ex.headings, standfirst=ex.standfirst)
                 text, removed, slots = st.text, tuple(st.removed), st.removal_slots()
                 title, author, date = st.title, st.author, st.date
+                if date is not None and not ex.date:  # from a date line: 05/06/2024 is day first in Europe
+                    date = localise(date, [r.text for r in removed if r.kind == "date"], lang=ex.lang, url=ex.url)
             else:
                 text = "\n".join(line.strip() for line in ex.text.split("\n") if line.strip())
                 removed, title, author, date, slots = (), ex.title, ex.author, ex.date, ()

@@ -1016,3 +1016,36 @@ def _clean_text(text: str) -> str:
     if "\x00" in text:
         text = text.replace("\x00", "")
     return text
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """A file a run would read, as ``survey`` finds it (``path`` None: stdin)."""
+
+    name: str
+    path: str | None
+    size: int | None
+    mtime_ns: int | None
+
+
+def survey(inputs: Iterable[Any], options: Options,
+           exclude: Callable[[str], bool] | None = None) -> list[InputFile]:
+    """The files a run over ``inputs`` reads, in order, with their sizes and
+    modification times, found by the same walk the reader makes (stat only,
+    nothing is opened): the total of the progress bar, and the inputs' part of
+    the fingerprint that ``--resume`` checks. In-memory records give nothing."""
+    paths = [os.fspath(p) for p in inputs if isinstance(p, (str, os.PathLike))]
+    out = []
+    for src in expand_inputs(paths, follow_symlinks=options.follow_symlinks, exclude=exclude):
+        if isinstance(src, Reject):
+            continue
+        if src.path is None:
+            out.append(InputFile("-", None, None, None))
+            continue
+        try:
+            st = os.stat(src.path) if src.follow else os.lstat(src.path)
+        except OSError:
+            out.append(InputFile(src.name, src.path, None, None))
+            continue
+        out.append(InputFile(src.name, src.path, st.st_size, st.st_mtime_ns))
+    return out
