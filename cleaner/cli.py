@@ -181,6 +181,7 @@ def clean(
     summary = Summary()
     # The progress bar's total: the inputs' bytes, when all are files.
     total = sum(f.size for f in files) if files and all(f.size is not None for f in files) else None  # type: ignore
+    _quiet_workers_on_ctrl_c()
     try:
         if index and options.dedup != "off" and os.path.exists(index):
             from .dedup import check_index
@@ -217,6 +218,26 @@ def clean(
         typer.echo(_interrupted(output, part_records, summary.documents_out), err=True)
         raise typer.Exit(EXIT_INTERRUPTED)
     raise typer.Exit(code)
+
+
+def _quiet_workers_on_ctrl_c() -> None:
+    """Ctrl-C reaches every process of the terminal's foreground group: the
+    worker processes (forked, so they share this handler) leave at once and in
+    silence, instead of printing a traceback each; this process stops the run
+    and says how to resume it."""
+    import signal
+
+    main_pid = os.getpid()
+
+    def on_sigint(signum, frame):  # noqa: ARG001
+        if os.getpid() != main_pid:
+            os._exit(EXIT_INTERRUPTED)
+        raise KeyboardInterrupt
+
+    try:
+        signal.signal(signal.SIGINT, on_sigint)
+    except ValueError:  # not the main thread (the command called from a thread): leave it be
+        pass
 
 
 def _fail(message: object, code: int):

@@ -152,3 +152,35 @@ def test_resume_refused_without_a_fingerprint(tmp_path):
     os.unlink(tmp_path / ".out.jsonl.resume.json")
     res = subprocess.run(_cmd(inp, out, "--resume"), capture_output=True)
     assert res.returncode == 2 and b"has no record of the inputs and options" in res.stderr
+
+
+@pytest.mark.skipif(not hasattr(os, "killpg"), reason="needs process groups")
+def test_ctrl_c_says_how_to_resume_and_resume_completes(tmp_path):
+    """Ctrl-C reaches the whole process group (the command and its workers):
+    one line says how to go on, no worker prints a traceback, and --resume
+    then gives the uninterrupted run's bytes."""
+    inp = tmp_path / "in.jsonl"
+    _corpus(inp, 3000)
+    full = tmp_path / "full.jsonl"
+    subprocess.run(_cmd(inp, full), check=False)
+    out = tmp_path / "out.jsonl"
+    cmd = [c for c in _cmd(inp, out) if c != "--quiet"]
+    cmd[cmd.index("--workers") + 1] = "2"
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, start_new_session=True)
+    part = tmp_path / ".out.jsonl.partial"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if part.exists() and part.stat().st_size > 50_000:
+            break
+        time.sleep(0.01)
+    assert proc.poll() is None, "the run finished before it could be interrupted"
+    os.killpg(proc.pid, signal.SIGINT)
+    err = proc.communicate(timeout=120)[1].decode()
+    assert proc.returncode == 130
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in err, err
+    assert lines[0].startswith("Interrupted after ") and lines[0].endswith(
+        f"records; {out} was not finished. Run the same command with --resume to continue from the records "
+        f"written."), err
+    assert subprocess.run(_cmd(inp, out, "--resume")).returncode == 3
+    assert out.read_bytes() == full.read_bytes()
