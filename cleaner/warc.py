@@ -106,6 +106,15 @@ def read_units(stream: BinaryIO, max_bytes: int) -> Iterator[Unit]:
                        message=f"not a WARC record ({exc}); reading stopped here, the {number - 1} records "
                                f"before it were read")
             return
+        except BaseException as exc:
+            # fastwarc reports its own bugs as pyo3's PanicException, a
+            # BaseException: one file's, not the batch's end.
+            if type(exc).__name__ != "PanicException":
+                raise
+            yield Unit(number, reason="invalid-warc", last=True,
+                       message=f"the WARC reader failed here ({exc}); reading stopped, the {number - 1} records "
+                               f"before it were read")
+            return
         yield _unit(record, number, max_bytes)
 
 
