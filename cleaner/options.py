@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 import os
 import re
 from dataclasses import dataclass
@@ -173,8 +174,12 @@ class Options:
                 ok = False
             else:
                 ok = isinstance(value, want)
+            if ok and f.type in ("int", "float") and type(value) not in (int, float):
+                # numpy's numbers and the like: kept as plain Python numbers
+                object.__setattr__(self, f.name, int(value) if f.type == "int" else float(value))
             if not ok:
-                names = " or ".join(t.__name__ for t in want) + (" or None" if "None" in f.type else "")
+                names = {"str": "str", "int": "int", "float": "float or int", "bool": "bool"}[f.type.split(" ")[0]] \
+                    + (" or None" if "None" in f.type else "")
                 raise OptionsError(f"{f.name} must be {names}, not {type(value).__name__} ({value!r})")
 
     def replace(self, **changes: Any) -> "Options":
@@ -182,5 +187,5 @@ class Options:
 
 
 _TYPES: dict[str, tuple[type, ...]] = {
-    "str": (str,), "str | None": (str,), "int": (int,), "float": (float, int), "bool": (bool,),
+    "str": (str,), "str | None": (str,), "int": (numbers.Integral,), "float": (numbers.Real,), "bool": (bool,),
 }
