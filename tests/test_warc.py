@@ -172,3 +172,20 @@ def test_a_gigabyte_warc_streams_in_bounded_memory(tmp_path):
     assert len((tmp_path / "out.jsonl").read_text().splitlines()) == len(range(0, n, 2000))
     print(f"peak {int(peak_kib) // 1024} MiB")
     assert int(peak_kib) < 300 * 1024, f"peak {int(peak_kib) // 1024} MiB for a 1 GiB input"
+
+
+def test_compressed_http_bodies_and_bombs(tmp_path):
+    import brotli
+
+    body = page("Brotli and zstd harbour news").encode()
+    bomb = zstandard.ZstdCompressor().compress(b"<html><body><p>" + b"a" * (4 << 20))
+    recs = [response("https://x.example/br", "br", brotli.compress(body), headers={"Content-Encoding": "br"}),
+            response("https://x.example/zs", "zs", zstandard.ZstdCompressor().compress(body),
+                     headers={"Content-Encoding": "zstd"}),
+            response("https://x.example/bomb", "bomb", bomb, headers={"Content-Encoding": "zstd"}),
+            response("https://x.example/bad", "bad", b"\x1f\x8b not gzip", headers={"Content-Encoding": "gzip"})]
+    (tmp_path / "c.warc").write_bytes(b"".join(recs))
+    records, rejects, _ = run([tmp_path / "c.warc"], OPTS.replace(max_bytes=1 << 20))
+    assert [r.id for r in records] == ["<urn:uuid:br>", "<urn:uuid:zs>"]
+    assert all("Brotli and zstd harbour news" in r.title for r in records)
+    assert [(r.line, r.reason) for r in rejects] == [(3, "too-large"), (4, "corrupt-compression")]
