@@ -48,7 +48,7 @@ _MAGIC = (
 def _codec(name: str) -> str | None:
     try:
         return codecs.lookup(name.strip().lower()).name
-    except LookupError:
+    except (LookupError, ValueError):  # unknown, or not even a name (a NUL, a lone surrogate)
         return None
 
 
@@ -57,11 +57,16 @@ def declared_charset(data: bytes) -> str | None:
     for pattern in (_META_CHARSET, _XML_ENCODING):
         m = pattern.search(head)
         if m:
-            name = _codec(m.group(1).decode("ascii", "replace"))
+            name = _declared(m.group(1).decode("ascii", "replace"))
             if name:
-                # WHATWG: a declared Latin-1 or ASCII means windows-1252 in practice.
-                return "cp1252" if name in ("latin-1", "iso8859-1", "ascii") else name
+                return name
     return None
+
+
+def _declared(label: str) -> str | None:
+    name = _codec(label)
+    # WHATWG: a declared Latin-1 or ASCII means windows-1252 in practice.
+    return "cp1252" if name in ("latin-1", "iso8859-1", "ascii") else name
 
 
 def _looks_binary(data: bytes) -> str | None:
@@ -85,8 +90,13 @@ def _valid_utf8(data: bytes) -> str | None:
         return None
 
 
-def decode_bytes(data: bytes, *, html: bool = False) -> tuple[str, str]:
-    """Return ``(text, encoding)``; raise InputError for binary or undecodable bytes."""
+def decode_bytes(data: bytes, *, html: bool = False, charset: str | None = None) -> tuple[str, str]:
+    """Return ``(text, encoding)``; raise InputError for binary or undecodable bytes.
+
+    ``charset`` is what the transport declared (the HTTP ``Content-Type`` of a
+    WARC response): tried before the page's own ``<meta>``, as browsers do,
+    under the same test (it must decode cleanly and not be UTF-8 in disguise);
+    a declaration that fails it gives way to the next evidence."""
     for bom, name in _BOMS:
         if data.startswith(bom):
             try:
@@ -100,8 +110,14 @@ def decode_bytes(data: bytes, *, html: bool = False) -> tuple[str, str]:
     what = _looks_binary(data)
     if what:
         raise InputError(f"content is {what}, not text", "binary")
-    declared = declared_charset(data) if html else None
-    if declared and declared != "utf-8":
+    candidates = [_declared(charset)] if charset else []
+    if html:
+        candidates.append(declared_charset(data))
+    for declared in dict.fromkeys(c for c in candidates if c):
+        if declared == "utf-8":
+            if _valid_utf8(data) is not None:
+                break  # taken below
+            continue
         utf8 = (_valid_utf8(data) or _mostly_utf8(data)) if declared in _SINGLE_BYTE_LATIN else None
         if utf8 is not None and any(ord(c) > 127 for c in utf8):
             return utf8, "utf-8"

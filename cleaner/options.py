@@ -9,17 +9,49 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 import os
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass
+from typing import Any
 
 from .errors import OptionsError
 
-FORMATS = ("auto", "html", "text", "jsonl")
+FORMATS = ("auto", "html", "text", "jsonl", "warc", "parquet")
 DEDUP_MODES = ("mark", "drop", "off")
 
 
-def _default_workers() -> int:
+def all_cores() -> int:
+    """The command line's default for ``--workers``: every core. The library's
+    default stays 1 (see ``Options.workers``)."""
     return os.cpu_count() or 1
+
+
+_UNITS = {"": 1, "b": 1, "k": 10**3, "kb": 10**3, "m": 10**6, "mb": 10**6, "g": 10**9, "gb": 10**9,
+          "t": 10**12, "tb": 10**12, "ki": 2**10, "kib": 2**10, "mi": 2**20, "mib": 2**20, "gi": 2**30,
+          "gib": 2**30, "ti": 2**40, "tib": 2**40}
+_SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*")
+
+
+def parse_size(text: str) -> int:
+    """``64MiB``, ``64 MB``, ``1.5GiB`` or a plain number of bytes -> bytes.
+    Binary units (KiB, MiB, GiB) are powers of 1024, decimal ones (KB, MB, GB)
+    powers of 1000, as the SI and IEC define them (and as ``ls`` and ``du`` do
+    with --si and without)."""
+    m = _SIZE.fullmatch(str(text))
+    unit = m.group(2).lower() if m else None
+    if m is None or unit not in _UNITS:
+        raise OptionsError(f"not a size: {text!r} (write e.g. 64MiB, 500MB or 1048576)")
+    return int(float(m.group(1)) * _UNITS[unit])
+
+
+def format_size(n: int) -> str:
+    """Bytes in the largest binary unit that divides them (``67108864`` -> ``64 MiB``),
+    else with one decimal."""
+    for unit, size in (("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if n >= size:
+            return f"{n // size} {unit}" if n % size == 0 else f"{n / size:.1f} {unit}"
+    return f"{n} bytes"
 
 
 @dataclass(frozen=True)
@@ -28,6 +60,9 @@ class Options:
     format: str = "auto"
     """How to read inputs: sniffed from the suffix (and content for stdin) unless forced."""
     html_field: str = "html"
+    """Field of a JSONL or Parquet record (or of a dict passed to ``clean``)
+    holding HTML. A dotted name (``page.html``) reaches into nested objects when
+    the record has no field of that exact name; so do the three below."""
     text_field: str = "text"
     id_field: str = "id"
     url_field: str = "url"
@@ -90,7 +125,12 @@ class Options:
     """Path of a persistent dedup index to load and extend."""
 
     # --- execution -------------------------------------------------------
-    workers: int = field(default_factory=_default_workers)
+    workers: int = 1
+    """Worker processes for extract+strip. 1 in the library: a process pool
+    starts only when the caller asks for one, since under the ``spawn`` start
+    method (macOS, Windows) a pool re-imports the caller's script, which breaks
+    every script without an ``if __name__ == "__main__"`` guard. The command
+    line asks for every core (``all_cores()``), being its own main module."""
     engine: str = "local"
     scheduler: str | None = None
     doc_timeout: float = 60.0
@@ -101,6 +141,7 @@ class Options:
     """Keep removed text in ``removed[]``; off writes kinds and rules only."""
 
     def __post_init__(self) -> None:
+        self._check_types()
         if self.format not in FORMATS:
             raise OptionsError(f"format must be one of {', '.join(FORMATS)}, not {self.format!r}")
         if self.dedup not in DEDUP_MODES:
@@ -127,5 +168,30 @@ class Options:
         if math.isnan(self.doc_timeout) or self.doc_timeout <= 0:
             raise OptionsError("doc_timeout must be positive")
 
-    def replace(self, **changes) -> "Options":
+    def _check_types(self) -> None:
+        """A value of the wrong type (``workers="2"``, a dict for a number) is an
+        OptionsError naming the option, not a TypeError deep inside a run."""
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            want = _TYPES[f.type]
+            if value is None and "None" in f.type:
+                continue
+            if isinstance(value, bool) and bool not in want:
+                ok = False
+            else:
+                ok = isinstance(value, want)
+            if ok and f.type in ("int", "float") and type(value) not in (int, float):
+                # numpy's numbers and the like: kept as plain Python numbers
+                object.__setattr__(self, f.name, int(value) if f.type == "int" else float(value))
+            if not ok:
+                names = {"str": "str", "int": "int", "float": "float or int", "bool": "bool"}[f.type.split(" ")[0]] \
+                    + (" or None" if "None" in f.type else "")
+                raise OptionsError(f"{f.name} must be {names}, not {type(value).__name__} ({value!r})")
+
+    def replace(self, **changes: Any) -> "Options":
         return dataclasses.replace(self, **changes)
+
+
+_TYPES: dict[str, tuple[type, ...]] = {
+    "str": (str,), "str | None": (str,), "int": (numbers.Integral,), "float": (numbers.Real,), "bool": (bool,),
+}

@@ -20,6 +20,7 @@ from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .dates import localise
 from .errors import CleanerError, InputError
 from .executors import executor_for, ordered_map
 from .extract import extract, host_of, meta_str
@@ -49,6 +50,10 @@ class Summary:
     """Passages in the dedup index at the end (earlier batches' included)."""
     index_bytes: int = 0
     """Memory of the dedup index at the end: the number that grows with the corpus."""
+    skipped: dict[str, int] = field(default_factory=dict)
+    """WARC records that hold no page (request, metadata, revisit, warcinfo), by type."""
+    bytes_read: int = 0
+    """Bytes of input files read so far (of their size on disk): the progress bar's measure."""
 
     @property
     def removed_share(self) -> float:
@@ -141,6 +146,8 @@ def process(doc: Document, options: Options) -> Cleaned | Reject:
                                   url=ex.url, headings=ex.headings, standfirst=ex.standfirst)
                 text, removed, slots = st.text, tuple(st.removed), st.removal_slots()
                 title, author, date = st.title, st.author, st.date
+                if date is not None and not ex.date:  # from a date line: 05/06/2024 is day first in Europe
+                    date = localise(date, [r.text for r in removed if r.kind == "date"], lang=ex.lang, url=ex.url)
             else:
                 text = "\n".join(line.strip() for line in ex.text.split("\n") if line.strip())
                 removed, title, author, date, slots = (), ex.title, ex.author, ex.date, ()
@@ -234,7 +241,7 @@ def run(inputs: Iterable[str], options: Options | None = None, *,
             taken = set(deduper.doc_ids)
             for batch in _batches(done, executor.call_batch):
                 deduper.add_many(batch)
-        reader = Reader(options, exclude, taken=taken)
+        reader = Reader(options, exclude, summary, taken=taken)
         mapped = ordered_map(executor, _process_batch, counted(reader.read(inputs)), options,
                              passthrough=lambda item: isinstance(item, Reject),
                              weight=lambda doc: len(doc.content))

@@ -1,7 +1,9 @@
-"""Inputs to documents: walking, decompressing, decoding, JSONL parsing.
+"""Inputs to documents: walking, decompressing, decoding, parsing JSONL, WARC
+and Parquet, and taking in-memory records from library callers.
 
-Every input unit ends up as exactly one :class:`Document` or one :class:`Reject`,
-so nothing is ever silently lost. Directories are walked recursively in sorted
+Every input unit ends up as exactly one :class:`Document` or one :class:`Reject`
+(or, for a WARC record that holds no page, a count in ``Summary.skipped``), so
+nothing is ever silently lost. Directories are walked recursively in sorted
 order and every document gets a global ordinal at read time: that ordinal, not
 file-system or scheduling order, decides "earliest" everywhere downstream.
 """
@@ -18,7 +20,8 @@ import sys
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import BinaryIO
+from itertools import chain
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import orjson
 
@@ -27,9 +30,16 @@ from .errors import InputError
 from .options import Options
 from .records import Document, Reject
 
+if TYPE_CHECKING:
+    from .pipeline import Summary
+
 HTML_SUFFIXES = {".html", ".htm", ".xhtml", ".shtml"}
 TEXT_SUFFIXES = {".txt", ".text"}
 JSONL_SUFFIXES = {".jsonl", ".ndjson", ".json"}
+WARC_SUFFIXES = {".warc", ".wet"}
+PARQUET_SUFFIXES = {".parquet", ".pq"}
+MEMORY = "<records>"
+"""``source`` of an in-memory record given to ``cleaner.clean``, before ``:N``."""
 COMPRESSED = {".gz": "gzip", ".zst": "zstd", ".zstd": "zstd", ".bz2": "bzip2", ".xz": "xz"}
 _GLOB_CHARS = set("*?[")
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -379,6 +389,10 @@ def _format_for(suffix: str) -> str | None:
         return "text"
     if suffix in JSONL_SUFFIXES:
         return "jsonl"
+    if suffix in WARC_SUFFIXES:
+        return "warc"
+    if suffix in PARQUET_SUFFIXES:
+        return "parquet"
     return None
 
 
@@ -415,10 +429,11 @@ class _Limited(io.RawIOBase):
         return n or 0
 
 
-def _open(src: Source, limit: int) -> tuple[BinaryIO, _Decompressing | None]:
+def _open(src: Source, limit: int) -> tuple[BinaryIO, _Decompressing | None, BinaryIO]:
     """The source's bytes, decompressed when they are compressed, behind the
-    size limit; and the decompressor (whose ``error`` tells a clean end of the
-    stream from a break)."""
+    size limit; the decompressor (whose ``error`` tells a clean end of the
+    stream from a break); and the file as opened (its position is the progress
+    through it, and Parquet reads it directly)."""
     if src.path is None:
         raw: BinaryIO = sys.stdin.buffer
         if not hasattr(raw, "peek"):
@@ -426,6 +441,7 @@ def _open(src: Source, limit: int) -> tuple[BinaryIO, _Decompressing | None]:
     else:
         flags = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | (0 if src.follow else getattr(os, "O_NOFOLLOW", 0))
         raw = os.fdopen(os.open(src.path, flags), "rb", buffering=1 << 16)
+    file = raw
     try:
         kind = _magic(raw.peek(16)[:16])  # type: ignore[attr-defined]
     except OSError:
@@ -437,7 +453,7 @@ def _open(src: Source, limit: int) -> tuple[BinaryIO, _Decompressing | None]:
         dec = _Decompressing(raw, kind)
         raw = dec  # type: ignore[assignment]
     return io.BufferedReader(_Limited(raw, limit, "decompressed input" if dec else "input"),
-                             buffer_size=1 << 16), dec
+                             buffer_size=1 << 16), dec, file
 
 
 _READ_ERRORS: tuple[type[BaseException], ...] = (OSError, EOFError, zlib.error, ValueError)
@@ -475,23 +491,81 @@ MAX_ID_CHARS = 1024
 
 
 class Reader:
-    """Turns inputs into Documents and Rejects, numbering documents in order."""
+    """Turns inputs into Documents and Rejects, numbering documents in order.
 
-    def __init__(self, options: Options, exclude: Callable[[str], bool] | None = None, *,
-                 taken: Iterable[str] = ()):
-        """``taken``: ids no document may get (those of a loaded dedup index:
-        a record must never be confused with one it can be linked to)."""
+    ``summary`` (optional) receives what the reader alone knows: WARC records
+    skipped by type, and the bytes of input files read so far (progress).
+    ``taken``: ids no document may get (those of a loaded dedup index: a
+    record must never be confused with one it can be linked to)."""
+
+    def __init__(self, options: Options, exclude: Callable[[str], bool] | None = None,
+                 summary: Summary | None = None, *, taken: Iterable[str] = ()):
         self.options = options
         self.exclude = exclude
+        self.summary = summary
         self._ordinal = 0
         self._ids: set[str] = set(taken)
+        self._bytes_done = 0
 
-    def read(self, inputs: Iterable[str]) -> Iterator[Document | Reject]:
-        for src in expand_inputs(inputs, follow_symlinks=self.options.follow_symlinks, exclude=self.exclude):
+    def read(self, inputs: Iterable[Any]) -> Iterator[Document | Reject]:
+        """Paths (files, directories, globs, '-'), or in-memory records (dicts
+        and Documents): one kind per call, told by the first item, so a
+        generator of records is never drawn into a list."""
+        items = iter(inputs)
+        first = next(items, _END)
+        if first is _END:
+            return
+        if isinstance(first, (dict, Document)):
+            yield from self._read_memory(chain([first], items))
+            return
+        paths = []
+        for n, item in enumerate(chain([first], items), 1):
+            if not isinstance(item, (str, os.PathLike)):
+                raise TypeError(f"inputs are paths (the first is {first!r}), but input {n} is a "
+                                f"{type(item).__name__}: pass paths and in-memory records in separate calls")
+            paths.append(os.fspath(item))
+        for src in expand_inputs(paths, follow_symlinks=self.options.follow_symlinks, exclude=self.exclude):
             if isinstance(src, Reject):
                 yield src
                 continue
             yield from self._read_source(src)
+
+    def _read_memory(self, items: Iterator[Any]) -> Iterator[Document | Reject]:
+        for n, item in enumerate(items, 1):
+            where = f"{MEMORY}:{n}"
+            if isinstance(item, dict):
+                yield self._from_object(item, where, n)
+            elif isinstance(item, Document):
+                yield self._from_document(item, where, n)
+            else:
+                raise TypeError(f"inputs are in-memory records, but input {n} is a {type(item).__name__}: "
+                                f"pass dicts or cleaner.Document objects (paths in a separate call)")
+
+    def _from_document(self, doc: Document, where: str, n: int) -> Document | Reject:
+        if doc.kind not in ("html", "text"):
+            raise TypeError(f"input {n}: Document.kind must be 'html' or 'text', not {doc.kind!r}")
+        if not isinstance(doc.content, str):
+            raise TypeError(f"input {n}: Document.content must be a str, not {type(doc.content).__name__} "
+                            f"(decode bytes first, or pass a dict with the bytes under 'html')")
+        source = doc.source or where
+        given = _scrub(doc.id) if isinstance(doc.id, str) and doc.id.strip() else None
+        if not doc.content.strip():
+            return Reject(source=source, line=n, id=given, reason="no-content", message="Document.content is empty")
+        doc_id = self._unique_id(given if given is not None else source)
+        metadata = dict(doc.metadata)
+        if given is not None and doc_id != given:
+            metadata[_free_key(metadata, "original_id")] = doc.id
+        self._ids.add(doc_id)
+        return Document(ordinal=self._next(), id=doc_id, source=source, content=_clean_text(_scrub(doc.content)),
+                        kind=doc.kind, url=doc.url, metadata=_scrub_tree(metadata))
+
+    def _progress(self, file: BinaryIO | None) -> None:
+        """Input bytes read so far (files done plus the position in this one)."""
+        if self.summary is not None and file is not None:
+            try:
+                self.summary.bytes_read = self._bytes_done + file.tell()
+            except (OSError, ValueError):
+                pass
 
     def _next(self) -> int:
         self._ordinal += 1
@@ -499,16 +573,27 @@ class Reader:
 
     def _read_source(self, src: Source) -> Iterator[Document | Reject]:
         suffix, _ = split_suffix(src.name)
-        fmt = self.options.format if self.options.format != "auto" else _format_for(suffix)
-        stream = dec = None
+        auto = self.options.format == "auto"
+        fmt = _format_for(suffix) if auto else self.options.format
+        stream = dec = file = None
         try:
             if src.path is not None and os.path.isdir(src.path):
                 raise InputError("is a directory", "unreadable")
-            stream, dec = _open(src, self.options.max_bytes)
-            if fmt is None:
-                fmt = _sniff(stream.peek(2048)[:2048])
-            if fmt == "jsonl":
-                stream.raw.lift()  # type: ignore[attr-defined]
+            stream, dec, file = _open(src, self.options.max_bytes)
+            if auto:
+                # WARC and Parquet are told by their first bytes whatever the
+                # name: a crawl named .txt is still records, not one text.
+                from .warc import is_warc
+
+                head = stream.peek(2048)[:2048]
+                if is_warc(head):
+                    fmt = "warc"
+                elif head.startswith(b"PAR1"):
+                    fmt = "parquet"
+                elif fmt is None:
+                    fmt = _sniff(head)
+            if fmt in ("jsonl", "warc", "parquet"):
+                stream.raw.lift()  # type: ignore[attr-defined]  # many documents: limited one by one
         except Exception as exc:  # noqa: BLE001 - one bad file never stops the batch
             err = _stream_error(exc)
             yield Reject(source=src.name, reason=err.reason, message=str(err))
@@ -516,10 +601,24 @@ class Reader:
             return
         try:
             if fmt == "jsonl":
-                yield from self._read_jsonl(src, stream, dec)
+                items: Iterable[Document | Reject] = self._read_jsonl(src, stream, dec)
+            elif fmt == "warc":
+                items = self._read_warc(src, stream, dec)
+            elif fmt == "parquet":
+                items = self._read_parquet(src, stream, dec, file)
             else:
-                yield self._read_whole(src, stream, fmt, dec)
+                items = [self._read_whole(src, stream, fmt, dec)]
+            for item in items:
+                self._progress(file)
+                yield item
         finally:
+            if src.path is not None and file is not None:
+                try:
+                    self._bytes_done += os.fstat(file.fileno()).st_size
+                except (OSError, ValueError):
+                    pass
+                if self.summary is not None:
+                    self.summary.bytes_read = self._bytes_done
             self._close(src, stream)
 
     @staticmethod
@@ -615,31 +714,50 @@ class Reader:
                 truncated = not line.endswith(b"\n")
                 return Reject(source=where, line=lineno, reason="truncated-json" if truncated else "invalid-json",
                               message="line is not valid JSON" + (" (truncated last line)" if truncated else ""))
-        if obj is _TOO_DEEP or _depth(obj) > MAX_JSON_DEPTH:
+        if obj is _TOO_DEEP:
             return Reject(source=where, line=lineno, reason="too-deep",
                           message=f"record is nested more than {MAX_JSON_DEPTH} levels deep")
         if not isinstance(obj, dict):
             return Reject(source=where, line=lineno, reason="not-an-object",
                           message=f"JSON value is {type(obj).__name__}, not an object")
-        raw_id = obj.get(opts.id_field)
+        return self._from_object(obj, where, lineno)
+
+    def _from_object(self, obj: dict[str, Any], where: str, lineno: int) -> Document | Reject:
+        """One record as an object (a JSONL line, a Parquet row, a dict given to
+        ``clean``): its fields by the field options, dotted names reaching into
+        nested objects; the rest becomes metadata, the record's own ``metadata``
+        object merged in rather than nested."""
+        opts = self.options
+        if _depth(obj) > MAX_JSON_DEPTH:
+            return Reject(source=where, line=lineno, reason="too-deep",
+                          message=f"record is nested more than {MAX_JSON_DEPTH} levels deep")
+        fields = {name: _lookup(obj, name) for name in (opts.id_field, opts.html_field, opts.text_field,
+                                                           opts.url_field)}
+        raw_id = fields[opts.id_field][1]
         given = _scrub(str(raw_id)) if isinstance(raw_id, (str, int)) and not isinstance(raw_id, bool) \
             and str(raw_id).strip() else None
         if given is not None and len(given) > MAX_ID_CHARS:
             return Reject(source=where, line=lineno, reason="invalid-id",
                           message=f"id is {len(given)} characters long (limit {MAX_ID_CHARS})")
-        html, text = obj.get(opts.html_field), obj.get(opts.text_field)
+        html, text = fields[opts.html_field][1], fields[opts.text_field][1]
+        try:
+            if isinstance(html, (bytes, bytearray)) and html.strip():
+                html = decode_bytes(bytes(html), html=True)[0]  # a binary column, decoded as a file is
+            if isinstance(text, (bytes, bytearray)) and text.strip():
+                text = decode_bytes(bytes(text))[0]
+        except InputError as exc:
+            return Reject(source=where, line=lineno, id=given, reason=exc.reason, message=str(exc))
         if isinstance(html, str) and html.strip():
             kind, content = "html", html
         elif isinstance(text, str) and text.strip():
             kind, content = "text", text
         else:
-            present = [f for f in (opts.html_field, opts.text_field) if f in obj]
-            why = (f"field {present[0]!r} is {_describe(obj[present[0]])}" if present
+            present = [f for f in (opts.html_field, opts.text_field) if fields[f][0]]
+            why = (f"field {present[0]!r} is {_describe(fields[present[0]][1])}" if present
                    else f"record has neither {opts.html_field!r} nor {opts.text_field!r}")
             return Reject(source=where, line=lineno, id=given, reason="no-content", message=why)
-        url = obj.get(opts.url_field)
-        metadata = {k: v for k, v in obj.items()
-                    if k not in (opts.html_field, opts.text_field, opts.id_field, opts.url_field)}
+        url = fields[opts.url_field][1]
+        metadata = _metadata(obj, [path for found, _, path in fields.values() if found])
         # Record policy: a repeated id keeps its record under a made-unique id
         # ("a42#2", as paths get), and an id field that cannot serve as an id (an
         # object, a bool, a float) gives way to the position in the file; either
@@ -650,10 +768,175 @@ class Reader:
         self._ids.add(doc_id)
         return Document(ordinal=self._next(), id=doc_id, source=where, content=_clean_text(_scrub(content)),
                         kind=kind, url=_scrub(url) if isinstance(url, str) and url.strip() else None,
-                        metadata=_scrub_tree(metadata))
+                        metadata=_scrub_tree(_jsonable(metadata)))
+
+    def _read_warc(self, src: Source, stream: BinaryIO, dec: _Decompressing | None) -> Iterator[Document | Reject]:
+        """One document per page record of a WARC or WET file (see cleaner.warc)."""
+        from .warc import read_units
+
+        count = 0
+        units = read_units(stream, self.options.max_bytes)
+        while True:
+            try:
+                unit = next(units)
+            except StopIteration:
+                break
+            except (InputError, *_READ_ERRORS) as exc:  # the decompressor or the file failed under fastwarc
+                err = dec.error if dec is not None and dec.error is not None else _stream_error(exc)
+                yield Reject(source=f"{src.name}:{count + 1}", line=count + 1, reason=err.reason,
+                             message=f"{err} (reading stopped here; the {count} records before it were read)")
+                return
+            count = unit.number
+            where = f"{src.name}:{unit.number}"
+            if unit.skipped is not None:
+                if self.summary is not None:
+                    self.summary.skipped[unit.skipped] = self.summary.skipped.get(unit.skipped, 0) + 1
+                continue
+            given = _scrub(unit.record_id) if unit.record_id else None
+            if given is not None and len(given) > MAX_ID_CHARS:
+                given = None
+            if unit.reason is not None:
+                reason, message = unit.reason, unit.message
+                if unit.last and dec is not None and dec.error is not None:
+                    reason, message = dec.error.reason, f"{dec.error}; {unit.message}"
+                yield Reject(source=where, line=unit.number, id=given, reason=reason, message=message)
+                if unit.last:
+                    return
+                continue
+            try:
+                content, _ = decode_bytes(unit.payload, html=unit.kind == "html", charset=unit.charset)
+            except InputError as exc:
+                yield Reject(source=where, line=unit.number, id=given, reason=exc.reason, message=str(exc))
+                continue
+            if not content.strip():
+                yield Reject(source=where, line=unit.number, id=given, reason="no-content",
+                             message="the record's payload is empty")
+                continue
+            doc_id = self._unique_id(given if given is not None else where)
+            metadata = dict(unit.metadata)
+            if given is not None and doc_id != given:
+                metadata["original_id"] = given
+            self._ids.add(doc_id)
+            yield Document(ordinal=self._next(), id=doc_id, source=where, content=_clean_text(content),
+                           kind=unit.kind or "text", url=_scrub(unit.url) if unit.url else None,
+                           metadata=_scrub_tree(metadata))
+        if dec is not None and dec.error is not None:
+            # The compressed stream broke off right after a whole record.
+            yield Reject(source=f"{src.name}:{count + 1}", line=count + 1, reason=dec.error.reason,
+                         message=f"{dec.error}; the {count} records before it were read")
+        elif count == 0:
+            yield Reject(source=src.name, reason="empty", message="file holds no WARC records")
+
+    def _read_parquet(self, src: Source, stream: BinaryIO, dec: _Decompressing | None,
+                      file: BinaryIO | None) -> Iterator[Document | Reject]:
+        """One document per row of a Parquet file, its columns read as a JSONL
+        record's fields. Parquet keeps its index at the end, so a file is read
+        in place (a row group at a time); from stdin or a compressed file it is
+        read into memory first, up to ``max_bytes``."""
+        from .parquet import ParquetMissing, rows
+
+        try:
+            if src.path is not None and dec is None:
+                source: Any = file
+            else:
+                data = stream.read(self.options.max_bytes + 1)
+                if dec is not None and dec.error is not None:
+                    raise dec.error
+                if len(data) > self.options.max_bytes:
+                    raise InputError(f"Parquet from standard input or a compressed file is read whole, and this "
+                                     f"one exceeds the size limit of {self.options.max_bytes} bytes (max_bytes); "
+                                     f"give it as an uncompressed file", "too-large")
+                source = io.BytesIO(data)
+            row_iter = rows(source)
+            n = 0
+            for n, row in enumerate(row_iter, 1):
+                if isinstance(row, InputError):  # the file broke off at this row
+                    yield Reject(source=f"{src.name}:{n}", line=n, reason=row.reason,
+                                 message=f"{row} (reading stopped here; the {n - 1} rows before it were read)")
+                    return
+                yield self._from_object(row, f"{src.name}:{n}", n)
+            if n == 0:
+                yield Reject(source=src.name, reason="empty", message="Parquet file holds no rows")
+        except ParquetMissing as exc:
+            yield Reject(source=src.name, reason="unreadable", message=str(exc))
+        except (InputError, *_READ_ERRORS) as exc:
+            err = _stream_error(exc)
+            yield Reject(source=src.name, reason=err.reason, message=str(err))
 
 
 _TOO_DEEP = object()
+_END = object()
+
+
+def _lookup(obj: dict[str, Any], name: str) -> tuple[bool, Any, tuple[str, ...]]:
+    """(found, value, path) of a field: the key ``name`` itself, else, for a
+    dotted name, the path through nested objects (``metadata.url``)."""
+    if name in obj:
+        return True, obj[name], (name,)
+    if "." in name:
+        value: Any = obj
+        path = tuple(name.split("."))
+        for part in path:
+            if not isinstance(value, dict) or part not in value:
+                return False, None, ()
+            value = value[part]
+        return True, value, path
+    return False, None, ()
+
+
+def _without(obj: dict[str, Any], path: tuple[str, ...]) -> dict[str, Any]:
+    """A copy of ``obj`` without the field at ``path`` (and without objects that
+    only held it); the caller's dict is left as it was."""
+    head, rest = path[0], path[1:]
+    if head not in obj:
+        return obj
+    out = dict(obj)
+    if not rest:
+        del out[head]
+    elif isinstance(out[head], dict):
+        inner = _without(out[head], rest)
+        if inner:
+            out[head] = inner
+        else:
+            del out[head]
+    return out
+
+
+def _metadata(obj: dict[str, Any], used: list[tuple[str, ...]]) -> dict[str, Any]:
+    """The record's fields other than those read as id, content and url. A
+    ``metadata`` object of the record's own (datatrove's shape) is merged in,
+    not nested as ``metadata.metadata``: its entries come first, and a
+    top-level field of the same name is kept as ``name#2``."""
+    rest = obj
+    for path in used:
+        rest = _without(rest, path)
+    own = rest.get("metadata")
+    if not isinstance(own, dict):
+        return dict(rest)
+    merged = dict(own)
+    for key, value in rest.items():
+        if key != "metadata":
+            merged[_free_key(merged, key)] = value
+    return merged
+
+
+def _jsonable(value: Any) -> Any:
+    """Values of Parquet columns and of dicts passed to ``clean`` as JSON can
+    write them: dates and times as ISO 8601, decimals as their digits, bytes as
+    UTF-8 text (invalid bytes as U+FFFD), sets and tuples as lists."""
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (set, frozenset)):
+        return sorted((_jsonable(v) for v in value), key=repr)  # a set's order changes from run to run
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value).decode("utf-8", "replace")
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
 
 
 def _depth(value) -> int:
@@ -736,3 +1019,36 @@ def _clean_text(text: str) -> str:
     if "\x00" in text:
         text = text.replace("\x00", "")
     return text
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """A file a run would read, as ``survey`` finds it (``path`` None: stdin)."""
+
+    name: str
+    path: str | None
+    size: int | None
+    mtime_ns: int | None
+
+
+def survey(inputs: Iterable[Any], options: Options,
+           exclude: Callable[[str], bool] | None = None) -> list[InputFile]:
+    """The files a run over ``inputs`` reads, in order, with their sizes and
+    modification times, found by the same walk the reader makes (stat only,
+    nothing is opened): the total of the progress bar, and the inputs' part of
+    the fingerprint that ``--resume`` checks. In-memory records give nothing."""
+    paths = [os.fspath(p) for p in inputs if isinstance(p, (str, os.PathLike))]
+    out = []
+    for src in expand_inputs(paths, follow_symlinks=options.follow_symlinks, exclude=exclude):
+        if isinstance(src, Reject):
+            continue
+        if src.path is None:
+            out.append(InputFile("-", None, None, None))
+            continue
+        try:
+            st = os.stat(src.path) if src.follow else os.lstat(src.path)
+        except OSError:
+            out.append(InputFile(src.name, src.path, None, None))
+            continue
+        out.append(InputFile(src.name, src.path, st.st_size, st.st_mtime_ns))
+    return out

@@ -14,11 +14,20 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Document:
-    ordinal: int
-    id: str
-    source: str
-    content: str
-    kind: str  # "html" or "text"
+    """One document to clean. The reader makes them from inputs; a library user
+    may pass them to ``cleaner.clean`` directly::
+
+        cleaner.Document(content=html, kind="html", id="a1", url="https://example.com/a")
+
+    There ``ordinal`` is assigned in input order, an empty ``id`` becomes the
+    document's position (``<records>:3``) and a taken one is made unique
+    (``a1#2``), as for every other input."""
+
+    ordinal: int = 0
+    id: str = ""
+    source: str = ""
+    content: str = ""
+    kind: str = "text"  # "html" or "text"
     url: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
 

@@ -6,8 +6,9 @@ The partial file holds only whole lines plus at most one torn line at the end
 (it is flushed line by line), so a killed run can be resumed from it: the torn
 tail is cut off and writing continues after the last whole record.
 ``.gz`` and ``.zst`` suffixes compress (those outputs cannot be resumed, since a
-compressed stream cut at an arbitrary byte cannot be appended to). orjson
-options are fixed so the same records always give the same bytes.
+compressed stream cut at an arbitrary byte cannot be appended to); ``.parquet``
+writes Parquet (cleaner.parquet; not resumable either, its index being at the
+end). orjson options are fixed so the same records always give the same bytes.
 """
 
 from __future__ import annotations
@@ -42,7 +43,22 @@ def partial_path(path: str) -> str:
 
 
 def compressed(path: str) -> bool:
-    return path.endswith((".gz", ".zst", ".zstd"))
+    """Whether an output cannot be continued where it stopped: a compressed
+    stream, or Parquet (whose index is written last)."""
+    return path.endswith((".gz", ".zst", ".zstd")) or is_parquet(path)
+
+
+def is_parquet(path: str | None) -> bool:
+    return path is not None and path.lower().endswith((".parquet", ".pq"))
+
+
+def open_writer(path: str | None, *, append: bool = False, what: str = "the output"):
+    """The writer for ``path``: Parquet for ``.parquet``, else JSONL."""
+    if is_parquet(path):
+        from .parquet import ParquetWriter
+
+        return ParquetWriter(path, what=what)  # type: ignore[arg-type]
+    return JsonlWriter(path, append=append, what=what)
 
 
 def read_partial(path: str) -> list[dict[str, Any]]:
@@ -50,7 +66,8 @@ def read_partial(path: str) -> list[dict[str, Any]]:
     file so appending continues on a line boundary."""
     part = partial_path(path)
     if compressed(path):
-        raise OptionsError("--resume needs an uncompressed output file (a .gz/.zst stream cannot be resumed)")
+        raise OptionsError("--resume needs an uncompressed JSONL output file (a .gz/.zst stream or a Parquet file "
+                           "cannot be continued; --part-records keeps the finished parts of those)")
     if not os.path.lexists(part):
         return []
     _own_partial(part)
@@ -252,7 +269,7 @@ def default_rejects_path(output: str | None) -> str | None:
         if base.endswith(suffix):
             base, comp = base[: -len(suffix)], suffix
             break
-    for suffix in (".jsonl", ".ndjson", ".json"):
+    for suffix in (".jsonl", ".ndjson", ".json", ".parquet", ".pq"):
         if base.endswith(suffix):
             base = base[: -len(suffix)]
             break
@@ -268,7 +285,11 @@ def part_path(path: str, k: int) -> str:
 
 
 def read_records(path: str) -> list[dict[str, Any]]:
-    """Every record of a finished output file (compressed or not)."""
+    """Every record of a finished output file (compressed or not, or Parquet)."""
+    if is_parquet(path):
+        from .parquet import read_records as read_parquet
+
+        return read_parquet(path)
     if path.endswith(".gz"):
         f: IO[bytes] = gzip.open(path, "rb")
     elif path.endswith((".zst", ".zstd")):
@@ -300,7 +321,7 @@ class PartitionedWriter:
         self.path, self.part_records = path, part_records
         self.part = first_part
         self._keep = keep or []
-        self._writer: JsonlWriter | None = None
+        self._writer: Any = None
 
     def __enter__(self) -> "PartitionedWriter":
         self._open()
@@ -309,7 +330,7 @@ class PartitionedWriter:
         return self
 
     def _open(self) -> None:
-        self._writer = JsonlWriter(part_path(self.path, self.part)).__enter__()
+        self._writer = open_writer(part_path(self.path, self.part)).__enter__()
 
     def write(self, obj: dict[str, Any]) -> None:
         assert self._writer is not None

@@ -1,18 +1,21 @@
 """A seeded mutating fuzzer over real-looking inputs: the next class of hostile
 input should fail here before a user meets it.
 
-Inputs are HTML pages, text dumps and JSONL files in many scripts (Latin with
-accents, Cyrillic, Chinese, Japanese, Thai, Arabic, emoji) and encodings,
-plain or compressed (gzip, zstd, bzip2, xz), under right and wrong names; then
-mutated (byte flips, truncation, NULs, random tags, deep nesting, repeated and
-odd ids, broken JSON). Invariants, for every case:
+Inputs are HTML pages, text dumps, JSONL files, WARC crawls (every record
+type, HTTP encodings, gzip per record), WET files and Parquet tables in many
+scripts (Latin with accents, Cyrillic, Chinese, Japanese, Thai, Arabic, emoji)
+and encodings, plain or compressed (gzip, zstd, bzip2, xz), under right and
+wrong names; then mutated (byte flips, truncation, NULs, random tags, deep
+nesting, repeated and odd ids, broken JSON). Invariants, for every case:
 
 * no exception leaves cleaner (no traceback), and no reject is
   ``internal-error`` (a bug); through the CLI, the exit code is documented;
 * every input unit is in the output or the rejects exactly once: one entry for
   a page or text file, one per non-blank line for a JSONL file (checked against
-  the lines of the bytes the fuzzer wrote), and a reason from the README's list;
-* every output line is JSON matching ``tests/data/record.schema.json``, no
+  the lines of the bytes the fuzzer wrote), one per page record of a WARC or
+  WET file (its request, metadata, revisit and warcinfo records in neither),
+  one per row of a Parquet file, and a reason from the README's list;
+* every output line is JSON matching ``cleaner/record.schema.json``, no
   record has empty text, duplicate spans lie inside the text and point at an
   earlier record;
 * no input file is modified.
@@ -39,14 +42,18 @@ from pathlib import Path
 
 import jsonschema
 import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 import zstandard
 
 import cleaner
 from cleaner.write import dumps
 
+from . import warcs
+
 ROOT = Path(__file__).resolve().parent.parent
-SCHEMA = json.loads((Path(__file__).parent / "data" / "record.schema.json").read_text())
+SCHEMA = json.loads((ROOT / "cleaner" / "record.schema.json").read_text())
 VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
 SEED = int(os.environ.get("CLEANER_FUZZ_SEED", "20"))
 CASES = int(os.environ.get("CLEANER_FUZZ_CASES", "3000"))
@@ -198,6 +205,76 @@ class Gen:
             return text.encode(r.choice(["utf-16", "utf-16-le", "utf-16-be"]))
         return text.encode(r.choice(ENCODINGS[lang]), "replace")
 
+    def warc(self, wet: bool = False) -> tuple[bytes, set[int]]:
+        """A crawl (or a WET file) of random records; and the numbers of the
+        records that must come out as a record or a reject (the others are
+        skipped: request, metadata, revisit, warcinfo)."""
+        r = self.r
+        recs, units = [], set()
+        for n in range(1, r.randint(0, 8) + 1):
+            lang = self.lang()
+            uri = r.choice([f"https://site{n % 3}.example/story/{n}", "", "not a url"])
+            rid = r.choice([f"r{n}", "dup", ""]) or f"x{r.randrange(10**6)}"
+            roll = r.random()
+            if wet or roll < 0.1:
+                recs.append(warcs.record("conversion", self.text(lang).encode(), uri=uri, rid=rid))
+            elif roll < 0.4:
+                body = self.encode(self.html(lang), lang)
+                charset = r.choice(["utf-8", "windows-1251", "iso-8859-1", "shift_jis", "bogus", None])
+                ctype = "text/html" + (f"; charset={charset}" if charset else "")
+                headers = {}
+                if r.random() < 0.15:
+                    body, headers = gzip.compress(body, mtime=0), {"Content-Encoding": "gzip"}
+                elif r.random() < 0.1:
+                    body = b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
+                    headers = {"Transfer-Encoding": "chunked"}
+                recs.append(warcs.response(uri, rid, body, ctype=ctype, headers=headers))
+            elif roll < 0.55:
+                wtype = r.choice(["request", "metadata", "revisit", "warcinfo"])
+                recs.append(warcs.record(wtype, b"x: y\r\n", uri=uri, rid=rid))
+                continue
+            elif roll < 0.65:
+                recs.append(warcs.response(uri, rid, b"\x89PNG\r\n\x1a\n" + bytes(r.randint(0, 300)),
+                                           ctype=r.choice(["image/png", "application/pdf", ""])))
+            elif roll < 0.75:
+                recs.append(warcs.response(uri, rid, self.html(lang).encode(),
+                                           status=r.choice(["301 Moved", "404 Not Found", "500 Oops", "204 No"])))
+            elif roll < 0.85:
+                recs.append(warcs.record("resource", self.html(lang).encode(), uri=uri, rid=rid))
+            else:  # a response whose HTTP part is damaged or missing
+                recs.append(warcs.record("response", r.choice([b"", b"HTTP/1.1\r\n\r\n<p>x</p>",
+                                                               b"garbage\r\n\r\n<html>hi</html>"]),
+                                         uri=uri, rid=rid))
+            units.add(n)
+        if recs and r.random() < 0.5:
+            return warcs.gzip_members(recs), units
+        return b"".join(recs), units
+
+    def parquet(self) -> tuple[bytes, set[int]]:
+        """A Parquet table of records (ids, texts and HTML of every kind, a
+        metadata struct); and its row numbers."""
+        r = self.r
+        rows = []
+        for i in range(r.randint(0, 8)):
+            lang = self.lang()
+            row = {"id": r.choice([f"p{i}", "dup", None, "", " "]), "text": None, "html": None,
+                   "metadata": {"url": r.choice([f"https://site{i % 3}.example/{i}", None, ""]), "n": i}}
+            roll = r.random()
+            if roll < 0.45:
+                row["text"] = self.text(lang)
+            elif roll < 0.9:
+                row["html"] = self.html(lang)
+            else:
+                row["text"] = r.choice(["", "   ", None])
+            rows.append(row)
+        schema = pa.schema([("id", pa.string()), ("text", pa.string()), ("html", pa.string()),
+                            ("metadata", pa.struct([("url", pa.string()), ("n", pa.int64())]))])
+        import io
+
+        buf = io.BytesIO()
+        pq.write_table(pa.Table.from_pylist(rows, schema=schema), buf, row_group_size=r.choice([1, 3, 100]))
+        return buf.getvalue(), set(range(1, len(rows) + 1))
+
     def mutate(self, data: bytes) -> bytes:
         r = self.r
         for _ in range(r.choice([0, 0, 1, 1, 2, 3])):
@@ -225,6 +302,17 @@ class Gen:
                 data = data[:i] + bytes(r.randrange(256) for _ in range(r.randint(1, 20))) + data[i:]
         return data
 
+    @staticmethod
+    def decompresses(data: bytes, plain: bytes) -> bool:
+        """Whether mutated compressed bytes still give the plain bytes (a mutation may change nothing)."""
+        for fn in (gzip.decompress, zstandard.ZstdDecompressor().decompress, bz2.decompress, lzma.decompress):
+            try:
+                if fn(data) == plain:
+                    return True
+            except Exception:  # noqa: BLE001 - not this compression, or damaged
+                continue
+        return False
+
     def compress(self, data: bytes) -> tuple[bytes, str]:
         kind = self.r.choice(["", "", "", "gzip", "zstd", "bz2", "xz"])
         if kind == "gzip":
@@ -244,20 +332,27 @@ class Gen:
         return data, kind
 
 
-SUFFIX = {"html": ".html", "text": ".txt", "jsonl": ".jsonl"}
+SUFFIX = {"html": ".html", "text": ".txt", "jsonl": ".jsonl", "warc": ".warc", "wet": ".warc.wet",
+          "parquet": ".parquet"}
 COMP_SUFFIX = {"": "", "gzip": ".gz", "zstd": ".zst", "bz2": ".bz2", "xz": ".xz"}
 
 
 def make_case(gen: Gen, k: int, directory: Path) -> dict:
     """Write one input file; return what the fuzzer knows about it."""
     r = gen.r
-    kind = r.choice(["html", "html", "text", "text", "jsonl", "jsonl", "jsonl"])
+    kind = r.choice(["html", "html", "text", "text", "jsonl", "jsonl", "jsonl", "warc", "warc", "wet", "parquet"])
     lang = gen.lang()
+    units = None
     if kind == "jsonl":
         plain = gen.jsonl()
+    elif kind in ("warc", "wet"):
+        plain, units = gen.warc(wet=kind == "wet")
+    elif kind == "parquet":
+        plain, units = gen.parquet()
     else:
         plain = gen.encode(gen.html(lang) if kind == "html" else gen.text(lang), lang)
     mutate_after = r.random() < 0.3
+    original = plain
     if not mutate_after:
         plain = gen.mutate(plain)
     data, comp = gen.compress(plain)
@@ -271,8 +366,13 @@ def make_case(gen: Gen, k: int, directory: Path) -> dict:
     stem = r.choice(["page", "dump", "crawl", "données", "記事", "ข่าว", "a b", "x" * 150])
     name = f"{k:05d}-{stem}{suffix}"
     (directory / name).write_bytes(data)
+    if kind == "parquet" and comp or original[:2] == b"\x1f\x8b" and comp:
+        units = None  # a table read whole from a compressed stream; a crawl compressed twice (one reject)
     return {"name": name, "kind": kind, "plain": plain, "intact": not mutate_after or comp == "",
-            "sha": hashlib.sha256(data).digest()}
+            "sha": hashlib.sha256(data).digest(),
+            "units": units if units is not None and plain == original and (not mutate_after or comp == "" or
+                                                                             gen.decompresses(data, plain))
+            else None}
 
 
 def jsonl_units(plain: bytes) -> set[int]:
@@ -311,6 +411,21 @@ def check_run(directory: Path, cases: list[dict], records: list[dict], rejects: 
     for case in cases:
         entries = by_file[case["name"]]
         where = f"{case['name']} ({case['kind']}): {entries}"
+        if case.get("units") is not None and case["kind"] != "jsonl":
+            # A WARC, WET or Parquet file the fuzzer knows: each page record or
+            # row once, by its number; a file without any, one entry for the file.
+            lines = [line for _, line in entries]
+            if case["units"] or case["kind"] == "parquet":
+                if case["units"]:
+                    assert sorted(lines) == sorted(case["units"]), f"records lost or invented: {where}"
+                else:
+                    assert lines == [None], f"an empty table is one reject: {where}"
+            else:
+                assert lines in ([], [None]), f"a crawl without pages: {where}"
+            assert hashlib.sha256((directory / case["name"]).read_bytes()).digest() == case["sha"], "input modified"
+            continue
+        if case["kind"] in ("warc", "wet") and not entries:
+            continue  # a damaged crawl may hold only skipped records
         assert entries, f"nothing came of {where}"
         lines = [line for _, line in entries]
         if all(line is None for line in lines):
@@ -319,7 +434,7 @@ def check_run(directory: Path, cases: list[dict], records: list[dict], rejects: 
         assert None not in lines and len(set(lines)) == len(lines), f"a line accounted for twice: {where}"
         stream_broke = any(reason in ("truncated", "corrupt-compression", "unreadable", "too-large")
                            for reason, _ in entries)
-        if case["intact"] and not stream_broke:
+        if case["intact"] and not stream_broke and case["kind"] == "jsonl":
             # The fuzzer knows the bytes: every non-blank line, none else.
             assert set(lines) == jsonl_units(case["plain"]), f"lines lost or invented: {where}"
         else:

@@ -18,7 +18,7 @@ from cleaner.cli import app
 from cleaner.write import dumps
 
 ROOT = Path(__file__).resolve().parent.parent
-SCHEMA = json.loads((Path(__file__).parent / "data" / "record.schema.json").read_text())
+SCHEMA = json.loads((ROOT / "cleaner" / "record.schema.json").read_text())
 HTML = ("<html><head><title>Council backs harbour bridge rebuild - Gazette</title>"
         "<meta name='author' content='Jane Porter'><meta property='article:published_time' content='2025-03-04'>"
         "</head><body><nav>Home News Sport</nav><article><h1>Council backs harbour bridge rebuild</h1>"
@@ -68,7 +68,7 @@ def test_public_surface():
 def test_rejects_reach_the_callback(tmp_path):
     (tmp_path / "r.jsonl").write_bytes(b'{"id": "a", "text": null}\n')
     got = []
-    assert list(cleaner.clean(str(tmp_path / "r.jsonl"), cleaner.Options(workers=1), on_reject=got.append)) == []
+    assert list(cleaner.clean([str(tmp_path / "r.jsonl")], cleaner.Options(workers=1), on_reject=got.append)) == []
     assert [(r.id, r.reason) for r in got] == [("a", "no-content")]
 
 
