@@ -208,7 +208,7 @@ class _Walker:
             yield Reject(source=_display(err.filename or root), reason="unreadable",
                          message=f"cannot list directory: {err.strerror}")
         for path in sorted(outside):
-            yield Reject(source=_display(os.path.normpath(path)), reason="outside-input",
+            yield Reject(source=_display(_named(root, path)), reason="outside-input",
                          message="symbolic link to a directory outside the input; not followed "
                                  "(--follow-symlinks reads it)")
         entries.sort()
@@ -221,7 +221,17 @@ class _Walker:
             if stat.S_ISREG(st.st_mode):
                 taken.add((st.st_dev, st.st_ino))
         for path in entries:
-            yield from self.found(path, _display(os.path.normpath(path)), taken)
+            yield from self.found(path, _display(_named(root, path)), taken)
+
+
+def _named(root: str, path: str) -> str:
+    """A walked file's name: its path from the directory the user named,
+    that directory's own name first (``day2/story.html`` for ``day2/`` or
+    ``/crawls/day2``), so two days' ``story.html`` are two documents, and no
+    absolute path of the user's machine ends up in the output."""
+    top = os.path.basename(os.path.normpath(root))
+    rel = os.path.relpath(path, root)
+    return rel if top in ("", ".", "..", os.sep) else os.path.join(top, rel)
 
 
 def _identity(path: str) -> tuple[int, int] | None:

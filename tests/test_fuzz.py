@@ -389,6 +389,13 @@ def jsonl_units(plain: bytes) -> set[int]:
     return out
 
 
+def _relative(name: str, directory: Path) -> str:
+    """Sources start with the name of the directory the run was given; the
+    cases are keyed by file name."""
+    top = directory.name + "/"
+    return name[len(top):] if name.startswith(top) else name
+
+
 def check_run(directory: Path, cases: list[dict], records: list[dict], rejects: list[dict]) -> None:
     reasons = documented_reasons()
     by_file: dict[str, list[tuple[str, int | None]]] = {c["name"]: [] for c in cases}
@@ -402,12 +409,12 @@ def check_run(directory: Path, cases: list[dict], records: list[dict], rejects: 
             assert 0 <= d["start"] < d["end"] <= len(field) and d["of"] in seen_ids, (rec["source"], d)
         seen_ids.add(rec["id"])
         name, line = split_source(rec["source"])
-        by_file[name].append(("record", line))
+        by_file[_relative(name, directory)].append(("record", line))
     for rej in rejects:
         assert rej["reason"] in reasons, f"undocumented reason {rej['reason']}: {rej}"
         assert rej["reason"] != "internal-error", f"a bug: {rej}"
         name, line = split_source(rej["source"])
-        by_file[name].append((rej["reason"], line))
+        by_file[_relative(name, directory)].append((rej["reason"], line))
     for case in cases:
         entries = by_file[case["name"]]
         where = f"{case['name']} ({case['kind']}): {entries}"

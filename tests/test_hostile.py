@@ -7,6 +7,8 @@ import gzip
 import os
 import time
 
+from dataclasses import replace
+
 import orjson
 import pytest
 
@@ -16,10 +18,18 @@ SENT = "The council approved the harbour plan on Tuesday after a long debate, of
 
 
 def run(path, **kw):
+    """Clean ``path``; sources of a directory's files are given from inside it
+    (they start with the directory's own name, which is tmp_path's here)."""
     rejects = []
     t0 = time.monotonic()
     recs = list(cleaner.clean([str(path)], cleaner.Options(workers=1, **kw), on_reject=rejects.append))
-    return recs, rejects, time.monotonic() - t0
+    took = time.monotonic() - t0
+    if os.path.isdir(path):
+        top = os.path.basename(os.path.normpath(path)) + "/"
+        recs = [replace(r, source=r.source.removeprefix(top), id=r.id.removeprefix(top)) for r in recs]
+        rejects = [replace(r, source=r.source.removeprefix(top), id=r.id and r.id.removeprefix(top))
+                   for r in rejects]
+    return recs, rejects, took
 
 
 def write(tmp_path, name, data: bytes):

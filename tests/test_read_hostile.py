@@ -186,17 +186,17 @@ def uploads(tmp_path):
 def test_links_outside_the_input_are_not_followed(uploads):
     recs, rejects = [], []
     recs = list(cleaner.clean([str(uploads)], cleaner.Options(workers=1), on_reject=rejects.append))
-    assert [r.id for r in recs] == ["a.txt"]
+    assert [r.id for r in recs] == ["uploads/a.txt"]  # named from the directory given
     assert all("SECRET" not in r.text and "PRIVATE" not in r.text for r in recs)
-    assert sorted((r.source, r.reason) for r in rejects) == [("sub/leak.txt", "outside-input"),
-                                                              ("sub/privdir", "outside-input")]
+    assert sorted((r.source, r.reason) for r in rejects) == [("uploads/sub/leak.txt", "outside-input"),
+                                                              ("uploads/sub/privdir", "outside-input")]
 
 
 def test_follow_symlinks_reads_them(uploads):
     rejects = []
     recs = list(cleaner.clean([str(uploads)], cleaner.Options(workers=1, follow_symlinks=True),
                               on_reject=rejects.append))
-    assert sorted(r.id for r in recs) == ["a.txt", "sub/leak.txt", "sub/privdir/notes.txt"]
+    assert sorted(r.id for r in recs) == ["uploads/a.txt", "uploads/sub/leak.txt", "uploads/sub/privdir/notes.txt"]
     assert not rejects
 
 
@@ -216,7 +216,7 @@ def test_each_file_is_read_once(tmp_path):
     os.link(tmp_path / "a.txt", tmp_path / "b.txt")  # a hard link: the same file
     os.symlink(tmp_path / "a.txt", tmp_path / "c.txt")
     docs, rejects = read([tmp_path, tmp_path / "a.txt"])
-    assert [d.id for d in docs] == ["a.txt"] and not rejects
+    assert [d.id for d in docs] == [f"{tmp_path.name}/a.txt"] and not rejects
 
 
 def test_a_link_swapped_in_after_the_walk_is_not_followed(tmp_path):
@@ -237,7 +237,7 @@ def test_directory_link_loops_with_follow(tmp_path):
     os.symlink(tmp_path / "d", tmp_path / "d" / "e" / "up")
     os.symlink(tmp_path / "d" / "e", tmp_path / "d" / "side")
     docs, rejects = read([tmp_path / "d"], follow_symlinks=True)
-    assert [d.id for d in docs] == ["e/a.txt"] and not rejects
+    assert [d.id for d in docs] == ["d/e/a.txt"] and not rejects
 
 
 # --- decoding --------------------------------------------------------------------
@@ -329,8 +329,9 @@ def test_empty_extraction_is_rejected_no_content(tmp_path, html):
     recs = list(cleaner.clean([str(tmp_path)], cleaner.Options(workers=1), on_reject=rejects.append))
     assert [r.id for r in recs] == ["j2"]
     assert all(r.text for r in recs)
-    assert sorted((r.source, r.reason) for r in rejects) == [("page.html", "no-content"),
-                                                              ("recs.jsonl:1", "no-content")]
+    top = tmp_path.name
+    assert sorted((r.source, r.reason) for r in rejects) == [(f"{top}/page.html", "no-content"),
+                                                              (f"{top}/recs.jsonl:1", "no-content")]
     with pytest.raises(cleaner.InputError) as err:
         cleaner.clean_html(html)
     assert err.value.reason == "no-content"

@@ -39,7 +39,7 @@ def test_every_output_line_validates(tmp_path):
     out = [dumps(r.to_dict()) for r in cleaner.clean([str(tmp_path), str(Path(ROOT / "seeds"))],
                                                       cleaner.Options(workers=1), on_reject=rejects.append)]
     # The short note is all chrome to the classifier: nothing left, so no empty record.
-    assert len(out) == 7 and [(r.source, r.reason) for r in rejects] == [("r.jsonl:2", "no-content")]
+    assert len(out) == 7 and [(r.source, r.reason) for r in rejects] == [(f"{tmp_path.name}/r.jsonl:2", "no-content")]
     validator = jsonschema.Draft202012Validator(SCHEMA)
     for line in out:
         validator.validate(json.loads(line))
