@@ -1,8 +1,11 @@
 """The ``cleaner`` command: parses options, calls the library, reports on stderr.
 
 Exit codes: 0 all documents done; 3 done, but some inputs were rejected (see
-the rejects file); 2 usage error (bad option); 1 fatal error (nothing or only
-part was written; the output file is not replaced).
+the rejects file); 2 usage error (bad option, or an output that would
+overwrite an input or another output; nothing was written); 1 fatal error
+(nothing or only part was written; the output file is not replaced); 4 an
+output could not be written (disk full, permission denied, directory gone:
+what was written is kept for --resume).
 """
 
 from __future__ import annotations
@@ -14,19 +17,36 @@ from typing import List, Optional
 import typer
 
 from . import __version__
-from .errors import CleanerError, OptionsError
-from .options import Options
-from .pipeline import Summary, run
-from .records import Reject
-from .write import (JsonlWriter, PartitionedWriter, cut_parts, default_rejects_path, keep_records, read_partial,
-                    resume_parts)
+from .errors import CleanerError, OptionsError, OutputError, WorkerLostError
+from .options import FORMATS, Options, all_cores, format_size, parse_size
 
-EXIT_OK, EXIT_FATAL, EXIT_USAGE, EXIT_REJECTS = 0, 1, 2, 3
+# Only typer and cleaner's small modules are imported here: ``cleaner --help``
+# must not pay for the pipeline (trafilatura, numba, the rule tables), which
+# the command imports when it runs.
+
+EXIT_OK, EXIT_FATAL, EXIT_USAGE, EXIT_REJECTS, EXIT_WRITE = 0, 1, 2, 3, 4
+EXIT_INTERRUPTED = 130
+MAX_RESTARTS = 3
+"""Times a run that lost a worker (and the dedup index shards it held) is
+continued from its own partial output before the error is final."""
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-                  help="Turn messy web documents into clean, de-duplicated JSONL.")
+                  rich_markup_mode=None, help="Turn messy web documents into clean, de-duplicated JSONL.",
+                  # The group's --help flag, not given, would be None, which typer
+                  # converts, importing pydantic for it: a tenth of a second of
+                  # every `cleaner clean` start. False needs no conversion.
+                  context_settings={"default_map": {"help": False}})
 
-_DEFAULTS = Options(workers=1)
+_DEFAULTS = Options()
+
+
+
+
+def _size(text: str | int) -> int:
+    try:
+        return parse_size(str(text))
+    except OptionsError as exc:
+        raise typer.BadParameter(str(exc)) from None
 
 
 def _version(value: bool) -> None:
@@ -43,32 +63,46 @@ def main(version: bool = typer.Option(False, "--version", callback=_version, is_
 
 @app.command()
 def clean(
-    inputs: List[str] = typer.Argument(..., help="Files, directories (recursive), globs, or '-' for stdin."),
-    output: Optional[str] = typer.Option(None, "-o", "--output", help="Output JSONL ('-' or omitted: stdout; "
-                                         ".gz/.zst compress)."),
-    rejects: Optional[str] = typer.Option(None, "--rejects", help="Rejects JSONL (default: OUTPUT.rejects.jsonl "
-                                          "next to the output, stderr when writing to stdout)."),
-    format: str = typer.Option(_DEFAULTS.format, "--format", help="auto|html|text|jsonl."),
-    html_field: str = typer.Option(_DEFAULTS.html_field, "--html-field", help="JSONL field holding HTML."),
-    text_field: str = typer.Option(_DEFAULTS.text_field, "--text-field", help="JSONL field holding text."),
-    id_field: str = typer.Option(_DEFAULTS.id_field, "--id-field", help="JSONL field holding the id."),
-    url_field: str = typer.Option(_DEFAULTS.url_field, "--url-field", help="JSONL field holding the url."),
-    dedup: str = typer.Option(_DEFAULTS.dedup, "--dedup", help="mark|drop|off."),
-    threshold: float = typer.Option(_DEFAULTS.threshold, "--threshold", help="Passage similarity threshold."),
-    shingle: int = typer.Option(_DEFAULTS.shingle, "--shingle", help="Character n-gram size."),
-    num_perm: int = typer.Option(_DEFAULTS.num_perm, "--num-perm", help="MinHash permutations."),
-    doc_threshold: float = typer.Option(_DEFAULTS.doc_threshold, "--doc-threshold",
+    inputs: List[str] = typer.Argument(..., metavar="INPUT", show_default=False,
+                                       help="Files (HTML, text, JSONL, WARC/WET, Parquet; compressed or not), "
+                                            "directories (recursive), globs, or '-' for stdin."),
+    output: Optional[str] = typer.Option(None, "-o", "--output", metavar="PATH",
+                                         help="Output file: JSONL, compressed by a .gz/.zst suffix, or Parquet "
+                                              "(.parquet). '-' or omitted: JSONL on stdout."),
+    rejects: Optional[str] = typer.Option(None, "--rejects", metavar="PATH",
+                                          help="Rejects JSONL (default: OUTPUT.rejects.jsonl next to the output, "
+                                               "stderr when writing to stdout)."),
+    format: str = typer.Option(_DEFAULTS.format, "--format", metavar="|".join(FORMATS),
+                               help="Input format; auto: by content for WARC and Parquet, else by suffix, else "
+                                    "sniffed."),
+    html_field: str = typer.Option(_DEFAULTS.html_field, "--html-field", metavar="NAME",
+                                   help="Field holding HTML in JSONL/Parquet records (a.b reaches into objects)."),
+    text_field: str = typer.Option(_DEFAULTS.text_field, "--text-field", metavar="NAME",
+                                   help="Field holding plain text."),
+    id_field: str = typer.Option(_DEFAULTS.id_field, "--id-field", metavar="NAME", help="Field holding the id."),
+    url_field: str = typer.Option(_DEFAULTS.url_field, "--url-field", metavar="NAME",
+                                  help="Field holding the page URL (e.g. metadata.url)."),
+    dedup: str = typer.Option(_DEFAULTS.dedup, "--dedup", metavar="mark|drop|off",
+                              help="Mark reused passages, drop them from later copies, or skip dedup."),
+    threshold: float = typer.Option(_DEFAULTS.threshold, "--threshold", metavar="F",
+                                    help="Passage similarity (Jaccard) above which passages are reuse."),
+    shingle: int = typer.Option(_DEFAULTS.shingle, "--shingle", metavar="N", help="Character n-gram size."),
+    num_perm: int = typer.Option(_DEFAULTS.num_perm, "--num-perm", metavar="N", help="MinHash permutations."),
+    doc_threshold: float = typer.Option(_DEFAULTS.doc_threshold, "--doc-threshold", metavar="F",
                                         help="Share of a document covered by shared spans that makes it a "
                                              "near duplicate."),
-    min_passage_chars: int = typer.Option(_DEFAULTS.min_passage_chars, "--min-passage-chars",
+    min_passage_chars: int = typer.Option(_DEFAULTS.min_passage_chars, "--min-passage-chars", metavar="N",
                                           help="Shortest passage indexed for dedup."),
-    index: Optional[str] = typer.Option(None, "--index", help="Persistent dedup index to load and extend."),
+    index: Optional[str] = typer.Option(None, "--index", metavar="PATH",
+                                        help="Persistent dedup index to load and extend."),
     strip: bool = typer.Option(_DEFAULTS.strip, "--strip/--no-strip", help="Remove site chrome."),
     site_boilerplate: bool = typer.Option(_DEFAULTS.site_boilerplate, "--site-boilerplate/--no-site-boilerplate",
                                           help="Remove lines repeated across pages of one site."),
-    site_min_pages: int = typer.Option(_DEFAULTS.site_min_pages, "--site-min-pages"),
-    site_min_share: float = typer.Option(_DEFAULTS.site_min_share, "--site-min-share"),
-    site_window: int = typer.Option(_DEFAULTS.site_window, "--site-window",
+    site_min_pages: int = typer.Option(_DEFAULTS.site_min_pages, "--site-min-pages", metavar="N",
+                                       help="A site-wide line recurs on at least this many pages of the site..."),
+    site_min_share: float = typer.Option(_DEFAULTS.site_min_share, "--site-min-share", metavar="F",
+                                         help="...and on at least this share of the site's pages in the window."),
+    site_window: int = typer.Option(_DEFAULTS.site_window, "--site-window", metavar="N",
                                     help="Documents per window of the site-boilerplate stage."),
     favor_precision: bool = typer.Option(_DEFAULTS.favor_precision, "--favor-precision/--no-favor-precision",
                                          help="Ask trafilatura for precision over recall."),
@@ -76,61 +110,176 @@ def clean(
                                       help="Ask trafilatura for recall (cleaner's classifier restores precision)."),
     include_removed_text: bool = typer.Option(_DEFAULTS.include_removed_text,
                                               "--include-removed-text/--no-include-removed-text",
-                                              help="Keep the removed text in removed[]."),
-    max_bytes: int = typer.Option(_DEFAULTS.max_bytes, "--max-bytes", help="Largest document accepted."),
-    doc_timeout: float = typer.Option(_DEFAULTS.doc_timeout, "--doc-timeout", help="Seconds per document."),
-    workers: Optional[int] = typer.Option(None, "--workers", "-w", help="Worker processes (default: all cores)."),
-    engine: str = typer.Option(_DEFAULTS.engine, "--engine", help="local|dask."),
-    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address."),
+                                              help="Keep the removed text in removed[] (off: kinds and rules)."),
+    follow_symlinks: bool = typer.Option(_DEFAULTS.follow_symlinks, "--follow-symlinks",
+                                         help="Read files that links inside the inputs point at outside them "
+                                              "(default: rejected as outside-input)."),
+    max_bytes: int = typer.Option(_DEFAULTS.max_bytes, "--max-bytes", metavar="SIZE", parser=_size,
+                                  show_default=False,
+                                  help="Largest document, and largest decompressed file, accepted (64MiB, "
+                                       f"500MB, 1048576).  [default: {format_size(_DEFAULTS.max_bytes)}]"),
+    doc_timeout: float = typer.Option(_DEFAULTS.doc_timeout, "--doc-timeout", metavar="SECONDS",
+                                      help="Time one document may take in extract+strip."),
+    workers: Optional[int] = typer.Option(None, "--workers", "-w", metavar="N",
+                                          help="Worker processes.  [default: all cores]"),
+    engine: str = typer.Option(_DEFAULTS.engine, "--engine", metavar="local|dask",
+                               help="Run on local processes or on a Dask cluster."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", metavar="ADDRESS",
+                                            help="Dask scheduler to connect to (default: a local cluster)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no summary."),
-    resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run from .OUTPUT.partial."),
-    part_records: int = typer.Option(0, "--part-records", help="Write the output as numbered parts of this many "
-                                     "records (OUT-00000.jsonl, ...); 0: one file."),
+    resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run from what it wrote (same "
+                                "inputs and options)."),
+    part_records: int = typer.Option(0, "--part-records", metavar="N",
+                                     help="Write the output as numbered parts of N records (OUT-00000.jsonl, "
+                                          "...); 0: one file."),
 ) -> None:
-    """Clean INPUTS into one JSONL record per document."""
+    """Clean INPUTs into one record per document.
+
+    Exit codes: 0 all cleaned; 3 done, some inputs rejected (see the rejects
+    file); 2 usage error; 1 fatal error; 4 an output could not be written;
+    130 interrupted.
+    """
     try:
         kwargs = dict(format=format, html_field=html_field, text_field=text_field, id_field=id_field,
                       url_field=url_field, dedup=dedup, threshold=threshold, shingle=shingle, num_perm=num_perm,
                       doc_threshold=doc_threshold, min_passage_chars=min_passage_chars, index=index, strip=strip,
                       site_boilerplate=site_boilerplate, site_min_pages=site_min_pages,
                       site_min_share=site_min_share, site_window=site_window, favor_precision=favor_precision,
-                      favor_recall=favor_recall,
+                      favor_recall=favor_recall, follow_symlinks=follow_symlinks,
                       include_removed_text=include_removed_text, max_bytes=max_bytes, doc_timeout=doc_timeout,
-                      engine=engine, scheduler=scheduler)
-        if workers is not None:
-            kwargs["workers"] = workers
+                      engine=engine, scheduler=scheduler, workers=workers if workers is not None else all_cores())
         options = Options(**kwargs)
     except OptionsError as exc:
-        typer.echo(f"Error: {exc}", err=True)
-        raise typer.Exit(EXIT_USAGE)
-    if resume and output in (None, "-"):
-        typer.echo("Error: --resume needs an output file (-o OUT), not stdout", err=True)
-        raise typer.Exit(EXIT_USAGE)
+        _fail(exc, EXIT_USAGE)
+    from .write import Outputs, compressed, default_rejects_path, is_parquet, is_special, refuse_overwrites
+
+    if resume and (output in (None, "-") or is_special(output)):
+        _fail("--resume needs an output file (-o OUT), not stdout", EXIT_USAGE)
     if part_records and output in (None, "-"):
-        typer.echo("Error: --part-records needs an output file name (-o OUT) to number, not stdout", err=True)
-        raise typer.Exit(EXIT_USAGE)
+        _fail("--part-records needs an output file name (-o OUT) to number, not stdout", EXIT_USAGE)
     if part_records < 0:
-        typer.echo("Error: --part-records must be 0 (one file) or more", err=True)
-        raise typer.Exit(EXIT_USAGE)
+        _fail("--part-records must be 0 (one file) or more", EXIT_USAGE)
     rejects_path = rejects or default_rejects_path(output)
-    summary = Summary()
+    outputs = Outputs(output, rejects_path, index, part_records)
+    fingerprint = None
+    from . import resume as resuming
+    from .read import survey
+
     try:
-        code = _run(inputs, output, rejects_path, rejects is not None, options, summary, quiet, resume,
-                    part_records)
+        refuse_overwrites(inputs, outputs, resume=resume)
+        if is_parquet(output):
+            from .parquet import require
+
+            require()
+        files = survey(inputs, options, outputs.is_output)
+        if output not in (None, "-") and not is_special(output):
+            fingerprint = resuming.fingerprint(files, options, part_records)
+            if resume and _has_partial(output, part_records):
+                if not part_records and not compressed(output):
+                    from .write import _own_partial, partial_path
+
+                    _own_partial(partial_path(output))  # a link planted there is refused first
+                resuming.check(output, fingerprint)
+    except OptionsError as exc:
+        _fail(exc, EXIT_USAGE)
+    from .pipeline import Summary
+
+    summary = Summary()
+    # The progress bar's total: the inputs' bytes, when all are files.
+    total = sum(f.size for f in files) if files and all(f.size is not None for f in files) else None  # type: ignore
+    _quiet_workers_on_ctrl_c()
+    try:
+        if index and options.dedup != "off" and os.path.exists(index):
+            from .dedup import check_index
+
+            check_index(index, options)  # a wrong file stops the run before anything is written
+        if fingerprint is not None:
+            resuming.save(output, fingerprint)  # type: ignore[arg-type]
+        for attempt in range(MAX_RESTARTS + 1):
+            try:
+                code = _run(inputs, output, rejects_path, rejects is not None, options, summary, quiet, resume,
+                            part_records, outputs, total)
+                break
+            except WorkerLostError as exc:
+                # What was written is whole records: continue from it on fresh
+                # workers, as --resume would (stdout cannot be continued; a
+                # compressed or Parquet file is written again).
+                if output in (None, "-") or is_special(output) or attempt == MAX_RESTARTS:
+                    raise
+                again = part_records > 0 or not compressed(output)  # type: ignore[arg-type]
+                if not quiet:
+                    typer.echo(f"Warning: {exc}; " + (f"continuing from the {output} written so far" if again
+                                                      else f"writing {output} again"), err=True)
+                resume, summary = again, Summary()
+        if fingerprint is not None:
+            resuming.remove(output)  # type: ignore[arg-type]
+    except OutputError as exc:
+        _quiet_stdout_if_gone(exc)
+        _fail(exc, EXIT_WRITE)
+    except OptionsError as exc:
+        _fail(exc, EXIT_USAGE)
     except CleanerError as exc:
-        typer.echo(f"Error: {exc}", err=True)
-        raise typer.Exit(EXIT_FATAL)
+        _fail(exc, EXIT_FATAL)
     except KeyboardInterrupt:
-        typer.echo("Interrupted; the output file was not written.", err=True)
-        raise typer.Exit(130)
+        typer.echo(_interrupted(output, part_records, summary.documents_out), err=True)
+        raise typer.Exit(EXIT_INTERRUPTED)
     raise typer.Exit(code)
 
 
+def _quiet_workers_on_ctrl_c() -> None:
+    """Ctrl-C reaches every process of the terminal's foreground group: the
+    worker processes (forked, so they share this handler) leave at once and in
+    silence, instead of printing a traceback each; this process stops the run
+    and says how to resume it."""
+    import signal
+
+    main_pid = os.getpid()
+
+    def on_sigint(signum, frame):  # noqa: ARG001
+        if os.getpid() != main_pid:
+            os._exit(EXIT_INTERRUPTED)
+        raise KeyboardInterrupt
+
+    try:
+        signal.signal(signal.SIGINT, on_sigint)
+    except ValueError:  # not the main thread (the command called from a thread): leave it be
+        pass
+
+
+def _fail(message: object, code: int):
+    typer.echo(f"Error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _has_partial(output: str, part_records: int) -> bool:
+    """Whether an earlier run left something to continue."""
+    from .write import part_path, partial_path
+
+    if not part_records:
+        return os.path.lexists(partial_path(output))
+    return os.path.lexists(part_path(output, 0)) or os.path.lexists(partial_path(part_path(output, 0)))
+
+
+def _interrupted(output: str | None, part_records: int, written: int) -> str:
+    """What Ctrl-C leaves, and how to go on from it."""
+    from .write import compressed, is_special
+
+    if output in (None, "-") or is_special(output):
+        return f"Interrupted after {written} records."
+    if part_records or not compressed(output):
+        return (f"Interrupted after {written} records; {output} was not finished. Run the same command with "
+                f"--resume to continue from the records written.")
+    return (f"Interrupted after {written} records; {output} was not written (a compressed or Parquet file cannot "
+            f"be continued: run the command again, or write parts with --part-records so that --resume can).")
+
+
 def _resume_state(output: str, rejects_path: str | None, options: Options, part_records: int):
-    """What an interrupted run already wrote: the records to keep (cut back to a
-    whole site-boilerplate window, so windows fall where they fell before), the
-    rejects already reported and, for partitioned output, where to go on
-    (part number and the records of that part to write again)."""
+    from .write import cut_parts, keep_records, read_partial, resume_parts
+
+    # What an interrupted run already wrote: the records to keep (cut back to a
+    # whole site-boilerplate window, so windows fall where they fell before), the
+    # rejects already reported and, for partitioned output, where to go on (part
+    # number and the records of that part to write again).
     if part_records:
         records = resume_parts(output)
     else:
@@ -144,41 +293,65 @@ def _resume_state(output: str, rejects_path: str | None, options: Options, part_
     else:
         keep_records(output, keep)
         where = (0, [])
-    done = [(str(r.get("id")), str(r.get("text", ""))) for r in records[:keep]]
+    done = [(str(r.get("id")), str(r.get("text", "")), r.get("title") if isinstance(r.get("title"), str) else None)
+            for r in records[:keep]]
     seen = set()
     if rejects_path:
         seen = {(r.get("source"), r.get("line"), r.get("reason")) for r in read_partial(rejects_path)}
     return done, seen, where
 
 
-def _run(inputs, output, rejects_path, rejects_named: bool, options, summary: Summary, quiet: bool,
-         resume: bool = False, part_records: int = 0) -> int:
+def _quiet_stdout_if_gone(exc: OutputError) -> None:
+    """A reader that closed standard output (``| head``) would make the
+    interpreter's last flush fail with a second message: point it elsewhere."""
+    if exc.path == "(standard output)":
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except OSError:
+            pass
+
+
+def _run(inputs, output, rejects_path, rejects_named: bool, options, summary, quiet: bool,
+         resume: bool = False, part_records: int = 0, outputs=None, total: int | None = None) -> int:
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import (BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn,
+                               TimeRemainingColumn)
+
+    from .pipeline import run
+    from .write import JsonlWriter, PartitionedWriter, open_writer
 
     console = Console(stderr=True)
     show = not quiet and console.is_terminal
-    progress = Progress(TextColumn("cleaning"), BarColumn(), MofNCompleteColumn(),
-                        TextColumn("{task.fields[rate]:.0f} docs/s  rejected {task.fields[rej]}"),
-                        TimeElapsedColumn(), console=console, disable=not show, transient=True)
+    # With the inputs' size known the bar measures bytes read of the total (so
+    # it has an end and an ETA, however many documents a file holds); from
+    # stdin it counts documents.
+    columns = [TextColumn("cleaning")]
+    if total:
+        columns += [BarColumn(), DownloadColumn(binary_units=True), TextColumn("eta"), TimeRemainingColumn()]
+    columns += [TextColumn("{task.fields[docs]} docs, {task.fields[rate]:.0f}/s, rejected {task.fields[rej]}"),
+                TimeElapsedColumn()]
+    progress = Progress(*columns, console=console, disable=not show, transient=True)
     done, seen_rejects, (first_part, again) = (_resume_state(output, rejects_path, options, part_records)
                                                if resume else ([], set(), (0, [])))
     writer = (PartitionedWriter(output, part_records, first_part=first_part, keep=again) if part_records
-              else JsonlWriter(output, append=resume))
-    with writer as out, \
-            JsonlWriter(rejects_path, append=resume) if rejects_path else _StderrRejects() as rej, progress:
-        task = progress.add_task("clean", total=None, rate=0.0, rej=0)
+              else open_writer(output, append=resume))
+    rejects_writer = (JsonlWriter(rejects_path, append=resume, what="the rejects file") if rejects_path
+                      else _StderrRejects())
+    exclude = outputs.is_output if outputs is not None else None
+    with writer as out, rejects_writer as rej, progress:
+        task = progress.add_task("clean", total=total or None, docs=0, rate=0.0, rej=0)
 
-        def on_reject(r: Reject) -> None:
+        def on_reject(r) -> None:
             if (r.source, r.line, r.reason) not in seen_rejects:
                 rej.write(r.to_dict())
             progress.update(task, rej=summary.rejected)
 
-        for record in run(inputs, options, on_reject=on_reject, summary=summary, done=done):
+        for record in run(inputs, options, on_reject=on_reject, summary=summary, done=done, exclude=exclude):
             out.write(record.to_dict())
             if show:
                 elapsed = progress.tasks[0].elapsed or 1e-9
-                progress.update(task, advance=1, rate=summary.documents_out / elapsed)
+                progress.update(task, completed=summary.bytes_read if total else None, docs=summary.documents_out,
+                                rate=summary.documents_out / elapsed)
     if rejects_path and summary.rejected == 0 and not rejects_named:
         # Leave no empty rejects file behind unless the user asked for one by name.
         try:
@@ -186,15 +359,22 @@ def _run(inputs, output, rejects_path, rejects_named: bool, options, summary: Su
         except OSError:
             pass
     if not quiet:
-        console.print(
-            f"documents in {summary.documents_in}, out {summary.documents_out}, rejected {summary.rejected}"
-            f"{' (' + str(rejects_path) + ')' if summary.rejected and rejects_path else ''}; "
-            f"characters removed {summary.removed_share:.1%}; duplicate passages {summary.duplicate_passages}; "
-            f"near-duplicate documents {summary.near_duplicates}"
-            + (f"; dedup index {summary.index_passages} passages, {summary.index_bytes / 2**20:.0f} MB "
-               f"({summary.index_bytes / summary.index_passages:.0f} bytes each)" if summary.index_passages else ""),
-            highlight=False, soft_wrap=True)
+        console.print(_summary_line(summary, rejects_path), highlight=False, soft_wrap=True)
     return EXIT_REJECTS if summary.rejected else EXIT_OK
+
+
+def _summary_line(summary, rejects_path: str | None) -> str:
+    line = (f"documents in {summary.documents_in}, out {summary.documents_out}, rejected {summary.rejected}"
+            f"{' (' + str(rejects_path) + ')' if summary.rejected and rejects_path else ''}")
+    if summary.skipped:
+        kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(summary.skipped.items()))
+        line += f"; skipped {sum(summary.skipped.values())} WARC records ({kinds})"
+    line += (f"; characters removed {summary.removed_share:.1%}; duplicate passages {summary.duplicate_passages}; "
+             f"near-duplicate documents {summary.near_duplicates}")
+    if summary.index_passages:
+        line += (f"; dedup index {summary.index_passages} passages, {summary.index_bytes / 2**20:.0f} MB "
+                 f"({summary.index_bytes / summary.index_passages:.0f} bytes each)")
+    return line
 
 
 class _StderrRejects:
@@ -206,8 +386,11 @@ class _StderrRejects:
     def write(self, obj) -> None:
         from .write import dumps
 
-        sys.stderr.buffer.write(dumps(obj))
-        sys.stderr.flush()
+        try:
+            sys.stderr.buffer.write(dumps(obj))
+            sys.stderr.flush()
+        except OSError as exc:
+            raise OutputError("(standard error)", exc, "the rejects", resumable=False) from exc
 
     def __exit__(self, *exc) -> None:
         return None

@@ -26,6 +26,9 @@ _BOMS = (
 )
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-:.]+)""", re.I)
 _XML_ENCODING = re.compile(rb"""<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_\-:.]+)""", re.I)
+FEW_STRAY_BYTES = 3
+"""Broken sequences that count as stray bytes in UTF-8 text holding at least one
+valid multi-byte character, however few those are."""
 MAX_REPLACED = 0.01
 """Share of characters that may be broken for bytes to still count as UTF-8."""
 _SINGLE_BYTE_LATIN = {"latin-1", "iso8859-1", "cp1252", "iso8859-15", "ascii"}
@@ -45,7 +48,7 @@ _MAGIC = (
 def _codec(name: str) -> str | None:
     try:
         return codecs.lookup(name.strip().lower()).name
-    except LookupError:
+    except (LookupError, ValueError):  # unknown, or not even a name (a NUL, a lone surrogate)
         return None
 
 
@@ -54,11 +57,16 @@ def declared_charset(data: bytes) -> str | None:
     for pattern in (_META_CHARSET, _XML_ENCODING):
         m = pattern.search(head)
         if m:
-            name = _codec(m.group(1).decode("ascii", "replace"))
+            name = _declared(m.group(1).decode("ascii", "replace"))
             if name:
-                # WHATWG: a declared Latin-1 or ASCII means windows-1252 in practice.
-                return "cp1252" if name in ("latin-1", "iso8859-1", "ascii") else name
+                return name
     return None
+
+
+def _declared(label: str) -> str | None:
+    name = _codec(label)
+    # WHATWG: a declared Latin-1 or ASCII means windows-1252 in practice.
+    return "cp1252" if name in ("latin-1", "iso8859-1", "ascii") else name
 
 
 def _looks_binary(data: bytes) -> str | None:
@@ -82,8 +90,13 @@ def _valid_utf8(data: bytes) -> str | None:
         return None
 
 
-def decode_bytes(data: bytes, *, html: bool = False) -> tuple[str, str]:
-    """Return ``(text, encoding)``; raise InputError for binary or undecodable bytes."""
+def decode_bytes(data: bytes, *, html: bool = False, charset: str | None = None) -> tuple[str, str]:
+    """Return ``(text, encoding)``; raise InputError for binary or undecodable bytes.
+
+    ``charset`` is what the transport declared (the HTTP ``Content-Type`` of a
+    WARC response): tried before the page's own ``<meta>``, as browsers do,
+    under the same test (it must decode cleanly and not be UTF-8 in disguise);
+    a declaration that fails it gives way to the next evidence."""
     for bom, name in _BOMS:
         if data.startswith(bom):
             try:
@@ -91,12 +104,21 @@ def decode_bytes(data: bytes, *, html: bool = False) -> tuple[str, str]:
             except UnicodeDecodeError as exc:
                 raise InputError(f"bytes are not valid {name} despite a {name} byte-order mark: {exc}",
                                  "undecodable") from exc
+    wide = _utf16_without_bom(data)
+    if wide is not None:
+        return wide
     what = _looks_binary(data)
     if what:
         raise InputError(f"content is {what}, not text", "binary")
-    declared = declared_charset(data) if html else None
-    if declared and declared != "utf-8":
-        utf8 = _valid_utf8(data) if declared in _SINGLE_BYTE_LATIN else None
+    candidates = [_declared(charset)] if charset else []
+    if html:
+        candidates.append(declared_charset(data))
+    for declared in dict.fromkeys(c for c in candidates if c):
+        if declared == "utf-8":
+            if _valid_utf8(data) is not None:
+                break  # taken below
+            continue
+        utf8 = (_valid_utf8(data) or _mostly_utf8(data)) if declared in _SINGLE_BYTE_LATIN else None
         if utf8 is not None and any(ord(c) > 127 for c in utf8):
             return utf8, "utf-8"
         try:
@@ -129,13 +151,47 @@ def decode_bytes(data: bytes, *, html: bool = False) -> tuple[str, str]:
 def _mostly_utf8(data: bytes) -> str | None:
     """UTF-8 text with a few stray bytes (a Latin-1 character pasted into a UTF-8
     page) is UTF-8: decoding all of it as a single-byte charset would turn every
-    correct multi-byte character into mojibake to save the few broken ones."""
+    correct multi-byte character into mojibake to save the few broken ones.
+
+    The test is that the valid multi-byte sequences are at least as many as the
+    broken ones (or the broken ones are a few, FEW_STRAY_BYTES, beside at least
+    one valid sequence): text in a single-byte charset (Latin or Cyrillic) almost never
+    holds a valid UTF-8 sequence (a letter byte followed by exactly the right
+    number of bytes from the 0x80-0xBF range), while each of its non-ASCII
+    letters is a broken one. Pure ASCII with a stray byte is left to detection
+    (the byte is most likely windows-1252 punctuation)."""
     lossy = data.decode("utf-8", "replace")
     broken = lossy.count("\ufffd")
     multibyte = sum(1 for ch in lossy if ord(ch) > 127) - broken
-    if multibyte >= 5 * broken and broken <= MAX_REPLACED * len(lossy):
+    if multibyte >= 1 and broken <= max(multibyte, FEW_STRAY_BYTES):
         return lossy
     return None
+
+
+def _utf16_without_bom(data: bytes) -> tuple[str, str] | None:
+    """UTF-16 without a byte-order mark: mostly-Latin UTF-16 has a NUL in every
+    other byte (odd positions: little endian), which would otherwise read as
+    binary. Taken only when the bytes decode and the text has no control
+    characters to speak of."""
+    sample = data[:8192]
+    if len(sample) < 4:
+        return None
+    even, odd = sample[0::2], sample[1::2]
+    zeros_even, zeros_odd = even.count(0) / len(even), odd.count(0) / len(odd)
+    if zeros_odd > 0.3 and zeros_even < 0.02:
+        codec = "utf-16-le"
+    elif zeros_even > 0.3 and zeros_odd < 0.02:
+        codec = "utf-16-be"
+    else:
+        return None
+    try:
+        text = data[: len(data) // 2 * 2].decode(codec)
+    except UnicodeDecodeError:
+        return None
+    controls = sum(1 for c in text[:4096] if ord(c) < 32 and c not in "\t\n\r\x0c")
+    if controls > 0.01 * max(1, len(text[:4096])):
+        return None
+    return text, codec
 
 
 def _mojibake_prone(declared: str, data: bytes) -> bool:

@@ -10,14 +10,16 @@ bounded by the options, not by the size of the input.
 from __future__ import annotations
 
 import contextlib
+import os
+import shutil
+import tempfile
 import warnings
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Protocol, TypeVar
 
-from .buckets import SHARDS, BucketIndex, ShardTables
-from .errors import OptionsError
+from .errors import OptionsError, WorkerLostError
 from .options import Options
 
 T = TypeVar("T")
@@ -37,27 +39,32 @@ IN_FLIGHT_CHARS = 64 * 2**20
 """Characters of documents queued, at most (beyond the first task): pages of
 megabytes queue less deep, so memory stays bounded by this, not by
 IN_FLIGHT_PER_WORKER x BATCH_SIZE x max_bytes."""
-LOOKUP_BATCH = 64
-"""Documents whose dedup lookups go to the bucket index together (the results
-are those of one-by-one lookups for any batch size; see Deduper.add_many)."""
+CALL_BATCH = 64
+"""Items a stage hands to state held elsewhere (``place``) in one call: the
+results must not depend on it (the dedup stage's lookups give those of
+one-by-one lookups for any batch size)."""
 
 
 class Executor(Protocol):
     workers: int
     batch_size: int
-    lookup_batch: int
+    call_batch: int
 
     def submit(self, fn: Callable[..., R], *args: Any) -> Any: ...
 
     def result(self, handle: Any) -> Any: ...
 
-    def bucket_index(self) -> BucketIndex: ...
+    def place(self, factory: Callable[..., Any], args_for: Callable[[int, int], tuple]) -> list | None:
+        """State a stage wants next to the workers: one ``factory(*args_for(i,
+        n))`` on each of the n workers, as handles whose method calls return
+        something with ``.result()``; None where the work runs in this process
+        (the stage keeps its state here)."""
 
 
 class SerialExecutor:
     workers = 1
     batch_size = BATCH_SIZE
-    lookup_batch = LOOKUP_BATCH
+    call_batch = CALL_BATCH
 
     def submit(self, fn, *args):
         return fn(*args)
@@ -65,35 +72,63 @@ class SerialExecutor:
     def result(self, handle):
         return handle
 
-    def bucket_index(self) -> BucketIndex:
-        return BucketIndex()
+    def place(self, factory, args_for):
+        return None
 
 
 class ProcessExecutor:
-    batch_size = BATCH_SIZE
-    lookup_batch = LOOKUP_BATCH
+    """Local worker processes (a ``ProcessPoolExecutor``) whose results come
+    back through files, not through the pool's result pipe.
 
-    def __init__(self, pool: ProcessPoolExecutor, workers: int):
-        self.pool, self.workers = pool, workers
+    Why: a worker killed while it writes a result to the shared pipe (the OOM
+    killer, ``kill -9``) leaves a torn message there, and the pool's manager
+    thread then waits for the rest of it forever: the run hangs instead of
+    noticing the dead worker (seen in tests, with loky's pool too). A result
+    written to a file of its own, with only its name (a few hundred bytes,
+    written to the pipe in one atomic write) sent back, cannot tear the pipe;
+    the pool then sees the death and is broken, which is a WorkerLostError.
+    The files live in a private directory of this run and hold what this run's
+    own workers wrote (pickles of its own objects, never input data)."""
+
+    batch_size = BATCH_SIZE
+    call_batch = CALL_BATCH
+
+    def __init__(self, pool: ProcessPoolExecutor, workers: int, spool: str):
+        self.pool, self.workers, self.spool = pool, workers, spool
 
     def submit(self, fn, *args):
-        return self.pool.submit(fn, *args)
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            return self.pool.submit(_to_file, self.spool, fn, *args)
+        except BrokenProcessPool as exc:
+            raise WorkerLostError(f"a worker process died ({exc})") from exc
 
     def result(self, handle):
-        return handle.result()
+        import pickle
+        from concurrent.futures.process import BrokenProcessPool
 
-    def bucket_index(self) -> BucketIndex:
-        # The one process that sees every document in order owns the index:
-        # shipping lookups to the workers would only add round trips.
-        return BucketIndex()
+        try:
+            path = handle.result()
+        except BrokenProcessPool as exc:
+            raise WorkerLostError(f"a worker process died ({exc})") from exc
+        with open(path, "rb") as f:
+            out = pickle.load(f)
+        os.unlink(path)
+        return out
+
+    def place(self, factory, args_for):
+        # The one process that sees every document in order owns the state:
+        # shipping calls to worker processes would only add round trips.
+        return None
 
 
 class DaskExecutor:
-    # Every task and every call to a bucket shard costs a few milliseconds of
+    # Every task and every call to placed state costs a few milliseconds of
     # scheduling and messaging (more while the worker's thread holds the GIL),
     # so work travels in larger pieces than between local processes.
     batch_size = 4 * BATCH_SIZE
-    lookup_batch = 16 * LOOKUP_BATCH
+    call_batch = 16 * CALL_BATCH
 
     def __init__(self, client, workers: int):
         self.client, self.workers = client, workers
@@ -107,22 +142,54 @@ class DaskExecutor:
             return self.client.submit(fn, *args, pure=False)
 
     def result(self, handle):
-        return handle.result()
+        # A task whose worker dies is run again elsewhere by the scheduler; only
+        # a task that killed worker after worker gets here.
+        from distributed import KilledWorker
 
-    def bucket_index(self) -> BucketIndex:
-        """LSH buckets grouped across the cluster: the bucket tables (most of
-        the dedup index's memory) are split by key into shards held by actors,
-        one per worker, so the index grows with the cluster, not with the
-        driver. Each batch of lookups is one call per worker, all at once; the
-        driver keeps the per-passage arrays and resolves matches in input
-        order, so the results are the local engine's, byte for byte."""
+        try:
+            return handle.result()
+        except KilledWorker as exc:
+            raise WorkerLostError(f"a task kept killing Dask workers ({exc})") from exc
+
+    def place(self, factory, args_for):
+        """One actor per worker (Dask actors stay on their worker and are not
+        moved or rebuilt: losing one is a WorkerLostError)."""
         workers = sorted(self.client.scheduler_info()["workers"])
-        hosts = []
-        for i, address in enumerate(workers):
-            shards = [s for s in range(SHARDS) if s % len(workers) == i]
-            hosts.append(self.client.submit(ShardTables, shards, actor=True, workers=[address],
+        return [_Guarded(self.client.submit(factory, *args_for(i, len(workers)), actor=True, workers=[address],
                                             pure=False).result())
-        return BucketIndex(hosts)
+                for i, address in enumerate(workers)]
+
+
+class _Guarded:
+    """A Dask actor whose loss is a WorkerLostError: its worker died and the
+    state it held is gone (an actor is not moved or rebuilt by Dask)."""
+
+    def __init__(self, actor: Any) -> None:
+        self._actor = actor
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        def call(*args: Any) -> _GuardedFuture:
+            try:
+                return _GuardedFuture(getattr(self._actor, name)(*args))
+            except Exception as exc:  # noqa: BLE001 - distributed raises RuntimeError, CommClosedError, ...
+                raise _lost(exc) from exc
+        return call
+
+
+class _GuardedFuture:
+    def __init__(self, future: Any) -> None:
+        self._future = future
+
+    def result(self) -> Any:
+        try:
+            return self._future.result()
+        except Exception as exc:  # noqa: BLE001
+            raise _lost(exc) from exc
+
+
+def _lost(exc: BaseException) -> WorkerLostError:
+    return WorkerLostError(f"a Dask worker holding state of the run (part of the dedup index) was lost "
+                           f"({exc.__class__.__name__}: {exc})")
 
 
 @contextlib.contextmanager
@@ -134,8 +201,23 @@ def executor_for(options: Options) -> Iterator[Executor]:
     elif options.workers <= 1:
         yield SerialExecutor()
     else:
-        with ProcessPoolExecutor(max_workers=options.workers) as pool:
-            yield ProcessExecutor(pool, options.workers)
+        spool = tempfile.mkdtemp(prefix="cleaner-results-")
+        try:
+            with ProcessPoolExecutor(max_workers=options.workers) as pool:
+                yield ProcessExecutor(pool, options.workers, spool)
+        finally:
+            shutil.rmtree(spool, ignore_errors=True)
+
+
+def _to_file(spool: str, fn: Callable[..., Any], *args: Any) -> str:
+    """Run ``fn`` in a worker and leave its result in a file of ``spool``
+    (see ProcessExecutor)."""
+    import pickle
+
+    fd, path = tempfile.mkstemp(dir=spool)
+    with os.fdopen(fd, "wb") as f:
+        pickle.dump(fn(*args), f, protocol=pickle.HIGHEST_PROTOCOL)
+    return path
 
 
 @contextlib.contextmanager

@@ -9,17 +9,49 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 import os
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass
+from typing import Any
 
 from .errors import OptionsError
 
-FORMATS = ("auto", "html", "text", "jsonl")
+FORMATS = ("auto", "html", "text", "jsonl", "warc", "parquet")
 DEDUP_MODES = ("mark", "drop", "off")
 
 
-def _default_workers() -> int:
+def all_cores() -> int:
+    """The command line's default for ``--workers``: every core. The library's
+    default stays 1 (see ``Options.workers``)."""
     return os.cpu_count() or 1
+
+
+_UNITS = {"": 1, "b": 1, "k": 10**3, "kb": 10**3, "m": 10**6, "mb": 10**6, "g": 10**9, "gb": 10**9,
+          "t": 10**12, "tb": 10**12, "ki": 2**10, "kib": 2**10, "mi": 2**20, "mib": 2**20, "gi": 2**30,
+          "gib": 2**30, "ti": 2**40, "tib": 2**40}
+_SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*")
+
+
+def parse_size(text: str) -> int:
+    """``64MiB``, ``64 MB``, ``1.5GiB`` or a plain number of bytes -> bytes.
+    Binary units (KiB, MiB, GiB) are powers of 1024, decimal ones (KB, MB, GB)
+    powers of 1000, as the SI and IEC define them (and as ``ls`` and ``du`` do
+    with --si and without)."""
+    m = _SIZE.fullmatch(str(text))
+    unit = m.group(2).lower() if m else None
+    if m is None or unit not in _UNITS:
+        raise OptionsError(f"not a size: {text!r} (write e.g. 64MiB, 500MB or 1048576)")
+    return int(float(m.group(1)) * _UNITS[unit])
+
+
+def format_size(n: int) -> str:
+    """Bytes in the largest binary unit that divides them (``67108864`` -> ``64 MiB``),
+    else with one decimal."""
+    for unit, size in (("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if n >= size:
+            return f"{n // size} {unit}" if n % size == 0 else f"{n / size:.1f} {unit}"
+    return f"{n} bytes"
 
 
 @dataclass(frozen=True)
@@ -28,9 +60,16 @@ class Options:
     format: str = "auto"
     """How to read inputs: sniffed from the suffix (and content for stdin) unless forced."""
     html_field: str = "html"
+    """Field of a JSONL or Parquet record (or of a dict passed to ``clean``)
+    holding HTML. A dotted name (``page.html``) reaches into nested objects when
+    the record has no field of that exact name; so do the three below."""
     text_field: str = "text"
     id_field: str = "id"
     url_field: str = "url"
+    follow_symlinks: bool = False
+    """Read files that symbolic links inside the inputs point at outside them.
+    Off: such a link is reported ``outside-input``, so cleaning a folder others
+    can write to never publishes what their links point at."""
     max_bytes: int = 64 * 1024 * 1024
     """Largest document (decoded bytes) accepted; bigger ones go to rejects, so one
     giant page cannot exhaust memory. Also caps decompressed size (bomb guard)."""
@@ -58,12 +97,14 @@ class Options:
     dedup: str = "mark"
     """mark: annotate duplicates; drop: remove later copies' passages; off: skip."""
     threshold: float = 0.4
-    """Jaccard similarity (character shingles) above which two passages are reuse.
-    0.4 on character 5-grams: a quote re-punctuated, re-attributed and with three
+    """Estimated Jaccard similarity of character shingles at which an earlier
+    passage becomes a candidate, to be compared word by word (the comparison,
+    not this, decides what is a copy: cleaner/dedup/verify.py). 0.4 on
+    character 5-grams: a quote re-punctuated, re-attributed and with three
     words swapped still scores above it, two different sentences on one topic
-    score below 0.2. A passage mostly (65%) contained in the other counts down to
-    0.8 x threshold, so a copy trimmed to its first clause is still found
-    (benchmarks/dedup.py: precision 0.997, recall 0.988)."""
+    score below 0.2; a passage mostly (65%) contained in the other is a
+    candidate down to 0.8 x threshold. Lowering it to 0.25 found no more
+    copies on the shared development corpora, only more candidates."""
     shingle: int = 5
     """Character n-gram size on normalised text (works without word spaces)."""
     num_perm: int = 128
@@ -72,14 +113,23 @@ class Options:
     """Share of the shorter document covered by shared spans that makes the whole
     document a near duplicate (truncated and extended copies included). A
     rewrite quoting a few paragraphs stays well below it."""
-    min_passage_chars: int = 40
-    """Passages shorter than this are not indexed: short lines ("Read more") match
-    everywhere and say nothing about reuse."""
+    min_passage_chars: int = 10
+    """Passages shorter than this are not indexed. What keeps "Read more" or a
+    dateline out is the word comparison (at least four aligned words holding
+    some distinctive weight: cleaner/dedup/verify.py), so this only skips
+    fragments that could never pass it; a one-line quote or a headline of
+    six words is a passage (at 40 characters, headline recall on the shared
+    synthetic corpus was 0.55 instead of 0.78)."""
     index: str | None = None
     """Path of a persistent dedup index to load and extend."""
 
     # --- execution -------------------------------------------------------
-    workers: int = field(default_factory=_default_workers)
+    workers: int = 1
+    """Worker processes for extract+strip. 1 in the library: a process pool
+    starts only when the caller asks for one, since under the ``spawn`` start
+    method (macOS, Windows) a pool re-imports the caller's script, which breaks
+    every script without an ``if __name__ == "__main__"`` guard. The command
+    line asks for every core (``all_cores()``), being its own main module."""
     engine: str = "local"
     scheduler: str | None = None
     doc_timeout: float = 60.0
@@ -90,6 +140,7 @@ class Options:
     """Keep removed text in ``removed[]``; off writes kinds and rules only."""
 
     def __post_init__(self) -> None:
+        self._check_types()
         if self.format not in FORMATS:
             raise OptionsError(f"format must be one of {', '.join(FORMATS)}, not {self.format!r}")
         if self.dedup not in DEDUP_MODES:
@@ -116,5 +167,30 @@ class Options:
         if math.isnan(self.doc_timeout) or self.doc_timeout <= 0:
             raise OptionsError("doc_timeout must be positive")
 
-    def replace(self, **changes) -> "Options":
+    def _check_types(self) -> None:
+        """A value of the wrong type (``workers="2"``, a dict for a number) is an
+        OptionsError naming the option, not a TypeError deep inside a run."""
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            want = _TYPES[f.type]
+            if value is None and "None" in f.type:
+                continue
+            if isinstance(value, bool) and bool not in want:
+                ok = False
+            else:
+                ok = isinstance(value, want)
+            if ok and f.type in ("int", "float") and type(value) not in (int, float):
+                # numpy's numbers and the like: kept as plain Python numbers
+                object.__setattr__(self, f.name, int(value) if f.type == "int" else float(value))
+            if not ok:
+                names = {"str": "str", "int": "int", "float": "float or int", "bool": "bool"}[f.type.split(" ")[0]] \
+                    + (" or None" if "None" in f.type else "")
+                raise OptionsError(f"{f.name} must be {names}, not {type(value).__name__} ({value!r})")
+
+    def replace(self, **changes: Any) -> "Options":
         return dataclasses.replace(self, **changes)
+
+
+_TYPES: dict[str, tuple[type, ...]] = {
+    "str": (str,), "str | None": (str,), "int": (numbers.Integral,), "float": (numbers.Real,), "bool": (bool,),
+}

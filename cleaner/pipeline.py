@@ -15,11 +15,12 @@ import signal
 import threading
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .dates import localise
 from .errors import CleanerError, InputError
 from .executors import executor_for, ordered_map
 from .extract import extract, host_of, meta_str
@@ -51,6 +52,10 @@ class Summary:
     """Passages in the dedup index at the end (earlier batches' included)."""
     index_bytes: int = 0
     """Memory of the dedup index at the end: the number that grows with the corpus."""
+    skipped: dict[str, int] = field(default_factory=dict)
+    """WARC records that hold no page (request, metadata, revisit, warcinfo), by type."""
+    bytes_read: int = 0
+    """Bytes of input files read so far (of their size on disk): the progress bar's measure."""
 
     @property
     def removed_share(self) -> float:
@@ -61,10 +66,6 @@ class _Timeout(BaseException):
     """Not an Exception: the libraries underneath (trafilatura, lxml callbacks)
     and extract's own fallbacks catch Exception, and must not swallow the time
     limit or report it as something else."""
-
-
-def _on_alarm(signum, frame):  # noqa: ARG001
-    raise _Timeout()
 
 
 @contextlib.contextmanager
@@ -78,11 +79,26 @@ def _deadline(seconds: float) -> Iterator[None]:
     so a single C call that never returns (one giant regex or parse) is not
     interrupted by either; the size limits bound those."""
     if threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer"):
-        old = signal.signal(signal.SIGALRM, _on_alarm)
-        signal.setitimer(signal.ITIMER_REAL, seconds)
+        armed = [True]
+
+        def on_alarm(signum, frame):  # noqa: ARG001
+            if armed[0]:
+                raise _Timeout()
+
+        # The alarm repeats every 50 ms until the body has stopped: an exception
+        # raised while a finaliser runs (garbage collection) is printed and
+        # dropped, and one alarm alone would then be lost.
+        old = signal.signal(signal.SIGALRM, on_alarm)
+        signal.setitimer(signal.ITIMER_REAL, seconds, 0.05)
         try:
             yield
         finally:
+            while True:  # a late alarm may interrupt this very block: retry until disarmed
+                try:
+                    armed[0] = False
+                    break
+                except _Timeout:
+                    continue
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, old)
         return
@@ -143,9 +159,18 @@ def process(doc: Document, options: Options) -> Cleaned | Reject:
                                   url=ex.url, headings=ex.headings, standfirst=ex.standfirst)
                 text, removed, slots = st.text, tuple(st.removed), st.removal_slots()
                 title, author, date = st.title, st.author, st.date
+                if date is not None and not ex.date:  # from a date line: 05/06/2024 is day first in Europe
+                    date = localise(date, [r.text for r in removed if r.kind == "date"], lang=ex.lang, url=ex.url)
             else:
                 text = "\n".join(line.strip() for line in ex.text.split("\n") if line.strip())
                 removed, title, author, date, slots = (), ex.title, ex.author, ex.date, ()
+        if not text.strip():
+            # Record policy: an empty record is not clean data. A page of scripts
+            # and styles, an empty body, or a page that is all chrome is
+            # reported like an empty text file, not written as an empty record.
+            why = (f"nothing is left after removing {len(removed)} lines of chrome" if removed and ex.text.strip()
+                   else "the page has no visible text" if doc.kind == "html" else "the text is empty")
+            return Reject(source=doc.source, id=doc.id, ordinal=doc.ordinal, reason="no-content", message=why)
         meta = doc.metadata
         site = ex.site or meta_str(meta, "site") or None
         return Cleaned(doc=doc, text=text, title=title or meta_str(meta, "title"),
@@ -171,25 +196,22 @@ def process(doc: Document, options: Options) -> Cleaned | Reject:
 
 
 def _process_batch(docs: list[Document], options: Options) -> list[Cleaned | Reject]:
-    """The per-document work of a task: extract, strip and, when dedup is on,
-    the passage signatures, so that only index lookups are left to the one
-    process that sees every document."""
-    out = [process(d, options) for d in docs]
-    if options.dedup != "off":
-        from .dedup import signer_for
-
-        signer = signer_for(options)
-        out = [replace(c, dedup_units=signer.units(c.text)) if isinstance(c, Cleaned) else c for c in out]
-    return out
+    """The per-document work of a task: extract and strip."""
+    return [process(d, options) for d in docs]
 
 
 def run(inputs: Iterable[str], options: Options | None = None, *,
         on_reject: Callable[[Reject], None] | None = None,
         on_record: Callable[[Record], None] | None = None,
         summary: Summary | None = None,
-        done: Sequence[tuple[str, str]] = ()) -> Iterator[Record]:
+        done: Sequence[tuple[str, str, str | None]] = (),
+        exclude: Callable[[str], bool] | None = None) -> Iterator[Record]:
     """Yield one Record per readable input document, in input order; every other
     input unit is passed to ``on_reject``.
+
+    ``exclude`` (a path found while walking the inputs -> bool) leaves out files
+    that are not inputs: the run's own outputs, when they lie inside an input
+    directory (see write.Outputs).
 
     ``done`` lists ``(id, text)`` of records an earlier, interrupted run already
     wrote: those documents are skipped, and their texts are replayed into the
@@ -197,7 +219,7 @@ def run(inputs: Iterable[str], options: Options | None = None, *,
     """
     options = options or Options()
     summary = summary if summary is not None else Summary()
-    done_ids = {doc_id for doc_id, _ in done}
+    done_ids = {d[0] for d in done}
 
     def reject(r: Reject) -> None:
         summary.rejected += 1
@@ -220,37 +242,50 @@ def run(inputs: Iterable[str], options: Options | None = None, *,
                 summary.documents_in += 1
             yield item
 
-    reader = Reader(options)
     with executor_for(options) as executor:
-        deduper = None
+        deduper, taken = None, ()
         if options.dedup != "off":
             from .dedup import Deduper
 
-            deduper = Deduper(options, executor.bucket_index())
-            for batch in _batches(done, executor.lookup_batch):
+            deduper = Deduper.on(executor, options)
+            # Ids of a loaded dedup index are taken: a record never gets the
+            # id of one it could be linked to. (Not those replayed below: they
+            # are this run's own, and skipped by id.)
+            taken = set(deduper.doc_ids)
+            for batch in _batches(done, executor.call_batch):
                 deduper.add_many(batch)
+        reader = Reader(options, exclude, summary, taken=taken)
         mapped = ordered_map(executor, _process_batch, counted(reader.read(inputs)), options,
                              passthrough=lambda item: isinstance(item, Reject),
                              weight=lambda doc: len(doc.content))
         stream = cleaned_only(mapped)
         if options.strip and options.site_boilerplate:
             stream = site_boilerplate(stream, options)
-        yield from _finish(stream, deduper, options, summary, on_record, executor.lookup_batch)
+        pairs = deduper.signed(stream, executor) if deduper else ((c, None) for c in stream)
+        yield from _finish(pairs, deduper, options, summary, on_record, executor.call_batch)
 
 
-def _finish(stream: Iterable[Cleaned], deduper, options: Options, summary: Summary,
-            on_record: Callable[[Record], None] | None, lookup_batch: int) -> Iterator[Record]:
+def _finish(pairs: Iterable[tuple[Cleaned, object]], deduper, options: Options, summary: Summary,
+            on_record: Callable[[Record], None] | None, call_batch: int) -> Iterator[Record]:
+    """Records of ``(document, dedup units)`` pairs, in order; the dedup index
+    is consulted and extended a batch at a time."""
+    completed = False
     try:
-        for batch in _batches(stream, lookup_batch):
-            results = (deduper.add_many([(c.doc.id, c.text) for c in batch], [c.dedup_units for c in batch])
+        for batch in _batches(pairs, call_batch):
+            results = (deduper.add_many([(c.doc.id, c.text, c.title) for c, _ in batch], [u for _, u in batch])
                        if deduper else [None] * len(batch))
-            for c, result in zip(batch, results):
+            for (c, _), result in zip(batch, results):
                 yield _counted(_to_record(c, result, options), c, summary, on_record)
-    finally:
+        completed = True
         if deduper is not None:
             summary.index_passages = deduper.n_pass
             summary.index_bytes = deduper.nbytes
-            deduper.close()
+    finally:
+        if deduper is not None:
+            # The index is saved only when the run completed: after a failure it
+            # would hold documents whose records were never written, and a
+            # --resume would then add them twice.
+            deduper.close(save=completed)
 
 
 def _batches(items: Iterable, size: int) -> Iterator[list]:

@@ -14,11 +14,20 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Document:
-    ordinal: int
-    id: str
-    source: str
-    content: str
-    kind: str  # "html" or "text"
+    """One document to clean. The reader makes them from inputs; a library user
+    may pass them to ``cleaner.clean`` directly::
+
+        cleaner.Document(content=html, kind="html", id="a1", url="https://example.com/a")
+
+    There ``ordinal`` is assigned in input order, an empty ``id`` becomes the
+    document's position (``<records>:3``) and a taken one is made unique
+    (``a1#2``), as for every other input."""
+
+    ordinal: int = 0
+    id: str = ""
+    source: str = ""
+    content: str = ""
+    kind: str = "text"  # "html" or "text"
     url: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
 
@@ -58,10 +67,19 @@ class DuplicateSpan:
     of_end: int
     similarity: float
     cluster: str
+    field: str = "text"
+    """Where ``start``/``end`` point: the record's ``text`` or its ``title``."""
+    of_field: str = "text"
+    """Where ``of_start``/``of_end`` point in the record ``of``."""
+    words: int = 0
+    """Words of the span aligned with the earlier passage: with ``similarity``
+    (the weighted share of words the two passages have in common), the
+    evidence that this is a copy."""
 
     def to_dict(self) -> dict[str, Any]:
         return {"start": self.start, "end": self.end, "of": self.of, "of_start": self.of_start,
-                "of_end": self.of_end, "similarity": self.similarity, "cluster": self.cluster}
+                "of_end": self.of_end, "similarity": self.similarity, "words": self.words, "cluster": self.cluster,
+                "field": self.field, "of_field": self.of_field}
 
 
 @dataclass(frozen=True)
@@ -86,9 +104,6 @@ class Cleaned:
     """For HTML cleaned by the page model, the role of each line of ``text``
     (``h1``..``h6``, ``p``, ``li``, ``dt``, ``dd``, ``cell``, ``code``,
     ``quote``, ``caption``, ``label``, ``text``); empty for text dumps."""
-    dedup_units: Any = None
-    """Passage signatures of ``text`` (dedup.Signer.units), computed in the worker;
-    None once the text changes after it (the site-wide stage)."""
 
 
 @dataclass(frozen=True)

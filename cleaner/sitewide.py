@@ -70,7 +70,7 @@ def apply_window(window: list[Cleaned], options: Options) -> list[Cleaned]:
             if changed != sequence:
                 kept_now = [r is None for (_, old), (_, r) in zip(sequence, changed) if old is None]
                 roles = tuple(role for role, k in zip(c.roles, kept_now) if k) if c.roles else ()
-                out[i] = replace(c, dedup_units=None, text="\n".join(t for t, r in changed if r is None),
+                out[i] = replace(c, text="\n".join(t for t, r in changed if r is None),
                                  removed=tuple(r for _, r in changed if r is not None),
                                  removal_slots=removal_slots(changed), roles=roles)
     return out

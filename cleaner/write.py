@@ -6,21 +6,24 @@ The partial file holds only whole lines plus at most one torn line at the end
 (it is flushed line by line), so a killed run can be resumed from it: the torn
 tail is cut off and writing continues after the last whole record.
 ``.gz`` and ``.zst`` suffixes compress (those outputs cannot be resumed, since a
-compressed stream cut at an arbitrary byte cannot be appended to). orjson
-options are fixed so the same records always give the same bytes.
+compressed stream cut at an arbitrary byte cannot be appended to); ``.parquet``
+writes Parquet (cleaner.parquet; not resumable either, its index being at the
+end). orjson options are fixed so the same records always give the same bytes.
 """
 
 from __future__ import annotations
 
 import gzip
 import os
+import re
 import sys
 import time
+from dataclasses import dataclass
 from typing import IO, Any
 
 import orjson
 
-from .errors import OptionsError
+from .errors import OptionsError, OutputError
 
 _DUMPS_OPTIONS = orjson.OPT_APPEND_NEWLINE
 SYNC_SECONDS = 2.0
@@ -40,7 +43,22 @@ def partial_path(path: str) -> str:
 
 
 def compressed(path: str) -> bool:
-    return path.endswith((".gz", ".zst", ".zstd"))
+    """Whether an output cannot be continued where it stopped: a compressed
+    stream, or Parquet (whose index is written last)."""
+    return path.endswith((".gz", ".zst", ".zstd")) or is_parquet(path)
+
+
+def is_parquet(path: str | None) -> bool:
+    return path is not None and path.lower().endswith((".parquet", ".pq"))
+
+
+def open_writer(path: str | None, *, append: bool = False, what: str = "the output"):
+    """The writer for ``path``: Parquet for ``.parquet``, else JSONL."""
+    if is_parquet(path):
+        from .parquet import ParquetWriter
+
+        return ParquetWriter(path, what=what)  # type: ignore[arg-type]
+    return JsonlWriter(path, append=append, what=what)
 
 
 def read_partial(path: str) -> list[dict[str, Any]]:
@@ -48,9 +66,11 @@ def read_partial(path: str) -> list[dict[str, Any]]:
     file so appending continues on a line boundary."""
     part = partial_path(path)
     if compressed(path):
-        raise OptionsError("--resume needs an uncompressed output file (a .gz/.zst stream cannot be resumed)")
-    if not os.path.exists(part):
+        raise OptionsError("--resume needs an uncompressed JSONL output file (a .gz/.zst stream or a Parquet file "
+                           "cannot be continued; --part-records keeps the finished parts of those)")
+    if not os.path.lexists(part):
         return []
+    _own_partial(part)
     records: list[dict[str, Any]] = []
     good = 0
     with open(part, "rb") as f:
@@ -70,11 +90,20 @@ def read_partial(path: str) -> list[dict[str, Any]]:
     return records
 
 
+def _own_partial(part: str) -> None:
+    """--resume cuts the partial file back: never through a link planted under its name."""
+    st = os.lstat(part)
+    if os.path.islink(part) or not os.path.isfile(part) or st.st_nlink > 1:
+        raise OptionsError(f"{part} is not a plain partial output file (a link?); remove it and run again without "
+                           f"--resume")
+
+
 def keep_records(path: str, count: int) -> None:
     """Cut ``OUT.partial`` down to its first ``count`` records."""
     part = partial_path(path)
-    if not os.path.exists(part):
+    if not os.path.lexists(part):
         return
+    _own_partial(part)
     size = 0
     with open(part, "rb") as f:
         for n, line in enumerate(f):
@@ -94,9 +123,11 @@ class JsonlWriter:
     existing partial file instead of starting a new one.
     """
 
-    def __init__(self, path: str | None, *, append: bool = False):
+    def __init__(self, path: str | None, *, append: bool = False, what: str = "the output"):
         self.path = None if path in (None, "-") else path
         self.append = append
+        self.what = what
+        self.direct = self.path is not None and is_special(self.path)
         self._tmp: str | None = None
         self._raw: IO[bytes] | None = None
         self._out: IO[bytes] | None = None
@@ -107,10 +138,21 @@ class JsonlWriter:
         if self.path is None:
             self._out = sys.stdout.buffer
             return self
-        directory = os.path.dirname(os.path.abspath(self.path))
-        os.makedirs(directory, exist_ok=True)
+        if self.direct:
+            # A device or pipe (/dev/stdout, /dev/null, a FIFO) is written as it
+            # is: replacing it by a regular file would break it for everyone.
+            try:
+                self._raw = self._out = open(self.path, "wb")
+            except OSError as exc:
+                raise self._error(exc) from exc
+            return self
         self._tmp = partial_path(self.path)
-        self._raw = open(self._tmp, "ab" if self.append and not compressed(self.path) else "wb")
+        try:
+            directory = os.path.dirname(os.path.abspath(self.path))
+            os.makedirs(directory, exist_ok=True)
+            self._raw = _open_partial(self._tmp, append=self.append and not compressed(self.path))
+        except OSError as exc:
+            raise self._error(exc) from exc
         if self.path.endswith(".gz"):
             # mtime=0 and no file name: the same records give the same bytes.
             self._out = gzip.GzipFile(filename="", mode="wb", fileobj=self._raw, mtime=0)
@@ -122,49 +164,112 @@ class JsonlWriter:
             self._out = self._raw
         return self
 
+    def _error(self, exc: OSError) -> OutputError:
+        if self.path is None:
+            return OutputError("(standard output)", exc, "the output", resumable=False)
+        return OutputError(self.path, exc, self.what, resumable=not compressed(self.path) and not self.direct)
+
     def write(self, obj: dict[str, Any]) -> None:
         assert self._out is not None
-        self._out.write(dumps(obj))
-        self.count += 1
-        if self._out is self._raw:
-            # Whole lines reach the file as they are produced, so a killed run
-            # leaves a partial file that --resume can continue.
-            self._raw.flush()
-            now = time.monotonic()
-            if now - self._synced > SYNC_SECONDS:
-                os.fsync(self._raw.fileno())
-                self._synced = now
+        try:
+            self._out.write(dumps(obj))
+            self.count += 1
+            if self._out is self._raw:
+                # Whole lines reach the file as they are produced, so a killed run
+                # leaves a partial file that --resume can continue.
+                self._raw.flush()
+                now = time.monotonic()
+                if now - self._synced > SYNC_SECONDS:
+                    os.fsync(self._raw.fileno())
+                    self._synced = now
+        except OSError as exc:
+            raise self._error(exc) from exc
 
     def flush(self) -> None:
         if self._out is not None:
             self._out.flush()
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        if self.path is None:
-            if self._out is not None:
-                self._out.flush()
+        if exc_type is not None:
+            # The run failed: keep what was written for --resume, and let
+            # nothing here (a full disk fails the flush too) hide the first error.
+            self._abandon()
             return
-        assert self._raw is not None and self._out is not None and self._tmp is not None
-        if self._out is not self._raw:
-            self._out.close()
-        self._raw.flush()
-        os.fsync(self._raw.fileno())
-        self._raw.close()
-        if exc_type is None:
+        try:
+            if self.path is None:
+                if self._out is not None:
+                    self._out.flush()
+                return
+            assert self._raw is not None and self._out is not None
+            if self.direct:
+                self._raw.close()
+                return
+            assert self._tmp is not None
+            if self._out is not self._raw:
+                self._out.close()
+            self._raw.flush()
+            os.fsync(self._raw.fileno())
+            self._raw.close()
             os.chmod(self._tmp, 0o644)
             os.replace(self._tmp, self.path)
+        except OSError as exc:
+            self._abandon()
+            raise self._error(exc) from exc
+
+    def _abandon(self) -> None:
+        if self.path is None or self._raw is None:
+            return
+        for step in ((self._out.close if self._out is not self._raw else None), self._raw.flush, self._raw.close):
+            if step is not None:
+                try:
+                    step()
+                except (OSError, ValueError):
+                    pass
+
+
+def _open_partial(path: str, *, append: bool) -> IO[bytes]:
+    """The hidden partial file, opened without following a link planted under
+    its name (a symbolic or hard link to another file would have the output
+    written into that file): a fresh run replaces whatever is there, a resumed
+    one continues only a plain file of its own."""
+    nofollow = getattr(os, "O_NOFOLLOW", 0)
+    if append and os.path.lexists(path):
+        st = os.lstat(path)
+        if not os.path.isfile(path) or os.path.islink(path) or st.st_nlink > 1:
+            raise OptionsError(f"{path} is not a plain partial output file (a link?); remove it and run again "
+                               f"without --resume")
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | nofollow)
+    else:
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | nofollow, 0o600)
+    return os.fdopen(fd, "ab" if append else "wb")
+
+
+def is_special(path: str) -> bool:
+    """A device, pipe or socket (through links too): written as it is, never replaced."""
+    import stat
+
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return stat.S_ISCHR(mode) or stat.S_ISBLK(mode) or stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
 
 
 def default_rejects_path(output: str | None) -> str | None:
-    """``out.jsonl`` -> ``out.rejects.jsonl`` (compression suffix kept); stdout -> None (stderr)."""
-    if output in (None, "-"):
+    """``out.jsonl`` -> ``out.rejects.jsonl`` (compression suffix kept); stdout,
+    or a device such as /dev/stdout, -> None (stderr)."""
+    if output in (None, "-") or is_special(output):
         return None
     base, comp = output, ""
     for suffix in (".gz", ".zst", ".zstd"):
         if base.endswith(suffix):
             base, comp = base[: -len(suffix)], suffix
             break
-    for suffix in (".jsonl", ".ndjson", ".json"):
+    for suffix in (".jsonl", ".ndjson", ".json", ".parquet", ".pq"):
         if base.endswith(suffix):
             base = base[: -len(suffix)]
             break
@@ -180,7 +285,11 @@ def part_path(path: str, k: int) -> str:
 
 
 def read_records(path: str) -> list[dict[str, Any]]:
-    """Every record of a finished output file (compressed or not)."""
+    """Every record of a finished output file (compressed or not, or Parquet)."""
+    if is_parquet(path):
+        from .parquet import read_records as read_parquet
+
+        return read_parquet(path)
     if path.endswith(".gz"):
         f: IO[bytes] = gzip.open(path, "rb")
     elif path.endswith((".zst", ".zstd")):
@@ -212,7 +321,7 @@ class PartitionedWriter:
         self.path, self.part_records = path, part_records
         self.part = first_part
         self._keep = keep or []
-        self._writer: JsonlWriter | None = None
+        self._writer: Any = None
 
     def __enter__(self) -> "PartitionedWriter":
         self._open()
@@ -221,7 +330,7 @@ class PartitionedWriter:
         return self
 
     def _open(self) -> None:
-        self._writer = JsonlWriter(part_path(self.path, self.part)).__enter__()
+        self._writer = open_writer(part_path(self.path, self.part)).__enter__()
 
     def write(self, obj: dict[str, Any]) -> None:
         assert self._writer is not None
@@ -279,3 +388,138 @@ def cut_parts(path: str, part_records: int, keep: int) -> tuple[int, int]:
             break
         k += 1
     return first, again
+
+
+# --- outputs never overwrite inputs ------------------------------------------------
+
+PART_PATTERN = re.compile(r"-\d{5}")
+
+
+@dataclass(frozen=True)
+class Outputs:
+    """The files a run writes: the output (or its numbered parts), the rejects
+    file, the dedup index. Known before anything is written, so that they can be
+    checked against the inputs (``refuse_overwrites``) and left out of a walk
+    of an input directory that holds them (``is_output``)."""
+
+    output: str | None
+    rejects: str | None = None
+    index: str | None = None
+    part_records: int = 0
+
+    def paths(self) -> list[tuple[str, str]]:
+        """(what, path) of each named file; parts as their first part's name."""
+        out = []
+        if self.output not in (None, "-"):
+            out.append(("-o", part_path(self.output, 0) if self.part_records else self.output))
+        if self.rejects:
+            out.append(("--rejects", self.rejects))
+        if self.index:
+            out.append(("--index", self.index))
+        return out
+
+    def _part_of_output(self, path: str) -> bool:
+        """Whether ``path`` is (or would be) one of the numbered parts."""
+        if not self.part_records or self.output in (None, "-"):
+            return False
+        head, tail = os.path.split(self.output)
+        stem, dot, suffixes = tail.partition(".")
+        phead, ptail = os.path.split(path)
+        if not (ptail.startswith(stem) and ptail.endswith(dot + suffixes)):
+            return False
+        middle = ptail[len(stem): len(ptail) - len(dot + suffixes)]
+        return bool(PART_PATTERN.fullmatch(middle)) and _same_dir(head, phead)
+
+    def is_output(self, path: str) -> bool:
+        """Whether a file found while walking the inputs is one of this run's outputs."""
+        name = os.path.basename(path)
+        for _, out in self.paths():
+            if os.path.basename(out) == name and _same_dir(os.path.dirname(out), os.path.dirname(path)):
+                return True
+        return self._part_of_output(path)
+
+
+def _same_dir(a: str, b: str) -> bool:
+    return os.path.realpath(a or ".") == os.path.realpath(b or ".")
+
+
+def _identity(path: str) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+def _same_file(a: str, b: str) -> bool:
+    """Same path once links are resolved, or (both existing) the same inode."""
+    if os.path.realpath(a) == os.path.realpath(b):
+        return True
+    try:
+        sa, sb = os.stat(a), os.stat(b)
+    except OSError:
+        return False
+    return (sa.st_dev, sa.st_ino) == (sb.st_dev, sb.st_ino)
+
+
+def refuse_overwrites(inputs: list[str], outputs: Outputs, *, resume: bool = False) -> None:
+    """Raise OptionsError, before anything is written, when an output would
+    overwrite an input or another output: the same path, the same file through a
+    link, or an existing file inside an input directory, where the walk would
+    read it as input and the run then replace it."""
+    import glob as _glob
+
+    named = outputs.paths()
+    for i, (what_a, a) in enumerate(named):
+        for what_b, b in named[i + 1:]:
+            if _same_file(a, b) or (what_b != "-o" and outputs._part_of_output(b)):
+                raise OptionsError(f"{what_a} {a} and {what_b} {b} are the same file; give them different names")
+    files: list[str] = []
+    dirs: list[str] = []
+    for given in inputs:
+        if given == "-":
+            continue
+        if os.path.isdir(given):
+            dirs.append(given)
+        elif os.path.lexists(given):
+            files.append(given)
+        elif set("*?[") & set(given):
+            for m in _glob.glob(given, recursive=True):
+                (dirs if os.path.isdir(m) else files).append(m)
+    # Identities first: one stat per input, however many a glob gave.
+    # A device or pipe (/dev/stdout) is written, never replaced: nothing to protect.
+    targets = [(what, out, _identity(out), os.path.realpath(out)) for what, out in named if not is_special(out)]
+    for f in files:
+        ident = _identity(f)
+        for what, out, out_ident, out_real in targets:
+            same = (ident is not None and ident == out_ident) or \
+                (ident is None or os.path.islink(f)) and os.path.realpath(f) == out_real
+            if same or (what == "-o" and outputs._part_of_output(f)):
+                raise OptionsError(f"{what} {out} is the input {f}: cleaner never overwrites its inputs; "
+                                   f"choose another {what} file")
+    for what, out in named:
+        if what == "--index":
+            continue  # an existing index is loaded first (a file that is not one stops the run), never clobbered
+        real = os.path.realpath(out)
+        for d in dirs:
+            root = os.path.realpath(d)
+            if not real.startswith(root.rstrip(os.sep) + os.sep):
+                continue
+            rel = os.path.relpath(real, root)
+            hidden = any(part.startswith(".") for part in rel.split(os.sep))
+            exists = [p for p in _existing(out, outputs if what == "-o" else None)]
+            if exists and not hidden and not (resume and what == "-o" and outputs.part_records):
+                raise OptionsError(f"{what} {exists[0]} already exists inside the input directory {d}, where it "
+                                   f"would be read as input and then replaced: remove it, or write {what} outside "
+                                   f"{d}")
+
+
+def _existing(out: str, outputs: Outputs | None) -> list[str]:
+    """``out`` if it exists; for partitioned output every existing part."""
+    if outputs is None or not outputs.part_records:
+        return [out] if os.path.lexists(out) else []
+    found, k = [], 0
+    while os.path.lexists(part_path(outputs.output, k)):  # type: ignore[arg-type]
+        found.append(part_path(outputs.output, k))  # type: ignore[arg-type]
+        k += 1
+    return found

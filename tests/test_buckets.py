@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cleaner.buckets import SHARDS, BucketIndex, ShardTables
+from cleaner.dedup.buckets import SHARDS, BucketIndex, ShardTables
 
 
 def _batches(seed: int, sizes=(300, 2000, 5000, 800)):
@@ -70,13 +70,13 @@ def test_frozen_keys_cost_less_than_table_keys():
     assert packed.nbytes - packed.hosts[0].keys() * 6 < SHARDS * (2**18 + 1) * 4 + SHARDS * 2**13 * 8
 
 
-def test_saved_arrays_load_into_an_index_that_answers_the_same():
+def test_saved_entries_load_into_an_index_that_answers_the_same():
     batches = list(_batches(3))
     index = BucketIndex([ShardTables(range(SHARDS), spill=100)])
     for b in batches[:2]:
         index.match_and_insert(*b)
     copy = BucketIndex()
-    copy.load_arrays(index.arrays())
+    copy.load_entries(*index.entries())
     for b in batches[2:]:
         assert np.array_equal(copy.match_and_insert(*b), index.match_and_insert(*b))
 

@@ -118,3 +118,42 @@ def test_seeds_end_to_end(tmp_path):
     recs = [json.loads(x) for x in (tmp_path / "s.jsonl").read_text().splitlines()]
     assert len(recs) == 5
     assert sum(len(r["duplicates"]) for r in recs) >= 2
+
+
+def test_help_has_text_for_every_option_and_no_type_placeholders():
+    res = cli("clean", "--help")
+    assert res.returncode == 0
+    text = res.stdout.decode()
+    assert "<bool>" not in text and "<int>" not in text and "<str>" not in text
+    assert "--max-bytes SIZE" in text and "[default: 64 MiB]" in text and "[default: all cores]" in text
+    import typer.main
+
+    from cleaner.cli import app
+
+    command = typer.main.get_command(app).commands["clean"]
+    assert all(p.help for p in command.params), [p.name for p in command.params if not p.help]
+
+
+def test_sizes_in_human_units(tmp_path):
+    (tmp_path / "a.txt").write_text(DUMP * 8)  # 2,800 bytes
+    res = cli("clean", tmp_path / "a.txt", "--max-bytes", "64MiB", "-q")
+    assert res.returncode == 0 and json.loads(res.stdout)["source"].endswith("a.txt")
+    res = cli("clean", tmp_path / "a.txt", "--max-bytes", "2KB", "-q")  # 2,000 bytes
+    assert res.returncode == 3 and b'"reason":"too-large"' in res.stderr
+    res = cli("clean", tmp_path / "a.txt", "--max-bytes", "lots")
+    assert res.returncode == 2 and b"not a size: 'lots' (write e.g. 64MiB, 500MB or 1048576)" in res.stderr
+
+
+def test_progress_measures_bytes_read_of_the_total(tmp_path):
+    from cleaner.pipeline import Summary
+    from cleaner.read import survey
+
+    for i in range(3):
+        (tmp_path / f"{i}.txt").write_text(DUMP.replace("Tuesday", f"day {i}"))
+    opts = cleaner.Options(dedup="off")
+    total = sum(f.size for f in survey([str(tmp_path)], opts))
+    assert total == sum(p.stat().st_size for p in tmp_path.iterdir())
+    summary, seen = Summary(), []
+    for _ in cleaner.clean([str(tmp_path)], opts, summary=summary):
+        seen.append(summary.bytes_read)
+    assert seen == sorted(seen) and 0 < seen[0] and summary.bytes_read == total

@@ -113,7 +113,7 @@ def test_bucket_shards_live_on_the_workers_and_answer_as_a_local_index():
     actor each), and answers lookups and inserts exactly as a local one."""
     import numpy as np
 
-    from cleaner.buckets import BucketIndex
+    from cleaner.dedup.buckets import BucketIndex
     from cleaner.executors import executor_for
 
     rng = np.random.default_rng(3)
@@ -127,8 +127,10 @@ def test_bucket_shards_live_on_the_workers_and_answer_as_a_local_index():
         pid = int(pids[-1]) + 1
     local = BucketIndex()
     want = [local.match_and_insert(*b) for b in batches]
+    from cleaner.dedup import Deduper
+
     with executor_for(cleaner.Options(engine="dask", workers=2)) as ex:
-        remote = ex.bucket_index()
+        remote = Deduper.on(ex, cleaner.Options(engine="dask", workers=2)).index.buckets
         assert remote.remote and len(remote.hosts) == 2
         got = [remote.match_and_insert(*b) for b in batches]
         probe = rng.integers(0, 2**63, 1000, dtype=np.uint64)

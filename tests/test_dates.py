@@ -62,3 +62,50 @@ FRAGMENTS = st.sampled_from(["Mar", "March", "19", "20", "2025", "1999", "1998",
 @given(st.lists(FRAGMENTS, max_size=12).map("".join))
 def test_prefilter_changes_nothing(line):
     assert parse_date_line(line) == _reference(line)
+
+
+@pytest.mark.parametrize("line, iso", [
+    ("14 de mayo de 2024", "2024-05-14"),
+    ("Publicado el 14 de mayo de 2024", "2024-05-14"),
+    ("martes, 14 de mayo del 2024", "2024-05-14"),
+    ("12 de março de 2024", "2024-03-12"),
+    ("Atualizado em 12 de março de 2024 às 10h32", "2024-03-12"),
+    ("quinta-feira, 12 de março de 2024", "2024-03-12"),
+    ("12 dez. 2024", "2024-12-12"),
+    ("3 marzo 2024", "2024-03-03"),
+    ("Pubblicato il 3 marzo 2024 alle 10:05", "2024-03-03"),
+    ("giovedì 7 novembre 2024", "2024-11-07"),
+    ("25/06/2024", "2024-06-25"),  # the day cannot be a month: day first whatever the page
+])
+def test_spanish_portuguese_italian_and_unambiguous_day_first(line, iso):
+    assert parse_date_line(line) == iso
+
+
+def test_ambiguous_numeric_dates_follow_the_page():
+    assert parse_date_line("05/06/2024") == "2024-05-06"
+    assert parse_date_line("05/06/2024", day_first=True) == "2024-06-05"
+    assert parse_date_line("03/19/2025", day_first=True) == "2025-03-19"  # 19 cannot be a month
+    assert [dates.day_first_for(lang, url) for lang, url in [
+        ("en-GB", None), ("fr", None), ("pt-BR", None), ("en-US", "https://x.co.uk/"), ("en", None),
+        (None, "https://www.bbc.co.uk/news/1"), (None, "https://www.lemonde.fr/a"), (None, "https://x.com/a"),
+        (None, "https://news.io/a"), ("en", "https://www.abc.net.au/a"), (None, None)]] == [
+        True, True, True, False, False, True, True, False, False, True, False]
+
+
+def test_day_first_reaches_the_record():
+    import cleaner
+
+    body = ("Harbour bridge rebuild approved\n05/06/2024\n"
+            "The city council approved a plan on Tuesday to rebuild the old harbour bridge, ending two years of "
+            "debate about how to pay for the work.\nEngineers said the new bridge would carry twice as much traffic "
+            "and would be built to withstand stronger storms.")
+    uk = cleaner.clean_text(body, url="https://www.gazette.co.uk/harbour-bridge-rebuild-approved")
+    us = cleaner.clean_text(body, url="https://www.gazette.com/harbour-bridge-rebuild-approved")
+    assert (uk.date, us.date) == ("2024-06-05", "2024-05-06")
+    es = cleaner.clean_text(body.replace("05/06/2024", "14 de mayo de 2024"),
+                            url="https://www.diario.es/harbour-bridge-rebuild-approved")
+    assert es.date == "2024-05-14" and es.title == "Harbour bridge rebuild approved"
+    html = ("<html lang='es'><body><article><h1>Harbour bridge rebuild approved</h1>"
+            + "".join(f"<p>{p}</p>" for p in body.split("\n")[1:]) + "</article></body></html>")
+    assert cleaner.clean_html(html).date == "2024-06-05"  # <html lang="es">
+    assert cleaner.clean_html(html.replace("lang='es'", "lang='en-US'")).date == "2024-05-06"

@@ -7,9 +7,10 @@ import gzip
 import subprocess
 import sys
 
+import cleaner
 from cleaner.write import part_path
 
-from .test_resume import _cmd, _corpus
+from .test_resume import _cmd, _corpus, _record_fingerprint
 
 
 def _parts(directory, stem="data", suffix=".jsonl"):
@@ -78,6 +79,12 @@ def test_resume_partitioned_output_is_identical(tmp_path):
     (out / "data-00001.jsonl").write_bytes(want[1])
     lines = want[2].splitlines(keepends=True)
     (out / ".data-00002.jsonl.partial").write_bytes(b"".join(lines[:14]) + lines[14][:25])
+    # What the killed run recorded of its inputs and options, beside the parts.
+    from cleaner import resume
+    from cleaner.read import survey
+
+    opts = cleaner.Options(site_window=50)
+    resume.save(str(out / "data.jsonl"), resume.fingerprint(survey([str(inp)], opts), opts, 30))
     res = subprocess.run(_cmd(inp, out / "data.jsonl", "--part-records", "30", "--resume"))
     assert res.returncode == 3
     assert [p.read_bytes() for p in _parts(out)] == want

@@ -105,13 +105,55 @@ def test_stdin(monkeypatch):
     assert (d.id, d.source) == ("s1", "-:1")
 
 
-def test_duplicate_ids_are_rejected(tmp_path):
+def test_repeated_ids_keep_their_records_under_made_unique_ids(tmp_path):
+    """A repeated id is not a reason to lose a record: it gets ``x#2`` (as a
+    repeated path does), the id given stays under metadata.original_id, and an
+    id that is itself taken later ("x#2") is made unique in turn."""
     path = tmp_path / "r.jsonl"
-    path.write_bytes(b'{"id": "x", "text": "one two three"}\n{"id": "x", "text": "four five six"}\n')
+    lines = [{"id": "x", "text": "one two three"}, {"id": "x", "text": "four five six", "original_id": "mine"},
+             {"id": "x#2", "text": "seven eight"}, {"id": "x", "text": "nine ten"}]
+    path.write_bytes(b"".join(orjson.dumps(x) + b"\n" for x in lines))
     items = read_all([path])
-    assert len(docs(items)) == 1
-    [r] = rejects(items)
-    assert (r.reason, r.id, r.line) == ("duplicate-id", "x", 2)
+    assert not rejects(items)
+    got = [(d.id, d.content, d.metadata) for d in docs(items)]
+    assert got == [("x", "one two three", {}),
+                   ("x#2", "four five six", {"original_id": "mine", "original_id#2": "x"}),
+                   ("x#2#2", "seven eight", {"original_id": "x#2"}),
+                   ("x#3", "nine ten", {"original_id": "x"})]
+
+
+@pytest.mark.parametrize("given,expect_id,original", [
+    ({"a": 1}, "r.jsonl:1", {"a": 1}),
+    (True, "r.jsonl:1", True),
+    (1.5, "r.jsonl:1", 1.5),
+    ("   ", "r.jsonl:1", "   "),
+    (7, "7", None),
+    (None, "r.jsonl:1", None),
+])
+def test_an_id_that_cannot_serve_gives_way_to_the_line_and_is_kept(tmp_path, given, expect_id, original):
+    path = tmp_path / "r.jsonl"
+    path.write_bytes(orjson.dumps({"id": given, "text": "one two three"}) + b"\n")
+    [d] = read_all([path])
+    assert d.id == expect_id
+    assert d.metadata.get("original_id") == original
+
+
+def test_huge_numbers_never_take_a_record_down(tmp_path):
+    """orjson reads an integer beyond 64 bits as a float (an id then gives way
+    to the line); one beyond a double (which it refuses, and Python's int()
+    refuses past 4300 digits) is kept as its digits, a string orjson can write:
+    as an id it is too long (invalid-id), elsewhere it is passed through."""
+    big, huge = "9" * 30, "8" * 5000
+    path = tmp_path / "r.jsonl"
+    path.write_bytes(b'{"id": ' + big.encode() + b', "text": "one two three"}\n'
+                     b'{"id": "h", "n": ' + huge.encode() + b', "text": "four five six"}\n'
+                     b'{"id": ' + huge.encode() + b', "text": "seven eight nine"}\n')
+    items = read_all([path])
+    d1, d2 = docs(items)
+    assert d1.id == "r.jsonl:1" and d1.metadata == {"original_id": 1e30}
+    assert d2.id == "h" and d2.metadata == {"n": huge}
+    assert [(r.line, r.reason) for r in rejects(items)] == [(3, "invalid-id")]
+    orjson.dumps([d1.metadata, d2.metadata])
 
 
 @pytest.mark.parametrize("content,reason", [

@@ -13,6 +13,10 @@ import time
 import orjson
 import pytest
 
+import cleaner
+from cleaner import resume
+from cleaner.read import survey
+
 DEDUP = "mark"
 WORDS = ("harbour bridge council vote budget storm traffic engineer mayor river port ferry tunnel "
          "school clinic market rail station museum library festival season winter summer").split()
@@ -32,6 +36,12 @@ def _corpus(path, n, seed=7):
         f.write(b"{not json}\n")
 
 
+def _record_fingerprint(inp, out, **options):
+    """What a real run writes beside its partial output before the first record."""
+    opts = cleaner.Options(site_window=50, dedup=DEDUP, **options)
+    resume.save(str(out), resume.fingerprint(survey([str(inp)], opts), opts))
+
+
 def _cmd(inp, out, *extra):
     return [sys.executable, "-m", "cleaner", "clean", str(inp), "-o", str(out), "--quiet", "--workers", "1",
             "--site-window", "50", "--dedup", DEDUP, *extra]
@@ -47,10 +57,12 @@ def test_resume_after_torn_partial_is_identical(tmp_path):
     # Simulate a run killed mid-write: 123 whole records and half of the next.
     out = tmp_path / "out.jsonl"
     (tmp_path / ".out.jsonl.partial").write_bytes(b"".join(lines[:123]) + lines[123][:40])
+    _record_fingerprint(inp, out)
     res = subprocess.run(_cmd(inp, out, "--resume"))
     assert res.returncode == 3  # the bad line is still reported
     assert out.read_bytes() == want
     assert not (tmp_path / ".out.jsonl.partial").exists()
+    assert not (tmp_path / ".out.jsonl.resume.json").exists()
     rejects = (tmp_path / "out.rejects.jsonl").read_bytes().splitlines()
     assert len(rejects) == 1
 
@@ -89,3 +101,86 @@ def test_resume_needs_a_file(tmp_path):
                          capture_output=True)
     assert res.returncode == 2
     assert b"--resume needs an output file" in res.stderr
+
+
+def _interrupted_run(tmp_path, records=50):
+    """A partial output of ``records`` records, and its fingerprint, as a killed run leaves them."""
+    inp = tmp_path / "in.jsonl"
+    _corpus(inp, 200)
+    out = tmp_path / "out.jsonl"
+    full = tmp_path / "full.jsonl"
+    subprocess.run(_cmd(inp, full), check=False)
+    lines = full.read_bytes().splitlines(keepends=True)
+    (tmp_path / ".out.jsonl.partial").write_bytes(b"".join(lines[:records]))
+    _record_fingerprint(inp, out)
+    return inp, out, full
+
+
+def test_resume_refused_when_an_input_changed(tmp_path):
+    inp, out, _ = _interrupted_run(tmp_path)
+    before = (tmp_path / ".out.jsonl.partial").read_bytes()
+    with open(inp, "ab") as f:
+        f.write(orjson.dumps({"id": "late", "text": "A record added after the run was interrupted."}) + b"\n")
+    res = subprocess.run(_cmd(inp, out, "--resume"), capture_output=True)
+    assert res.returncode == 2
+    err = res.stderr.decode().strip()
+    assert err.startswith(f"Error: cannot resume {out}: it was made from other inputs: {inp} changed (size "), err
+    assert err.endswith("Run with the same inputs and options, or without --resume to start again"), err
+    assert (tmp_path / ".out.jsonl.partial").read_bytes() == before and not out.exists()
+    # A second input is named now.
+    other = tmp_path / "other.jsonl"
+    _corpus(other, 3)
+    inp.write_bytes(inp.read_bytes())  # same bytes, new mtime: still a change
+    res = subprocess.run(_cmd(inp, out, "--resume")[:4] + [str(other)] + _cmd(inp, out, "--resume")[4:],
+                         capture_output=True)
+    assert res.returncode == 2 and f"{other} is new" in res.stderr.decode(), res.stderr
+
+
+def test_resume_refused_when_options_changed(tmp_path):
+    inp, out, full = _interrupted_run(tmp_path)
+    res = subprocess.run(_cmd(inp, out, "--resume", "--dedup", "off", "--threshold", "0.5"), capture_output=True)
+    assert res.returncode == 2
+    assert ("it was made from other options: --dedup was mark, now off, --threshold was 0.4, now 0.5"
+            in res.stderr.decode()), res.stderr
+    # Where the work runs is not part of it: more workers continue the same output.
+    res = subprocess.run(_cmd(inp, out, "--resume", "--workers", "2"))
+    assert res.returncode == 3 and out.read_bytes() == full.read_bytes()
+
+
+def test_resume_refused_without_a_fingerprint(tmp_path):
+    inp, out, _ = _interrupted_run(tmp_path)
+    os.unlink(tmp_path / ".out.jsonl.resume.json")
+    res = subprocess.run(_cmd(inp, out, "--resume"), capture_output=True)
+    assert res.returncode == 2 and b"has no record of the inputs and options" in res.stderr
+
+
+@pytest.mark.skipif(not hasattr(os, "killpg"), reason="needs process groups")
+def test_ctrl_c_says_how_to_resume_and_resume_completes(tmp_path):
+    """Ctrl-C reaches the whole process group (the command and its workers):
+    one line says how to go on, no worker prints a traceback, and --resume
+    then gives the uninterrupted run's bytes."""
+    inp = tmp_path / "in.jsonl"
+    _corpus(inp, 3000)
+    full = tmp_path / "full.jsonl"
+    subprocess.run(_cmd(inp, full), check=False)
+    out = tmp_path / "out.jsonl"
+    cmd = [c for c in _cmd(inp, out) if c != "--quiet"]
+    cmd[cmd.index("--workers") + 1] = "2"
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, start_new_session=True)
+    part = tmp_path / ".out.jsonl.partial"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if part.exists() and part.stat().st_size > 50_000:
+            break
+        time.sleep(0.01)
+    assert proc.poll() is None, "the run finished before it could be interrupted"
+    os.killpg(proc.pid, signal.SIGINT)
+    err = proc.communicate(timeout=120)[1].decode()
+    assert proc.returncode == 130
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in err, err
+    assert lines[0].startswith("Interrupted after ") and lines[0].endswith(
+        f"records; {out} was not finished. Run the same command with --resume to continue from the records "
+        f"written."), err
+    assert subprocess.run(_cmd(inp, out, "--resume")).returncode == 3
+    assert out.read_bytes() == full.read_bytes()

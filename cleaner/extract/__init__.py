@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -106,7 +107,34 @@ def _too_deep(html: str) -> bool:
     return False
 
 
+MAX_TAG_ATTRIBUTES = 1_000
+"""Attributes of one tag above which its attributes are dropped before parsing:
+libxml2 checks each new attribute against all the earlier ones of the tag, so
+200,000 attributes take minutes in one C call that the time limit cannot
+interrupt. No real tag comes near it, and attributes hold no text."""
+_LONG_TAG = 16_384
+"""Characters between two '>' below which no tag can hold MAX_TAG_ATTRIBUTES."""
+_TAG_START = re.compile(r"<[A-Za-z][^\s/>]*")
+
+
+def _tame_attributes(html: str) -> str:
+    if len(html) < _LONG_TAG:
+        return html
+    segments = html.split(">")
+    if max(map(len, segments)) < _LONG_TAG:
+        return html
+    for k, seg in enumerate(segments):
+        if len(seg) >= _LONG_TAG:
+            # No '>' up to the segment's end: from the first tag start on, all
+            # of it is that tag's attributes.
+            m = _TAG_START.search(seg)
+            if m and seg.count("=", m.end()) > MAX_TAG_ATTRIBUTES:
+                segments[k] = seg[:m.end()]
+    return ">".join(segments)
+
+
 def _extract_html(html: str, url: str | None, options: Options) -> Extracted:  # noqa: ARG001
+    html = _tame_attributes(html)
     if len(html) > HTML_EXTRACT_MAX or html.count("<", 0, HTML_EXTRACT_MAX) > HTML_EXTRACT_MAX_TAGS \
             or _too_deep(html):
         return Extracted(text=_all_text(html), is_html=False, url=url, site=host_of(url))
@@ -139,6 +167,8 @@ def _all_text(html: str) -> str:
         root = lxml.html.document_fromstring(html)
     except Exception:  # noqa: BLE001 - unparsable markup: the tokenizer below still reads it
         return _tokenized_text(html)
+    if _depth_capped(root):
+        return _tokenized_text(html)
     for bad in root.xpath("//script|//style|//noscript|//template"):
         bad.drop_tree()
     blocks = []
@@ -149,6 +179,25 @@ def _all_text(html: str) -> str:
         if text:
             blocks.append(text)
     return "\n".join(blocks) or _tokenized_text(html)
+
+
+LIBXML2_MAX_DEPTH = 256
+"""Depth at which libxml2's HTML parser stops nesting (elements below it are
+dropped, with their text)."""
+
+
+def _depth_capped(tree) -> bool:
+    """Whether the parsed tree reaches libxml2's depth limit, so text may be
+    missing: an element at that depth exists (one XPath, level by level in C:
+    a fortieth of the cost of walking the tree in Python)."""
+    return _at_max_depth()(tree)
+
+
+@lru_cache(maxsize=1)
+def _at_max_depth():
+    from lxml.etree import XPath
+
+    return XPath("boolean(/*" + "/*" * (LIBXML2_MAX_DEPTH - 1) + ")")
 
 
 _BLOCK_TAGS = frozenset("p div br li h1 h2 h3 h4 h5 h6 tr td th blockquote pre section article header footer "

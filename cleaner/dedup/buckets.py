@@ -366,30 +366,62 @@ class BucketIndex:
 
     # --- persistence -------------------------------------------------------------
 
-    def arrays(self) -> dict[str, np.ndarray]:
-        """The whole index as flat arrays (every shard frozen), for saving."""
+    def entries(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every key as (shard, fingerprint, passage): entries per shard, then
+        the fingerprints and passages of all shards in shard order, each shard
+        sorted by fingerprint. What a saved index keeps: 8 bytes a key, no
+        tables (the tables are rebuilt when it is loaded)."""
         dumps = [h.dump() for h in self.hosts]
         tables = sorted((t for d in dumps for t in (d.result() if self.remote else d)), key=lambda t: t[0])
-        return {"bucket_dir_lens": np.array([len(t[1]) for t in tables], dtype=np.int64),
-                "bucket_lens": np.array([len(t[2]) for t in tables], dtype=np.int64),
-                "bucket_dir": np.concatenate([t[1] for t in tables]),
-                "bucket_rec": np.concatenate([t[2] for t in tables])}
+        counts = np.zeros(SHARDS, dtype=np.int64)
+        fps, pids = [], []
+        for s, fdir, frec in tables:
+            f, p = _unfreeze(fdir, frec)
+            counts[s] = len(f)
+            fps.append(f)
+            pids.append(p)
+        return (counts, np.concatenate(fps) if fps else np.zeros(0, np.uint32),
+                np.concatenate(pids) if pids else np.zeros(0, np.int32))
 
-    def load_arrays(self, data) -> None:
-        """Replace the contents with a saved index's (``arrays()`` output)."""
-        dir_lens, lens = [int(x) for x in data["bucket_dir_lens"]], [int(x) for x in data["bucket_lens"]]
-        if len(lens) != SHARDS or len(dir_lens) != SHARDS:
-            raise ValueError("bucket index has another shard count")
-        if any(n not in (0, (1 << DIR_BITS) + 1) for n in dir_lens):
-            raise ValueError("bucket index has another directory size")
-        d_end, e_end = np.cumsum(dir_lens), np.cumsum(lens)
-        fdir, frec = data["bucket_dir"], data["bucket_rec"]
+    def load_entries(self, counts: np.ndarray, fps: np.ndarray, pids: np.ndarray) -> None:
+        """Replace the contents with saved entries (``entries()``); each shard's
+        fingerprints must be sorted and unique."""
+        if len(counts) != SHARDS or int(counts.sum()) != len(fps) or len(pids) != len(fps):
+            raise ValueError("bucket entries do not match their counts")
+        ends = np.cumsum(counts)
         per_host: dict[int, list] = {}
         for s in range(SHARDS):
-            d0, e0 = d_end[s] - dir_lens[s], e_end[s] - lens[s]
-            per_host.setdefault(self._host_of(s), []).append(
-                (s, fdir[d0:d_end[s]], frec[e0:e_end[s]]))
+            f, p = fps[ends[s] - counts[s]:ends[s]], pids[ends[s] - counts[s]:ends[s]]
+            if len(f) > 1 and np.any(np.diff(f.astype(np.int64)) <= 0):
+                raise ValueError("bucket fingerprints are not sorted")
+            per_host.setdefault(self._host_of(s), []).append((s, *_freeze_entries(f, p)))
         calls = [self.hosts[h].load(tables) for h, tables in per_host.items()]
         if self.remote:
             for c in calls:
                 c.result()
+
+
+def _unfreeze(fdir: np.ndarray, frec: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A frozen part's entries as (fingerprint, passage), in fingerprint order:
+    the directory gives a fingerprint's top DIR_BITS bits, the entry its low
+    LOW_BITS (they overlap by two bits)."""
+    if not len(frec):
+        return np.zeros(0, np.uint32), np.zeros(0, np.int32)
+    top = np.repeat(np.arange(len(fdir) - 1, dtype=np.uint32), np.diff(fdir))
+    low = frec[0::3].astype(np.uint32)
+    fps = (top << np.uint32(32 - DIR_BITS)) | low
+    pids = (frec[1::3].astype(np.int64) | (frec[2::3].astype(np.int64) << 16)).astype(np.int32)
+    return fps, pids
+
+
+def _freeze_entries(fps: np.ndarray, pids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(fingerprint, passage) entries, sorted, as a frozen part."""
+    if not len(fps):
+        return _NONE_DIR, _NONE_REC
+    fdir = np.searchsorted(fps >> np.uint32(32 - DIR_BITS), np.arange((1 << DIR_BITS) + 1, dtype=np.uint32))
+    rec = np.empty(3 * len(fps), dtype=np.uint16)
+    rec[0::3] = (fps & np.uint32(_LOW_MASK)).astype(np.uint16)
+    p = pids.astype(np.int64)
+    rec[1::3] = (p & 0xFFFF).astype(np.uint16)
+    rec[2::3] = (p >> 16).astype(np.uint16)
+    return fdir.astype(np.int32), rec

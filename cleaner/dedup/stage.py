@@ -1,0 +1,437 @@
+"""The dedup stage: passages linked to the earliest record holding them.
+
+Per document, in input order: its passages (``Signer.units``, usually
+computed in a worker) are looked up in the LSH buckets; every candidate, and
+its cluster root, is checked on the signatures (``signatures.candidates``),
+and the best few are compared word by word and judged (``verify.judge``).
+Each passage joins the cluster of the earliest verified copy, which is what
+``of``/``of_start``/``of_end`` point to. Matched passages that follow each
+other in both documents merge into one span, so a reused stretch of three
+paragraphs is one duplicate entry. A document whose spans cover most of an
+earlier one, with enough distinctive text on both sides, is its near
+duplicate.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from dataclasses import dataclass
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+
+import numpy as np
+
+from ..options import Options
+from ..records import DuplicateSpan
+from .buckets import SHARDS, BucketIndex, ShardTables
+from .index import PassageIndex, check_header
+from .signatures import CONTAINMENT, FLOOR, TOP, _Units, candidates, signer_for, sketch_cut
+from .units import NORMALISATION_VERSION
+from .verify import STRONG, judge
+
+DROP_ROUNDS = 4
+TEMPLATE_MIN = 2
+"""Passages that differ from their source in a name or a figure and make a
+quarter of what a document shares with an earlier one mark the two as one
+template filled in twice: nothing between them is reported."""
+DOC_MIN_WORDS = 40
+"""Aligned words a near-duplicate document shares at least: two or three
+sentences. A paywall or cookie stub whose few remaining lines are copies, or
+a short notice, is not the same document as a full article that holds them."""
+
+
+@dataclass(frozen=True)
+class DedupResult:
+    text: str
+    duplicates: tuple[DuplicateSpan, ...]
+    near_duplicate_of: str | None
+    dropped: tuple[str, ...]
+
+
+def sign(docs: list[tuple[str, str | None]], options: Options) -> list[_Units]:
+    """The half of the stage that needs nothing but the document (its passages,
+    signatures and words), for ``(text, title)`` pairs: what an executor runs
+    on its workers (``Deduper.signed``)."""
+    signer = signer_for(options)
+    return [signer.units(text, title) for text, title in docs]
+
+
+def index_params(options: Options) -> dict[str, float | int]:
+    """What an index must have been built with to be extended by a run with
+    ``options``."""
+    signer = signer_for(options)
+    return {"normalisation": NORMALISATION_VERSION, "threshold": options.threshold, "shingle": options.shingle,
+            "num_perm": options.num_perm, "bands": signer.bands, "rows": signer.rows,
+            "min_passage_chars": options.min_passage_chars}
+
+
+def check_index(path: str, options: Options) -> None:
+    """Refuse (DedupIndexError) a file at ``path`` that is not an index this
+    run can extend, reading its header only."""
+    check_header(path, index_params(options))
+
+
+class Deduper:
+    """Streaming: call :meth:`add` (or :meth:`add_many`) once per document, in
+    input order."""
+
+    def __init__(self, options: Options, buckets: BucketIndex | None = None):
+        """``buckets``: where the bucket tables live (default: in this process;
+        the Dask engine passes one whose shards are spread over the cluster)."""
+        self.options = options
+        self.signer = signer_for(options)
+        self.num_perm = options.num_perm
+        self.bands = self.signer.bands
+        self.index = PassageIndex(options.num_perm, buckets)
+        self.cut = sketch_cut(options.threshold, options.num_perm)
+        self._no_sigs = np.zeros((0, self.num_perm), dtype=np.uint8)
+        if options.index and os.path.exists(options.index):
+            self.index.load(options.index, index_params(options))
+
+    @classmethod
+    def on(cls, executor, options: Options) -> "Deduper":
+        """A deduper for a run on ``executor``: where the executor has workers
+        of its own (a Dask cluster), the bucket tables, most of the index's
+        memory, are split by key into shards held next to them, so the index
+        grows with the cluster; each batch of lookups is one call per worker,
+        all at once, and the results are the local ones, byte for byte."""
+        hosts = executor.place(ShardTables, lambda i, n: ([s for s in range(SHARDS) if s % n == i],))
+        return cls(options, BucketIndex(hosts) if hosts else None)
+
+    def signed(self, stream: Iterable, executor) -> Iterator[tuple]:
+        """``(document, units)`` for each document of ``stream`` (anything
+        with ``text`` and ``title``), in order, the units computed where the
+        executor runs work: after every stage that changes the text, so they
+        are the final text's."""
+        from ..executors import ordered_map
+
+        waiting: deque = deque()
+
+        def texts():
+            for doc in stream:
+                waiting.append(doc)
+                yield doc.text, doc.title
+
+        for units in ordered_map(executor, sign, texts(), self.options, passthrough=lambda _: False,
+                                 weight=lambda item: len(item[0])):
+            yield waiting.popleft(), units
+
+    @property
+    def doc_ids(self) -> list[str]:
+        """Ids of every document in the index, earlier runs' included."""
+        return self.index.doc_ids
+
+    @property
+    def n_pass(self) -> int:
+        return self.index.n_pass
+
+    @property
+    def nbytes(self) -> int:
+        return self.index.nbytes
+
+    @property
+    def bytes_per_passage(self) -> float:
+        return self.nbytes / max(1, self.n_pass)
+
+    # --- public -------------------------------------------------------------------
+
+    def add(self, doc_id: str, text: str, title: str | None = None) -> DedupResult:
+        return self.add_many([(doc_id, text, title)])[0]
+
+    def add_many(self, docs: Sequence[tuple[str, str] | tuple[str, str, str | None]],
+                 units: Sequence[_Units | None] | None = None) -> list[DedupResult]:
+        """Documents in input order; the same results as adding them one by one.
+
+        The bucket lookups and inserts of the whole batch are one compiled
+        pass, in input order, so within the batch a document sees the passages
+        of the ones before it, exactly as if they had been added one at a time.
+        ``units`` may hold each text's :meth:`Signer.units`, computed elsewhere
+        (a worker); None where they are not known. A document is
+        ``(id, text)`` or ``(id, text, title)``: titles are compared with
+        titles and with passages of the text."""
+        docs = [(d[0], d[1], d[2] if len(d) > 2 else None) for d in docs]
+        if self.options.dedup == "drop":
+            # Dropping edits the text only; a title stays what it is.
+            return [self._add_dropping(doc_id, text) for doc_id, text, _ in docs]
+        if not docs:
+            return []
+        given = units or [None] * len(docs)
+        units = [u if u is not None and u.fit(text, title) else self.signer.units(text, title)
+                 for (_, text, title), u in zip(docs, given)]
+        counts = np.array([len(u.spans) for u in units], dtype=np.int64)
+        keys = np.concatenate([u.keys for u in units]).ravel() if counts.sum() else np.zeros(0, dtype=np.uint64)
+        base = self.index.n_pass
+        pids = base + np.arange(len(keys)) // self.bands
+        first_of_doc = base + np.concatenate(([0], np.cumsum(counts)[:-1]))
+        floors = np.repeat(np.repeat(first_of_doc, counts), self.bands)
+        hits = self.index.buckets.match_and_insert(keys, pids, floors)
+        results, offset = [], 0
+        for (doc_id, text, _), u, count in zip(docs, units, counts.tolist()):
+            doc = self.index.add_document(doc_id, len(text), u.lead)
+            match = self._match(u, hits[offset * self.bands:(offset + count) * self.bands].reshape(count, self.bands))
+            dups, copied = self._align(u, match)
+            results.append(DedupResult(text, tuple(d for d, _ in dups), self._near_duplicate(text, dups, copied), ()))
+            self.index.store(doc, u, match.root)
+            offset += count
+        self.index.settle()
+        return results
+
+    def _add_dropping(self, doc_id: str, text: str) -> DedupResult:
+        doc = self.index.add_document(doc_id, len(text), 0)
+        units = self.signer.units(text)
+        dups, copied = self._align(units, self._match(units, self._lookup(units)))
+        near = self._near_duplicate(text, dups, copied)
+        dropped: tuple[str, ...] = ()
+        out_text = text
+        # Dropping a span can leave a remainder that is itself a copy (the
+        # attribution after a removed quote): match again until nothing is left.
+        for _ in range(DROP_ROUNDS):
+            if not dups:
+                break
+            out_text, more = _drop(out_text, [d for d, _ in dups])
+            dropped += more
+            units = self.signer.units(out_text)
+            dups, _ = self._align(units, self._match(units, self._lookup(units)))
+        self.index.doc_lens[doc] = len(out_text)
+        self.index.store(doc, units, _Match.none(len(units.spans)).root)
+        n = self.index.n_pass
+        self.index.buckets.insert(units.keys.ravel(), np.repeat(np.arange(n - len(units.spans), n), self.bands))
+        self.index.settle()
+        return DedupResult(out_text, (), near, dropped)
+
+    def _lookup(self, units: _Units) -> np.ndarray:
+        return self.index.buckets.lookup(units.keys.ravel()).reshape(units.keys.shape)
+
+    def close(self, save: bool = True) -> None:
+        """Release the temporary files; with ``save`` (a completed run) write
+        the index to ``--index`` first."""
+        try:
+            if save and self.options.index:
+                self.index.save(self.options.index, index_params(self.options))
+        finally:
+            self.index.close()
+
+    # --- steps ----------------------------------------------------------------------
+
+    def _match(self, units: _Units, hits: np.ndarray) -> _Match:
+        """Per passage, the earliest verified copy among its candidates.
+
+        Every candidate the buckets propose (``hits``) is checked on the
+        signatures, and so is its cluster root (a heavily edited copy may be
+        closest to an earlier copy rather than to the original); the TOP best
+        are compared word by word and judged (``verify.judge``)."""
+        ix = self.index
+        match = _Match.none(len(units.spans))
+        if not len(units.spans) or not (hits >= 0).any():
+            return match
+        cand = np.full((len(hits), TOP), -1, dtype=np.int64)
+        cand_eq = np.zeros((len(hits), TOP), dtype=np.int64)
+        # First pass: what the sketches cannot settle and memory does not hold
+        # is listed; a second pass over the passages that needed it, with
+        # those read from the file.
+        missing = np.empty(2 * hits.size, dtype=np.int64)
+        need = np.zeros(len(hits), dtype=np.bool_)
+        args = (ix.p_root, ix.sigs.sketches)
+        n = candidates(hits, *args, _NO_IDS, self._no_sigs, ix.sigs.n_disk, ix.sigs.tail, ix.p_size, units.sig,
+                       units.sketch, units.size, self.options.threshold, FLOOR, CONTAINMENT, self.cut, cand, cand_eq,
+                       missing, need)
+        if n:
+            g_ids = np.unique(missing[:n])
+            g_sigs = ix.sigs.gather(g_ids)
+            rows = np.nonzero(need)[0]
+            c2 = np.full((len(rows), TOP), -1, dtype=np.int64)
+            e2 = np.zeros((len(rows), TOP), dtype=np.int64)
+            n = candidates(hits[rows], *args, g_ids, g_sigs, ix.sigs.n_disk, ix.sigs.tail, ix.p_size,
+                           units.sig[rows], units.sketch[rows], units.size[rows], self.options.threshold, FLOOR,
+                           CONTAINMENT, self.cut, c2, e2, missing, need[rows])
+            if n:
+                raise AssertionError("signatures gathered for verification were not found")
+            cand[rows], cand_eq[rows] = c2, e2
+        if not (cand[:, 0] >= 0).any():
+            return match
+        b_ids = np.unique(cand[cand >= 0])
+        b_words, b_off = ix.words.gather(b_ids)
+        pick = np.full(len(cand), -1, dtype=np.int64)
+        judge(cand, units.words, units.word_off, units.spans[:, 0], units.spans[:, 1], units.quoted, b_ids, b_off, b_words,
+              ix.p_start[b_ids].astype(np.int64), ix.p_end[b_ids].astype(np.int64), pick, match.grade,
+              match.a_start, match.a_end, match.b_start, match.b_end, match.sim, match.aligned, match.subs)
+        found = np.nonzero(pick >= 0)[0]
+        src = cand[found, pick[found]]
+        match.src[found] = src
+        match.root[found] = ix.p_root[src]
+        return match
+
+    def _align(self, units: _Units, match: _Match) -> tuple[list[tuple[DuplicateSpan, int]], list[tuple]]:
+        """Matched passages -> spans (with the index of the earlier document);
+        neighbours matched into the same earlier document, in the same order
+        there, merge into one maximal span. Also returns the accepted
+        passages of the text as (start, end, cluster root, aligned words), for
+        the verdict on the whole document.
+
+        A WEAK match (a short passage with a word changed) stands only next to
+        a match into the same document: copied text comes in stretches, a
+        template sentence alone."""
+        items = []
+        for k in np.nonzero(match.root >= 0)[0].tolist():
+            src = int(match.src[k])
+            items.append([int(match.a_start[k]), int(match.a_end[k]), int(self.index.p_doc[src]),
+                          int(match.b_start[k]), int(match.b_end[k]), float(match.sim[k]), int(match.root[k]), 1,
+                          int(match.grade[k]), int(match.aligned[k]), int(match.subs[k])])
+        if not items:
+            return [], []
+        # The same sentences with other names or figures in them, again and
+        # again: a template filled in twice (two market reports, two listings),
+        # whatever the sentences between them share.
+        per_doc: dict[int, list[int]] = {}
+        for it in items:
+            per_doc.setdefault(it[2], [0, 0])[it[10] > 0] += 1
+        templates = {d for d, (plain, filled) in per_doc.items() if filled >= TEMPLATE_MIN and filled * 4 >= plain + filled}
+        items = [it for it in items if it[2] not in templates]
+        if not items:
+            return [], []
+        # Where a quote and its sentence both matched, keep the better match: a
+        # quote re-attributed by another outlet matches as a quote, not as a
+        # sentence whose other half was rewritten.
+        items.sort(key=lambda x: (x[0], -x[1]))
+        kept: list[list] = []
+        for it in items:
+            if kept and it[0] < kept[-1][1]:  # overlaps the previous span
+                if (it[8], it[5]) > (kept[-1][8], kept[-1][5]):
+                    kept[-1] = it
+                continue
+            kept.append(it)
+        unmatched = units.spans[match.root < 0].tolist()
+        lead = units.lead
+
+        def joins(prev: list, it: list) -> bool:
+            """``it`` continues ``prev``: same earlier document, same field on
+            both sides, the same order there, nothing unmatched between."""
+            return (prev[2] == it[2] and (prev[0] < lead) == (it[0] < lead)
+                    and (prev[3] < self.index.doc_leads[prev[2]]) == (it[3] < self.index.doc_leads[it[2]])
+                    and it[3] >= prev[3] and not any(prev[1] <= s and e <= it[0] for s, e in unmatched))
+
+        def near(a: list, b: list) -> bool:
+            return a[2] == b[2] and b[3] >= a[3] and not any(a[1] <= s and e <= b[0] for s, e in unmatched)
+
+        accepted = [it[8] == STRONG for it in kept]
+        changed = True
+        while changed:
+            changed = False
+            for i, it in enumerate(kept):
+                if accepted[i]:
+                    continue
+                if (i > 0 and accepted[i - 1] and near(kept[i - 1], it)) or \
+                        (i + 1 < len(kept) and accepted[i + 1] and near(it, kept[i + 1])):
+                    accepted[i] = changed = True
+        copied = [(it[0] - lead, it[1] - lead, it[6], it[9]) for it, ok in zip(kept, accepted) if ok and it[0] >= lead]
+        merged: list[list] = []
+        for it, ok in zip(kept, accepted):
+            if not ok:
+                continue
+            if merged and joins(merged[-1], it):
+                prev = merged[-1]
+                prev[1] = max(prev[1], it[1])
+                prev[4] = max(prev[4], it[4])
+                prev[5] += it[5]
+                prev[7] += 1
+                prev[9] += it[9]
+                continue
+            merged.append(list(it))
+        out = []
+        for s, e, doc, of_s, of_e, sim_sum, root, count, _, aligned, _ in merged:
+            of_lead = self.index.doc_leads[doc]
+            field, shift = ("title", 0) if s < lead else ("text", lead)
+            of_field, of_shift = ("title", 0) if of_s < of_lead else ("text", of_lead)
+            out.append((DuplicateSpan(start=s - shift, end=e - shift, of=self.index.doc_ids[doc], of_start=of_s - of_shift,
+                                      of_end=of_e - of_shift, similarity=round(sim_sum / count, 4),
+                                      cluster=self._cluster_id(root), field=field, of_field=of_field,
+                                      words=aligned), doc))
+        return out, copied
+
+    def _near_duplicate(self, text: str, dups: list[tuple[DuplicateSpan, int]], copied: list[tuple]) -> str | None:
+        """The earliest document whose copied passages cover ``doc_threshold``
+        of the shorter of the two (a truncated or extended copy still counts)
+        and hold DOC_MIN_WORDS aligned words (a stub's leftovers, a shared
+        footer or a statement quoted in two articles are not a document).
+
+        A passage counts for an earlier document when it is in a cluster that
+        document has a passage in: a press release's boilerplate paragraph is
+        linked to the first release that had it, yet it is just as much a copy
+        of this one's other earlier copies."""
+        if not dups or not text:
+            return None
+        ix = self.index
+        for doc in sorted({doc for _, doc in dups}):
+            roots = set(ix.p_root[ix.passages_of(doc)].tolist())
+            mine = [(s, e, n) for s, e, root, n in copied if root in roots]
+            shorter = min(len(text.strip()), ix.doc_lens[doc])
+            if shorter and sum(n for _, _, n in mine) >= DOC_MIN_WORDS \
+                    and _union_length([(s, e) for s, e, _ in mine]) / shorter >= self.options.doc_threshold:
+                return ix.doc_ids[doc]
+        return None
+
+    def _cluster_id(self, root: int) -> str:
+        ix = self.index
+        key = f"{ix.doc_ids[ix.p_doc[root]]}\x00{ix.p_start[root]}\x00{ix.p_end[root]}"
+        return hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
+
+
+_NO_IDS = np.zeros(0, dtype=np.int64)
+
+
+@dataclass
+class _Match:
+    root: np.ndarray
+    sim: np.ndarray
+    src: np.ndarray
+    """The verified earlier passage each passage copies (-1: none)."""
+    a_start: np.ndarray
+    a_end: np.ndarray
+    """The copied part of each passage (its aligned words, first to last)."""
+    b_start: np.ndarray
+    b_end: np.ndarray
+    """The same part of the earlier passage."""
+    grade: np.ndarray
+    """verify.STRONG or verify.WEAK (NONE where nothing matched)."""
+    aligned: np.ndarray
+    """Words aligned in the copied part."""
+    subs: np.ndarray
+    """Names or numbers the two passages have in different places."""
+
+    @classmethod
+    def none(cls, m: int) -> _Match:
+        z = lambda: np.full(m, -1, dtype=np.int64)  # noqa: E731
+        n = lambda: np.zeros(m, dtype=np.int64)  # noqa: E731
+        return cls(z(), np.zeros(m), z(), z(), z(), z(), z(), n(), n(), n())
+
+
+def _union_length(spans: list[tuple[int, int]]) -> int:
+    total, end = 0, -1
+    for s, e in sorted(spans):
+        if e <= end:
+            continue
+        total += e - max(s, end)
+        end = e
+    return total
+
+
+_EMPTY_QUOTE = re.compile(r"[“\"«„「]\s*[,.;:!?]?\s*[”\"»“」]")
+
+
+def _drop(text: str, dups: list[DuplicateSpan]) -> tuple[str, tuple[str, ...]]:
+    """Remove the duplicate spans; lines left empty disappear with them."""
+    pieces, dropped, last = [], [], 0
+    for d in sorted(dups, key=lambda d: d.start):
+        if d.start < last:
+            continue
+        pieces.append(text[last:d.start])
+        dropped.append(text[d.start:d.end])
+        last = d.end
+    pieces.append(text[last:])
+    # A quotation removed from its sentence leaves its marks behind (“,”): drop them
+    # so the attribution reads as a sentence of its own.
+    joined = _EMPTY_QUOTE.sub("", "".join(pieces))
+    lines = [" ".join(line.split()) for line in joined.split("\n")]
+    return "\n".join(line for line in lines if line), tuple(dropped)

@@ -1,0 +1,247 @@
+"""WARC and WET files, record by record: what each record becomes.
+
+A crawl is a WARC file: one ``response`` record per fetched URL (the HTTP
+headers, then the payload), plus ``request``, ``metadata``, ``revisit`` and
+``warcinfo`` records that hold no page. A WET file (Common Crawl's extracted
+text) holds one ``conversion`` record per page. So:
+
+* a ``response`` (or ``resource``) record with an HTML payload is one HTML
+  document: ``WARC-Target-URI`` is its url, ``WARC-Record-ID`` its id, and
+  ``WARC-Date`` and the HTTP status go under metadata; the charset of the HTTP
+  ``Content-Type`` is used in decoding, before the page's ``<meta>``;
+* a response that is not a page is rejected with its reason: ``http-status``
+  for anything but 2xx (redirects, 404 pages, server errors: their HTML is the
+  server's, not an article), ``not-html`` for images, PDFs, scripts, feeds;
+* a ``conversion`` record is one text document;
+* every other record type is skipped and counted (``Summary.skipped``).
+
+Records are read one at a time by fastwarc, from the stream the reader has
+already decompressed (gzip per record, zstd, or none; any name, also stdin),
+so memory does not grow with the file; a payload above ``max_bytes`` is
+rejected ``too-large`` without being held. fastwarc rather than warcio: it
+parses in compiled code (Rust) at several times warcio's speed, streams from
+any object with ``read`` and ``tell``, and parses the HTTP headers and charset
+itself. A record cut off by the end of the file (a truncated download) is
+rejected ``truncated`` and every record before it is kept; bytes that are not a
+WARC record end the file's reading with ``invalid-warc`` at that record.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+
+from .errors import InputError
+
+WARC_MAGIC = (b"WARC/1.0\r", b"WARC/1.1\r", b"WARC/0.", b"WARC/1.0\n", b"WARC/1.1\n")
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+_HTML_START = re.compile(rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html|head|body|meta|title)\b", re.I | re.S)
+
+
+def is_warc(head: bytes) -> bool:
+    """A WARC file starts with its version line, whatever it is called."""
+    return head.lstrip(b"\r\n").startswith(WARC_MAGIC)
+
+
+@dataclass
+class Unit:
+    """What one WARC record gives: a payload to decode as a document, a reject
+    (``reason``, ``message``), or a skipped record (``skipped``, its type)."""
+
+    number: int
+    """1-based position of the record in the file (every record counts)."""
+    kind: str | None = None  # "html" or "text" for a document
+    payload: bytes = b""
+    record_id: str | None = None
+    url: str | None = None
+    charset: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    reason: str | None = None
+    message: str = ""
+    skipped: str | None = None
+    last: bool = False
+    """No record follows (the file is cut off or broken here)."""
+
+
+class _Tell(io.RawIOBase):
+    """fastwarc needs ``tell`` on a Python stream (and stops the process with a
+    panic without it); a decompressing stream has no position, so count it."""
+
+    def __init__(self, raw: BinaryIO):
+        self._raw, self.pos = raw, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:
+        n = self._raw.readinto(b) or 0  # type: ignore[attr-defined]
+        self.pos += n
+        return n
+
+    def tell(self) -> int:
+        return self.pos
+
+    def seekable(self) -> bool:
+        return False
+
+
+def read_units(stream: BinaryIO, max_bytes: int) -> Iterator[Unit]:
+    """One :class:`Unit` per WARC record of ``stream`` (decompressed bytes)."""
+    from fastwarc.warc import ArchiveIterator
+
+    records = iter(ArchiveIterator(_Tell(stream), parse_http=True, stream_detect=False, auto_decode="none"))
+    number = 0
+    while True:
+        number += 1
+        try:
+            record = next(records)
+        except StopIteration:
+            return
+        except (OSError, ValueError) as exc:
+            yield Unit(number, reason="invalid-warc", last=True,
+                       message=f"not a WARC record ({exc}); reading stopped here, the {number - 1} records "
+                               f"before it were read")
+            return
+        except BaseException as exc:
+            # fastwarc reports its own bugs as pyo3's PanicException, a
+            # BaseException: one file's, not the batch's end.
+            if type(exc).__name__ != "PanicException":
+                raise
+            yield Unit(number, reason="invalid-warc", last=True,
+                       message=f"the WARC reader failed here ({exc}); reading stopped, the {number - 1} records "
+                               f"before it were read")
+            return
+        yield _unit(record, number, max_bytes)
+
+
+def _unit(record, number: int, max_bytes: int) -> Unit:
+    rtype = str(record.record_type)
+    headers = record.headers
+    unit = Unit(number, record_id=_clean(headers.get("WARC-Record-ID")), url=_clean(headers.get("WARC-Target-URI")))
+    date = _clean(headers.get("WARC-Date"))
+    if date:
+        unit.metadata["warc_date"] = date
+    if rtype not in ("response", "resource", "conversion"):
+        unit.skipped = rtype
+        return unit
+    expected = record.content_length
+    payload = record.reader.read(max_bytes + 1)
+    if len(payload) > max_bytes:
+        unit.reason, unit.message = "too-large", f"WARC record payload exceeds the size limit of {max_bytes} bytes"
+        return unit
+    if len(payload) < expected:
+        unit.reason, unit.last = "truncated", True
+        unit.message = (f"WARC record is cut off: the file ends after {len(payload)} of its {expected} bytes; the "
+                        f"{number - 1} records before it were read")
+        return unit
+    if rtype == "conversion":
+        unit.kind, unit.payload = "text", payload
+        return unit
+    http = rtype == "response" and record.is_http
+    if http:
+        status = record.http_headers.status_code
+        unit.metadata["http_status"] = status
+        if status is None or not 200 <= status < 300:
+            unit.reason = "http-status"
+            unit.message = f"HTTP status {status if status is not None else 'missing'}" + \
+                (" (a redirect)" if status is not None and 300 <= status < 400 else "") + ", not a page"
+            return unit
+        ctype = record.http_content_type
+        unit.charset = record.http_charset
+        try:
+            payload = _decode_http(payload, record.http_headers, max_bytes)
+        except InputError as exc:
+            unit.reason, unit.message = exc.reason, str(exc)
+            return unit
+    else:
+        ctype = (headers.get("Content-Type") or "").split(";")[0].strip().lower() or None
+    ctype = (ctype or headers.get("WARC-Identified-Payload-Type") or "").lower().strip()
+    if ctype in HTML_TYPES or (not ctype or ctype in ("application/octet-stream", "text/plain")) \
+            and _HTML_START.match(payload[:4096]):
+        unit.kind, unit.payload = "html", payload
+        return unit
+    unit.reason = "not-html"
+    unit.message = f"{rtype} record is {ctype or 'of no stated type'}, not an HTML page"
+    return unit
+
+
+def _clean(value: str | None) -> str | None:
+    return value.strip() if value and value.strip() else None
+
+
+def _decode_http(payload: bytes, headers, limit: int) -> bytes:
+    """Undo the HTTP transfer and content encodings a crawler may have stored
+    as they came over the wire (Common Crawl stores them decoded; wget and
+    others do not). A body that does not start as its stated encoding does is
+    taken as already decoded."""
+    te = (headers.get("Transfer-Encoding") or "").lower()
+    if "chunked" in te:
+        payload = _unchunk(payload)
+    ce = (headers.get("Content-Encoding") or "").lower().strip()
+    if ce in ("gzip", "x-gzip") and payload.startswith(b"\x1f\x8b") or ce == "deflate":
+        return _inflate(payload, limit, gzip=ce != "deflate")
+    if ce == "br":
+        try:
+            import brotli  # installed with fastwarc
+        except ImportError as exc:
+            raise InputError("HTTP body is brotli-compressed and the brotli package is missing", "unreadable") \
+                from exc
+        try:
+            try:
+                out = brotli.Decompressor().process(payload, output_buffer_limit=limit + 1)
+            except TypeError:  # a brotli without the limit: the record's own size bounds it less tightly
+                out = brotli.Decompressor().process(payload)
+        except Exception as exc:  # noqa: BLE001 - brotli's error type
+            raise InputError(f"HTTP body is not valid brotli: {exc}", "corrupt-compression") from exc
+    elif ce == "zstd" and payload.startswith(b"\x28\xb5\x2f\xfd"):
+        import zstandard
+
+        try:
+            with zstandard.ZstdDecompressor().stream_reader(io.BytesIO(payload)) as reader:
+                out = reader.read(limit + 1)  # read at most this much: a bomb stops here
+        except zstandard.ZstdError as exc:
+            raise InputError(f"HTTP body is not valid zstd: {exc}", "corrupt-compression") from exc
+    else:
+        return payload
+    if len(out) > limit:
+        raise InputError(f"decompressed HTTP body exceeds the size limit of {limit} bytes", "too-large")
+    return out
+
+
+def _inflate(payload: bytes, limit: int, *, gzip: bool) -> bytes:
+    for wbits in ((31,) if gzip else (15, -15)):
+        dec = zlib.decompressobj(wbits=wbits)
+        try:
+            out = dec.decompress(payload, limit + 1)
+        except zlib.error:
+            continue
+        if len(out) > limit:
+            raise InputError(f"decompressed HTTP body exceeds the size limit of {limit} bytes", "too-large")
+        return out
+    if not gzip:
+        return payload  # "deflate" that is not: stored as is
+    raise InputError("HTTP body is not valid gzip", "corrupt-compression")
+
+
+def _unchunk(body: bytes) -> bytes:
+    """HTTP/1.1 chunked transfer coding; a body that does not parse as chunks
+    is taken as already decoded."""
+    out, pos = [], 0
+    while True:
+        end = body.find(b"\r\n", pos)
+        if end < 0:
+            return body
+        try:
+            size = int(body[pos:end].split(b";")[0].strip(), 16)
+        except ValueError:
+            return body
+        if size == 0:
+            return b"".join(out)
+        out.append(body[end + 2: end + 2 + size])
+        pos = end + 2 + size + 2
+        if pos > len(body):
+            return b"".join(out)

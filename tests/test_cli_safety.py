@@ -1,0 +1,282 @@
+"""The user's files through the real command: outputs never overwrite inputs
+(refused before anything is written, exit 2, one line), write errors are one
+line with the next step (exit 4) and leave a resumable partial output."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+import time
+
+import orjson
+import pytest
+
+from .test_resume import _corpus
+
+SENT = "The council approved the harbour plan on Tuesday after a long debate, officials said."
+
+
+def cli(*args, cwd=None, env=None):
+    return subprocess.run([sys.executable, "-m", "cleaner", "clean", *map(str, args), "--quiet", "--workers", "1"],
+                          capture_output=True, timeout=300, cwd=cwd, env=env)
+
+
+def jsonl(path, n=3):
+    path.write_bytes(b"".join(orjson.dumps({"id": f"r{i}", "text": f"{SENT} Item {i} of the list."}) + b"\n"
+                              for i in range(n)))
+    return path.read_bytes()
+
+
+def one_line_error(res, code, *needles):
+    err = res.stderr.decode()
+    assert res.returncode == code, err
+    assert err.count("\n") == 1 and err.startswith("Error: ") and "Traceback" not in err, err
+    for n in needles:
+        assert n in err, err
+
+
+def test_output_naming_the_input_is_refused(tmp_path):
+    same = tmp_path / "same.jsonl"
+    before = jsonl(same)
+    res = cli(same, "-o", same)
+    one_line_error(res, 2, "never overwrites its inputs")
+    assert same.read_bytes() == before
+    assert sorted(os.listdir(tmp_path)) == ["same.jsonl"]  # nothing written, no partial file
+
+
+@pytest.mark.parametrize("how", ["symlink", "hardlink", "dotted"])
+def test_output_reaching_the_input_through_a_link_is_refused(tmp_path, how):
+    src = tmp_path / "data" / "in.jsonl"
+    src.parent.mkdir()
+    before = jsonl(src)
+    out = tmp_path / "out.jsonl"
+    if how == "symlink":
+        os.symlink(src, out)
+    elif how == "hardlink":
+        os.link(src, out)
+    else:
+        out = tmp_path / "data" / ".." / "data" / "in.jsonl"
+    res = cli(src, "-o", out)
+    one_line_error(res, 2)
+    assert src.read_bytes() == before
+
+
+def test_rejects_naming_the_input_or_the_output_is_refused(tmp_path):
+    src = tmp_path / "in.jsonl"
+    before = jsonl(src)
+    one_line_error(cli(src, "-o", tmp_path / "out.jsonl", "--rejects", src), 2, "--rejects")
+    one_line_error(cli(src, "-o", tmp_path / "out.jsonl", "--rejects", tmp_path / "out.jsonl"), 2,
+                   "are the same file")
+    one_line_error(cli(src, "-o", tmp_path / "o.jsonl", "--part-records", "2", "--rejects",
+                       tmp_path / "o-00001.jsonl"), 2, "are the same file")
+    one_line_error(cli(src, "-o", tmp_path / "out.jsonl", "--index", src), 2, "--index")
+    assert src.read_bytes() == before
+    assert sorted(os.listdir(tmp_path)) == ["in.jsonl"]
+
+
+def test_parts_naming_an_input_are_refused(tmp_path):
+    src = tmp_path / "out-00001.jsonl"
+    before = jsonl(src)
+    one_line_error(cli(src, "-o", tmp_path / "out.jsonl", "--part-records", "2"), 2)
+    assert src.read_bytes() == before
+
+
+def test_output_inside_the_input_directory(tmp_path):
+    """A new output inside the input directory is written and not read back as
+    input; an existing file there (an input, or the last run's output) is
+    refused, since the walk would read it and the run then replace it."""
+    data = tmp_path / "data"
+    data.mkdir()
+    before = jsonl(data / "in.jsonl")
+    one_line_error(cli(data, "-o", data / "in.jsonl"), 2, "already exists inside the input directory")
+    assert (data / "in.jsonl").read_bytes() == before
+    res = cli(data, "-o", data / "out.jsonl", "--part-records", "1")
+    assert res.returncode == 0, res.stderr
+    ids = [orjson.loads(line)["id"] for k in range(3) for line in (data / f"out-{k:05d}.jsonl").read_bytes().splitlines()]
+    assert ids == ["r0", "r1", "r2"]
+    res = cli(data, "-o", data / "out.jsonl")  # a single file this time: the parts are inputs now
+    assert res.returncode == 0, res.stderr
+    assert len((data / "out.jsonl").read_bytes().splitlines()) == 3 + 3  # in.jsonl's and the parts' records
+    one_line_error(cli(data, "-o", data / "out.jsonl"), 2, "already exists inside the input directory")
+    assert (data / "in.jsonl").read_bytes() == before
+
+
+def test_a_link_planted_as_the_partial_file_is_not_written_through(tmp_path):
+    src = tmp_path / "in.jsonl"
+    before = jsonl(src)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    os.symlink(victim, tmp_path / ".out.jsonl.partial")
+    res = cli(src, "-o", tmp_path / "out.jsonl")
+    assert res.returncode == 0, res.stderr
+    assert victim.read_text() == "keep me" and src.read_bytes() == before
+    assert len((tmp_path / "out.jsonl").read_bytes().splitlines()) == 3
+    os.symlink(victim, tmp_path / ".again.jsonl.partial")
+    one_line_error(cli(src, "-o", tmp_path / "again.jsonl", "--resume"), 2, "not a plain partial output file")
+    assert victim.read_text() == "keep me"
+
+
+# --- write errors --------------------------------------------------------------------
+
+_FAULTY = textwrap.dedent("""
+    import errno, os, sys
+    import cleaner.write as w
+
+    LIMIT, ERR = int(os.environ["FAULT_AFTER_BYTES"]), getattr(errno, os.environ["FAULT_ERRNO"])
+    real_open = w._open_partial
+
+    class Faulty:
+        '''A file that takes LIMIT bytes, writes part of the next write and then fails, as a full disk does.'''
+        def __init__(self, f):
+            self.f, self.n = f, 0
+        def write(self, b):
+            if self.n + len(b) > LIMIT:
+                room = max(0, LIMIT - self.n)
+                self.f.write(b[:room]); self.f.flush(); self.n += room
+                raise OSError(ERR, os.strerror(ERR))
+            self.n += len(b)
+            return self.f.write(b)
+        def __getattr__(self, name):
+            return getattr(self.f, name)
+
+    def faulty_open(path, *, append):
+        f = real_open(path, append=append)
+        return Faulty(f) if path.endswith(os.environ["FAULT_FILE"]) else f
+
+    w._open_partial = faulty_open
+    from cleaner.cli import run_cli
+    sys.argv = ["cleaner", *sys.argv[1:]]
+    run_cli()
+""")
+
+
+def faulty_cli(tmp_path, args, after_bytes, err="ENOSPC", file=".out.jsonl.partial"):
+    script = tmp_path / "faulty.py"
+    script.write_text(_FAULTY)
+    env = dict(os.environ, FAULT_AFTER_BYTES=str(after_bytes), FAULT_ERRNO=err, FAULT_FILE=file)
+    return subprocess.run([sys.executable, str(script), "clean", *map(str, args), "--quiet", "--workers", "1"],
+                          capture_output=True, timeout=300, env=env)
+
+
+@pytest.mark.parametrize("err,why,step", [
+    ("ENOSPC", "no space left on the device", "free some space, then run the same command again with --resume"),
+    ("EACCES", "permission denied", "choose a place you may write to"),
+    ("EIO", "Input/output error", "fix the cause"),
+])
+def test_write_error_is_one_line_and_the_run_resumes(tmp_path, err, why, step):
+    inp = tmp_path / "in.jsonl"
+    _corpus(inp, 120)
+    full = tmp_path / "full.jsonl"
+    subprocess.run([sys.executable, "-m", "cleaner", "clean", inp, "-o", full, "--quiet", "--workers", "1",
+                    "--site-window", "50"], check=False)
+    want = full.read_bytes()
+    out = tmp_path / "out.jsonl"
+    res = faulty_cli(tmp_path, [inp, "-o", out, "--site-window", "50"], after_bytes=len(want) // 2, err=err)
+    one_line_error(res, 4, f"cannot write the output {out}: {why}", step)
+    assert not out.exists()
+    part = (tmp_path / ".out.jsonl.partial").read_bytes()
+    assert 0 < len(part) <= len(want) // 2 and not part.endswith(b"\n")  # a torn line, as a full disk leaves
+    res = cli(inp, "-o", out, "--site-window", "50", "--resume")
+    assert res.returncode == 3, res.stderr  # the corpus's one bad line
+    assert out.read_bytes() == want
+
+
+def test_write_error_in_the_rejects_file(tmp_path):
+    inp = tmp_path / "in.jsonl"
+    _corpus(inp, 5)
+    res = faulty_cli(tmp_path, [inp, "-o", tmp_path / "out.jsonl"], after_bytes=10,
+                     file=".out.rejects.jsonl.partial")
+    one_line_error(res, 4, "cannot write the rejects file", "no space left")
+
+
+def test_output_directory_that_cannot_exist(tmp_path):
+    (tmp_path / "a.txt").write_text(SENT)
+    res = cli(tmp_path / "a.txt", "-o", tmp_path / "a.txt" / "sub" / "out.jsonl")
+    one_line_error(res, 4, "cannot write the output")
+
+
+def test_closed_stdout_is_one_line(tmp_path):
+    inp = tmp_path / "in.jsonl"
+    _corpus(inp, 300)
+    p = subprocess.Popen([sys.executable, "-m", "cleaner", "clean", str(inp), "--quiet", "--workers", "1"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    p.stdout.read(100)
+    p.stdout.close()
+    err = p.stderr.read().decode()
+    p.wait(timeout=120)
+    assert p.returncode == 4 and "Traceback" not in err and err.count("Error:") == 1, err
+
+
+def _mount_small_tmpfs(where, size):
+    if sys.platform != "linux" or not shutil.which("mount"):
+        return "needs Linux mount"
+    where.mkdir()
+    res = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)], capture_output=True)
+    if res.returncode != 0:
+        return f"cannot mount a small tmpfs here ({res.stderr.decode().strip() or 'not root'})"
+    return None
+
+
+def test_real_full_filesystem(tmp_path):
+    """A real full disk: a 64 KiB tmpfs (needs root, which CI here has; skipped
+    where mounting is not allowed). Freed (grown), --resume finishes the job."""
+    inp = tmp_path / "in.jsonl"
+    _corpus(inp, 400)
+    full = tmp_path / "full.jsonl"
+    subprocess.run([sys.executable, "-m", "cleaner", "clean", inp, "-o", full, "--quiet", "--workers", "1",
+                    "--site-window", "50"], check=False)
+    want = full.read_bytes()
+    assert len(want) > 256 << 10
+    mnt = tmp_path / "small"
+    why = _mount_small_tmpfs(mnt, "64k")
+    if why:
+        pytest.skip(why)
+    try:
+        out = mnt / "out.jsonl"
+        res = cli(inp, "-o", out, "--site-window", "50", "--rejects", tmp_path / "rej.jsonl")
+        one_line_error(res, 4, f"cannot write the output {out}: no space left on the device",
+                       "free some space, then run the same command again with --resume")
+        assert not out.exists() and (mnt / ".out.jsonl.partial").exists()
+        subprocess.run(["mount", "-o", "remount,size=4m", str(mnt)], check=True)
+        res = cli(inp, "-o", out, "--site-window", "50", "--rejects", tmp_path / "rej.jsonl", "--resume")
+        assert res.returncode == 3, res.stderr
+        assert out.read_bytes() == want
+    finally:
+        subprocess.run(["umount", str(mnt)], check=False)
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_device_outputs_are_written_not_replaced(tmp_path):
+    """/dev/full is a disk that is always full; /dev/stdout a link to a pipe.
+    Neither may be replaced by a regular file (as root, an atomic rename would)."""
+    src = tmp_path / "in.jsonl"
+    jsonl(src)
+    res = cli(src, "-o", "/dev/full")
+    one_line_error(res, 4, "cannot write the output /dev/full: no space left on the device",
+                   "run the same command again")
+    assert os.path.exists("/dev/full") and not os.path.isfile("/dev/full")
+    res = cli(src, "-o", "/dev/stdout")
+    assert res.returncode == 0, res.stderr
+    assert [orjson.loads(line)["id"] for line in res.stdout.splitlines()] == ["r0", "r1", "r2"]
+    assert os.path.islink("/dev/stdout") or not os.path.isfile("/dev/stdout")
+    one_line_error(cli(src, "-o", "/dev/stdout", "--resume"), 2, "--resume needs an output file")
+
+
+def test_output_directory_removed_mid_run(tmp_path):
+    inp = tmp_path / "in.jsonl"
+    _corpus(inp, 1500)
+    outdir = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "cleaner", "clean", str(inp), "-o", str(outdir / "o.jsonl"),
+                             "--quiet", "--workers", "1"], stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (outdir / ".o.jsonl.partial").exists():
+        time.sleep(0.01)
+    shutil.rmtree(outdir)
+    err = proc.communicate(timeout=300)[1]
+    res = subprocess.CompletedProcess(proc.args, proc.returncode, b"", err)
+    # The rejects file is finished first, so it is the one named.
+    one_line_error(res, 4, f"cannot write the rejects file {outdir / 'o.rejects.jsonl'}: its directory is gone",
+                   "create the directory again, then run the same command again with --resume")

@@ -1,0 +1,170 @@
+"""The library as a library: in-memory records and bytes in, caller mistakes
+answered with what to pass instead, no process pool unless asked for, types
+and the schema shipped with the package."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import subprocess
+import sys
+from importlib import resources
+from pathlib import Path
+
+import pytest
+
+import cleaner
+
+from .warcs import PARAS
+
+ROOT = Path(__file__).resolve().parent.parent
+DUMP = "\n".join(["Home", "News", "Harbour bridge rebuild approved", "By Jane Porter", *PARAS,
+                  "© 2025 Harbour Gazette. All rights reserved."])
+PAGE = ("<html><head><meta charset='windows-1252'><title>Caf\xe9 owners welcome the harbour plan</title></head><body>"
+        "<nav>Home | News</nav><article><h1>Caf\xe9 owners welcome the harbour plan</h1>"
+        + "".join(f"<p>{p} The caf\xe9 next door agreed.</p>" for p in PARAS) + "</article></body></html>")
+
+
+def test_dicts_in_memory_with_the_same_field_options(capsys):
+    rows = [{"id": "a", "text": DUMP, "metadata": {"url": "https://gazette.example/a", "feed": "rss"}, "n": 1},
+            {"text": DUMP.replace("Tuesday", "Monday"), "metadata": {"url": "https://gazette.example/b"}},
+            {"id": "c", "text": None}]
+    rejects = []
+    recs = list(cleaner.clean(rows, cleaner.Options(url_field="metadata.url"), on_reject=rejects.append))
+    assert [(r.id, r.source, r.url) for r in recs] == [("a", "<records>:1", "https://gazette.example/a"),
+                                                       ("<records>:2", "<records>:2", "https://gazette.example/b")]
+    assert recs[0].metadata == {"feed": "rss", "n": 1}  # metadata merged, the url taken out of it
+    assert recs[0].author == "Jane Porter" and "© 2025" not in recs[0].text
+    assert recs[1].near_duplicate_of == "a"
+    assert [(r.source, r.line, r.reason) for r in rejects] == [("<records>:3", 3, "no-content")]
+    assert rows[0]["metadata"] == {"url": "https://gazette.example/a", "feed": "rss"}  # the caller's dict untouched
+    assert capsys.readouterr() == ("", "")  # the library never prints
+
+
+def test_html_bytes_and_nested_fields(tmp_path):
+    rows = [{"page": {"html": PAGE.encode("cp1252"), "url": "https://cafe.example/x"}, "key": 7}]
+    [rec] = cleaner.clean(rows, cleaner.Options(html_field="page.html", url_field="page.url", id_field="key"))
+    assert rec.id == "7" and rec.url == "https://cafe.example/x" and "café next door" in rec.text
+    assert rec.metadata == {}
+
+
+def test_documents_in_memory():
+    docs = [cleaner.Document(content=PAGE, kind="html", id="p1", url="https://cafe.example/p1"),
+            cleaner.Document(content=DUMP, id="p1", metadata={"batch": 3})]
+    recs = list(cleaner.clean(docs))
+    assert [r.id for r in recs] == ["p1", "p1#2"]
+    assert recs[1].metadata == {"batch": 3, "original_id": "p1"}
+    assert recs[0].title == "Café owners welcome the harbour plan"
+
+
+def test_a_generator_of_records_streams():
+    taken = []
+
+    def rows():
+        for i in range(200):
+            taken.append(i)
+            yield {"id": f"r{i}", "text": DUMP.replace("Tuesday", f"day {i}")}
+
+    first = next(iter(cleaner.clean(rows(), cleaner.Options(dedup="off", site_boilerplate=False))))
+    assert first.id == "r0" and len(taken) < 200
+
+
+def test_bytes_are_decoded_as_files_are():
+    rec = cleaner.clean_html(PAGE.encode("cp1252"), url="https://cafe.example/x")
+    assert rec.title == "Café owners welcome the harbour plan" and "café next door" in rec.text
+    rec = cleaner.clean_text(DUMP.encode("utf-16"))
+    assert rec.author == "Jane Porter"
+    with pytest.raises(cleaner.InputError) as err:
+        cleaner.clean_text(b"\x89PNG\r\n\x1a\n" + bytes(100))
+    assert err.value.reason == "binary"
+
+
+@pytest.mark.parametrize("call,message", [
+    (lambda: cleaner.clean("pages/"),
+     "inputs must be a list of paths or records, not a single str: pass clean(['pages/']); to clean a string of "
+     "text or HTML, use cleaner.clean_text(text) or cleaner.clean_html(html)"),
+    (lambda: cleaner.clean(DUMP),
+     "inputs must be a list of paths or records, not a single str: pass clean(['Home\\nNews\\nHarbour bridge "
+     "rebuild approved\\nBy Jane Po...']); to clean a string of text or HTML, use cleaner.clean_text(text) or "
+     "cleaner.clean_html(html)"),
+    (lambda: cleaner.clean(Path("pages")), "inputs must be a list of paths or records, not a single PosixPath"),
+    (lambda: cleaner.clean({"text": DUMP}), "inputs must be a list of records, not a single dict: pass "
+                                            "clean([record])"),
+    (lambda: cleaner.clean(["a.html"], {"workers": 2}),
+     "options must be a cleaner.Options, not a dict: pass clean(..., options=cleaner.Options(**{'workers': 2}))"),
+    (lambda: cleaner.clean_text(DUMP, options={"strip": False}),
+     "options must be a cleaner.Options, not a dict: pass clean_text(..., options=cleaner.Options(**{'strip': "
+     "False}))"),
+    (lambda: cleaner.clean_text(42), "clean_text() takes the document as str or bytes, not int"),
+    (lambda: cleaner.clean_html(["a.html"]),
+     "clean_html() takes the document as str or bytes, not list (to clean files, use cleaner.clean([path]))"),
+    (lambda: cleaner.clean_html(PAGE, url=3), "url must be a str or None, not int"),
+    (lambda: cleaner.clean(42), "inputs must be a list (or other iterable) of paths, dicts or cleaner.Document, "
+                                "not int"),
+    (lambda: list(cleaner.clean(["a.html", {"text": DUMP}])),
+     "inputs are paths (the first is 'a.html'), but input 2 is a dict: pass paths and in-memory records in "
+     "separate calls"),
+    (lambda: list(cleaner.clean([{"text": DUMP}, "a.html"])),
+     "inputs are in-memory records, but input 2 is a str: pass dicts or cleaner.Document objects (paths in a "
+     "separate call)"),
+])
+def test_caller_mistakes_say_what_to_pass(call, message):
+    with pytest.raises(TypeError) as err:
+        call()
+    assert str(err.value).startswith(message), str(err.value)
+
+
+@pytest.mark.parametrize("kw,message", [
+    ({"workers": "2"}, "workers must be int, not str ('2')"),
+    ({"threshold": "0.4"}, "threshold must be float or int, not str ('0.4')"),
+    ({"strip": "no"}, "strip must be bool, not str ('no')"),
+    ({"index": 3}, "index must be str or None, not int (3)"),
+    ({"format": "pdf"}, "format must be one of auto, html, text, jsonl, warc, parquet, not 'pdf'"),
+])
+def test_option_values_of_the_wrong_type(kw, message):
+    with pytest.raises(cleaner.OptionsError) as err:
+        cleaner.Options(**kw)
+    assert str(err.value) == message
+
+
+def test_no_process_pool_unless_asked():
+    assert cleaner.Options().workers == 1
+    for _ in cleaner.clean([{"text": DUMP}, {"text": DUMP}]):
+        assert multiprocessing.active_children() == []
+
+
+SPAWN_SCRIPT = """
+import multiprocessing, sys
+multiprocessing.set_start_method("spawn")
+import cleaner
+# No __main__ guard, as in many scripts and notebooks: a process pool would re-run this file.
+recs = list(cleaner.clean([{"id": "a", "text": sys.argv[1]}]))
+print(len(recs), recs[0].author)
+"""
+
+
+def test_a_script_without_a_main_guard_works_under_spawn(tmp_path):
+    script = tmp_path / "script.py"
+    script.write_text(SPAWN_SCRIPT)
+    res = subprocess.run([sys.executable, str(script), DUMP], capture_output=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.decode().strip() == "1 Jane Porter"
+
+
+def test_typed_package_with_schema_and_license():
+    files = resources.files("cleaner")
+    assert files.joinpath("py.typed").is_file()
+    schema = json.loads(files.joinpath("record.schema.json").read_text())
+    assert schema["required"][:2] == ["id", "source"]
+    assert "MIT License" in (ROOT / "LICENSE").read_text()
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    assert '"py.typed"' in pyproject and '"*.json"' in pyproject
+    assert cleaner.clean.__annotations__["return"] == "Iterator[Record]"
+    assert cleaner.clean_html.__annotations__["return"] == "Record"
+
+
+def test_importing_cleaner_does_not_import_the_pipeline():
+    code = "import sys, cleaner; cleaner.Options(); print(sorted(m for m in ('cleaner.pipeline', 'numba', " \
+           "'trafilatura') if m in sys.modules))"
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60)
+    assert res.stdout.decode().strip() == "[]", res.stderr

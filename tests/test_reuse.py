@@ -1,0 +1,295 @@
+"""What counts as reuse: copies against look-alikes, titles, short quotes, stubs,
+other scripts; and the word comparison checked against a plain definition."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cleaner import Options
+from cleaner.dedup import Deduper
+from cleaner.dedup.index import Words, _offsets
+from cleaner.dedup.units import normalise, words
+from cleaner.dedup.verify import MAX_WORDS, NONE, STRONG, WEAK, compare, pack, unpack, verdict
+from cleaner.dedup.weights import word_weights
+
+STORY = [
+    "The harbour authority said the new cranes would arrive in the spring and double the port's capacity.",
+    "Local fishermen complained that the construction noise had driven shoals away from the bay all summer.",
+    "The city council will vote on the budget for the second phase of the project next month.",
+    "Engineers tested the foundations of the old pier and found them sound enough to carry the new deck.",
+]
+OTHER = [
+    "A bakery on the high street won a national prize for its rye bread this week.",
+    "The school board postponed its decision on the new timetable until after the holidays.",
+    "Volunteers planted two hundred trees along the river path on Saturday morning.",
+]
+
+
+def run(docs, **kw):
+    d = Deduper(Options(workers=1, **kw))
+    out = [d.add(*doc) for doc in docs]
+    d.close()
+    return out
+
+
+def flagged(res, text, title=None):
+    return [(title if d.field == "title" else text)[d.start:d.end] for d in res.duplicates]
+
+
+# --- look-alikes are not copies ------------------------------------------------------------
+
+
+def test_a_stock_question_with_other_words_is_not_a_copy():
+    a = "How much does it cost to hire local movers in NY?"
+    b = "How much does it cost to hire a blockchain SEO agency?"
+    res = run([("a", OTHER[0] + "\n" + a), ("b", OTHER[1] + "\n" + b)])
+    assert res[1].duplicates == ()
+
+
+def test_a_template_filled_in_again_is_not_a_copy():
+    a = "What is the best travel insurance for Japan?\nFrequently Asked Questions About AC Repair Services"
+    b = "What is the best travel insurance for seniors?\nFrequently asked questions about one time cleaning services"
+    res = run([("a", a), ("b", b)])
+    assert res[1].duplicates == ()
+
+
+def test_a_report_with_other_figures_and_names_is_not_a_copy():
+    a = ("Shares of Northwind Traders rose 4.2% to $31.10 in early trading on Tuesday after the company raised its "
+         "forecast.\nAnalysts at Contoso Bank said the results beat expectations by a wide margin this quarter.")
+    b = ("Shares of Fabrikam Industries rose 1.7% to $88.45 in early trading on Tuesday after the company raised its "
+         "forecast.\nAnalysts at Woodgrove Bank said the results beat expectations by a wide margin this quarter.")
+    res = run([("a", a), ("b", b)])
+    assert res[1].duplicates == ()
+
+
+def test_the_same_story_told_twice_is_not_a_copy():
+    a = "A video showing the dramatic moment a kidnapped 8-year-old Fort Worth girl was rescued has been released."
+    b = "Police released dramatic video showing the rescue of a 8-year-old Fort Worth girl who had been kidnapped."
+    assert run([("a", a), ("b", b)])[1].duplicates == ()
+
+
+def test_short_chrome_and_datelines_are_not_copies():
+    a = "Read more\nWASHINGTON (AP) —\nShare this article\n" + OTHER[0]
+    b = "Read more\nWASHINGTON (AP) —\nShare this article\n" + OTHER[1]
+    assert run([("a", a), ("b", b)])[1].duplicates == ()
+
+
+# --- copies are --------------------------------------------------------------------------
+
+
+def test_a_one_sentence_quote_shared_by_three_outlets_links_to_the_first():
+    quote = "“We will not let the harbour close while I am mayor of this city,” she said."
+    docs = [("a", OTHER[0] + "\n" + quote), ("b", quote + "\n" + OTHER[1]), ("c", OTHER[2] + "\n" + quote)]
+    res = run(docs)
+    for (doc_id, text), r in zip(docs[1:], res[1:]):
+        assert [d.of for d in r.duplicates] == ["a"]
+        assert "will not let the harbour close" in text[r.duplicates[0].start:r.duplicates[0].end]
+    assert res[1].duplicates[0].cluster == res[2].duplicates[0].cluster
+
+
+def test_a_shared_headline_is_found_in_the_title():
+    title = "Harbour cranes to double port capacity by spring"
+    res = run([("a", "\n".join(STORY), title), ("b", OTHER[0] + "\n" + OTHER[1], title)])
+    (d,) = res[1].duplicates
+    assert (d.field, d.of_field, d.of) == ("title", "title", "a")
+    assert title[d.start:d.end] == title and title[d.of_start:d.of_end] == title
+
+
+def test_a_headline_reused_as_a_sentence():
+    title = "Harbour cranes to double port capacity by spring, officials say"
+    res = run([("a", OTHER[0], title), ("b", OTHER[1] + "\n" + title + ".\n" + OTHER[2])])
+    (d,) = res[1].duplicates
+    assert (d.field, d.of_field) == ("text", "title")
+
+
+def test_an_edited_wire_copy_is_found_whole_and_is_a_near_duplicate():
+    wire = "\n".join(STORY)
+    edited = wire.replace("spring", "summer").replace("all summer", "for months").replace("next month", "in May")
+    res = run([("wire", wire), ("copy", edited + "\n" + OTHER[0])])
+    assert res[1].near_duplicate_of == "wire"
+    assert sum(d.end - d.start for d in res[1].duplicates) >= 0.9 * len(edited)
+
+
+def test_a_stub_is_not_a_near_duplicate_of_the_article():
+    article = "\n".join(STORY + OTHER)
+    stub = STORY[0] + "\nSubscribe to continue reading.\nAlready a subscriber? Log in."
+    res = run([("article", article), ("stub", stub)])
+    assert res[1].duplicates and res[1].near_duplicate_of is None
+
+
+def test_other_scripts():
+    zh = "市政府星期二批准了重建港口大桥的计划，结束了长达两年的争论。新桥将能承受两倍的交通量。"
+    ja = "市議会は火曜日、老朽化した港の橋を架け替える計画を承認し、二年間に及んだ議論に決着をつけた。"
+    th = ("สภาเมืองอนุมัติแผนสร้างสะพานท่าเรือใหม่เมื่อวันอังคาร หลังจากการถกเถียงกันมานานถึงสองปี "
+          "สะพานใหม่จะรองรับการจราจรได้มากเป็นสองเท่า")
+    ar = "وافق المجلس البلدي يوم الثلاثاء على خطة إعادة بناء جسر الميناء بعد نقاش دام عامين. سيتحمل الجسر الجديد ضعف حركة المرور."
+    for text in (zh, ja, th, ar):
+        later = text.replace("两", "二") if text is zh else text
+        res = run([("a", text), ("b", "—\n" + later), ("c", OTHER[0])])
+        assert [d.of for d in res[1].duplicates] == ["a"], text[:20]
+        assert res[2].duplicates == ()
+    other_zh = "学校董事会将新课程表的决定推迟到假期之后，家长们对此表示不满。"
+    assert run([("a", zh), ("b", other_zh)])[1].duplicates == ()
+
+
+# --- the comparison against its plain definition --------------------------------------------
+
+
+def _plain_words(text):
+    cps, pos = normalise(text)
+    h, s, e, d = words(cps, pos, len(text))
+    return h, word_weights(h, d), s, e, d
+
+
+def _plain_lcs(a, b):
+    n, m = len(a), len(b)
+    dp = [[0] * (m + 1) for _ in range(n + 1)]
+    for i in range(n - 1, -1, -1):
+        for j in range(m - 1, -1, -1):
+            dp[i][j] = dp[i + 1][j + 1] + 1 if a[i] == b[j] else max(dp[i + 1][j], dp[i][j + 1])
+    return dp[0][0]
+
+
+VOCAB = ["harbour", "the", "of", "Oslo", "cranes", "2024", "said", "and", "port", "new", "Lunde", "a", "deck"]
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
+@given(st.lists(st.sampled_from(VOCAB), max_size=30), st.lists(st.sampled_from(VOCAB), max_size=30))
+def test_compare_matches_a_plain_alignment(a_words, b_words):
+    a_text, b_text = " ".join(a_words), " ".join(b_words)
+    ah, aw, _, _, ad = _plain_words(a_text)
+    bh, bw, _, _, bd = _plain_words(b_text)
+    out = np.zeros(14)
+    compare(ah, aw.astype(np.float64), ad, bh, bw.astype(np.float64), bd, out)
+    assert out[0] == _plain_lcs(list(ah), list(bh))
+    assert np.isclose(out[2], aw.sum()) and np.isclose(out[3], bw.sum())
+    if out[0]:
+        i0, i1, j0, j1 = (int(x) for x in out[4:8])
+        assert 0 <= i0 <= i1 < len(ah) and 0 <= j0 <= j1 < len(bh)
+        assert ah[i0] == bh[j0] and ah[i1] == bh[j1]
+        assert out[13] <= out[0] and out[10] <= out[11] + 1e-9
+        # the longest run of aligned words is at most the longest common substring
+        longest = max((k for i in range(len(ah)) for j in range(len(bh))
+                       for k in range(1, min(len(ah) - i, len(bh) - j) + 1)
+                       if list(ah[i:i + k]) == list(bh[j:j + k])), default=0)
+        assert out[8] <= longest
+    else:
+        assert verdict(out) == NONE
+
+
+def test_verdict_grades():
+    def measures(words, weight, run, cover, subs=0):
+        m = np.zeros(14)
+        m[0], m[1], m[2], m[3], m[8], m[9] = words, weight, weight / cover, weight / cover, run, subs
+        return m
+
+    assert verdict(measures(12, 5.0, 10, 1.0)) == STRONG  # ten words in a row
+    assert verdict(measures(6, 3.0, 6, 1.0)) == STRONG  # a short passage found whole
+    assert verdict(measures(20, 8.0, 4, 0.7)) == STRONG  # a long edited copy
+    assert verdict(measures(8, 3.0, 4, 0.8)) == WEAK  # a short one with a word changed
+    assert verdict(measures(12, 5.0, 10, 1.0, subs=1)) == WEAK  # a name or figure differs
+    assert verdict(measures(8, 3.0, 4, 0.5)) == NONE
+    assert verdict(measures(3, 3.0, 3, 1.0)) == NONE  # too few words
+    assert verdict(measures(5, 0.3, 5, 1.0)) == NONE  # function words only
+
+
+@settings(max_examples=100, deadline=None, derandomize=True)
+@given(st.text(alphabet=st.sampled_from(list("ab cdé-'12Z。市")), max_size=200), st.integers(0, 50))
+def test_packed_words_round_trip(text, origin):
+    h, w, s, e, d = _plain_words(text)
+    s, e = s + origin, e + origin
+    packed = pack(h, w, s, e, d, origin)
+    assert len(packed) == len(h)
+    hh = np.empty(len(h), np.uint32)
+    ww = np.empty(len(h), np.float64)
+    dd = np.empty(len(h), np.bool_)
+    unpack(packed, hh, ww, dd)
+    assert np.array_equal(hh, h) and np.array_equal(dd, d)
+    assert np.all(np.abs(ww - w) <= 1 / 30 + 1e-9)
+    assert np.array_equal((packed >> np.uint64(32)) & np.uint64(0x7FFF), s - origin)
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(st.lists(st.integers(0, 60), min_size=1, max_size=300), st.data())
+def test_word_offsets_match_the_running_sum(counts, data):
+    store = Words()
+    k = total = 0
+    while k < len(counts):
+        n = data.draw(st.integers(1, 40))
+        c = np.array(counts[k:k + n], dtype=np.uint16)
+        store.append(np.arange(total, total + int(c.sum()), dtype=np.uint64), c)
+        total += int(c.sum())
+        k += n
+    ids = np.array(sorted(set(data.draw(st.lists(st.integers(0, len(counts) - 1), min_size=1)))), dtype=np.int64)
+    want = np.concatenate(([0], np.cumsum(counts)))[ids]
+    assert np.array_equal(_offsets(ids, store.counts, store.marks, Words.STEP), want)
+    got, off = store.gather(ids)
+    for i, p in enumerate(ids.tolist()):
+        assert np.array_equal(got[off[i]:off[i + 1]], np.arange(want[i], want[i] + counts[p], dtype=np.uint64))
+
+
+def test_words_beyond_the_cap_are_not_kept():
+    text = " ".join(["harbour"] * (MAX_WORDS + 50)) + "."
+    d = Deduper(Options(workers=1))
+    u = d.signer.units(text)
+    assert all(np.diff(u.word_off) <= MAX_WORDS)
+
+
+@settings(max_examples=100, deadline=None, derandomize=True)
+@given(st.text(alphabet=st.sampled_from(list("ab cdAB É-'12Z.")), max_size=300))
+def test_packing_all_passages_matches_packing_each(text):
+    """The compiled packing of every passage equals ``pack`` applied to each,
+    with names (capitalised, not first, not in title case) as decisive."""
+    from cleaner.dedup.units import capitalised, code_points
+    from cleaner.dedup.verify import pack_passages
+    from cleaner.dedup.units import passages
+
+    spans = np.array(passages(text, 1) or [(0, 0)], dtype=np.int64)
+    h, w, s, e, d = _plain_words(text)
+    first = np.searchsorted(s, spans[:, 0], side="left")
+    end = np.maximum(first, np.searchsorted(e, spans[:, 1], side="right"))
+    cap = capitalised(code_points(text), s)
+    off = np.zeros(len(spans) + 1, dtype=np.int64)
+    np.cumsum(np.minimum(end - first, MAX_WORDS), out=off[1:])
+    out = np.empty(off[-1], dtype=np.uint64)
+    pack_passages(h, w, s, e, d, cap, first, end, spans[:, 0], out, off)
+    for k, (a, b) in enumerate(zip(first.tolist(), end.tolist())):
+        names = cap[a:b].copy()
+        if len(names):
+            names[0] = False
+            if names.sum() * 2 > len(names):
+                names[:] = False
+        want = pack(h[a:b], w[a:b], s[a:b], e[a:b], d[a:b] | names, int(spans[k, 0]))
+        assert np.array_equal(out[off[k]:off[k + 1]], want)
+
+
+@st.composite
+def titled_corpora(draw):
+    pool = STORY + OTHER + ["Harbour cranes to double port capacity by spring", "Council backs the new ferry terminal"]
+    docs = []
+    for i in range(draw(st.integers(2, 6))):
+        title = draw(st.one_of(st.none(), st.sampled_from(pool)))
+        body = draw(st.sampled_from(["\n", " "])).join(draw(st.lists(st.sampled_from(pool), min_size=1, max_size=4)))
+        docs.append((f"d{i}", body, title))
+    return docs
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
+@given(titled_corpora())
+def test_spans_point_into_the_field_they_name(docs):
+    results = run(docs)
+    by_id = {d[0]: d for d in docs}
+    for (doc_id, text, title), res in zip(docs, results):
+        for d in res.duplicates:
+            field = title if d.field == "title" else text
+            assert field is not None and 0 <= d.start < d.end <= len(field)
+            assert field[d.start:d.end] == field[d.start:d.end].strip()
+            _, of_text, of_title = by_id[d.of]
+            of_field = of_title if d.of_field == "title" else of_text
+            assert of_field is not None and 0 <= d.of_start < d.of_end <= len(of_field)
+            # the two spans share the copied words, in order
+            a = [w for w in _plain_words(field[d.start:d.end])[0]]
+            b = [w for w in _plain_words(of_field[d.of_start:d.of_end])[0]]
+            assert _plain_lcs(a, b) >= min(4, len(a))
