@@ -150,7 +150,10 @@ def process(doc: Document, options: Options) -> Cleaned | Reject:
                     d = clean_page(ex.prepared)
                     text, removed, slots, roles = d.text, tuple(d.removed), removal_slots(d.sequence), d.roles
                     title = d.title or title
-                    date = date or next((parse_date_line(r.text) for r in removed if r.kind == "date"), None)
+                    if not date:  # from a date line: 05/06/2024 is day first in Europe
+                        lines = [r.text for r in removed if r.kind == "date"]
+                        date = next(filter(None, map(parse_date_line, lines)), None)
+                        date = localise(date, lines, lang=ex.lang, url=ex.url) if date else None
                 else:
                     text, removed, slots = ex.text, (), ()
                     roles = tuple(b.role for b in ex.prepared.blocks)

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ..records import Removal
-from .features import rule_of
+from .features import rule_kind, rule_of
 
 HEADLINE_ROLES = ("h1", "h2")
 _PERMALINK = "#¶§🔗"
@@ -70,7 +70,7 @@ def vetoed(texts: Sequence[str], keep: Sequence[bool], veto: frozenset[str] | se
     or "Advertisement" line between two paragraphs of the body; the kinds whose
     removal never cost F1 out-of-fold are chosen by training/train.py
     (``veto_kinds`` in the model file)."""
-    return [bool(k) and bool(veto) and rule_of(t)[0] in veto for t, k in zip(texts, keep)]
+    return [bool(k) and bool(veto) and rule_kind(t) in veto for t, k in zip(texts, keep)]
 
 
 def kept_text(texts: Sequence[str], roles: Sequence[str], keep: Sequence[bool], title: str | None,

@@ -111,12 +111,24 @@ def _rule_of(text: str) -> tuple[int, int, int, int, str | None]:
     return got
 
 
+def rule_kind(text: str) -> str | None:
+    """The chrome kind the block's wording names in the rule table, or None
+    (what the model was trained with, and the vetoes are chosen on)."""
+    kind = _rule_of(text)[0]
+    return RULE_KINDS[kind - 1] if kind else None
+
+
 def rule_of(text: str) -> tuple[str | None, str | None]:
-    """(the chrome kind the block's wording names, the rule's name), or Nones."""
+    """(the chrome kind the block's wording names, the rule's name), or Nones.
+    A block that is a date and nothing else is a ``date`` whatever else its
+    shape suggests ("05/06/2024" also looks like a breadcrumb): its date then
+    goes to the record's field."""
     kind, _, _, dated, name = _rule_of(text)
+    if dated:
+        return "date", name if kind and RULE_KINDS[kind - 1] == "date" else "date-line"
     if kind:
         return RULE_KINDS[kind - 1], name
-    return ("date", name) if dated else (None, None)
+    return None, None
 
 
 _FLAG_ALPHA, _FLAG_UPPER, _FLAG_DIGIT, _FLAG_ASCII_DIGIT, _FLAG_PUNCT, _FLAG_COMMA, _FLAG_SPACE, _FLAG_SEP, \
