@@ -194,6 +194,10 @@ def _title_shaped(line: Line) -> bool:
     return text[0].isupper() or text[0].isdigit() or bool(_CJK.match(text))
 
 
+title_shaped = _title_shaped
+"""A headline's shape (public: a feature of the line model)."""
+
+
 _NON_WORD = re.compile(r"[\W_]+")
 
 
@@ -313,24 +317,42 @@ def _features_now(raw: str) -> Features | None:
 _features_cached = lru_cache(maxsize=16384)(_features_now)
 
 
-def strip_chrome(raw: str, *, is_html: bool, title: str | None = None, author: str | None = None,
-                 date: str | None = None, url: str | None = None, headings: tuple[str, ...] = (),
-                 standfirst: str | None = None) -> Stripped:
+@dataclass
+class Judged:
+    """Every line of a page with the rules' verdict on it: ``kind``/``why`` set
+    on the lines the rules remove, None on the ones they keep (the evidence the
+    line model, :mod:`cleaner.model.lines`, reads); the article region found,
+    the page's headline line, and the title, author and date."""
+
+    lines: list[Line]
+    start: int
+    end: int
+    anchor: int | None
+    title: str | None
+    author: str | None
+    date: str | None
+
+
+def judge_lines(raw: str, *, is_html: bool, title: str | None = None, author: str | None = None,
+                date: str | None = None, url: str | None = None, headings: tuple[str, ...] = (),
+                standfirst: str | None = None) -> Judged:
     cached, now = _features_cached, _features_now
     lines = [Line(i, *f) for i, t in enumerate(_lines(raw))
              if t and (f := cached(t) if len(t) <= FEATURES_CACHE_CHARS else now(t)) is not None]
     if not lines:
-        return Stripped("", [], title, author, date)
+        return Judged([], 0, 0, None, title, author, date)
     _split_glued(lines)
     if headings or standfirst:
         _page_headings(lines, headings, standfirst)
     gaps: list[int] = []
+    anchor = None
     if is_html or not any(x.prose for x in lines):
         # No sentence anywhere (a short note, a list, an already clean snippet):
         # there is no article region to find, so only the wording rules apply.
         start, end = 0, len(lines)
     else:
-        start, end, gaps = _region(lines, _title_anchor(lines, url, title))
+        anchor = _title_anchor(lines, url, title)
+        start, end, gaps = _region(lines, anchor)
     for i in gaps:
         if lines[i].kind is None:
             lines[i].kind = lines[i].rule.kind if lines[i].rule else "related-articles"
@@ -344,9 +366,6 @@ def strip_chrome(raw: str, *, is_html: bool, title: str | None = None, author: s
     seen: set[str] = set()
     folded_title = _fold(meta.title) if meta.title else None
     section = "navigation"
-    sequence: list[tuple[str, Removal | None]] = []
-    kept: list[str] = []
-    removed: list[Removal] = []
     for i, line in enumerate(lines):
         inside = start <= i < end
         if line.kind is None:
@@ -372,19 +391,40 @@ def strip_chrome(raw: str, *, is_html: bool, title: str | None = None, author: s
             if line.kind is None:
                 line.kind = line.rule.kind if line.rule else section
                 line.why = line.rule.name if line.rule else "outside-article"
-        if line.kind is None:
+    return Judged(lines, start, end, anchor, meta.title, meta.author, meta.date)
+
+
+def strip_chrome(raw: str, *, is_html: bool, title: str | None = None, author: str | None = None,
+                 date: str | None = None, url: str | None = None, headings: tuple[str, ...] = (),
+                 standfirst: str | None = None) -> Stripped:
+    judged = judge_lines(raw, is_html=is_html, title=title, author=author, date=date, url=url,
+                         headings=headings, standfirst=standfirst)
+    return assemble(judged.lines, [x.kind is None for x in judged.lines], judged.title, judged.author, judged.date)
+
+
+def assemble(lines: list[Line], keep: list[bool], title: str | None, author: str | None, date: str | None,
+             removal=None) -> Stripped:
+    """The cleaned text from the lines kept; every other line a named removal
+    (``removal(line)``, by default the kind and reason the rules gave it), and
+    the fragment a glued widget label was cut from a kept line."""
+    sequence: list[tuple[str, Removal | None]] = []
+    kept: list[str] = []
+    removed: list[Removal] = []
+    for line, k in zip(lines, keep):
+        if k:
             if line.glued:
-                removal = Removal(line.glued[1], line.glued[0], line.glued[2])
-                sequence.append(("", removal))
-                removed.append(removal)
+                r = Removal(line.glued[1], line.glued[0], line.glued[2])
+                sequence.append(("", r))
+                removed.append(r)
             sequence.append((line.text, None))
             kept.append(line.text)
         else:
-            removal = Removal(line.kind, line.text if not line.glued else line.glued[0] + line.text,
-                              line.why or line.kind)
-            sequence.append(("", removal))
-            removed.append(removal)
-    return Stripped("\n".join(kept), removed, meta.title, meta.author, meta.date, sequence)
+            text = line.text if not line.glued else line.glued[0] + line.text
+            r = removal(line, text) if removal else Removal(line.kind or "boilerplate", text,
+                                                              line.why or line.kind or "boilerplate")
+            sequence.append(("", r))
+            removed.append(r)
+    return Stripped("\n".join(kept), removed, title, author, date, sequence)
 
 
 def _page_headings(lines: list[Line], headings: tuple[str, ...], standfirst: str | None) -> None:
@@ -992,4 +1032,4 @@ def _same_title(folded_line: str, folded_title: str) -> bool:
         and len(short.split()) >= 4
 
 
-__all__ = ["strip_chrome", "Stripped", "LINE_RULES", "count_words", "is_prose"]
+__all__ = ["strip_chrome", "judge_lines", "Judged", "assemble", "Stripped", "LINE_RULES", "count_words", "is_prose"]
