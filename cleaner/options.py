@@ -84,6 +84,11 @@ class Options:
     # --- stripping -------------------------------------------------------
     strip: bool = True
     """Run the chrome classifier (off: keep extracted text as it is)."""
+    line_model: bool = False
+    """Text dumps: decide line by line with the learned line model
+    (cleaner.model.lines, the rules' verdicts among its evidence) instead of the
+    rule classifier alone. Off by default: cross-validated it wins on WCXB's
+    text dumps and loses on ScrapingHub's (training/REPORT.md)."""
     site_boilerplate: bool = True
     """Cross-document stage: lines recurring on many pages of one site are chrome."""
     site_min_pages: int = 3

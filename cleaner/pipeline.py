@@ -28,6 +28,7 @@ from .options import Options
 from .read import Reader
 from .dates import parse_date_line
 from .model import clean_page
+from .model.lines import clean_text
 from .records import Cleaned, Document, Record, Reject, Removal, removal_slots
 from .sitewide import site_boilerplate
 from .strip import strip_chrome
@@ -158,8 +159,13 @@ def process(doc: Document, options: Options) -> Cleaned | Reject:
                     text, removed, slots = ex.text, (), ()
                     roles = tuple(b.role for b in ex.prepared.blocks)
             elif options.strip:
-                st = strip_chrome(ex.text, is_html=ex.is_html, title=ex.title, author=ex.author, date=ex.date,
-                                  url=ex.url, headings=ex.headings, standfirst=ex.standfirst)
+                given = dict(title=ex.title, author=ex.author, date=ex.date, url=ex.url, headings=ex.headings,
+                             standfirst=ex.standfirst)
+                if options.line_model and not ex.is_html:
+                    # The learned line model (cleaner.model.lines), the rules' verdicts among its evidence.
+                    st = clean_text(ex.text, **given)
+                else:
+                    st = strip_chrome(ex.text, is_html=ex.is_html, **given)
                 text, removed, slots = st.text, tuple(st.removed), st.removal_slots()
                 title, author, date = st.title, st.author, st.date
                 if date is not None and not ex.date:  # from a date line: 05/06/2024 is day first in Europe

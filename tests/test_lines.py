@@ -1,0 +1,150 @@
+"""The line model for text dumps (cleaner.model.lines): its features, its
+smoothing, and the shipped model on the repo's own dumps."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cleaner.model import lines as L
+from cleaner.model.features import TEXT_FEATURES
+from cleaner.strip import judge_lines, strip_chrome
+
+ROOT = Path(__file__).resolve().parent.parent
+
+PAGE = """Home
+News
+Sport
+Subscribe to our newsletter
+
+Council approves new bridge over the river
+
+By Jane Smith
+March 3, 2024
+
+The city council voted on Tuesday to build a new bridge across the river, ending a debate that lasted a decade.
+Construction is expected to begin next spring and to take about three years, according to the city's engineers.
+Residents of both banks have long complained about the traffic on the old crossing, which was built in 1931.
+
+Share this article
+Related articles
+Mayor opens the new library
+Schools close for the summer
+© 2024 The City Paper. All rights reserved.
+"""
+
+
+def _col(name: str) -> int:
+    return L.LINE_FEATURES.index(name)
+
+
+def test_feature_names_are_unique_and_start_with_the_text_features():
+    assert len(set(L.LINE_FEATURES)) == len(L.LINE_FEATURES)
+    assert L.LINE_FEATURES[:len(TEXT_FEATURES)] == TEXT_FEATURES
+
+
+def test_line_matrix_shape_and_evidence():
+    judged = judge_lines(PAGE, is_html=False)
+    X = L.line_matrix(judged)
+    texts = [x.text for x in judged.lines]
+    assert X.shape == (len(texts), len(L.LINE_FEATURES))
+    assert X.dtype == np.float32 and np.isfinite(X).all()
+    body = texts.index(next(t for t in texts if t.startswith("The city council")))
+    menu = texts.index("News")
+    copyright_ = texts.index(next(t for t in texts if t.startswith("©")))
+    # The rules' verdict: the paragraph kept, the menu removed outside the article.
+    assert X[body, _col("old_keep")] == 1 and X[menu, _col("old_keep")] == 0
+    assert X[menu, _col("why:outside")] == 1
+    assert X[copyright_, _col("rule:copyright")] == 1
+    assert X[body, _col("prose")] == 1 and X[menu, _col("prose")] == 0
+    # Blank lines around the title; none between the three paragraphs.
+    assert X[body, _col("blank_before")] == 1 and X[body + 1, _col("blank_before")] == 0
+    # Neighbours: the line before the second paragraph is the first one.
+    assert X[body + 1, _col("nb-1:prose")] == 1
+    assert X[0, _col("nb-1:prose")] == -1  # past the page's start
+    # Position and page columns.
+    assert X[0, _col("pos")] == 0 and X[-1, _col("pos")] == 1
+    assert np.all(X[:, _col("page_lines")] == X[0, _col("page_lines")])
+
+
+def test_title_line_and_repeats():
+    judged = judge_lines(PAGE + "Mayor opens the new library\n", is_html=False)
+    X = L.line_matrix(judged)
+    texts = [x.text for x in judged.lines]
+    i = texts.index("Mayor opens the new library")
+    assert X[i, _col("rep_count")] == pytest.approx(np.log(2))
+    assert X[i, _col("rep_first")] == 1 and X[len(texts) - 1, _col("rep_first")] == 0
+    t = texts.index("Council approves new bridge over the river")
+    assert X[t, _col("is_title")] == 1
+    assert judged.title == "Council approves new bridge over the river"
+
+
+def test_empty_page():
+    judged = judge_lines("\n\n  \n", is_html=False)
+    assert L.line_matrix(judged).shape == (0, len(L.LINE_FEATURES))
+    st = L.clean_text("\n\n")
+    assert st.text == "" and st.removed == []
+
+
+def test_smooth_plain_threshold_and_switching_cost():
+    p = np.array([0.9, 0.2, 0.9, 0.9, 0.1, 0.1, 0.1, 0.9])
+    assert L.smooth(p, 0.5, 0.0).tolist() == [True, False, True, True, False, False, False, True]
+    # A single weak line inside content is bridged once switching costs more than it loses.
+    bridged = L.smooth(p, 0.5, 3.0)
+    assert bridged[:4].all()
+    assert L.smooth(np.zeros(0), 0.5, 1.0).size == 0
+
+
+def test_shipped_model_columns_agree_with_the_code():
+    """Fails when the code's feature lists and the shipped model's disagree
+    (retrain with training/train_lines.py)."""
+    spec = json.loads((ROOT / "cleaner" / "data" / "linemodel.json").read_text(encoding="utf-8"))
+    assert spec["features"] == list(L.LINE_FEATURES)
+    model = L.shipped_lines()  # load() checks the boosters' own column names
+    assert model.booster.num_feature() == len(L.LINE_FEATURES)
+    size = sum(p.stat().st_size for p in (ROOT / "cleaner" / "data").glob("linemodel*"))
+    assert size < 3_000_000
+
+
+def test_check_refuses_other_columns():
+    model = L.shipped_lines()
+    names = L.LINE_FEATURES
+    try:
+        L.LINE_FEATURES = names[:-1] + ("something-else",)
+        with pytest.raises(RuntimeError, match="retrain"):
+            model.check()
+    finally:
+        L.LINE_FEATURES = names
+
+
+def test_model_cleans_a_dump():
+    st = L.clean_text(PAGE)
+    assert "The city council voted on Tuesday" in st.text
+    assert "Residents of both banks" in st.text
+    for chrome in ("Home", "Subscribe to our newsletter", "Share this article", "©"):
+        assert not any(line.startswith(chrome) for line in st.text.split("\n")), chrome
+    assert st.title == "Council approves new bridge over the river"
+    assert st.author == "Jane Smith"
+    kinds = {r.text: (r.kind, r.rule) for r in st.removed}
+    assert kinds["Council approves new bridge over the river"][0] == "title"
+    kind, rule = kinds["Subscribe to our newsletter"]
+    assert kind == "newsletter" and rule.startswith("model+")
+    assert all(r.rule.startswith("model") or r.kind in ("title", "byline") for r in st.removed)
+    # Document order: kept lines and removals interleave as in the dump.
+    assert [t for t, r in st.sequence if r is None] == st.text.split("\n")
+
+
+def test_deterministic():
+    a, b = L.clean_text(PAGE), L.clean_text(PAGE)
+    assert a.text == b.text and a.removed == b.removed
+
+
+def test_rules_path_unchanged_by_the_split():
+    """strip_chrome is judge_lines + assemble: every line kept or named."""
+    st = strip_chrome(PAGE, is_html=False)
+    judged = judge_lines(PAGE, is_html=False)
+    assert st.text.split("\n") == [x.text for x in judged.lines if x.kind is None]
+    assert len(st.removed) == sum(x.kind is not None for x in judged.lines)

@@ -1,0 +1,374 @@
+"""Train the line model for text dumps, cross-validated by domain, and ship it.
+
+    python training/train_lines.py            # cache, 5-fold CV report, shipped model
+    python training/train_lines.py --cv-only  # the report only
+    python training/train_lines.py --ship-only
+
+Pages: WCXB's 1,497 text dumps (``../shared/traindata/wcxb/textdump``, truth
+``main_content``) and ScrapingHub's 61 (``../shared/devdata/scrapinghub/textdump``,
+truth ``articleBody``), each read as ``wcxbscore.py input textdump`` and
+``devscore.py input textdump`` give it, judged by the rules
+(:func:`cleaner.strip.judge_lines`, as the package does) and turned into the
+line matrix (:func:`cleaner.model.lines.line_matrix`). A line is content when
+at least half its word 3-grams are in the truth (``training/dataset.py``'s
+labels); a line weighs its word count, capped, scaled so that every page
+weighs the same (the metrics are means over pages).
+
+Folds: wcxbscore's (domain hash mod 5) for both sets. For each fold K a
+model is fitted on the other four folds (bins included) and gives fold K's
+pages their out-of-fold probabilities. Fold K's pages are then cleaned (the
+package's own decision, :func:`cleaner.model.lines.decide_keep`) with the
+threshold and switching cost that maximise the mean WCXB F1 of the *other*
+folds' out-of-fold outputs, as ``train.py`` chooses its wording vetoes. The
+outputs go to ``training/out/cv-lines-<set>.jsonl`` and are scored with the
+shared scorers (``wcxbscore.py score --fold K/5 --per-type``, ``devscore.py
+score textdump``); the report is written into ``training/REPORT.md`` (its
+"Text dumps" section, replaced on every run). The shipped model is fitted on
+every page, its threshold and switching cost chosen on every page's
+out-of-fold outputs. LightGBM runs deterministic (fixed seed,
+``deterministic=True``, ``force_col_wise=True``).
+"""
+from __future__ import annotations
+
+import argparse
+import gzip
+import io
+import json
+import pickle
+import subprocess
+import sys
+import time
+from contextlib import redirect_stdout
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "training"))
+
+from dataset import LABEL_SHARE, TOKEN, fold_of, labels_from_truth  # noqa: E402
+from train import load_tool  # noqa: E402
+from cleaner.model.lines import LINE_FEATURES, decide_keep, line_matrix  # noqa: E402
+from cleaner.model.model import _safe  # noqa: E402
+from cleaner.strip import judge_lines  # noqa: E402
+
+FOLDS = 5
+SEED = 20251206
+WEIGHT_CAP = 60
+PARAMS = dict(objective="binary", learning_rate=0.08, num_leaves=15, min_data_in_leaf=80, feature_fraction=0.5,
+              bagging_fraction=0.5, bagging_freq=1, lambda_l2=1.0, max_bin=63, verbose=-1)
+ROUNDS = 120
+"""Few small trees: the text path must stay ten times as fast as trafilatura on
+the same pages' HTML, and one predict call costs rows x trees."""
+COMMON = dict(seed=SEED, deterministic=True, force_col_wise=True, num_threads=2)
+THRESHOLDS = np.round(np.arange(0.20, 0.71, 0.05), 3)
+SWITCHES = (0.0, 0.5, 1.0, 2.0, 3.0, 4.0)
+REPORT_START = "<!-- text dumps: training/train_lines.py -->"
+REPORT_END = "<!-- end of text dumps -->"
+
+
+class _Judged:
+    """What decide_keep reads of a judged page, from the cache."""
+
+    def __init__(self, p):
+        self.lines = p["meta"]
+
+    def __len__(self):
+        return len(self.lines)
+
+
+class _MetaLine:
+    __slots__ = ("kind", "why")
+
+    def __init__(self, kind, why):
+        self.kind, self.why = kind, why
+
+
+def read_pages(shared: Path):
+    """(set, id, url, text, truth, page type) as the scorers' inputs give them."""
+    wx, ds = load_tool(shared, "wcxbscore"), load_tool(shared, "devscore")
+    truth = wx.load_truth()
+    for bench, tool, make in (("wcxb", wx, lambda: wx.make_input("textdump", None)),
+                              ("scrapinghub", ds, lambda: ds.make_input("textdump"))):
+        buf = io.StringIO()
+        with redirect_stdout(buf):
+            make()
+        sh = ds.sh_truth() if bench == "scrapinghub" else None
+        for line in buf.getvalue().split("\n"):
+            if not line.strip():
+                continue
+            r = json.loads(line)
+            if bench == "wcxb":
+                gt = truth[r["id"]]
+                yield bench, r["id"], r["url"], r["text"], gt["main_content"], gt.get("page_type", "article")
+            else:
+                yield bench, r["id"], r["url"], r["text"], sh[r["id"]]["articleBody"], "article"
+
+
+def build(shared: Path, cache: Path) -> list[dict]:
+    pages = []
+    t0 = time.time()
+    for k, (bench, pid, url, text, truth, ptype) in enumerate(read_pages(shared)):
+        judged = judge_lines(text, is_html=False, url=url)
+        texts = [x.text for x in judged.lines]
+        share = np.asarray(labels_from_truth(texts, truth), dtype=np.float32)
+        pages.append({"set": bench, "id": pid, "url": url, "fold": fold_of(url), "type": ptype, "truth": truth,
+                      "X": line_matrix(judged), "texts": texts, "share": share,
+                      "old": np.array([x.kind is None for x in judged.lines], dtype=bool),
+                      "meta": [_MetaLine(x.kind, x.why) for x in judged.lines],
+                      "ntok": np.array([len(TOKEN.findall(t)) for t in texts], dtype=np.float64)})
+        if k % 300 == 0:
+            print(f"{k} pages, {time.time() - t0:.0f} s", file=sys.stderr, flush=True)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    with open(cache, "wb") as f:
+        pickle.dump(pages, f, protocol=pickle.HIGHEST_PROTOCOL)
+    return pages
+
+
+def weights(p) -> np.ndarray:
+    w = np.minimum(np.maximum(p["ntok"], 1.0), WEIGHT_CAP)
+    return w * (100.0 / w.sum()) if w.sum() else w
+
+
+class Rows:
+    """The training pages' rows, binned once (a LightGBM Dataset); each model
+    is fitted on the rows of a subset of the pages (``Dataset.subset`` keeps
+    the bins). The bins are the training pages' only."""
+
+    def __init__(self, pages):
+        import lightgbm as lgb
+
+        self.pages = [p for p in pages if len(p["texts"])]
+        sizes = [len(p["texts"]) for p in self.pages]
+        self.offsets = np.concatenate(([0], np.cumsum(sizes)))
+        X = np.vstack([p["X"] for p in self.pages])
+        y = np.concatenate([(p["share"] >= LABEL_SHARE).astype(np.float32) for p in self.pages])
+        w = np.concatenate([weights(p) for p in self.pages])
+        self.data = lgb.Dataset(X, label=y, weight=w, feature_name=[_safe(n) for n in LINE_FEATURES],
+                                free_raw_data=True, params={"max_bin": PARAMS["max_bin"], "verbose": -1,
+                                                             **COMMON}).construct()
+
+    def fit(self, keep=lambda p: True):
+        import lightgbm as lgb
+
+        idx = np.concatenate([np.arange(self.offsets[i], self.offsets[i + 1])
+                              for i, p in enumerate(self.pages) if keep(p)])
+        data = self.data if len(idx) == self.offsets[-1] else self.data.subset(idx.tolist())
+        return lgb.train({**PARAMS, **COMMON}, data, num_boost_round=ROUNDS)
+
+
+def predict(model, p) -> np.ndarray:
+    return model.predict(p["X"], num_threads=2) if len(p["texts"]) else np.zeros(0)
+
+
+# --- scoring ------------------------------------------------------------------
+
+def _scorer(p):
+    sc = p.get("_scorer")
+    if sc is None:
+        ids: dict[str, int] = {}
+        truth = np.array([ids.setdefault(t, len(ids)) for t in TOKEN.findall(p["truth"].lower())], dtype=np.int64)
+        lines = [np.array([ids.setdefault(t, len(ids)) for t in TOKEN.findall(x.lower())], dtype=np.int64)
+                 for x in p["texts"]]
+        sc = p["_scorer"] = (len(ids), np.bincount(truth, minlength=len(ids)), lines)
+    return sc
+
+
+def page_f1(p, keep) -> float:
+    """wcxbscore's bag-of-words F1 of the kept lines."""
+    size, truth, lines = _scorer(p)
+    kept = [b for b, k in zip(lines, keep) if k]
+    n_true = int(truth.sum())
+    pred = np.bincount(np.concatenate(kept), minlength=size) if kept else np.zeros(size, dtype=np.int64)
+    n_pred = int(pred.sum())
+    if n_true == 0:
+        return 1.0 if n_pred == 0 else 0.0
+    if n_pred == 0:
+        return 0.0
+    overlap = int(np.minimum(pred, truth).sum())
+    prec, rec = overlap / n_pred, overlap / n_true
+    return 2 * prec * rec / (prec + rec) if prec + rec else 0.0
+
+
+def keep_of(p, probs, threshold, switch):
+    return decide_keep(_Judged(p), probs, threshold, switch) if len(p["texts"]) else []
+
+
+def choose(pages, probs) -> tuple[float, float, float]:
+    """(threshold, switch, mean F1) maximising the mean WCXB F1 of ``pages``
+    from their out-of-fold probabilities."""
+    best = (-1.0, 0.5, 0.0)
+    for s in SWITCHES:
+        for t in THRESHOLDS:
+            f = float(np.mean([page_f1(p, keep_of(p, pr, float(t), s)) for p, pr in zip(pages, probs)]))
+            if f > best[0]:
+                best = (f, float(t), s)
+    return best[1], best[2], best[0]
+
+
+def fit_on(pages):
+    return Rows(pages).fit()
+
+
+def choose_for(pages, oof, exclude) -> tuple[float, float, float]:
+    """(threshold, switch, mean F1) chosen on the out-of-fold probabilities of
+    the pages outside fold ``exclude`` (None: every page)."""
+    chosen = [p for p in pages if p["fold"] != exclude]
+    return choose(chosen, [oof[p["set"], p["id"]] for p in chosen])
+
+
+def text_of(p, keep) -> str:
+    return "\n".join(t for t, k in zip(p["texts"], keep) if k)
+
+
+def write(out_dir: Path, tag: str, pages, texts) -> dict[str, Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    for bench in ("wcxb", "scrapinghub"):
+        path = paths[bench] = out_dir / f"{tag}-{bench}.jsonl"
+        with open(path, "w", encoding="utf-8") as f:
+            for p in pages:
+                if p["set"] == bench:
+                    f.write(json.dumps({"id": p["id"], "text": texts[p["set"], p["id"]]}, ensure_ascii=False) + "\n")
+    return paths
+
+
+def run_tool(args) -> str:
+    return subprocess.run([sys.executable, *args], capture_output=True, text=True, check=True).stdout
+
+
+def out_of_fold(pages, out_dir: Path) -> dict:
+    """Each page's probabilities from the model fitted without its fold;
+    saved to ``out/cv-lines-probs.pkl`` (the shipped model's threshold and
+    switching cost are chosen on them)."""
+    oof = {}
+    info = {}
+    for k in range(1, FOLDS + 1):
+        t0 = time.time()
+        train = [p for p in pages if p["fold"] != k]
+        test = [p for p in pages if p["fold"] == k]
+        print(f"fold {k}/{FOLDS}: {len(train)} training pages, {len(test)} scored", flush=True)
+        model = fit_on(train)
+        for p in test:
+            oof[p["set"], p["id"]] = predict(model, p)
+        info[k] = time.time() - t0
+        print(f"    fitted in {info[k]:.0f} s", flush=True)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with open(out_dir / "cv-lines-probs.pkl", "wb") as f:
+        pickle.dump({"oof": oof, "took": info}, f)
+    return {"oof": oof, "took": info}
+
+
+def cross_validate(pages, shared: Path, out_dir: Path) -> str:
+    """Fold K's pages are cleaned with fold K's model's probabilities and the
+    threshold and switching cost that maximise the mean WCXB F1 of the other
+    folds' out-of-fold outputs (as training/train.py chooses its vetoes):
+    nothing about fold K's pages is fitted on them."""
+    saved = out_of_fold(pages, out_dir)
+    oof, took = saved["oof"], saved["took"]
+    texts, old = {}, {}
+    info = []
+    for k in range(1, FOLDS + 1):
+        threshold, switch, _ = choose_for(pages, oof, k)
+        for p in pages:
+            if p["fold"] == k:
+                texts[p["set"], p["id"]] = text_of(p, keep_of(p, oof[p["set"], p["id"]], threshold, switch))
+        info.append((k, threshold, switch, took[k]))
+    for p in pages:
+        old[p["set"], p["id"]] = text_of(p, p["old"])
+    paths = write(out_dir, "cv-lines", pages, texts)
+    old_paths = write(out_dir, "rules-lines", pages, old)
+    tools = shared / "tools"
+    wx, dev = str(tools / "wcxbscore.py"), str(tools / "devscore.py")
+    r = io.StringIO()
+    print(REPORT_START, file=r)
+    print("## Text dumps: the line model (training/train_lines.py)\n", file=r)
+    print("Every figure out-of-fold: each page cleaned by a line model, threshold and switching cost fitted "
+          "without its fold's domains (5-fold CV by domain, wcxbscore's folds). Trained on WCXB's and "
+          "ScrapingHub's text dumps; the rules row is the old classifier (`cleaner.strip.strip_chrome`) on the "
+          "same pages (its rules were tuned on the 61 ScrapingHub pages, so its figure there is fitted).\n",
+          file=r)
+    print("### WCXB text dumps, all folds, line model\n", file=r)
+    print("```\n" + run_tool([wx, "score", str(paths["wcxb"]), "--per-type"]) + "```\n", file=r)
+    print("### WCXB text dumps, the rules alone\n", file=r)
+    print("```\n" + run_tool([wx, "score", str(old_paths["wcxb"]), "--per-type"]) + "```\n", file=r)
+    print("### ScrapingHub text dumps (61 pages)\n", file=r)
+    print("```\nline model, out-of-fold: " + run_tool([dev, "score", "textdump", str(paths["scrapinghub"])])
+          + "rules (fitted):          " + run_tool([dev, "score", "textdump", str(old_paths["scrapinghub"])])
+          + "```\n", file=r)
+    print("### WCXB text dumps per fold\n", file=r)
+    for k, thr, sw, took in info:
+        out = run_tool([wx, "score", str(paths["wcxb"]), "--fold", f"{k}/{FOLDS}", "--per-type"])
+        print(f"#### fold {k}/{FOLDS} (threshold {thr}, switch {sw}, fitted in {took:.0f} s)\n\n```\n{out}```\n",
+              file=r)
+    print(REPORT_END, file=r)
+    return r.getvalue()
+
+
+def put_report(section: str) -> None:
+    path = ROOT / "training" / "REPORT.md"
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    if REPORT_START in text and REPORT_END in text:
+        a = text.index(REPORT_START)
+        b = text.index(REPORT_END) + len(REPORT_END) + 1
+        text = text[:a] + section + text[b:]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    path.write_text(text, encoding="utf-8")
+
+
+def ship(pages, dest: Path, out_dir: Path) -> None:
+    """Fitted on every page; threshold and switching cost chosen on every
+    page's out-of-fold probabilities (the cross-validation's)."""
+    path = out_dir / "cv-lines-probs.pkl"
+    if not path.exists():
+        print(f"no out-of-fold probabilities at {path}: run the cross-validation first")
+        return
+    with open(path, "rb") as f:
+        oof = pickle.load(f)["oof"]
+    threshold, switch, f1 = choose_for(pages, oof, None)
+    t0 = time.time()
+    model = fit_on(pages)
+    spec = {"version": 1, "threshold": threshold, "switch": switch, "features": list(LINE_FEATURES),
+            "trained_on": {b: sum(p["set"] == b for p in pages) for b in ("wcxb", "scrapinghub")}, "seed": SEED,
+            "rounds": ROUNDS}
+    (dest / "linemodel.json").write_text(json.dumps(spec, indent=1) + "\n", encoding="utf-8")
+    with open(dest / "linemodel.txt.gz", "wb") as raw, \
+            gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, compresslevel=9) as f:
+        f.write(model.model_to_string().encode("utf-8"))
+    print(f"shipped line model -> {dest} (threshold {threshold}, switch {switch}, fitted in {time.time() - t0:.0f} s)")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--shared", default=str(ROOT.parent / "shared"))
+    ap.add_argument("--cache", default=str(ROOT / "training" / ".cache" / "lines.pkl"))
+    ap.add_argument("--out", default=str(ROOT / "training" / "out"))
+    ap.add_argument("--rebuild", action="store_true", help="judge the pages again (after a change of features)")
+    ap.add_argument("--cv-only", action="store_true")
+    ap.add_argument("--ship-only", action="store_true")
+    args = ap.parse_args()
+    shared = Path(args.shared)
+    if not (shared / "traindata" / "wcxb" / "ground-truth.json").exists():
+        print(f"no training data at {shared}: nothing to train")
+        return 0
+    cache = Path(args.cache)
+    if cache.exists() and not args.rebuild:
+        with open(cache, "rb") as f:
+            pages = pickle.load(f)
+        if pages and pages[0]["X"].shape[1] != len(LINE_FEATURES):
+            pages = build(shared, cache)
+    else:
+        pages = build(shared, cache)
+    if not args.ship_only:
+        section = cross_validate(pages, shared, Path(args.out))
+        put_report(section)
+        print(section)
+    if not args.cv_only:
+        ship(pages, ROOT / "cleaner" / "data", Path(args.out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
