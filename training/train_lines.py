@@ -3,6 +3,7 @@
     python training/train_lines.py            # cache, 5-fold CV report, shipped model
     python training/train_lines.py --cv-only  # the report only
     python training/train_lines.py --ship-only
+    python training/train_lines.py --report-only  # report, threshold, vetoes again from the saved out-of-fold probabilities
 
 Pages: WCXB's 1,497 text dumps (``../shared/traindata/wcxb/textdump``, truth
 ``main_content``) and ScrapingHub's 61 (``../shared/devdata/scrapinghub/textdump``,
@@ -49,6 +50,7 @@ sys.path.insert(0, str(ROOT / "training"))
 
 from dataset import LABEL_SHARE, TOKEN, fold_of, labels_from_truth  # noqa: E402
 from train import load_tool  # noqa: E402
+from cleaner.model.features import RULE_KINDS  # noqa: E402
 from cleaner.model.lines import LINE_FEATURES, decide_keep, line_matrix  # noqa: E402
 from cleaner.model.model import _safe  # noqa: E402
 from cleaner.strip import judge_lines  # noqa: E402
@@ -62,17 +64,44 @@ ROUNDS = 120
 """Few small trees: the text path must stay ten times as fast as trafilatura on
 the same pages' HTML, and one predict call costs rows x trees."""
 COMMON = dict(seed=SEED, deterministic=True, force_col_wise=True, num_threads=2)
-THRESHOLDS = np.round(np.arange(0.20, 0.71, 0.05), 3)
-SWITCHES = (0.0, 0.5, 1.0, 2.0, 3.0, 4.0)
+THRESHOLDS = np.round(np.arange(0.25, 0.61, 0.05), 3)
+SWITCHES = (0.0, 1.0, 3.0)
 REPORT_START = "<!-- text dumps: training/train_lines.py -->"
 REPORT_END = "<!-- end of text dumps -->"
+
+
+class _Rule:
+    __slots__ = ("kind",)
+
+    def __init__(self, kind):
+        self.kind = kind
+
+
+_DATE_COL = LINE_FEATURES.index("date_parsed")
+_RULE_COLS = [(LINE_FEATURES.index("rule:" + k), _Rule(k)) for k in RULE_KINDS]
+
+
+class _Line:
+    """What decide_keep reads of a line: the rules' kind and why, the kind
+    its wording rule names (the matrix's rule:<kind> column) and whether it
+    is a date line (date_parsed)."""
+
+    __slots__ = ("kind", "why", "rule", "date")
+
+    def __init__(self, meta, row):
+        self.kind, self.why = meta.kind, meta.why
+        self.date = "" if row[_DATE_COL] > 0 else None
+        self.rule = next((r for j, r in _RULE_COLS if row[j] > 0), None)
 
 
 class _Judged:
     """What decide_keep reads of a judged page, from the cache."""
 
     def __init__(self, p):
-        self.lines = p["meta"]
+        lines = p.get("_lines")
+        if lines is None:
+            lines = p["_lines"] = [_Line(m, row) for m, row in zip(p["meta"], p["X"])]
+        self.lines = lines
 
     def __len__(self):
         return len(self.lines)
@@ -191,8 +220,30 @@ def page_f1(p, keep) -> float:
     return 2 * prec * rec / (prec + rec) if prec + rec else 0.0
 
 
-def keep_of(p, probs, threshold, switch):
-    return decide_keep(_Judged(p), probs, threshold, switch) if len(p["texts"]) else []
+def keep_of(p, probs, threshold, switch, veto=frozenset()):
+    return decide_keep(_Judged(p), probs, threshold, switch, veto) if len(p["texts"]) else []
+
+
+def choose_veto(pages, oof, threshold, switch) -> list[str]:
+    """The wording kinds whose removal from the kept lines (those the rules
+    removed too) lowers neither set's summed F1 on ``pages`` (their out-of-fold
+    outputs) and raises the total."""
+    chosen = []
+    base = {(p["set"], p["id"]): np.array(keep_of(p, oof[p["set"], p["id"]], threshold, switch), dtype=bool)
+            for p in pages}
+    for kind in RULE_KINDS:
+        gain = {"wcxb": 0.0, "scrapinghub": 0.0}
+        for p in pages:
+            keep = base[p["set"], p["id"]]
+            if not keep.any():
+                continue
+            drop = np.array([x.rule is not None and x.rule.kind == kind and x.kind is not None
+                             for x in _Judged(p).lines], dtype=bool)
+            if (keep & drop).any():
+                gain[p["set"]] += page_f1(p, keep & ~drop) - page_f1(p, keep)
+        if min(gain.values()) >= 0 and sum(gain.values()) > 0:
+            chosen.append(kind)
+    return chosen
 
 
 def choose(pages, probs) -> tuple[float, float, float]:
@@ -211,11 +262,12 @@ def fit_on(pages):
     return Rows(pages).fit()
 
 
-def choose_for(pages, oof, exclude) -> tuple[float, float, float]:
-    """(threshold, switch, mean F1) chosen on the out-of-fold probabilities of
+def choose_for(pages, oof, exclude) -> tuple[float, float, list[str]]:
+    """(threshold, switch, vetoes) chosen on the out-of-fold probabilities of
     the pages outside fold ``exclude`` (None: every page)."""
     chosen = [p for p in pages if p["fold"] != exclude]
-    return choose(chosen, [oof[p["set"], p["id"]] for p in chosen])
+    threshold, switch, _ = choose(chosen, [oof[p["set"], p["id"]] for p in chosen])
+    return threshold, switch, choose_veto(chosen, oof, threshold, switch)
 
 
 def text_of(p, keep) -> str:
@@ -260,21 +312,22 @@ def out_of_fold(pages, out_dir: Path) -> dict:
     return {"oof": oof, "took": info}
 
 
-def cross_validate(pages, shared: Path, out_dir: Path) -> str:
+def cross_validate(pages, shared: Path, out_dir: Path, saved=None) -> str:
     """Fold K's pages are cleaned with fold K's model's probabilities and the
     threshold and switching cost that maximise the mean WCXB F1 of the other
     folds' out-of-fold outputs (as training/train.py chooses its vetoes):
     nothing about fold K's pages is fitted on them."""
-    saved = out_of_fold(pages, out_dir)
+    saved = saved or out_of_fold(pages, out_dir)
     oof, took = saved["oof"], saved["took"]
     texts, old = {}, {}
     info = []
     for k in range(1, FOLDS + 1):
-        threshold, switch, _ = choose_for(pages, oof, k)
+        threshold, switch, veto = choose_for(pages, oof, k)
         for p in pages:
             if p["fold"] == k:
-                texts[p["set"], p["id"]] = text_of(p, keep_of(p, oof[p["set"], p["id"]], threshold, switch))
-        info.append((k, threshold, switch, took[k]))
+                texts[p["set"], p["id"]] = text_of(p, keep_of(p, oof[p["set"], p["id"]], threshold, switch,
+                                                              frozenset(veto)))
+        info.append((k, threshold, switch, veto, took[k]))
     for p in pages:
         old[p["set"], p["id"]] = text_of(p, p["old"])
     paths = write(out_dir, "cv-lines", pages, texts)
@@ -298,10 +351,10 @@ def cross_validate(pages, shared: Path, out_dir: Path) -> str:
           + "rules (fitted):          " + run_tool([dev, "score", "textdump", str(old_paths["scrapinghub"])])
           + "```\n", file=r)
     print("### WCXB text dumps per fold\n", file=r)
-    for k, thr, sw, took in info:
+    for k, thr, sw, veto, took in info:
         out = run_tool([wx, "score", str(paths["wcxb"]), "--fold", f"{k}/{FOLDS}", "--per-type"])
-        print(f"#### fold {k}/{FOLDS} (threshold {thr}, switch {sw}, fitted in {took:.0f} s)\n\n```\n{out}```\n",
-              file=r)
+        print(f"#### fold {k}/{FOLDS} (threshold {thr}, switch {sw}, wording vetoes: {', '.join(veto) or 'none'}; "
+              f"fitted in {took:.0f} s)\n\n```\n{out}```\n", file=r)
     print(REPORT_END, file=r)
     return r.getvalue()
 
@@ -318,7 +371,7 @@ def put_report(section: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
-def ship(pages, dest: Path, out_dir: Path) -> None:
+def ship(pages, dest: Path, out_dir: Path, refit: bool = True) -> None:
     """Fitted on every page; threshold and switching cost chosen on every
     page's out-of-fold probabilities (the cross-validation's)."""
     path = out_dir / "cv-lines-probs.pkl"
@@ -327,17 +380,19 @@ def ship(pages, dest: Path, out_dir: Path) -> None:
         return
     with open(path, "rb") as f:
         oof = pickle.load(f)["oof"]
-    threshold, switch, f1 = choose_for(pages, oof, None)
-    t0 = time.time()
-    model = fit_on(pages)
-    spec = {"version": 1, "threshold": threshold, "switch": switch, "features": list(LINE_FEATURES),
+    threshold, switch, veto = choose_for(pages, oof, None)
+    if refit:
+        t0 = time.time()
+        model = fit_on(pages)
+        with open(dest / "linemodel.txt.gz", "wb") as raw, \
+                gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, compresslevel=9) as f:
+            f.write(model.model_to_string().encode("utf-8"))
+        print(f"    fitted in {time.time() - t0:.0f} s")
+    spec = {"version": 1, "threshold": threshold, "switch": switch, "veto": veto, "features": list(LINE_FEATURES),
             "trained_on": {b: sum(p["set"] == b for p in pages) for b in ("wcxb", "scrapinghub")}, "seed": SEED,
             "rounds": ROUNDS}
     (dest / "linemodel.json").write_text(json.dumps(spec, indent=1) + "\n", encoding="utf-8")
-    with open(dest / "linemodel.txt.gz", "wb") as raw, \
-            gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, compresslevel=9) as f:
-        f.write(model.model_to_string().encode("utf-8"))
-    print(f"shipped line model -> {dest} (threshold {threshold}, switch {switch}, fitted in {time.time() - t0:.0f} s)")
+    print(f"shipped line model -> {dest} (threshold {threshold}, switch {switch}, wording vetoes {veto})")
 
 
 def main() -> int:
@@ -348,6 +403,9 @@ def main() -> int:
     ap.add_argument("--rebuild", action="store_true", help="judge the pages again (after a change of features)")
     ap.add_argument("--cv-only", action="store_true")
     ap.add_argument("--ship-only", action="store_true")
+    ap.add_argument("--report-only", action="store_true",
+                    help="report, threshold, switch and vetoes again from the saved out-of-fold probabilities "
+                         "(training/out/cv-lines-probs.pkl), without refitting")
     args = ap.parse_args()
     shared = Path(args.shared)
     if not (shared / "traindata" / "wcxb" / "ground-truth.json").exists():
@@ -361,6 +419,12 @@ def main() -> int:
             pages = build(shared, cache)
     else:
         pages = build(shared, cache)
+    if args.report_only:
+        with open(Path(args.out) / "cv-lines-probs.pkl", "rb") as f:
+            saved = pickle.load(f)
+        put_report(cross_validate(pages, shared, Path(args.out), saved))
+        ship(pages, ROOT / "cleaner" / "data", Path(args.out), refit=False)
+        return 0
     if not args.ship_only:
         section = cross_validate(pages, shared, Path(args.out))
         put_report(section)

@@ -262,31 +262,44 @@ def smooth(probs: np.ndarray, threshold: float, switch: float) -> np.ndarray:
     return keep
 
 
-def decide_keep(judged: Judged, probs: np.ndarray, threshold: float, switch: float) -> list[bool]:
+def decide_keep(judged: Judged, probs: np.ndarray, threshold: float, switch: float,
+                veto: frozenset[str] | set[str] = frozenset()) -> list[bool]:
     """Which lines stay: the smoothed path, less the lines the rules moved to
     the title, author or date fields in the article's head (they are metadata,
-    not text), and never nothing when the page had a line above the threshold's
-    reach: its best line stays (as for HTML, :func:`cleaner.model.keep_mask`)."""
+    not text, and so are date lines), less the lines of a vetoing kind (below), and never nothing when
+    the page had a line: its best line stays (as for HTML,
+    :func:`cleaner.model.keep_mask`).
+
+    Vetoes: the model judges a line much by its neighbours and keeps a short
+    "Advertisement" or "READ MORE" label between two paragraphs. A line whose
+    wording rule names a kind in ``veto`` and that the rules removed goes
+    anyway; the kinds are those whose removal, on the cross-validation's
+    out-of-fold outputs, lowers neither WCXB's nor ScrapingHub's F1 and raises
+    their sum (``training/train_lines.py``, ``veto`` in ``linemodel.json``)."""
     keep = smooth(probs, threshold, switch)
     if len(probs) and not keep.any():
         keep = probs >= probs.max()
-    return [bool(k) and not _metadata(x) for k, x in zip(keep, judged.lines)]
+    return [bool(k) and not _metadata(x) and not (veto and x.kind is not None and x.rule is not None
+                                                   and x.rule.kind in veto)
+            for k, x in zip(keep, judged.lines)]
 
 
 _METADATA_WHY = frozenset(("title-line", "page-headline", "standfirst", "byline", "bare-name-byline"))
 
 
 def _metadata(line: Line) -> bool:
-    return line.kind == "title" or line.why in _METADATA_WHY
+    """Title and byline lines the rules found, and a line that is a date and
+    nothing else (its date is the record's, as for HTML blocks)."""
+    return line.kind == "title" or line.why in _METADATA_WHY or line.date is not None
 
 
 def _removal(line: Line, text: str) -> Removal:
+    if line.date is not None:
+        return Removal("date", text, line.why if line.kind == "date" else "model+date-line")
     if _metadata(line):
         return Removal(line.kind or "title", text, line.why or "title-line")
     if line.rule is not None:
         return Removal(line.rule.kind, text, "model+" + line.rule.name)
-    if line.date is not None:
-        return Removal("date", text, "model+date-line")
     return Removal("boilerplate", text, "model")
 
 
@@ -298,6 +311,7 @@ class LineModel:
     threshold: float
     switch: float
     spec: dict
+    veto: frozenset[str] = frozenset()
 
     @classmethod
     def load(cls, directory: Path = DATA) -> LineModel:
@@ -306,7 +320,8 @@ class LineModel:
         spec = json.loads((directory / "linemodel.json").read_text(encoding="utf-8"))
         with gzip.open(directory / "linemodel.txt.gz", "rt", encoding="utf-8") as f:
             booster = lightgbm.Booster(model_str=f.read())
-        model = cls(booster, float(spec["threshold"]), float(spec["switch"]), spec)
+        model = cls(booster, float(spec["threshold"]), float(spec["switch"]), spec,
+                    frozenset(spec.get("veto", ())))
         model.check()
         return model
 
@@ -339,7 +354,7 @@ def clean_text(raw: str, *, title: str | None = None, author: str | None = None,
     if not judged.lines:
         return Stripped("", [], judged.title, judged.author, judged.date)
     model = model or shipped_lines()
-    keep = decide_keep(judged, model.predict(judged), model.threshold, model.switch)
+    keep = decide_keep(judged, model.predict(judged), model.threshold, model.switch, model.veto)
     return assemble(judged.lines, keep, judged.title, judged.author, judged.date, removal=_removal)
 
 
