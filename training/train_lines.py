@@ -3,7 +3,7 @@
     python training/train_lines.py            # cache, 5-fold CV report, shipped model
     python training/train_lines.py --cv-only  # the report only
     python training/train_lines.py --ship-only
-    python training/train_lines.py --report-only  # report, threshold, vetoes again from the saved out-of-fold probabilities
+    python training/train_lines.py --report-only  # report, threshold, vetoes from the saved probabilities
 
 Pages: WCXB's 1,497 text dumps (``../shared/traindata/wcxb/textdump``, truth
 ``main_content``) and ScrapingHub's 61 (``../shared/devdata/scrapinghub/textdump``,
@@ -337,8 +337,9 @@ def cross_validate(pages, shared: Path, out_dir: Path, saved=None) -> str:
     r = io.StringIO()
     print(REPORT_START, file=r)
     print("## Text dumps: the line model (training/train_lines.py)\n", file=r)
-    print("Every figure out-of-fold: each page cleaned by a line model, threshold and switching cost fitted "
-          "without its fold's domains (5-fold CV by domain, wcxbscore's folds). Trained on WCXB's and "
+    print("Every figure out-of-fold: each page cleaned by a line model fitted without its fold's domains, with "
+          "the threshold, switching cost and wording vetoes chosen on the other folds' out-of-fold outputs "
+          "(5-fold CV by domain, wcxbscore's folds). Trained on WCXB's and "
           "ScrapingHub's text dumps; the rules row is the old classifier (`cleaner.strip.strip_chrome`) on the "
           "same pages (its rules were tuned on the 61 ScrapingHub pages, so its figure there is fitted).\n",
           file=r)

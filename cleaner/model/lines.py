@@ -22,15 +22,20 @@ decisions: one row per non-empty line of
 
 One LightGBM call per page gives each line a probability of being content; a
 two-state smoothing pass (:func:`smooth`, a Viterbi path whose switching cost
-was chosen by cross-validation, as was the threshold) makes the decision
-contiguous. ``training/train_lines.py`` fits the model on WCXB's and
+is chosen by cross-validation with the threshold; it chose none, the
+neighbour columns carrying the context) can make the decision contiguous, and
+wording vetoes chosen the same way remove chrome labels the model keeps
+between paragraphs. ``training/train_lines.py`` fits the model on WCXB's and
 ScrapingHub's text dumps and writes ``cleaner/data/linemodel.txt.gz`` and
-``linemodel.json`` (its columns, threshold and switching cost).
+``linemodel.json`` (its columns, threshold, switching cost and vetoes).
 
-Removed lines go to ``removed[]`` with the chrome kind the rules gave them
-where their wording names one (else ``boilerplate``) and the rule ``model``
-or ``model+<rule>``; the title, author and date lines the rules found in the
-article's head move to their fields as before.
+Removed lines go to ``removed[]`` with the chrome kind their wording rule
+names (else ``boilerplate``) and the rule ``model`` or ``model+<rule>``; the
+title, byline and date lines the rules found move to their fields as before.
+
+The pipeline uses it for text dumps with ``Options.line_model``
+(``--line-model``); the rules alone stay the default (``docs/extraction.md``
+has the cross-validated figures and why).
 """
 
 from __future__ import annotations
@@ -45,7 +50,7 @@ import numpy as np
 
 from ..records import Removal
 from ..strip import Judged, Line, Stripped, assemble, judge_lines, title_shaped
-from .features import RULE_KINDS, TEXT_FEATURES, WORD, _shift, _window, text_features
+from .features import RULE_KINDS, TEXT_FEATURES, WORD, text_features
 from .stopwords import LANGS, STOPWORDS
 
 DATA = Path(__file__).resolve().parent.parent / "data"
