@@ -316,11 +316,43 @@ _features_cached = lru_cache(maxsize=16384)(_features_now)
 def strip_chrome(raw: str, *, is_html: bool, title: str | None = None, author: str | None = None,
                  date: str | None = None, url: str | None = None, headings: tuple[str, ...] = (),
                  standfirst: str | None = None) -> Stripped:
+    judged = judge_lines(_lines(raw), is_html=is_html, title=title, author=author, date=date, url=url,
+                         headings=headings, standfirst=standfirst)
+    if judged is None:
+        return Stripped("", [], title, author, date)
+    lines, meta, _, _ = judged
+    sequence: list[tuple[str, Removal | None]] = []
+    kept: list[str] = []
+    removed: list[Removal] = []
+    for line in lines:
+        if line.kind is None:
+            if line.glued:
+                removal = Removal(line.glued[1], line.glued[0], line.glued[2])
+                sequence.append(("", removal))
+                removed.append(removal)
+            sequence.append((line.text, None))
+            kept.append(line.text)
+        else:
+            removal = Removal(line.kind, line.text if not line.glued else line.glued[0] + line.text,
+                              line.why or line.kind)
+            sequence.append(("", removal))
+            removed.append(removal)
+    return Stripped("\n".join(kept), removed, meta.title, meta.author, meta.date, sequence)
+
+
+def judge_lines(raws: list[str], *, is_html: bool, title: str | None = None, author: str | None = None,
+                date: str | None = None, url: str | None = None, headings: tuple[str, ...] = (),
+                standfirst: str | None = None) -> tuple[list[Line], _Meta, int, int] | None:
+    """The classifier's verdict on each line of ``raws``: the non-blank lines
+    (``Line.index`` is the position in ``raws``), each removed one with its
+    ``kind`` and ``why``, the page's title, author and date, and the article
+    region ``[start, end)`` over the returned lines. None when every line is
+    blank. The page model reads these verdicts as block features."""
     cached, now = _features_cached, _features_now
-    lines = [Line(i, *f) for i, t in enumerate(_lines(raw))
+    lines = [Line(i, *f) for i, t in enumerate(raws)
              if t and (f := cached(t) if len(t) <= FEATURES_CACHE_CHARS else now(t)) is not None]
     if not lines:
-        return Stripped("", [], title, author, date)
+        return None
     _split_glued(lines)
     if headings or standfirst:
         _page_headings(lines, headings, standfirst)
@@ -344,9 +376,6 @@ def strip_chrome(raw: str, *, is_html: bool, title: str | None = None, author: s
     seen: set[str] = set()
     folded_title = _fold(meta.title) if meta.title else None
     section = "navigation"
-    sequence: list[tuple[str, Removal | None]] = []
-    kept: list[str] = []
-    removed: list[Removal] = []
     for i, line in enumerate(lines):
         inside = start <= i < end
         if line.kind is None:
@@ -372,19 +401,7 @@ def strip_chrome(raw: str, *, is_html: bool, title: str | None = None, author: s
             if line.kind is None:
                 line.kind = line.rule.kind if line.rule else section
                 line.why = line.rule.name if line.rule else "outside-article"
-        if line.kind is None:
-            if line.glued:
-                removal = Removal(line.glued[1], line.glued[0], line.glued[2])
-                sequence.append(("", removal))
-                removed.append(removal)
-            sequence.append((line.text, None))
-            kept.append(line.text)
-        else:
-            removal = Removal(line.kind, line.text if not line.glued else line.glued[0] + line.text,
-                              line.why or line.kind)
-            sequence.append(("", removal))
-            removed.append(removal)
-    return Stripped("\n".join(kept), removed, meta.title, meta.author, meta.date, sequence)
+    return lines, meta, start, end
 
 
 def _page_headings(lines: list[Line], headings: tuple[str, ...], standfirst: str | None) -> None:
@@ -992,4 +1009,4 @@ def _same_title(folded_line: str, folded_title: str) -> bool:
         and len(short.split()) >= 4
 
 
-__all__ = ["strip_chrome", "Stripped", "LINE_RULES", "count_words", "is_prose"]
+__all__ = ["strip_chrome", "judge_lines", "Stripped", "LINE_RULES", "count_words", "is_prose"]
