@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import queue
 import shutil
 import tempfile
+import threading
 import warnings
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -39,6 +41,10 @@ IN_FLIGHT_CHARS = 64 * 2**20
 """Characters of documents queued, at most (beyond the first task): pages of
 megabytes queue less deep, so memory stays bounded by this, not by
 IN_FLIGHT_PER_WORKER x BATCH_SIZE x max_bytes."""
+PREFETCH = 4
+"""Batches the reading side may run ahead of the consuming side (``overlapped``):
+enough to ride over one slow batch, few enough that memory stays bounded by
+them (4 x CALL_BATCH documents)."""
 CALL_BATCH = 64
 """Items a stage hands to state held elsewhere (``place``) in one call: the
 results must not depend on it (the dedup stage's lookups give those of
@@ -284,3 +290,60 @@ def ordered_map(executor: Executor, fn: Callable[[list[T], Any], list[R]], items
     if batch:
         submit()
     yield from drain(0)
+
+
+def overlapped(executor: Executor, items: Iterable[T], depth: int = PREFETCH) -> Iterator[T]:
+    """``items``, in order, produced by a thread of their own while the caller
+    works on the ones before, when the per-document work runs elsewhere.
+
+    Why: with worker processes, this process only collects results (reading
+    and unpickling them, the site-wide stage) and runs the stage that must see
+    every document in order (dedup, whose compiled loops release the GIL). One
+    after the other, that chain was the bottleneck of a million-document run
+    with both workers half idle; side by side they share the two cores. The
+    items and their order are the same either way, so the output is too. In
+    this process (``SerialExecutor``) the per-document work would run in the
+    thread as well, for no gain: items are passed through.
+
+    An exception raised while producing is raised here, in the caller's
+    thread; when the caller stops early (an error, Ctrl-C, ``close()``), the
+    thread stops after its current item and is joined before this returns, so
+    nothing runs on behind the caller's back."""
+    if isinstance(executor, SerialExecutor):
+        yield from items
+        return
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(entry: tuple) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(entry, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put(("item", item)):
+                    return
+            put(("end", None))
+        except BaseException as exc:  # handed to the caller's thread, raised there
+            put(("error", exc))
+
+    thread = threading.Thread(target=produce, name="cleaner-overlapped", daemon=True)
+    thread.start()
+    try:
+        while True:
+            kind, value = q.get()
+            if kind == "item":
+                yield value
+            elif kind == "end":
+                return
+            else:
+                raise value
+    finally:
+        stop.set()
+        thread.join()

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from .dates import localise
 from .errors import CleanerError, InputError
-from .executors import executor_for, ordered_map
+from .executors import executor_for, ordered_map, overlapped
 from .extract import extract, host_of, meta_str
 from .options import Options
 from .read import Reader
@@ -271,16 +271,17 @@ def run(inputs: Iterable[str], options: Options | None = None, *,
         if options.strip and options.site_boilerplate:
             stream = site_boilerplate(stream, options)
         pairs = deduper.signed(stream, executor) if deduper else ((c, None) for c in stream)
-        yield from _finish(pairs, deduper, options, summary, on_record, executor.call_batch)
+        yield from _finish(pairs, deduper, options, summary, on_record, executor)
 
 
 def _finish(pairs: Iterable[tuple[Cleaned, object]], deduper, options: Options, summary: Summary,
-            on_record: Callable[[Record], None] | None, call_batch: int) -> Iterator[Record]:
+            on_record: Callable[[Record], None] | None, executor) -> Iterator[Record]:
     """Records of ``(document, dedup units)`` pairs, in order; the dedup index
-    is consulted and extended a batch at a time."""
+    is consulted and extended a batch at a time, while the batches after it
+    are collected (``overlapped``)."""
     completed = False
     try:
-        for batch in _batches(pairs, call_batch):
+        for batch in overlapped(executor, _batches(pairs, executor.call_batch)):
             results = (deduper.add_many([(c.doc.id, c.text, c.title) for c, _ in batch], [u for _, u in batch])
                        if deduper else [None] * len(batch))
             for (c, _), result in zip(batch, results):

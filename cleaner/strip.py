@@ -333,11 +333,19 @@ class Judged:
     date: str | None
 
 
-def judge_lines(raw: str, *, is_html: bool, title: str | None = None, author: str | None = None,
+def judge_lines(raw: str | list[str], *, is_html: bool, title: str | None = None, author: str | None = None,
                 date: str | None = None, url: str | None = None, headings: tuple[str, ...] = (),
                 standfirst: str | None = None) -> Judged:
+    """The classifier's verdict on each line of ``raw`` (a page's text, or its
+    lines already split, e.g. the blocks of an HTML page): the non-blank lines
+    (``Line.index`` is the position among the lines), each removed one with
+    its ``kind`` and ``why``, the article region ``[start, end)`` over the
+    returned lines, the headline line, and the title, author and date. The
+    page model (block features) and the line model read these verdicts as
+    evidence."""
+    raws = _lines(raw) if isinstance(raw, str) else raw
     cached, now = _features_cached, _features_now
-    lines = [Line(i, *f) for i, t in enumerate(_lines(raw))
+    lines = [Line(i, *f) for i, t in enumerate(raws)
              if t and (f := cached(t) if len(t) <= FEATURES_CACHE_CHARS else now(t)) is not None]
     if not lines:
         return Judged([], 0, 0, None, title, author, date)

@@ -78,3 +78,85 @@ def test_ordered_map_keeps_order_and_bounds_the_characters_queued(monkeypatch):
     unbounded = _FakeExecutor()
     list(executors.ordered_map(unbounded, lambda batch, extra: batch, items, None, passthrough=lambda x: x is None))
     assert unbounded.most > ex.most
+
+
+# --- overlapped: collecting results beside the ordered stage ----------------------------
+
+
+class _Elsewhere:
+    """Any executor that is not the in-process one: ``overlapped`` uses a thread."""
+
+    workers = 2
+
+
+def test_overlapped_keeps_every_item_in_order():
+    from cleaner.executors import overlapped
+
+    assert list(overlapped(_Elsewhere(), iter(range(1000)), depth=3)) == list(range(1000))
+
+
+def test_overlapped_passes_items_through_in_this_process():
+    import threading
+
+    from cleaner.executors import SerialExecutor, overlapped
+
+    seen = []
+
+    def items():
+        for i in range(3):
+            seen.append(threading.current_thread() is threading.main_thread())
+            yield i
+
+    assert list(overlapped(SerialExecutor(), items())) == [0, 1, 2]
+    assert seen == [True, True, True]
+
+
+def test_overlapped_raises_the_producers_error_in_the_callers_thread():
+    import pytest
+
+    from cleaner.errors import WorkerLostError
+    from cleaner.executors import overlapped
+
+    def items():
+        yield 1
+        yield 2
+        raise WorkerLostError("a worker process died")
+
+    got = []
+    with pytest.raises(WorkerLostError, match="worker process died"):
+        for x in overlapped(_Elsewhere(), items()):
+            got.append(x)
+    assert got == [1, 2]
+
+
+def test_overlapped_stops_its_thread_when_the_caller_stops():
+    import threading
+
+    from cleaner.executors import overlapped
+
+    produced = []
+
+    def items():
+        for i in range(10_000):
+            produced.append(i)
+            yield i
+
+    gen = overlapped(_Elsewhere(), items(), depth=2)
+    assert next(gen) == 0
+    gen.close()  # as after an error or Ctrl-C downstream
+    assert not any(t.name == "cleaner-overlapped" for t in threading.enumerate())
+    n = len(produced)
+    assert n < 10  # it ran at most a few items ahead, and stopped
+    import time
+
+    time.sleep(0.2)
+    assert len(produced) == n
+
+
+def test_lsh_bands_are_bounded():
+    from cleaner.dedup.signatures import MAX_BANDS, lsh_params
+
+    for threshold in (0.2, 0.3, 0.4, 0.5, 0.7, 0.9):
+        bands, rows = lsh_params(threshold, 128)
+        assert 1 <= bands <= MAX_BANDS and bands * rows <= 128
+    assert lsh_params(0.4, 128) == (32, 3)

@@ -49,7 +49,10 @@ def test_clean_html_and_text_api(capsys):
     rec = cleaner.clean_html(HTML, url="https://www.gazette.example/2025/bridge")
     assert rec.title.startswith("Council backs harbour bridge rebuild")
     assert rec.author == "Jane Porter" and rec.date == "2025-03-04" and rec.site == "gazette.example"
-    assert "READ MORE" not in rec.text and "two years of debate" in rec.text
+    assert "two years of debate" in rec.text
+    # (The "READ MORE: ..." link between two paragraphs is the page model's to
+    # judge: the read-more wording veto cost F1 on ScrapingHub's pages
+    # out-of-fold, so the model trained in issue 15's second round keeps it here.)
     dump = "Home\nCouncil backs harbour bridge rebuild\nBy Jane Porter\n" + "\n".join(
         p for p in re.findall(r"<p>(.*?)</p>", HTML)) + "\n© 2025 Harbour Gazette"
     rec = cleaner.clean_text(dump, url="https://gazette.example/council-backs-harbour-bridge-rebuild")

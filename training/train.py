@@ -6,6 +6,16 @@
     python training/train.py --ship-only  # the shipped model only
     python training/train.py --report-only  # the report again, from the saved out-of-fold probabilities
 
+The same, side by side in separate processes (on a busy machine; set
+``OMP_WAIT_POLICY=PASSIVE`` so that LightGBM's threads do not spin while
+waiting for a core):
+
+    for k in 1 2 3 4 5; do python training/train.py --fold $k & done
+    python training/train.py --fit-ship-only &
+    wait
+    python training/train.py --merge-folds      # the report, from the five folds
+    python training/train.py --write-ship-only  # the shipped model, with the CV's choices
+
 Training pages: WCXB's 1,497 (``main_content``) and ScrapingHub's 61
 (``articleBody``); trafilatura's 256 (snippets only) are scored, not trained on.
 Folds: wcxbscore's ``fold_of`` (domain hash mod 5) for every set.
@@ -24,7 +34,9 @@ For each outer fold K, everything is fitted on the other four folds only:
    maximises the training pages' mean WCXB F1);
 
 then fold K's pages are cleaned by the models of 1-4 refitted on all four
-training folds, written to ``training/out/cv-<set>.jsonl`` and scored with the
+training folds (thresholds per predicted page type, the dropping of kept
+blocks far from the main run, and the wording vetoes for fold K are chosen on
+the other folds' out-of-fold outputs), written to ``training/out/cv-<set>.jsonl`` and scored with the
 shared scorers (``wcxbscore.py score --fold K/5 --per-type`` and devscore).
 The shipped model is the same procedure with all five folds as training data.
 
@@ -329,30 +341,70 @@ def predict(fitted, p):
     return fitted["smooth"].predict(smooth_X(p, s, probs)), probs
 
 
+VARIANTS = {"first": (1, None), "first200": (1, 200), "first150": (1, 150), "mean200": (None, 200)}
+"""Cheaper ways to run the same fitted models on a page (block models used,
+their trees used), scored out-of-fold beside the full one: the first block
+model alone, or the first trees of each. Stage 2 is the same fitted model."""
+
+
+SHIP_VARIANT: str | None = None
+"""The inference the report scores and the shipped model runs: None for every
+block model with all its trees, else a name of VARIANTS (chosen on the
+cross-validation's out-of-fold outputs, for speed at no cost in F1)."""
+
+
+def predict_variants(fitted, p) -> dict[str, np.ndarray]:
+    voc = fitted["voc"]
+    probs = fitted["pagetype"].predict(page_X([p], voc))[0]
+    if not p["texts"]:
+        return {v: np.zeros(0) for v in VARIANTS}
+    X = block_X(p, voc, probs)
+    out = {}
+    for name, (models, trees) in VARIANTS.items():
+        s = np.mean([m.predict(X, num_iteration=trees) for m in fitted["blocks"][:models]], axis=0)
+        out[name] = fitted["smooth"].predict(smooth_X(p, s, probs))
+    return out
+
+
 # --- output and scoring ---------------------------------------------------------
 
-def output_text(p, prob, threshold, veto=frozenset()) -> str:
+def keep_of(p, entry, islands=None) -> np.ndarray:
+    """The blocks kept on the page, as the package keeps them
+    (cleaner.model.clean_page): ``entry`` is (block probabilities, page-type
+    probabilities, threshold); ``islands`` maps page types to
+    (gap, min_words) of cleaner.model.drop_islands."""
+    from cleaner.model import drop_islands, keep_mask
+    from cleaner.model.model import words_per_block
+
+    prob, tprobs, thr = entry
+    keep = keep_mask(prob, thr)
+    got = islands.get(PAGE_TYPES[int(np.argmax(tprobs))]) if islands else None
+    if got and len(prob):
+        keep = drop_islands(keep, words_per_block(p["fixed"]), *got)
+    return keep
+
+
+def output_text(p, entry, veto=frozenset(), islands=None) -> str:
     """The text cleaner outputs for the page: cleaner.model.decide on the
     cached blocks."""
-    from cleaner.model import keep_mask
     from cleaner.model.decide import kept_text
 
-    return kept_text(p["texts"], p["roles"], keep_mask(prob, threshold), p["title"], veto)
+    return kept_text(p["texts"], p["roles"], keep_of(p, entry, islands), p["title"], veto)
 
 
-def choose_veto(pages, oof) -> list[str]:
+def choose_veto(pages, oof, islands=None) -> list[str]:
     """The chrome kinds whose wording overrides the model: each kind whose
     removal from the kept blocks does not lower the mean WCXB F1 of ``pages``
     (their out-of-fold probabilities) and raises it on ScrapingHub's."""
-    from cleaner.model import keep_mask
     from cleaner.model.features import RULE_KINDS, rule_of
 
     base = {}
     kinds = {}
     for p in pages:
-        prob, _, thr = oof[p["set"], p["id"]]
-        base[p["set"], p["id"]] = keep_mask(prob, thr)
-        kinds[p["set"], p["id"]] = [rule_of(t)[0] for t in p["texts"]]
+        base[p["set"], p["id"]] = keep_of(p, oof[p["set"], p["id"]], islands)
+        if "_kinds" not in p:
+            p["_kinds"] = [rule_of(t)[0] for t in p["texts"]]
+        kinds[p["set"], p["id"]] = p["_kinds"]
     chosen = []
     for kind in RULE_KINDS:
         gains = {"wcxb": [], "scrapinghub": []}
@@ -368,6 +420,97 @@ def choose_veto(pages, oof) -> list[str]:
         if np.sum(gains["wcxb"]) >= 0 and np.sum(gains["scrapinghub"]) > 0:
             chosen.append(kind)
     return chosen
+
+
+ISLANDS = True
+"""Whether the runs of kept blocks far from the main one may be dropped
+(cleaner.model.drop_islands), per page type as cross-validation chooses."""
+TYPE_MIN_PAGES = 30
+"""A page type gets a threshold of its own only when at least this many
+training pages are predicted to be of it."""
+TYPE_MIN_GAIN = 0.002
+"""... and only when it raises their mean F1 by at least this much over the
+model's own threshold (smaller gains are noise of the choice)."""
+
+
+def _f1_table(pages, oof) -> dict:
+    """(set, id) -> {threshold: the page's F1 at it}, for every page with a
+    truth: computed once, read by every fold's choice."""
+    from cleaner.model import keep_mask
+
+    grid = sorted({float(t) for t in THRESHOLDS} | {float(v[2]) for v in oof.values()})
+    return {(p["set"], p["id"]): {t: page_f1(p, keep_mask(oof[p["set"], p["id"]][0], t)) for t in grid}
+            for p in pages if p["truth"] is not None}
+
+
+def choose_type_thresholds(pages, oof, table) -> dict[str, float]:
+    """A threshold per predicted page type: the one that maximises the mean
+    F1 of ``pages`` (their out-of-fold probabilities) predicted to be of that
+    type, where it beats the model's own threshold by TYPE_MIN_GAIN."""
+    by_type: dict[str, list] = {}
+    for p in pages:
+        key = p["set"], p["id"]
+        if key in table:
+            by_type.setdefault(PAGE_TYPES[int(np.argmax(oof[key][1]))], []).append(key)
+    out = {}
+    for t in PAGE_TYPES:
+        keys = by_type.get(t, [])
+        if len(keys) < TYPE_MIN_PAGES:
+            continue
+        base = np.mean([table[k][float(oof[k][2])] for k in keys])
+        best, best_t = base + TYPE_MIN_GAIN, None
+        for c in THRESHOLDS:
+            f = np.mean([table[k][float(c)] for k in keys])
+            if f > best:
+                best, best_t = f, float(c)
+        if best_t is not None:
+            out[t] = best_t
+    return out
+
+
+ISLAND_GRID = [(g, w) for g in (1, 2, 4, 8) for w in (3, 8, 15, 30, 60)]
+"""(gap, min_words) tried for cleaner.model.drop_islands."""
+
+
+_ISLAND_F1: dict = {}
+
+
+def _island_f1(p, entry, ptype, gw) -> float:
+    """page_f1 of the page's blocks kept with drop_islands(gw), memoised: every
+    fold's choice reads the same pages at mostly the same thresholds."""
+    key = p["set"], p["id"], float(entry[2]), gw
+    got = _ISLAND_F1.get(key)
+    if got is None:
+        got = _ISLAND_F1[key] = page_f1(p, keep_of(p, entry, {ptype: gw} if gw else None))
+    return got
+
+
+def choose_islands(pages, oof) -> dict[str, tuple[int, float]]:
+    """Per predicted page type, the (gap, min_words) of drop_islands that
+    maximises the mean F1 of ``pages`` (their out-of-fold outputs at their
+    thresholds), where it beats dropping nothing by TYPE_MIN_GAIN."""
+    by_type: dict[str, list] = {}
+    for p in pages:
+        if p["truth"] is not None:
+            by_type.setdefault(PAGE_TYPES[int(np.argmax(oof[p["set"], p["id"]][1]))], []).append(p)
+    out = {}
+    for t in PAGE_TYPES:
+        ps = by_type.get(t, [])
+        if len(ps) < TYPE_MIN_PAGES:
+            continue
+        f = np.array([[_island_f1(p, oof[p["set"], p["id"]], t, gw) for gw in [None] + ISLAND_GRID]
+                      for p in ps]).mean(axis=0)
+        j = int(np.argmax(f))
+        if j and f[j] > f[0] + TYPE_MIN_GAIN:
+            out[t] = ISLAND_GRID[j - 1]
+    return out
+
+
+def with_type_thresholds(oof, by_type) -> dict:
+    """The out-of-fold entries with each page's threshold for its predicted type."""
+    from cleaner.model.model import type_thresholds_for
+
+    return {k: (prob, tprobs, type_thresholds_for(thr, by_type, tprobs)) for k, (prob, tprobs, thr) in oof.items()}
 
 
 def write_outputs(out_dir: Path, tag: str, pages, texts) -> dict[str, Path]:
@@ -387,28 +530,47 @@ def run_tool(args) -> str:
     return subprocess.run([sys.executable, *args], capture_output=True, text=True, check=True).stdout
 
 
-def cross_validate(pages, shared: Path, out_dir: Path) -> str:
-    """Fit and predict every fold; the out-of-fold probabilities go to
-    ``out/cv-probs.pkl``, the report is made from them (:func:`make_report`)."""
+def cross_validate_fold(pages, k: int) -> dict:
+    """Fit on every fold but K, predict fold K's pages: their out-of-fold
+    entries (block probabilities, type probabilities, threshold), the same
+    for each of VARIANTS, and the fold's (K, threshold, seconds)."""
+    t0 = time.time()
+    train = [p for p in pages if p["fold"] != k and p["set"] in TRAIN_SETS]
+    test = [p for p in pages if p["fold"] == k]
+    print(f"fold {k}/{FOLDS}: {len(train)} training pages, {len(test)} scored", flush=True)
+    fitted = fit_all(train, log=lambda m: print(m, flush=True))
     oof: dict = {}
+    variants: dict = {}
+    for p in test:
+        prob, tprobs = predict(fitted, p)
+        oof[p["set"], p["id"]] = (prob, tprobs, fitted["threshold"])
+        for name, vp in predict_variants(fitted, p).items():
+            variants.setdefault(name, {})[p["set"], p["id"]] = (vp, tprobs, fitted["threshold"])
+    return {"oof": oof, "variants": variants, "fold": (k, fitted["threshold"], time.time() - t0)}
+
+
+def cross_validate(pages, shared: Path, out_dir: Path, folds=None) -> str:
+    """Fit and predict every fold (or take the folds already fitted by
+    ``--fold K`` runs, ``out/cv-fold-K.pkl``); the out-of-fold probabilities go
+    to ``out/cv-probs.pkl``, the report is made from them (:func:`make_report`)."""
+    oof: dict = {}
+    variants: dict = {}
     folds_info = []
     for k in range(1, FOLDS + 1):
-        t0 = time.time()
-        train = [p for p in pages if p["fold"] != k and p["set"] in TRAIN_SETS]
-        test = [p for p in pages if p["fold"] == k]
-        print(f"fold {k}/{FOLDS}: {len(train)} training pages, {len(test)} scored", flush=True)
-        fitted = fit_all(train, log=lambda m: print(m, flush=True))
-        for p in test:
-            prob, tprobs = predict(fitted, p)
-            oof[p["set"], p["id"]] = (prob, tprobs, fitted["threshold"])
-        folds_info.append((k, fitted["threshold"], time.time() - t0))
+        got = folds[k] if folds else cross_validate_fold(pages, k)
+        oof.update(got["oof"])
+        for name, entries in got["variants"].items():
+            variants.setdefault(name, {}).update(entries)
+        folds_info.append(got["fold"])
     out_dir.mkdir(parents=True, exist_ok=True)
     with open(out_dir / "cv-probs.pkl", "wb") as f:  # (set, id) -> (block probs, type probs, threshold)
         pickle.dump({"oof": oof, "folds": folds_info}, f)
+    with open(out_dir / "cv-variants.pkl", "wb") as f:  # name -> the same, for VARIANTS
+        pickle.dump(variants, f)
     return make_report(pages, shared, out_dir)
 
 
-def make_report(pages, shared: Path, out_dir: Path) -> str:
+def make_report(pages, shared: Path, out_dir: Path, variant: str | None = SHIP_VARIANT) -> str:
     """Clean every page with its out-of-fold probabilities (the package's own
     decisions, cleaner.model.decide), write the outputs and score them with the
     shared scorers."""
@@ -420,13 +582,24 @@ def make_report(pages, shared: Path, out_dir: Path) -> str:
         oof = saved
         by_fold = {p["fold"]: oof[p["set"], p["id"]][2] for p in pages}
         folds_info = [(k, by_fold[k], float("nan")) for k in sorted(by_fold)]
+    if variant is not None:
+        oof = load_oof(out_dir, variant)
     texts: dict[tuple[str, str], str] = {}
     type_hits = Counter()
-    # Veto kinds for fold K are chosen on the other folds' out-of-fold outputs.
-    vetoes = {k: frozenset(choose_veto([p for p in pages if p["fold"] != k], oof)) for k in range(1, FOLDS + 1)}
+    # Thresholds per page type, then veto kinds, for fold K are chosen on the
+    # other folds' out-of-fold outputs.
+    table = _f1_table(pages, oof)
+    type_thr, islands, vetoes, oof_k = {}, {}, {}, {}
+    for k in range(1, FOLDS + 1):
+        others = [p for p in pages if p["fold"] != k]
+        type_thr[k] = choose_type_thresholds(others, oof, table)
+        oof_k[k] = with_type_thresholds(oof, type_thr[k])
+        islands[k] = choose_islands(others, oof_k[k]) if ISLANDS else {}
+        vetoes[k] = frozenset(choose_veto(others, oof_k[k], islands[k]))
     for p in pages:
-        prob, tprobs, threshold = oof[p["set"], p["id"]]
-        texts[p["set"], p["id"]] = output_text(p, prob, threshold, vetoes[p["fold"]])
+        entry = oof_k[p["fold"]][p["set"], p["id"]]
+        texts[p["set"], p["id"]] = output_text(p, entry, vetoes[p["fold"]], islands[p["fold"]])
+        tprobs = entry[1]
         if p["set"] == "wcxb":
             type_hits[PAGE_TYPES[int(np.argmax(tprobs))] == p["type"]] += 1
     paths = write_outputs(out_dir, "cv", pages, texts)
@@ -436,8 +609,13 @@ def make_report(pages, shared: Path, out_dir: Path) -> str:
     print(file=report)
     print("Written by `python training/train.py` (5-fold CV by domain, wcxbscore's folds): every figure is "
           "out-of-fold, each page cleaned by models (vocabularies, page type, block models, smoothing, threshold) "
-          "fitted without its fold's domains. Trained on WCXB, ScrapingHub and trafilatura's snippets "
-          "(training/train.py's docstring).", file=report)
+          "fitted without its fold's domains; the thresholds per page type and the wording vetoes of fold K "
+          "are chosen on the other folds' out-of-fold outputs. Trained on WCXB, ScrapingHub and trafilatura's "
+          "snippets (training/train.py's docstring).", file=report)
+    if variant is not None:
+        models, trees = VARIANTS[variant]
+        print(f"\nInference as shipped: {'the first block model' if models == 1 else 'every block model'}"
+              f"{f', its first {trees} trees' if trees else ''} (variant `{variant}`).", file=report)
     print(file=report)
     print("## WCXB (HTML), all folds", file=report)
     print("\n```\n" + run_tool([str(tools / "wcxbscore.py"), "score", str(paths["wcxb"]), "--per-type"]) + "```",
@@ -447,7 +625,10 @@ def make_report(pages, shared: Path, out_dir: Path) -> str:
         out = run_tool([str(tools / "wcxbscore.py"), "score", str(paths["wcxb"]), "--fold", f"{k}/{FOLDS}",
                         "--per-type"])
         fit = f"fitted in {took:.0f} s; " if took == took else ""
-        print(f"\n### fold {k}/{FOLDS} (threshold {thr}, {fit}wording vetoes: "
+        per_type = ", ".join(f"{t} {v}" for t, v in type_thr[k].items()) or "none"
+        isl = ", ".join(f"{t} {g}/{w}" for t, (g, w) in islands[k].items()) or "none"
+        print(f"\n### fold {k}/{FOLDS} (threshold {thr}, per page type: {per_type}; islands dropped (gap/words): "
+              f"{isl}; {fit}wording vetoes: "
               f"{', '.join(sorted(vetoes[k])) or 'none'})\n\n```\n{out}```", file=report)
     print("\n## ScrapingHub dev (61 pages), out-of-fold\n", file=report)
     print("```\n" + run_tool([str(tools / "devscore.py"), "score", "scrapinghub", str(paths["scrapinghub"])])
@@ -460,31 +641,53 @@ def make_report(pages, shared: Path, out_dir: Path) -> str:
     return report.getvalue()
 
 
-def load_oof(out_dir: Path) -> dict | None:
-    path = out_dir / "cv-probs.pkl"
+def load_oof(out_dir: Path, variant: str | None = SHIP_VARIANT) -> dict | None:
+    path = out_dir / ("cv-probs.pkl" if variant is None else "cv-variants.pkl")
     if not path.exists():
         return None
     with open(path, "rb") as f:
         saved = pickle.load(f)
+    if variant is not None:
+        return saved[variant]
     return saved["oof"] if "oof" in saved else saved
 
 
 def set_veto(pages, out_dir: Path, dest: Path) -> list[str]:
-    """The shipped model's veto kinds, chosen on every page's out-of-fold
-    outputs (the cross-validation's), written into its pagemodel.json."""
+    """The shipped model's thresholds per page type, then its veto kinds,
+    chosen on every page's out-of-fold outputs (the cross-validation's),
+    written into its pagemodel.json."""
     oof = load_oof(out_dir)
-    veto = choose_veto(pages, oof) if oof is not None else []
+    by_type: dict[str, float] = {}
+    islands: dict[str, tuple[int, float]] = {}
+    veto: list[str] = []
+    if oof is not None:
+        by_type = choose_type_thresholds(pages, oof, _f1_table(pages, oof))
+        oof_t = with_type_thresholds(oof, by_type)
+        islands = choose_islands(pages, oof_t) if ISLANDS else {}
+        veto = choose_veto(pages, oof_t, islands)
     spec_path = dest / "pagemodel.json"
     spec = json.loads(spec_path.read_text(encoding="utf-8"))
+    spec["type_thresholds"] = by_type
+    spec["islands"] = islands
     spec["veto_kinds"] = veto
     spec_path.write_text(json.dumps(spec, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     return veto
 
 
-def ship(pages, dest: Path, out_dir: Path) -> None:
+def fit_ship(pages):
     train = [p for p in pages if p["set"] in TRAIN_SETS]
-    fitted = fit_all(train, log=lambda m: print(m, flush=True))
+    return fit_all(train, log=lambda m: print(m, flush=True))
+
+
+def ship(pages, dest: Path, out_dir: Path, fitted=None) -> None:
+    """Write the shipped model (fitted on every training page) to ``dest``,
+    with its thresholds per page type and vetoes chosen on the
+    cross-validation's out-of-fold outputs in ``out_dir``."""
+    train = [p for p in pages if p["set"] in TRAIN_SETS]
+    fitted = dict(fitted or fit_ship(pages))
     dest.mkdir(parents=True, exist_ok=True)
+    models, trees = VARIANTS[SHIP_VARIANT] if SHIP_VARIANT else (None, None)
+    fitted["blocks"] = fitted["blocks"][:models]
     spec = {"version": 1, "threshold": fitted["threshold"], "block_models": len(fitted["blocks"]),
             **fitted["voc"], "trained_on": {k: sum(p["set"] == k for p in train) for k in TRAIN_SETS},
             "seed": SEED}
@@ -497,7 +700,8 @@ def ship(pages, dest: Path, out_dir: Path) -> None:
         # mtime 0: the same model gives the same bytes.
         with open(dest / f"{name}.txt.gz", "wb") as raw, \
                 gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, compresslevel=9) as f:
-            f.write(booster.model_to_string().encode("utf-8"))
+            f.write(booster.model_to_string(num_iteration=trees if name.startswith("blocks") else None)
+                    .encode("utf-8"))
     veto = set_veto(pages, out_dir, dest)
     print(f"shipped model -> {dest} (threshold {fitted['threshold']}, wording vetoes {veto})")
 
@@ -509,6 +713,14 @@ def main() -> int:
     ap.add_argument("--out", default=str(ROOT / "training" / "out"))
     ap.add_argument("--cv-only", action="store_true")
     ap.add_argument("--ship-only", action="store_true")
+    ap.add_argument("--fold", type=int, default=0,
+                    help="cross-validate fold K only, into training/out/cv-fold-K.pkl (folds run side by side)")
+    ap.add_argument("--merge-folds", action="store_true",
+                    help="the report from the five cv-fold-K.pkl of --fold runs")
+    ap.add_argument("--fit-ship-only", action="store_true",
+                    help="fit the shipped model and keep it in training/out/ship-fitted.pkl (while the CV runs)")
+    ap.add_argument("--write-ship-only", action="store_true",
+                    help="write the shipped model from training/out/ship-fitted.pkl and the CV's outputs")
     ap.add_argument("--report-only", action="store_true",
                     help="rewrite the report from the saved out-of-fold probabilities (training/out/cv-probs.pkl)")
     args = ap.parse_args()
@@ -522,6 +734,40 @@ def main() -> int:
         return 0
     with open(cache, "rb") as f:
         pages = pickle.load(f)
+    fitted_path = Path(args.out) / "ship-fitted.pkl"
+    if args.fold:
+        got = cross_validate_fold(pages, args.fold)
+        Path(args.out).mkdir(parents=True, exist_ok=True)
+        with open(Path(args.out) / f"cv-fold-{args.fold}.pkl", "wb") as f:
+            pickle.dump({**got, "features": list(FEATURES)}, f)
+        return 0
+    if args.merge_folds:
+        folds = {}
+        for k in range(1, FOLDS + 1):
+            with open(Path(args.out) / f"cv-fold-{k}.pkl", "rb") as f:
+                folds[k] = pickle.load(f)
+            if folds[k]["features"] != list(FEATURES):
+                print(f"fold {k} was fitted on other features: run --fold {k} again")
+                return 1
+        report = cross_validate(pages, shared, Path(args.out), folds)
+        (ROOT / "training" / "REPORT.md").write_text(report, encoding="utf-8")
+        print(report)
+        return 0
+    if args.fit_ship_only:
+        fitted = fit_ship(pages)
+        Path(args.out).mkdir(parents=True, exist_ok=True)
+        with open(fitted_path, "wb") as f:
+            pickle.dump({"fitted": fitted, "features": list(FEATURES)}, f)
+        print(f"fitted -> {fitted_path}")
+        return 0
+    if args.write_ship_only:
+        with open(fitted_path, "rb") as f:
+            saved = pickle.load(f)
+        if saved["features"] != list(FEATURES):
+            print(f"{fitted_path} was fitted on other features: run --fit-ship-only again")
+            return 1
+        ship(pages, ROOT / "cleaner" / "data", Path(args.out), saved["fitted"])
+        return 0
     if args.report_only:
         report = make_report(pages, shared, Path(args.out))
         (ROOT / "training" / "REPORT.md").write_text(report, encoding="utf-8")

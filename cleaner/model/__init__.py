@@ -19,10 +19,13 @@ def clean_page(prep, model=None) -> Decided:
     from .model import shipped
 
     model = model or shipped()
-    probs, _ = model.predict(prep)
+    probs, types = model.predict(prep)
     blocks = prep.blocks
-    return decide([b.text for b in blocks], [b.role for b in blocks], keep_mask(probs, model.threshold),
-                  prep.meta.title, model.veto_kinds)
+    keep = keep_mask(probs, model.threshold_for(types))
+    islands = model.islands_for(types)
+    if islands:
+        keep = drop_islands(keep, prep.words_per_block(), *islands)
+    return decide([b.text for b in blocks], [b.role for b in blocks], keep, prep.meta.title, model.veto_kinds)
 
 
 def keep_mask(probs, threshold: float):
@@ -38,4 +41,26 @@ def keep_mask(probs, threshold: float):
     return keep
 
 
-__all__ = ["clean_page", "keep_mask", "Decided", "decide"]
+def drop_islands(keep, words, gap: int, min_words: float):
+    """Content is contiguous: kept blocks closer than ``gap`` removed blocks
+    apart form one run, and every run but the one with the most words is
+    dropped when it holds fewer than ``min_words`` words (a "Related" teaser or
+    a caption kept far from the article). The parameters are chosen per page
+    type by cross-validation (``training/train.py``; none: nothing dropped)."""
+    import numpy as np
+
+    idx = np.flatnonzero(keep)
+    if len(idx) < 2 or min_words <= 0:
+        return keep
+    run = np.concatenate(([0], np.cumsum(np.diff(idx) > gap + 1)))  # run of each kept block
+    totals = np.bincount(run, weights=np.asarray(words, dtype=np.float64)[idx])
+    drop = totals < min_words
+    drop[int(np.argmax(totals))] = False
+    if not drop.any():
+        return keep
+    keep = keep.copy()
+    keep[idx[drop[run]]] = False
+    return keep
+
+
+__all__ = ["clean_page", "keep_mask", "drop_islands", "Decided", "decide"]

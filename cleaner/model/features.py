@@ -25,9 +25,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..dates import parse_date_line
 from ..extract.blocks import CONTEXT, ROLE_NAMES, Block
-from ..rules import match_rule, normalize_line
+from ..rules import normalize_line
 from .stopwords import LANGS, STOPWORDS
 
 WORD = re.compile(r"\w+")
@@ -61,7 +60,20 @@ DOM_FEATURES: tuple[str, ...] = (
     ) + tuple(f"nb{o:+d}:{n}" for o in _OFFSETS for n in _NEIGHBOUR_BASE)
 )
 
-FEATURES: tuple[str, ...] = TEXT_FEATURES + DOM_FEATURES
+VERDICT_FEATURES: tuple[str, ...] = (
+    "v_kept", "v_inside", "v_context", "v_head", "vh_kept", "vh_context", "win3_v_kept", "win3_vh_kept",
+    "nb-1:v_kept", "nb+1:v_kept",
+)
+"""The rule classifier's verdicts (:func:`cleaner.strip.judge_lines`) on the
+page's blocks read as lines: ``v_*`` as for a text dump (the article region
+found as the best run of prose, title, byline and date above it, chrome
+wording decided in its context), ``vh_*`` as for an extracted HTML text (no
+region: wording in context, sections after their openers, the short tail).
+``kept``: the classifier keeps the block; ``inside``: it lies in the article
+region; ``context``: removed by its place (a section, outside the region, a
+repeat), not by its own wording; ``head``: the title, byline or date."""
+
+FEATURES: tuple[str, ...] = TEXT_FEATURES + DOM_FEATURES + VERDICT_FEATURES
 """The fixed columns of the block matrix, in order. The model's columns are
 these, then ``cls:<word>`` for its vocabulary, then ``type:<page type>``."""
 
@@ -95,16 +107,23 @@ STRONG_SEARCH_MAX plus a bullet)."""
 
 def _rule_of(text: str) -> tuple[int, int, int, int, str | None]:
     """(kind index + 1 or 0, wall, strong, date line, rule name) for a block's
-    text, cached: a site's chrome repeats on every page."""
+    text, cached: a site's chrome repeats on every page. The rule and the date
+    are the line classifier's own (its per-line cache, strip._features_cached,
+    which the verdict features fill for the same texts)."""
     got = _rule_cache.get(text)
     if got is None:
-        line = normalize_line(text)
-        rule = match_rule(line) if len(line) <= RULE_MAX_CHARS else None
-        dated = parse_date_line(line) is not None if len(line) <= 80 else False
-        if rule is not None:
-            got = (_KIND_INDEX[rule.kind] + 1, int(rule.wall), int(rule.strong), int(dated), rule.name)
+        from ..strip import FEATURES_CACHE_CHARS, _features_cached, _features_now
+
+        if len(text) > RULE_MAX_CHARS and len(normalize_line(text)) > RULE_MAX_CHARS:
+            got = (0, 0, 0, 0, None)
         else:
-            got = (0, 0, 0, int(dated), "date-line" if dated else None)
+            f = _features_cached(text) if len(text) <= FEATURES_CACHE_CHARS else _features_now(text)
+            line, rule, date = (f[0], f[2], f[3]) if f is not None else ("", None, None)
+            dated = int(date is not None and len(line) <= 80)
+            if rule is not None:
+                got = (_KIND_INDEX[rule.kind] + 1, int(rule.wall), int(rule.strong), dated, rule.name)
+            else:
+                got = (0, 0, 0, dated, "date-line" if dated else None)
         if len(_rule_cache) > 100_000:
             _rule_cache.clear()
         _rule_cache[text] = got
@@ -357,6 +376,43 @@ def dom_features(blocks: Sequence[Block], text: np.ndarray, words_of: list[list[
             out[:, c] = _shift(base[name], o)
             c += 1
     assert c == len(DOM_FEATURES)
+    return out
+
+
+_HEAD_KINDS = frozenset(("title", "byline", "date"))
+
+
+def verdict_features(texts: Sequence[str], title: str | None, url: str | None) -> np.ndarray:
+    """The :data:`VERDICT_FEATURES` columns for a page's blocks."""
+    from ..strip import judge_lines
+
+    n = len(texts)
+    out = np.zeros((n, len(VERDICT_FEATURES)), dtype=np.float32)
+    if n == 0:
+        return out
+    raws = list(texts)
+    for is_html, kept_col, context_col in ((False, 0, 2), (True, 4, 5)):
+        judged = judge_lines(raws, is_html=is_html, title=title, url=url)
+        if not judged.lines:
+            continue
+        lines, start, end = judged.lines, judged.start, judged.end
+        for k, line in enumerate(lines):
+            i = line.index
+            kind = line.kind
+            if kind is None:
+                out[i, kept_col] = 1.0
+            elif kind in _HEAD_KINDS:
+                if not is_html:
+                    out[i, 3] = 1.0
+            elif line.rule is None or line.why != line.rule.name:
+                out[i, context_col] = 1.0
+            if not is_html and start <= k < end:
+                out[i, 1] = 1.0
+    w = np.fromiter(map(len, texts), dtype=np.float32, count=n)
+    out[:, 6] = _window(out[:, 0], w, 3)
+    out[:, 7] = _window(out[:, 4], w, 3)
+    out[:, 8] = _shift(out[:, 0], -1)
+    out[:, 9] = _shift(out[:, 0], 1)
     return out
 
 

@@ -15,7 +15,8 @@ Three LightGBM models, each called once per page on one matrix:
    half's model scored the other half's pages).
 
 A block is kept when the second stage's probability reaches the threshold
-chosen by cross-validation on the training folds (``training/train.py``).
+chosen by cross-validation on the training folds (``training/train.py``), one
+per predicted page type where the cross-validation found one better.
 
 The model files are LightGBM text dumps (``cleaner/data/*.txt.gz``), loaded
 with ``model_str``: they hold numbers only and run no code when loaded,
@@ -36,7 +37,8 @@ import numpy as np
 
 from ..extract.blocks import Block, Page, blocks_of, parse
 from ..extract.metadata import PageMeta, page_metadata
-from .features import FEATURES, dom_features, near_words, page_language, text_features, vocab_columns
+from .features import (FEATURES, dom_features, near_words, page_language, text_features, verdict_features,
+                       vocab_columns)
 from .pagetype import PAGE_FEATURES, PAGE_TYPES, indicator, page_stats, url_words
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -44,9 +46,13 @@ DATA = Path(__file__).resolve().parent.parent / "data"
 SMOOTH_FEATURES: tuple[str, ...] = (
     "s", "s-1", "s+1", "s-2", "s+2", "s-3", "s+3", "win2", "win5", "win10", "win25", "page_max", "page_mean",
     "page_share_kept", "rank", "parent_mean", "parent_n", "group_mean", "group_n", "prev5_max", "next5_max",
-    "log_chars", "heading", "link_density", "pos_chars", "rep_max", "cshare2", "cshare4",
+    "log_chars", "heading", "link_density", "pos_chars", "rep_max", "cshare2", "cshare4", "v_kept", "v_inside",
+    "vh_kept", "win3_v_kept",
 ) + tuple("type:" + t for t in PAGE_TYPES)
 """The second stage's columns."""
+_SMOOTH_FIXED = ("log_chars", "heading", "link_density", "pos_chars", "rep_max", "cshare2", "cshare4", "v_kept",
+                 "v_inside", "vh_kept", "win3_v_kept")
+"""The block-matrix columns the second stage reads as they are."""
 
 
 @dataclass(slots=True)
@@ -68,6 +74,17 @@ class Prepared:
     def blocks(self) -> list[Block]:
         return self.page.blocks
 
+    def words_per_block(self) -> np.ndarray:
+        return words_per_block(self.fixed)
+
+
+def words_per_block(fixed: np.ndarray) -> np.ndarray:
+    """Each block's word count, from its block-matrix row."""
+    return np.rint(np.expm1(fixed[:, _LOG_WORDS])) if len(fixed) else np.zeros(0)
+
+
+_LOG_WORDS = FEATURES.index("log_words")
+
 
 def prepare(html: str, url: str | None) -> Prepared:
     return prepare_tree(parse(html), url)
@@ -83,7 +100,8 @@ def prepare_tree(tree, url: str | None) -> Prepared:
     text, words_of = text_features(texts, lang)
     dom = dom_features(blocks, text, words_of, elements=page.elements, title=meta.title,
                        article_body=meta.article_body)
-    fixed = np.hstack([text, dom]) if blocks else np.zeros((0, len(FEATURES)), dtype=np.float32)
+    verdicts = verdict_features(texts, meta.title, meta.url or url)
+    fixed = np.hstack([text, dom, verdicts]) if blocks else np.zeros((0, len(FEATURES)), dtype=np.float32)
     parent, group = _groups(blocks)
     return Prepared(meta, page, lang, fixed, near_words(blocks), url_words(meta.url),
                     page_stats(fixed, meta.url, meta.article_body is not None), parent, group)
@@ -160,9 +178,10 @@ def smooth_matrix(s: np.ndarray, prep: Prepared, type_probs: np.ndarray) -> np.n
         prev5 = np.maximum(prev5, _shift(s, -k))
         next5 = np.maximum(next5, _shift(s, k))
     cols += [prev5, next5]
-    for name in ("log_chars", "heading", "link_density", "pos_chars", "rep_max", "cshare2", "cshare4"):
+    for name in _SMOOTH_FIXED:
         cols.append(fixed[:, fi[name]])
-    out = np.column_stack(cols).astype(np.float32) if n else np.zeros((0, len(SMOOTH_FEATURES) - 7), np.float32)
+    out = np.column_stack(cols).astype(np.float32) if n else np.zeros((0, len(SMOOTH_FEATURES) - len(PAGE_TYPES)),
+                                                                     np.float32)
     return np.hstack([out, np.broadcast_to(type_probs.astype(np.float32), (n, len(PAGE_TYPES)))])
 
 
@@ -175,6 +194,8 @@ class PageModel:
         self.url_vocab = tuple(spec["url_vocab"])
         self.schema_vocab = tuple(spec["schema_vocab"])
         self.threshold = float(spec["threshold"])
+        self.type_thresholds = {t: float(v) for t, v in spec.get("type_thresholds", {}).items()}
+        self.islands = {t: (int(g), float(w)) for t, (g, w) in spec.get("islands", {}).items()}
         self.veto_kinds = frozenset(spec.get("veto_kinds", ()))
         self.pagetype = boosters["pagetype"]
         self.blocks = [boosters[f"blocks{k + 1}"] for k in range(int(spec["block_models"]))]
@@ -213,6 +234,18 @@ class PageModel:
                 raise RuntimeError(f"the {name} model was trained on other columns than this code computes: "
                                    f"retrain it (training/train.py)")
 
+    def threshold_for(self, type_probs: np.ndarray) -> float:
+        """The threshold for a page of the most probable type (chosen by
+        cross-validation per type), else the model's one."""
+        return type_thresholds_for(self.threshold, self.type_thresholds, type_probs)
+
+    def islands_for(self, type_probs: np.ndarray) -> tuple[int, float] | None:
+        """(gap, min_words) of :func:`cleaner.model.drop_islands` for a page of
+        the most probable type, or None."""
+        if not self.islands or not len(type_probs):
+            return None
+        return self.islands.get(PAGE_TYPES[int(np.argmax(type_probs))])
+
     def predict(self, prep: Prepared) -> tuple[np.ndarray, np.ndarray]:
         """(probability that each block is main content, page-type probabilities)."""
         types = self.pagetype.predict(page_matrix(prep, self.url_vocab, self.schema_vocab), num_threads=1)[0]
@@ -225,6 +258,12 @@ class PageModel:
         s = s / len(self.blocks)
         p = self.smooth.predict(smooth_matrix(s, prep, types), num_threads=1)
         return p, types
+
+
+def type_thresholds_for(threshold: float, by_type: dict[str, float], type_probs: np.ndarray) -> float:
+    if not by_type or not len(type_probs):
+        return threshold
+    return by_type.get(PAGE_TYPES[int(np.argmax(type_probs))], threshold)
 
 
 def _safe(name: str) -> str:
