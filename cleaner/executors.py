@@ -98,6 +98,8 @@ class ProcessExecutor:
 
     batch_size = BATCH_SIZE
     call_batch = CALL_BATCH
+    overlaps = True
+    """Results are collected beside the ordered stage (``overlapped``)."""
 
     def __init__(self, pool: ProcessPoolExecutor, workers: int, spool: str):
         self.pool, self.workers, self.spool = pool, workers, spool
@@ -303,13 +305,18 @@ def overlapped(executor: Executor, items: Iterable[T], depth: int = PREFETCH) ->
     with both workers half idle; side by side they share the two cores. The
     items and their order are the same either way, so the output is too. In
     this process (``SerialExecutor``) the per-document work would run in the
-    thread as well, for no gain: items are passed through.
+    thread as well, for no gain: items are passed through. On Dask too
+    (``overlaps`` is False there): a worker lost mid-run is handled by
+    rebuilding the run on fresh workers, and a producer thread still waiting
+    on the lost worker's connection held that up by Dask's 30-second connect
+    timeout (seen in tests/test_faults.py); the Dask engine's own scheduling,
+    not this process, sets its pace.
 
     An exception raised while producing is raised here, in the caller's
     thread; when the caller stops early (an error, Ctrl-C, ``close()``), the
     thread stops after its current item and is joined before this returns, so
     nothing runs on behind the caller's back."""
-    if isinstance(executor, SerialExecutor):
+    if not getattr(executor, "overlaps", False):
         yield from items
         return
     q: queue.Queue = queue.Queue(maxsize=depth)

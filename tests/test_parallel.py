@@ -84,9 +84,19 @@ def test_ordered_map_keeps_order_and_bounds_the_characters_queued(monkeypatch):
 
 
 class _Elsewhere:
-    """Any executor that is not the in-process one: ``overlapped`` uses a thread."""
+    """An executor whose results are collected beside the ordered stage, as
+    local worker processes are: ``overlapped`` uses a thread."""
 
     workers = 2
+    overlaps = True
+
+
+def test_only_local_worker_processes_overlap():
+    from cleaner.executors import DaskExecutor, ProcessExecutor, SerialExecutor
+
+    assert ProcessExecutor.overlaps is True
+    assert not getattr(SerialExecutor, "overlaps", False)
+    assert not getattr(DaskExecutor, "overlaps", False)
 
 
 def test_overlapped_keeps_every_item_in_order():
