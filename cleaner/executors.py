@@ -55,6 +55,8 @@ class Executor(Protocol):
     workers: int
     batch_size: int
     call_batch: int
+    overlaps: bool
+    """Whether results are collected beside the ordered stage (``overlapped``)."""
 
     def submit(self, fn: Callable[..., R], *args: Any) -> Any: ...
 
@@ -71,6 +73,7 @@ class SerialExecutor:
     workers = 1
     batch_size = BATCH_SIZE
     call_batch = CALL_BATCH
+    overlaps = False
 
     def submit(self, fn, *args):
         return fn(*args)
@@ -137,6 +140,7 @@ class DaskExecutor:
     # so work travels in larger pieces than between local processes.
     batch_size = 4 * BATCH_SIZE
     call_batch = 16 * CALL_BATCH
+    overlaps = False
 
     def __init__(self, client, workers: int):
         self.client, self.workers = client, workers
@@ -316,7 +320,7 @@ def overlapped(executor: Executor, items: Iterable[T], depth: int = PREFETCH) ->
     thread; when the caller stops early (an error, Ctrl-C, ``close()``), the
     thread stops after its current item and is joined before this returns, so
     nothing runs on behind the caller's back."""
-    if not getattr(executor, "overlaps", False):
+    if not executor.overlaps:
         yield from items
         return
     q: queue.Queue = queue.Queue(maxsize=depth)

@@ -26,6 +26,7 @@ from typing import Any, BinaryIO
 import orjson
 
 from .errors import InputError, OptionsError
+from .write import publish
 
 ROW_GROUP_RECORDS = 1000
 """Records per row group: a reader (or the Hugging Face viewer) fetches one
@@ -184,11 +185,7 @@ class ParquetWriter:
         try:
             self._flush_group()
             self._writer.close()
-            self._file.flush()
-            os.fsync(self._file.fileno())
-            self._file.close()
-            os.chmod(self._tmp, 0o644)
-            os.replace(self._tmp, self.path)
+            publish(self._file, self._tmp, self.path)
         except OSError as exc:
             self._abandon()
             raise self._error(exc) from exc

@@ -114,6 +114,18 @@ def keep_records(path: str, count: int) -> None:
         f.truncate(size)
 
 
+
+def publish(f: IO[bytes], tmp: str, path: str) -> None:
+    """Make a finished temporary output the file ``path``: its bytes on disk
+    first (flush, fsync), then readable as a normal file, then renamed over
+    ``path`` in one step, so a reader sees the old file or the whole new one.
+    Raises OSError (the callers name the file and the next step)."""
+    f.flush()
+    os.fsync(f.fileno())
+    f.close()
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
+
 class JsonlWriter:
     """Context manager: ``with JsonlWriter(path) as w: w.write(dict)``.
 
@@ -207,11 +219,7 @@ class JsonlWriter:
             assert self._tmp is not None
             if self._out is not self._raw:
                 self._out.close()
-            self._raw.flush()
-            os.fsync(self._raw.fileno())
-            self._raw.close()
-            os.chmod(self._tmp, 0o644)
-            os.replace(self._tmp, self.path)
+            publish(self._raw, self._tmp, self.path)
         except OSError as exc:
             self._abandon()
             raise self._error(exc) from exc

@@ -95,8 +95,8 @@ def test_only_local_worker_processes_overlap():
     from cleaner.executors import DaskExecutor, ProcessExecutor, SerialExecutor
 
     assert ProcessExecutor.overlaps is True
-    assert not getattr(SerialExecutor, "overlaps", False)
-    assert not getattr(DaskExecutor, "overlaps", False)
+    assert SerialExecutor.overlaps is False
+    assert DaskExecutor.overlaps is False
 
 
 def test_overlapped_keeps_every_item_in_order():

@@ -251,9 +251,10 @@ def oof_pagetype(pages, voc):
 # --- one full fit (stages 1-4) -----------------------------------------------
 
 def _scorer(p):
-    """The page's blocks and truth as token-id arrays, so that the WCXB F1 of
-    any set of kept blocks is a few numpy operations (wcxbscore.word_prf's
-    bag-of-words F1, computed the same way). Cached on the page."""
+    """The page's blocks (or lines) and truth as token-id arrays, so that the
+    WCXB F1 of any set of kept ones is a few numpy operations
+    (wcxbscore.word_prf's bag-of-words F1, computed the same way). Cached on
+    the page."""
     sc = p.get("_scorer")
     if sc is None:
         ids: dict[str, int] = {}
@@ -264,12 +265,11 @@ def _scorer(p):
     return sc
 
 
-def page_f1(p, keep) -> float:
-    from cleaner.model.decide import headline
-
+def kept_f1(p, keep) -> float:
+    """wcxbscore's bag-of-words F1 of the page's kept texts (``keep`` a mask);
+    the line model's training scores its lines with it too."""
     size, truth, blocks = _scorer(p)
-    h = headline(p["texts"], p["roles"], keep, p["title"])
-    kept = [b for i, (b, k) in enumerate(zip(blocks, keep)) if k and i != h]
+    kept = [b for b, k in zip(blocks, keep) if k]
     n_true = int(truth.sum())
     pred = np.bincount(np.concatenate(kept), minlength=size) if kept else np.zeros(size, dtype=np.int64)
     n_pred = int(pred.sum())
@@ -280,6 +280,15 @@ def page_f1(p, keep) -> float:
     overlap = int(np.minimum(pred, truth).sum())
     prec, rec = overlap / n_pred, overlap / n_true
     return 2 * prec * rec / (prec + rec) if prec + rec else 0.0
+
+
+def page_f1(p, keep) -> float:
+    """``kept_f1`` of the blocks kept, the headline block aside (it goes to
+    ``title``, not to the text)."""
+    from cleaner.model.decide import headline
+
+    h = headline(p["texts"], p["roles"], keep, p["title"])
+    return kept_f1(p, [bool(k) and i != h for i, k in enumerate(keep)])
 
 
 def choose_threshold(pages, probs_by_page) -> float:

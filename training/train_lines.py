@@ -49,7 +49,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "training"))
 
 from dataset import LABEL_SHARE, TOKEN, fold_of, labels_from_truth  # noqa: E402
-from train import load_tool  # noqa: E402
+from train import kept_f1 as page_f1, load_tool  # noqa: E402
 from cleaner.model.features import RULE_KINDS  # noqa: E402
 from cleaner.model.lines import LINE_FEATURES, decide_keep, line_matrix  # noqa: E402
 from cleaner.model.model import _safe  # noqa: E402
@@ -192,33 +192,6 @@ def predict(model, p) -> np.ndarray:
 
 
 # --- scoring ------------------------------------------------------------------
-
-def _scorer(p):
-    sc = p.get("_scorer")
-    if sc is None:
-        ids: dict[str, int] = {}
-        truth = np.array([ids.setdefault(t, len(ids)) for t in TOKEN.findall(p["truth"].lower())], dtype=np.int64)
-        lines = [np.array([ids.setdefault(t, len(ids)) for t in TOKEN.findall(x.lower())], dtype=np.int64)
-                 for x in p["texts"]]
-        sc = p["_scorer"] = (len(ids), np.bincount(truth, minlength=len(ids)), lines)
-    return sc
-
-
-def page_f1(p, keep) -> float:
-    """wcxbscore's bag-of-words F1 of the kept lines."""
-    size, truth, lines = _scorer(p)
-    kept = [b for b, k in zip(lines, keep) if k]
-    n_true = int(truth.sum())
-    pred = np.bincount(np.concatenate(kept), minlength=size) if kept else np.zeros(size, dtype=np.int64)
-    n_pred = int(pred.sum())
-    if n_true == 0:
-        return 1.0 if n_pred == 0 else 0.0
-    if n_pred == 0:
-        return 0.0
-    overlap = int(np.minimum(pred, truth).sum())
-    prec, rec = overlap / n_pred, overlap / n_true
-    return 2 * prec * rec / (prec + rec) if prec + rec else 0.0
-
 
 def keep_of(p, probs, threshold, switch, veto=frozenset()):
     return decide_keep(_Judged(p), probs, threshold, switch, veto) if len(p["texts"]) else []
