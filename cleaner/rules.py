@@ -177,6 +177,17 @@ LINE_RULES: tuple[Rule, ...] = (
        r"payment methods|paiment methods|not ready to (support|donate|give).{0,30}|remind me later\.?|"
        r"maybe later|no,? thanks|einmalig|monatlich|jährlich|une fois|mensuel|ежемесячно|разово)"),
     # --- cookie and paywall notices -----------------------------------------
+    # A consent manager's dialog: the IAB Transparency and Consent Framework
+    # fixes the wording of its purposes ("Store and/or access information on a
+    # device", "Create profiles for personalised advertising", "91 partners can
+    # use this purpose"), so thousands of sites carry the same paragraphs word
+    # for word; none of it names a cookie on every line.
+    _r("cookie-notice", "consent-dialog", r"(\bwe and our (\d[\d,.]* )?(partners|vendors)\b|"
+       r"\bstore and/or access information on a device|\b\d+ (partners|vendors) can use this (purpose|feature)|"
+       r"\b(use|create) (limited data|profiles) (to|for) (select|personali[sz]e)d? (personali[sz]ed )?(advertising|content)\b|"
+       r"\bunderstand audiences through statistics|\bactively scan device characteristics|"
+       r"\bprivacy preference center\b|\bmanage consent preferences\b|\biab (vendors|transparency)|"
+       r"\blegitimate interest purposes\b)", full=False, strong=True),
     _r("cookie-notice", "cookie-notice", r"\b(cookies?|cookie policy|cookie settings|consent|"
        r"datenschutzeinstellungen|témoins|файлы cookie)\b", full=False),
     _r("cookie-notice", "cookie-control", r"(accept( all)?( cookies)?|reject( all)?|manage (preferences|cookies|settings)|"
@@ -299,6 +310,9 @@ SEARCH_KEYS: dict[str, tuple[str, ...]] = {
                          "lettre d'information"),
     "newsletter-legal": ("signing up", "subscribing", "clicking", "subscribers agree", "unsubscribe", "privacy",
                          "terms of", "recaptcha"),
+    "consent-dialog": ("we and our", "store and/or", "can use this", "limited data", "profiles", "understand audiences",
+                       "device characteristics", "privacy preference", "consent preferences", "iab ",
+                       "legitimate interest"),
     "cookie-notice": ("cookie", "consent", "datenschutz", "témoins"),
     "paywall-notice": ("subscri", "continue reading", "free article", "you have", "you've", "free account",
                        "sign in", "log in", "unlock", "this article", "this content", "réservé", "abonnez", "nur für",

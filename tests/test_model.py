@@ -240,8 +240,8 @@ def test_decisions_are_deterministic_and_named():
     assert ("title", "page-headline") in {(r.kind, r.rule) for r in a.removed}
     kinds = {r.text: (r.kind, r.rule) for r in a.removed}
     assert kinds["© 2025 The Coastline Herald. All rights reserved."] == ("copyright", "model+copyright")
-    veto = shipped().veto_kinds
-    assert all(r.rule == "page-headline" or r.rule.startswith("model") or r.kind in veto for r in a.removed)
+    veto = shipped().veto_rules
+    assert all(r.rule == "page-headline" or r.rule.startswith("model") or r.rule in veto for r in a.removed)
     # The read-more line mid-article: removed, by a wording veto or by the model, named by its rule either way.
     assert {(r.kind, r.rule) for r in a.removed} & {("read-more", "read-more-label"), ("read-more", "model+read-more-label")}
 

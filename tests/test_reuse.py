@@ -119,6 +119,20 @@ def test_a_stub_is_not_a_near_duplicate_of_the_article():
     assert res[1].duplicates and res[1].near_duplicate_of is None
 
 
+def test_a_passage_repeated_on_a_long_page_covers_a_short_page_once():
+    # A long page repeats one placeholder paragraph that a short page also
+    # holds: five copies of it cover the short page's one passage, not five.
+    filler = ("Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore "
+              "et dolore magna aliqua.")
+    short = "\n".join([OTHER[0], filler, OTHER[1]])
+    long = "\n".join([STORY[0], filler, STORY[1], filler, STORY[2], filler, STORY[3], filler, OTHER[2], filler])
+    res = run([("short", short), ("long", long)])
+    assert res[1].duplicates and res[1].near_duplicate_of is None
+    # The same paragraphs in the same amounts on both sides: a near duplicate.
+    res = run([("a", long), ("b", long.replace("spring", "summer"))])
+    assert res[1].near_duplicate_of == "a"
+
+
 def test_other_scripts():
     zh = "市政府星期二批准了重建港口大桥的计划，结束了长达两年的争论。新桥将能承受两倍的交通量。"
     ja = "市議会は火曜日、老朽化した港の橋を架け替える計画を承認し、二年間に及んだ議論に決着をつけた。"

@@ -63,6 +63,12 @@ POSITIVE = {
                         "If you enjoyed this article, we have a proposition for you: join our members' club.", "Liebe Leserinnen und Leser,", "Chers lecteurs,"],
     "donation-control": ["Once", "Monthly", "Annual", "$10 / month", "Other", "Remind me later.", "Not ready to support today?",
                          "15 €"],
+    "consent-dialog": ["We and our partners process data to provide:",
+                       "Store and/or access information on a device 91 partners can use this purpose",
+                       "Create profiles for personalised advertising", "Use limited data to select content",
+                       "Understand audiences through statistics or combinations of data from different sources",
+                       "We and our 644 partners store and access personal data, like browsing data or unique "
+                       "identifiers, on your device.", "Privacy Preference Center"],
     "cookie-notice": ["We use cookies to improve your experience on our site and to show you relevant advertising.",
                       "Diese Website verwendet Cookies."],
     "cookie-control": ["Accept all", "Reject all", "Manage preferences", "Alle akzeptieren", "Tout accepter"],
@@ -128,6 +134,8 @@ NEGATIVE = [
     "Originally published on the Riverside Ledger.",
     "Written by a former harbour pilot, the memoir is a quiet book",
     "Published by Penguin in 1999",
+    "Our partners in the harbour project include two shipyards and the university.",
+    "We create profiles of every volunteer so the council can match them with a task.",
     "Archives of the port authority show the quay was built in 1887.",
 ]
 

@@ -352,7 +352,8 @@ class Deduper:
 
     def _near_duplicate(self, text: str, dups: list[tuple[DuplicateSpan, int]], copied: list[tuple]) -> str | None:
         """The earliest document whose copied passages cover ``doc_threshold``
-        of the shorter of the two (a truncated or extended copy still counts)
+        of the shorter of the two, measured on each side (a truncated or
+        extended copy still counts)
         and hold DOC_MIN_WORDS aligned words (a stub's leftovers, a shared
         footer or a statement quoted in two articles are not a document).
 
@@ -364,11 +365,29 @@ class Deduper:
             return None
         ix = self.index
         for doc in sorted({doc for _, doc in dups}):
-            roots = set(ix.p_root[ix.passages_of(doc)].tolist())
-            mine = [(s, e, n) for s, e, root, n in copied if root in roots]
+            sl = ix.passages_of(doc)
+            their_roots = ix.p_root[sl]
+            roots = set(their_roots.tolist())
+            mine = [(s, e, n, root) for s, e, root, n in copied if root in roots]
             shorter = min(len(text.strip()), ix.doc_lens[doc])
-            if shorter and sum(n for _, _, n in mine) >= DOC_MIN_WORDS \
-                    and _union_length([(s, e) for s, e, _ in mine]) / shorter >= self.options.doc_threshold:
+            if not shorter or not mine or sum(n for _, _, n, _ in mine) < DOC_MIN_WORDS:
+                continue
+            # Covered on both sides: a passage this text repeats five times
+            # covers one passage of the other document, not five (a page
+            # repeating a placeholder paragraph that a short page also holds).
+            # The other document's own repeats of a covered passage (the same
+            # sketch) are covered too: an exact copy of a page that repeats
+            # itself covers all of it.
+            lead = int(ix.doc_leads[doc])
+            starts, ends = ix.p_start[sl], ix.p_end[sl]
+            body = starts >= lead
+            theirs = np.isin(their_roots, [r for *_, r in mine]) & body
+            sketches = ix.sigs.sketches[sl]
+            seen = {row.tobytes() for row in sketches[theirs]}
+            theirs |= body & np.fromiter((row.tobytes() in seen for row in sketches), dtype=bool, count=len(sketches))
+            covered = min(_union_length([(s, e) for s, e, _, _ in mine]),
+                          _union_length(list(zip((starts[theirs] - lead).tolist(), (ends[theirs] - lead).tolist()))))
+            if covered / shorter >= self.options.doc_threshold:
                 return ix.doc_ids[doc]
         return None
 

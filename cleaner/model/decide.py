@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ..records import Removal
-from .features import rule_kind, rule_of
+from .features import rule_of
 
 HEADLINE_ROLES = ("h1", "h2")
 _PERMALINK = "#¶§🔗"
@@ -65,12 +65,15 @@ def headline(texts: Sequence[str], roles: Sequence[str], keep: Sequence[bool], t
 
 
 def vetoed(texts: Sequence[str], keep: Sequence[bool], veto: frozenset[str] | set[str]) -> list[bool]:
-    """Which kept blocks a wording rule of a vetoing kind removes anyway. The
-    model judges a block mostly by its place, and keeps a short "READ MORE: ..."
-    or "Advertisement" line between two paragraphs of the body; the kinds whose
-    removal never cost F1 out-of-fold are chosen by training/train.py
-    (``veto_kinds`` in the model file)."""
-    return [bool(k) and bool(veto) and rule_kind(t) in veto for t, k in zip(texts, keep)]
+    """Which kept blocks a vetoing wording rule removes anyway. The model
+    judges a block mostly by its place, and keeps a short "READ MORE: ..."
+    line between two paragraphs of the body, or a consent manager's dialog
+    where it sits inside the page's main container; the rules whose removals
+    never cost F1 out-of-fold are chosen by training/train.py (``veto_rules``
+    in the model file). Rules, not kinds: one kind holds precise rules (a
+    consent dialog's fixed wording) beside loose ones (any line naming
+    cookies, which a recipe page's body does)."""
+    return [bool(k) and bool(veto) and rule_of(t)[1] in veto for t, k in zip(texts, keep)]
 
 
 def kept_text(texts: Sequence[str], roles: Sequence[str], keep: Sequence[bool], title: str | None,

@@ -196,7 +196,7 @@ class PageModel:
         self.threshold = float(spec["threshold"])
         self.type_thresholds = {t: float(v) for t, v in spec.get("type_thresholds", {}).items()}
         self.islands = {t: (int(g), float(w)) for t, (g, w) in spec.get("islands", {}).items()}
-        self.veto_kinds = frozenset(spec.get("veto_kinds", ()))
+        self.veto_rules = frozenset(spec.get("veto_rules", ()))
         self.pagetype = boosters["pagetype"]
         self.blocks = [boosters[f"blocks{k + 1}"] for k in range(int(spec["block_models"]))]
         self.smooth = boosters["smooth"]
