@@ -98,6 +98,29 @@ def test_smooth_plain_threshold_and_switching_cost():
     assert L.smooth(np.zeros(0), 0.5, 1.0).size == 0
 
 
+def test_vetoes_by_wording_kind_and_by_reason():
+    judged = judge_lines(PAGE, is_html=False)
+    keep_all = np.ones(len(judged.lines))
+    texts = [x.text for x in judged.lines]
+    share = texts.index("Share this article")
+    assert judged.lines[share].kind is not None  # the rules removed it
+    # Nothing vetoed: every line the model keeps stays (the head's metadata aside).
+    kept = L.decide_keep(judged, keep_all, 0.5, 0.0)
+    assert kept[share]
+    # Its wording names share buttons: a share-buttons veto removes it.
+    assert not L.decide_keep(judged, keep_all, 0.5, 0.0, frozenset({"share-buttons"}))[share]
+    # A reason vetoes the lines the rules removed for it, whatever their wording.
+    reasons = {L._why_group(x.why) for x in judged.lines if x.kind is not None} - {None}
+    assert reasons
+    for group in reasons:
+        got = L.decide_keep(judged, keep_all, 0.5, 0.0, frozenset({"why:" + group}))
+        for x, k, k0 in zip(judged.lines, got, kept):
+            if x.kind is not None and L._why_group(x.why) == group:
+                assert not k
+            elif x.rule is None or x.kind is None:
+                assert k == k0
+
+
 def test_shipped_model_columns_agree_with_the_code():
     """Fails when the code's feature lists and the shipped model's disagree
     (retrain with training/train_lines.py)."""

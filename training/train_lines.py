@@ -51,7 +51,7 @@ sys.path.insert(0, str(ROOT / "training"))
 from dataset import LABEL_SHARE, TOKEN, fold_of, labels_from_truth  # noqa: E402
 from train import kept_f1 as page_f1, load_tool  # noqa: E402
 from cleaner.model.features import RULE_KINDS  # noqa: E402
-from cleaner.model.lines import LINE_FEATURES, decide_keep, line_matrix  # noqa: E402
+from cleaner.model.lines import LINE_FEATURES, WHY_GROUPS, _vetoed, decide_keep, line_matrix  # noqa: E402
 from cleaner.model.model import _safe  # noqa: E402
 from cleaner.strip import judge_lines  # noqa: E402
 
@@ -204,14 +204,13 @@ def choose_veto(pages, oof, threshold, switch) -> list[str]:
     chosen = []
     base = {(p["set"], p["id"]): np.array(keep_of(p, oof[p["set"], p["id"]], threshold, switch), dtype=bool)
             for p in pages}
-    for kind in RULE_KINDS:
+    for kind in RULE_KINDS + tuple("why:" + g for g in WHY_GROUPS):
         gain = {"wcxb": 0.0, "scrapinghub": 0.0}
         for p in pages:
             keep = base[p["set"], p["id"]]
             if not keep.any():
                 continue
-            drop = np.array([x.rule is not None and x.rule.kind == kind and x.kind is not None
-                             for x in _Judged(p).lines], dtype=bool)
+            drop = np.array([x.kind is not None and _vetoed(x, {kind}) for x in _Judged(p).lines], dtype=bool)
             if (keep & drop).any():
                 gain[p["set"]] += page_f1(p, keep & ~drop) - page_f1(p, keep)
         if min(gain.values()) >= 0 and sum(gain.values()) > 0:

@@ -277,16 +277,27 @@ def decide_keep(judged: Judged, probs: np.ndarray, threshold: float, switch: flo
 
     Vetoes: the model judges a line much by its neighbours and keeps a short
     "Advertisement" or "READ MORE" label between two paragraphs. A line whose
-    wording rule names a kind in ``veto`` and that the rules removed goes
-    anyway; the kinds are those whose removal, on the cross-validation's
+    wording rule names a kind in ``veto``, or that the rules removed for a
+    reason in ``veto`` (``why:section``), and that the rules removed goes
+    anyway; the kinds and reasons are those whose removal, on the cross-validation's
     out-of-fold outputs, lowers neither WCXB's nor ScrapingHub's F1 and raises
     their sum (``training/train_lines.py``, ``veto`` in ``linemodel.json``)."""
     keep = smooth(probs, threshold, switch)
     if len(probs) and not keep.any():
         keep = probs >= probs.max()
-    return [bool(k) and not _metadata(x) and not (veto and x.kind is not None and x.rule is not None
-                                                   and x.rule.kind in veto)
+    return [bool(k) and not _metadata(x) and not (veto and x.kind is not None and _vetoed(x, veto))
             for k, x in zip(keep, judged.lines)]
+
+
+def _vetoed(line: Line, veto: frozenset[str] | set[str]) -> bool:
+    """A line the rules removed goes anyway when its wording rule names a
+    vetoing kind, or when why the rules removed it is a vetoing reason
+    (``why:<group>``, :data:`WHY_GROUPS`: a prose line inside a donation
+    section behind its wall names no chrome kind itself)."""
+    if line.rule is not None and line.rule.kind in veto:
+        return True
+    group = _why_group(line.why)
+    return group is not None and "why:" + group in veto
 
 
 _METADATA_WHY = frozenset(("title-line", "page-headline", "standfirst", "byline", "bare-name-byline"))
