@@ -99,7 +99,7 @@ LINE_RULES: tuple[Rule, ...] = (
        r"scroll (down )?to continue( reading| with content)?|continue reading below|"
        r"(the )?article continues (below|after).{0,30}|skip advert(isement)?|report this ad)"),
     # --- read more / teasers ----------------------------------------------
-    _r("read-more", "read-more-label", r"(read more|read more:?.{0,160}|continue reading|keep reading|read the full "
+    _r("read-more", "read-more-label", r"(read more|read more:?.{0,160}|continue reading( the)?( main)?( story| article| below)?|keep reading|read the full "
        r"(story|article)|read full (story|article)|read next|up next|more:|see also:?.{0,160}|also read:?.{0,160}|"
        r"read also:?.{0,160}|(more|mehr|plus|más|ещё)\s*:\s.{0,160}|(mira|lee también|ver también|leia também|veja também|te puede interesar)\s*:.{0,160}|related( post| story| article| link)?s?:.{0,160}|also:.{0,160}|"
        r"(follow|read|see|get) .{0,60}full coverage.{0,160}|more on this( story)?|mehr lesen|weiterlesen|lesen sie auch:?.{0,160}|"

@@ -38,7 +38,7 @@ POSITIVE = {
                      "Follow The Harbour Gazette Opinion section on Facebook, Twitter and Instagram."],
     "ad-label": ["Advertisement", "ADVERTISEMENT", "Anzeige", "Publicité", "Реклама", "広告", "Story continues below advertisement",
                  "Scroll to continue with content"],
-    "read-more-label": ["Read more", "READ MORE: Council approves new bus lanes after heated debate", "Lire aussi : La grève continue",
+    "read-more-label": ["Read more", "Continue reading the main story", "READ MORE: Council approves new bus lanes after heated debate", "Lire aussi : La grève continue",
                         "Читайте также: Мэрия закрыла мост на ремонт", "Continue reading", "続きを読む",
                         "Related post: Pickled Sprouts Recipe", "MIRA: Capturan a tres sospechosos en la capital", "Follow our full coverage of the election at example.com"],
     "related-header": ["Mehr zu Klima und Konsum", "Zum Weiterlesen", "Related Articles >", "More from Business", "You might also like", "Mehr zum Thema", "Sur le même sujet",
