@@ -372,23 +372,28 @@ class Deduper:
             shorter = min(len(text.strip()), ix.doc_lens[doc])
             if not shorter or not mine or sum(n for _, _, n, _ in mine) < DOC_MIN_WORDS:
                 continue
+            need = self.options.doc_threshold * shorter
+            if _union_length([(s, e) for s, e, _, _ in mine]) < need:
+                continue
             # Covered on both sides: a passage this text repeats five times
             # covers one passage of the other document, not five (a page
             # repeating a placeholder paragraph that a short page also holds).
             # The other document's own repeats of a covered passage (the same
             # sketch) are covered too: an exact copy of a page that repeats
-            # itself covers all of it.
+            # itself covers all of it. (Read only when the cover by clusters
+            # falls short, which a plain copy's does not.)
             lead = int(ix.doc_leads[doc])
             starts, ends = ix.p_start[sl], ix.p_end[sl]
             body = starts >= lead
             theirs = np.isin(their_roots, [r for *_, r in mine]) & body
-            sketches = ix.sigs.sketches[sl]
-            seen = {row.tobytes() for row in sketches[theirs]}
-            theirs |= body & np.fromiter((row.tobytes() in seen for row in sketches), dtype=bool, count=len(sketches))
-            covered = min(_union_length([(s, e) for s, e, _, _ in mine]),
-                          _union_length(list(zip((starts[theirs] - lead).tolist(), (ends[theirs] - lead).tolist()))))
-            if covered / shorter >= self.options.doc_threshold:
-                return ix.doc_ids[doc]
+            if _cover(starts, ends, theirs, lead) < need:
+                sketches = ix.sigs.sketches[sl]
+                seen = {row.tobytes() for row in sketches[theirs]}
+                theirs |= body & np.fromiter((row.tobytes() in seen for row in sketches), dtype=bool,
+                                             count=len(sketches))
+                if _cover(starts, ends, theirs, lead) < need:
+                    continue
+            return ix.doc_ids[doc]
         return None
 
     def _cluster_id(self, root: int) -> str:
@@ -424,6 +429,11 @@ class _Match:
         z = lambda: np.full(m, -1, dtype=np.int64)  # noqa: E731
         n = lambda: np.zeros(m, dtype=np.int64)  # noqa: E731
         return cls(z(), np.zeros(m), z(), z(), z(), z(), z(), n(), n(), n())
+
+
+def _cover(starts: np.ndarray, ends: np.ndarray, chosen: np.ndarray, lead: int) -> int:
+    """Characters of a document's text under its ``chosen`` passages."""
+    return _union_length(list(zip((starts[chosen] - lead).tolist(), (ends[chosen] - lead).tolist())))
 
 
 def _union_length(spans: list[tuple[int, int]]) -> int:
