@@ -112,7 +112,7 @@ def test_other_boosters_fall_back_to_lightgbm():
         train(Xn, y),
         lightgbm.train({"objective": "multiclass", "num_class": 3, "verbose": -1}, lightgbm.Dataset(X, y + (X[:, 2] > 1)),
                        num_boost_round=5),
-        lightgbm.train({"objective": "regression", "verbose": -1}, lightgbm.Dataset(X, X[:, 0]), num_boost_round=5),
+        lightgbm.train({"objective": "regression", "verbose": -1}, lightgbm.Dataset(X, X[:, 0].copy()), num_boost_round=5),
     ]
     for booster, data in zip(others, (Xc, Xn, X, X)):
         assert compiled(booster) is None
