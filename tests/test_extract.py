@@ -47,3 +47,22 @@ def test_fragment_and_deep_markup():
 
     assert _too_deep("<div>" * (MAX_NESTING + 1))
     assert not _too_deep("<div></div>" * (MAX_NESTING + 1))
+
+
+def test_long_run_prefilter_agrees_with_the_split():
+    # cleaner.extract._may_have_long_run stands in for "some segment of
+    # html.split('>') is at least n long": it must say True wherever that holds
+    # (it may where it does not), and False on ordinary markup.
+    import random
+
+    from cleaner.extract import _may_have_long_run
+
+    rng = random.Random(7)
+    for _ in range(3000):
+        n = rng.randint(1, 40)
+        html = "".join(rng.choice("ab>é") if rng.random() < 0.3 else "a" * rng.randint(0, 3 * n)
+                       for _ in range(rng.randint(0, 12)))
+        if max(map(len, html.split(">"))) >= n:
+            assert _may_have_long_run(html, n), (html, n)
+    assert not _may_have_long_run("<p>Some text.</p>" * 5000, 16384)
+    assert _may_have_long_run("<p>" + "x" * 16384 + "</p>", 16384)

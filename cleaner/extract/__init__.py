@@ -118,7 +118,7 @@ _TAG_START = re.compile(r"<[A-Za-z][^\s/>]*")
 
 
 def _tame_attributes(html: str) -> str:
-    if len(html) < _LONG_TAG:
+    if not _may_have_long_run(html, _LONG_TAG):
         return html
     segments = html.split(">")
     if max(map(len, segments)) < _LONG_TAG:
@@ -131,6 +131,20 @@ def _tame_attributes(html: str) -> str:
             if m and seg.count("=", m.end()) > MAX_TAG_ATTRIBUTES:
                 segments[k] = seg[:m.end()]
     return ">".join(segments)
+
+
+def _may_have_long_run(html: str, n: int) -> bool:
+    """False when no run of ``n`` characters of ``html`` is free of '>' (some
+    segment of ``html.split(">")`` is at least ``n`` long), as almost every
+    page: a fast test that spares those pages the split, which cost about as
+    much as parsing them (tests/test_extract.py checks it against the split).
+    A run of ``n`` characters covers a whole aligned window of ``n // 2``, so
+    it is enough to find a '>' in every such window."""
+    half = max(n // 2, 1)
+    if len(html) < n:
+        return False
+    find = html.find
+    return any(find(">", k, k + half) < 0 for k in range(0, len(html) - half + 1, half))
 
 
 def _extract_html(html: str, url: str | None, options: Options) -> Extracted:  # noqa: ARG001

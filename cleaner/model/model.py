@@ -40,6 +40,7 @@ from ..extract.metadata import PageMeta, page_metadata
 from .features import (FEATURES, dom_features, near_words, page_language, text_features, verdict_features,
                        vocab_columns)
 from .pagetype import PAGE_FEATURES, PAGE_TYPES, indicator, page_stats, url_words
+from .trees import predictor
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 
@@ -200,6 +201,9 @@ class PageModel:
         self.pagetype = boosters["pagetype"]
         self.blocks = [boosters[f"blocks{k + 1}"] for k in range(int(spec["block_models"]))]
         self.smooth = boosters["smooth"]
+        # The same predictions, faster (cleaner.model.trees).
+        self._block_predictors = [predictor(b) for b in self.blocks]
+        self._smooth_predictor = predictor(self.smooth)
 
     @classmethod
     def load(cls, directory: Path = DATA) -> PageModel:
@@ -252,11 +256,11 @@ class PageModel:
         if not prep.blocks:
             return np.zeros(0, dtype=np.float32), types
         X = block_matrix(prep, self.cls_vocab, types)
-        s = self.blocks[0].predict(X, num_threads=1)
-        for booster in self.blocks[1:]:
-            s = s + booster.predict(X, num_threads=1)
+        s = self._block_predictors[0](X)
+        for block_predictor in self._block_predictors[1:]:
+            s = s + block_predictor(X)
         s = s / len(self.blocks)
-        p = self.smooth.predict(smooth_matrix(s, prep, types), num_threads=1)
+        p = self._smooth_predictor(smooth_matrix(s, prep, types))
         return p, types
 
 
