@@ -353,18 +353,23 @@ def judge_lines(raw: str | list[str], *, is_html: bool, title: str | None = None
     if headings or standfirst:
         _page_headings(lines, headings, standfirst)
     gaps: list[int] = []
-    anchor = None
+    anchor, by_slug = None, False
     if is_html or not any(x.prose for x in lines):
         # No sentence anywhere (a short note, a list, an already clean snippet):
         # there is no article region to find, so only the wording rules apply.
         start, end = 0, len(lines)
     else:
-        anchor = _title_anchor(lines, url, title)
+        anchor, by_slug = _title_anchor(lines, url, title)
         start, end, gaps = _region(lines, anchor)
     for i in gaps:
         if lines[i].kind is None:
             lines[i].kind = lines[i].rule.kind if lines[i].rule else "related-articles"
             lines[i].why = (lines[i].rule.name if lines[i].rule else "between-article-parts")
+    if title is None and by_slug:
+        # The headline the URL's slug names is the title: the guess from shape
+        # alone (below) takes the last headline-shaped line above the body,
+        # which can be a dateline or a menu label.
+        title = lines[anchor].text
     meta = _head_metadata(lines, start, end, title=title, author=author, date=date, is_html=is_html)
     _classify_inside(lines, start, end, is_html=is_html)
     if is_html:
@@ -685,22 +690,23 @@ words ("... enjoy everything about game day, including those snacks!"), not the
 headline."""
 
 
-def _title_anchor(lines: list[Line], url: str | None, title: str | None) -> int | None:
+def _title_anchor(lines: list[Line], url: str | None, title: str | None) -> tuple[int | None, bool]:
     """Where the page's own headline stands: the line equal to the known title,
     else the line sharing most words with the URL slug, else the first
-    title-shaped line printed twice."""
+    title-shaped line printed twice; and whether the slug found it."""
     if title:
         ft = _fold(title)
         for i, line in enumerate(lines):
             if line.folded == ft:
-                return i
+                return i, False
     slug = _slug_tokens(url)
     if slug:
         best, best_i, best_toks = 0.0, None, set()
         candidates: list[tuple[int, set[str]]] = []
         for i, line in enumerate(lines):
             if not 3 <= line.words <= 40 or \
-                    line.prose and (line.text.endswith(".") or line.words > HEADLINE_WORDS):
+                    line.prose and (line.text.endswith(".") or line.words > HEADLINE_WORDS) or \
+                    "://" in line.text or line.rule is not None and line.rule.name == "bare-url":  # an address
                 continue
             low = line.text.lower()
             if sum(map(low.__contains__, slug)) < 3:
@@ -716,15 +722,15 @@ def _title_anchor(lines: list[Line], url: str | None, title: str | None) -> int 
             # A shorter echo of the headline further down (a subheading "How to
             # retire early", a teaser of the same story) can match the slug as well
             # or better; the headline is the earlier line that holds all its words.
-            return next((i for i, t in candidates if i < best_i and best_toks <= t), best_i)
+            return next((i for i, t in candidates if i < best_i and best_toks <= t), best_i), True
     seen: dict[str, int] = {}
     for i, line in enumerate(lines):
         if _title_shaped(line):
             f = line.folded
             if f in seen and i - seen[f] <= HEAD_ZONE:
-                return seen[f]
+                return seen[f], False
             seen.setdefault(f, i)
-    return None
+    return None, False
 
 
 @dataclass

@@ -22,6 +22,8 @@ from cleaner.dates import parse_date_line
     ("03/19/2025", "2025-03-19"),
     ("Nov 18, 1998", "1998-11-18"),
     ("Mar 19, 2025 | Updated Mar 20, 2025", "2025-03-19"),
+    ("Posted: Jan. 1, 2024 / 9:59 AM", "2024-01-01"),
+    ("Updated: Mar 19, 2025 / 05:42 PM CDT", "2025-03-19"),
 ])
 def test_date_lines(line, iso):
     assert parse_date_line(line) == iso

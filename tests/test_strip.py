@@ -45,6 +45,23 @@ def test_title_byline_date_move_to_fields():
     assert {k for k, _ in kinds(r)} >= {"title", "byline", "date", "read-time"}
 
 
+def test_the_headline_the_url_names_is_the_title():
+    # A headline in title case reads like a name, and the last headline-shaped
+    # line above the body is the dateline: the URL's slug says which line the
+    # headline is.
+    url = "https://www.harbour-gazette.example/news/2024/01/01/council-backs-harbour-bridge-rebuild-b6f0"
+    lines = ["The Harbour Gazette", "Newsletters", "Council Backs Harbour Bridge Rebuild",
+             "By Michael Smith | The Harbour Gazette", "Posted: Jan. 1, 2024 / 9:59 AM", *BODY]
+    r = run(lines, url=url)
+    assert r.title == "Council Backs Harbour Bridge Rebuild"
+    assert r.date == "2024-01-01"
+    assert r.text.split("\n") == BODY
+    # The page's own address, printed on the page, holds every word of the
+    # slug; it is not the headline.
+    r = run([url, *lines[2:]], url=url)
+    assert r.title == "Council Backs Harbour Bridge Rebuild"
+
+
 def test_bare_name_byline_next_to_header_lines():
     lines = ["Council backs harbour bridge rebuild", "The harbour crane at dusk. Photo: Tom Reed / Reuters",
              "Maria Lopez", "Updated:", "0:00", *BODY]
