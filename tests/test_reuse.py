@@ -133,6 +133,23 @@ def test_a_passage_repeated_on_a_long_page_covers_a_short_page_once():
     assert res[1].near_duplicate_of == "a"
 
 
+def test_a_copy_that_kept_the_quotes_and_rewrote_around_them_is_a_near_duplicate():
+    # A quote matches better than its rewritten sentence and stands for it:
+    # the document's cover is the merged span the reader sees flagged, not
+    # only the passages that won.
+    q1 = "“a promise kept to every family living on both banks of the old river”"
+    q2 = "“the strongest crossing this harbour town has ever been able to afford”"
+    first = [f"Standing beside the new span on Friday morning, the mayor told a crowd of several hundred residents "
+             f"that it was {q1}.", STORY[0],
+             f"The chief engineer, who has worked on the project since the first survey nine years ago, called the "
+             f"structure {q2}.", STORY[1]]
+    later = [f"At the opening ceremony, in front of hundreds of local people, the mayor described the bridge as {q1}.",
+             STORY[0], f"Its chief engineer, a veteran of the scheme since the earliest surveys almost a decade back, "
+             f"said it was {q2}.", STORY[1]]
+    res = run([("first", "\n".join(first)), ("later", "\n".join(later))])
+    assert res[1].near_duplicate_of == "first"
+
+
 def test_other_scripts():
     zh = "市政府星期二批准了重建港口大桥的计划，结束了长达两年的争论。新桥将能承受两倍的交通量。"
     ja = "市議会は火曜日、老朽化した港の橋を架け替える計画を承認し、二年間に及んだ議論に決着をつけた。"

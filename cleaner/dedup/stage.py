@@ -373,7 +373,11 @@ class Deduper:
             if not shorter or not mine or sum(n for _, _, n, _ in mine) < DOC_MIN_WORDS:
                 continue
             need = self.options.doc_threshold * shorter
-            if _union_length([(s, e) for s, e, _, _ in mine]) < need:
+            # The merged spans into that document count too: the text between
+            # two matched passages (a sentence too short to be a unit, a
+            # dateline) is part of the copy the reader sees flagged.
+            into = [d for d, other in dups if other == doc and d.field == "text"]
+            if _union_length([(s, e) for s, e, _, _ in mine] + [(d.start, d.end) for d in into]) < need:
                 continue
             # Covered on both sides: a passage this text repeats five times
             # covers one passage of the other document, not five (a page
@@ -386,12 +390,13 @@ class Deduper:
             starts, ends = ix.p_start[sl], ix.p_end[sl]
             body = starts >= lead
             theirs = np.isin(their_roots, [r for *_, r in mine]) & body
-            if _cover(starts, ends, theirs, lead) < need:
+            spans_there = [(d.of_start, d.of_end) for d in into if d.of_field == "text"]
+            if _cover(starts, ends, theirs, lead, spans_there) < need:
                 sketches = ix.sigs.sketches[sl]
                 seen = {row.tobytes() for row in sketches[theirs]}
                 theirs |= body & np.fromiter((row.tobytes() in seen for row in sketches), dtype=bool,
                                              count=len(sketches))
-                if _cover(starts, ends, theirs, lead) < need:
+                if _cover(starts, ends, theirs, lead, spans_there) < need:
                     continue
             return ix.doc_ids[doc]
         return None
@@ -431,9 +436,11 @@ class _Match:
         return cls(z(), np.zeros(m), z(), z(), z(), z(), z(), n(), n(), n())
 
 
-def _cover(starts: np.ndarray, ends: np.ndarray, chosen: np.ndarray, lead: int) -> int:
-    """Characters of a document's text under its ``chosen`` passages."""
-    return _union_length(list(zip((starts[chosen] - lead).tolist(), (ends[chosen] - lead).tolist())))
+def _cover(starts: np.ndarray, ends: np.ndarray, chosen: np.ndarray, lead: int,
+           spans: list[tuple[int, int]]) -> int:
+    """Characters of a document's text under its ``chosen`` passages or under
+    ``spans`` (the merged spans copied from it)."""
+    return _union_length(list(zip((starts[chosen] - lead).tolist(), (ends[chosen] - lead).tolist())) + spans)
 
 
 def _union_length(spans: list[tuple[int, int]]) -> int:
