@@ -353,8 +353,7 @@ class Deduper:
     def _near_duplicate(self, text: str, dups: list[tuple[DuplicateSpan, int]], copied: list[tuple]) -> str | None:
         """The earliest document whose copied passages cover ``doc_threshold``
         of the shorter of the two, measured on each side (a truncated or
-        extended copy still counts)
-        and hold DOC_MIN_WORDS aligned words (a stub's leftovers, a shared
+        extended copy still counts), and hold DOC_MIN_WORDS aligned words (a stub's leftovers, a shared
         footer or a statement quoted in two articles are not a document).
 
         A passage counts for an earlier document when it is in a cluster that

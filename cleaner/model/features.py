@@ -130,13 +130,6 @@ def _rule_of(text: str) -> tuple[int, int, int, int, str | None]:
     return got
 
 
-def rule_kind(text: str) -> str | None:
-    """The chrome kind the block's wording names in the rule table, or None
-    (what the model was trained with, and the vetoes are chosen on)."""
-    kind = _rule_of(text)[0]
-    return RULE_KINDS[kind - 1] if kind else None
-
-
 def rule_of(text: str) -> tuple[str | None, str | None]:
     """(the chrome kind the block's wording names, the rule's name), or Nones.
     A block that is a date and nothing else is a ``date`` whatever else its
