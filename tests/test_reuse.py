@@ -97,6 +97,26 @@ def test_a_shared_headline_is_found_in_the_title():
     assert title[d.start:d.end] == title and title[d.of_start:d.of_end] == title
 
 
+def test_the_rewritten_headline_of_a_copied_article_is_a_copy():
+    # An outlet republishing the wire story changed two words of its headline:
+    # alone that is what a template looks like, next to the whole copied
+    # article it is the same headline.
+    wire_title = "Harbour cranes to double port capacity by spring"
+    copy_title = "Harbour cranes set to double the port's size by spring"
+    text = "\n".join(STORY)
+    res = run([("wire", text, wire_title), ("copy", text, copy_title)])
+    assert res[1].near_duplicate_of == "wire"
+    (d,) = [d for d in res[1].duplicates if d.field == "title"]
+    assert (d.of, d.of_field, copy_title[d.start:d.end]) == ("wire", "title", copy_title)
+    assert wire_title[d.of_start:d.of_end] == wire_title and d.words >= 5
+    # The same two headlines over different articles: not a copy.
+    res = run([("wire", text, wire_title), ("other", "\n".join(OTHER), copy_title)])
+    assert not res[1].duplicates
+    # A headline about something else over the copied article is not one either.
+    res = run([("wire", text, wire_title), ("copy", text, "Fishermen blame construction noise for empty bay")])
+    assert res[1].near_duplicate_of == "wire" and not [d for d in res[1].duplicates if d.field == "title"]
+
+
 def test_a_headline_reused_as_a_sentence():
     title = "Harbour cranes to double port capacity by spring, officials say"
     res = run([("a", OTHER[0], title), ("b", OTHER[1] + "\n" + title + ".\n" + OTHER[2])])

@@ -29,7 +29,7 @@ from .buckets import SHARDS, BucketIndex, ShardTables
 from .index import PassageIndex, check_header
 from .signatures import CONTAINMENT, FLOOR, TOP, _Units, candidates, signer_for, sketch_cut
 from .units import NORMALISATION_VERSION
-from .verify import STRONG, judge
+from .verify import MIN_WORDS, STRONG, compare, judge, unpack
 
 DROP_ROUNDS = 4
 TEMPLATE_MIN = 2
@@ -40,6 +40,17 @@ DOC_MIN_WORDS = 40
 """Aligned words a near-duplicate document shares at least: two or three
 sentences. A paywall or cookie stub whose few remaining lines are copies, or
 a short notice, is not the same document as a full article that holds them."""
+TITLE_COVER = 0.4
+"""The headline of a near-duplicate document is a copy of the earlier
+document's headline when their aligned words hold this much of the weight of
+each (``_title_of_copy``): an outlet republishing a wire story rewrites a
+word or two of its headline ("For buyers, business side leaks" / "For
+manufacturers, ..."), which alone is what a template looks like, but next to
+a whole copied article it is the same headline. Chosen on one half of
+``devdata/dedup`` (split by story hash) among 0.3-0.7: 0.3 and 0.4 found 149
+and 147 of its 170 copied headlines (0.7: 136), none wrongly; the higher is
+kept, as a lower bar can only add look-alikes. On the other half headline
+recall went from 0.859 to 0.906."""
 
 
 @dataclass(frozen=True)
@@ -172,7 +183,13 @@ class Deduper:
             doc = self.index.add_document(doc_id, len(text), u.lead)
             match = self._match(u, hits[offset * self.bands:(offset + count) * self.bands].reshape(count, self.bands))
             dups, copied = self._align(u, match)
-            results.append(DedupResult(text, tuple(d for d, _ in dups), self._near_duplicate(text, dups, copied), ()))
+            near = self._near_duplicate(text, dups, copied)
+            if near is not None and u.lead and not any(d.field == "title" for d, _ in dups):
+                title_dup = self._title_of_copy(u, match, near)
+                if title_dup is not None:
+                    dups.insert(0, (title_dup, near))
+            results.append(DedupResult(text, tuple(d for d, _ in dups),
+                                       None if near is None else self.index.doc_ids[near], ()))
             self.index.store(doc, u, match.root)
             offset += count
         self.index.settle()
@@ -183,6 +200,7 @@ class Deduper:
         units = self.signer.units(text)
         dups, copied = self._align(units, self._match(units, self._lookup(units)))
         near = self._near_duplicate(text, dups, copied)
+        near = None if near is None else self.index.doc_ids[near]
         dropped: tuple[str, ...] = ()
         out_text = text
         # Dropping a span can leave a remainder that is itself a copy (the
@@ -350,8 +368,8 @@ class Deduper:
                                       words=aligned), doc))
         return out, copied
 
-    def _near_duplicate(self, text: str, dups: list[tuple[DuplicateSpan, int]], copied: list[tuple]) -> str | None:
-        """The earliest document whose copied passages cover ``doc_threshold``
+    def _near_duplicate(self, text: str, dups: list[tuple[DuplicateSpan, int]], copied: list[tuple]) -> int | None:
+        """The earliest document (its number in the index) whose copied passages cover ``doc_threshold``
         of the shorter of the two, measured on each side (a truncated or
         extended copy still counts), and hold DOC_MIN_WORDS aligned words (a stub's leftovers, a shared
         footer or a statement quoted in two articles are not a document).
@@ -397,8 +415,47 @@ class Deduper:
                                              count=len(sketches))
                 if _cover(starts, ends, theirs, lead, spans_there) < need:
                     continue
-            return ix.doc_ids[doc]
+            return doc
         return None
+
+    def _title_of_copy(self, units: _Units, match: _Match, doc: int) -> DuplicateSpan | None:
+        """The headline of a document judged a near duplicate of ``doc``,
+        compared with ``doc``'s headline at a lower bar than passages
+        (``TITLE_COVER`` of each side's weight, MIN_WORDS aligned words, no name
+        or figure swapped): the whole copied article is the evidence the
+        headline alone cannot give. The headline joins the cluster of the one
+        it copies (``match.root``), so a later copy finds it too."""
+        ix = self.index
+        mine = np.nonzero(units.spans[:, 1] <= units.lead)[0]
+        sl = ix.passages_of(doc)
+        theirs = np.arange(sl.start, sl.stop)[ix.p_start[sl] < ix.doc_leads[doc]]
+        if not len(mine) or not len(theirs):
+            return None
+        b_words, b_off = ix.words.gather(theirs)
+        out = np.zeros(14)
+        best = None
+        for k in mine.tolist():
+            a = units.words[units.word_off[k]:units.word_off[k + 1]]
+            ah, aw, ad = np.empty(len(a), np.uint32), np.empty(len(a)), np.empty(len(a), np.bool_)
+            unpack(a, ah, aw, ad)
+            for r, pid in enumerate(theirs.tolist()):
+                b = b_words[b_off[r]:b_off[r + 1]]
+                bh, bw, bd = np.empty(len(b), np.uint32), np.empty(len(b)), np.empty(len(b), np.bool_)
+                unpack(b, bh, bw, bd)
+                compare(ah, aw, ad, bh, bw, bd, out)
+                if out[0] < MIN_WORDS or out[9] > 0:
+                    continue
+                cover = min(out[1] / max(out[2], 1e-9), out[1] / max(out[3], 1e-9))
+                if cover >= TITLE_COVER and (best is None or cover > best[0]):
+                    best = (cover, k, pid, out[10] / max(1e-9, out[11] + out[12] - out[10]), int(out[0]))
+        if best is None:
+            return None
+        _, k, pid, sim, aligned = best
+        match.root[k] = ix.p_root[pid]
+        return DuplicateSpan(start=int(units.spans[k, 0]), end=int(units.spans[k, 1]), of=ix.doc_ids[doc],
+                             of_start=int(ix.p_start[pid]), of_end=int(ix.p_end[pid]), similarity=round(min(1.0, float(sim)), 4),
+                             cluster=self._cluster_id(int(ix.p_root[pid])), field="title", of_field="title",
+                             words=aligned)
 
     def _cluster_id(self, root: int) -> str:
         ix = self.index
