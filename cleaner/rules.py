@@ -204,6 +204,8 @@ LINE_RULES: tuple[Rule, ...] = (
        r"jederzeit kündbar|résiliable à tout moment|sans engagement)\b", full=False, strong=True),
     _r("promo-widget", "magazine-promo", r"\bsubscribe to (our|the) .{0,40}\b(magazine|print edition|sister title|"
        r"e-?paper|digital edition)", full=False, strong=True),
+    _r("promo-widget", "video-promo", r"((watch|video)\s*:?\s*)?(the )?latest (videos?|news videos?|clips?)"
+       r"( from( [\w'’&.-]+){1,5})?"),
     _r("promo-widget", "app-promo", r"\b(download|get|install) (the|our) [\w .'’-]{1,40} apps? (for|on) (ios|android|iphone)",
        full=False, strong=True),
     _r("comment-widget", "leave-comment", r"\b(leave|hinterlasse|hinterlassen sie|laissez|deja|deixe) (einfach |uns |us )?"
@@ -242,6 +244,12 @@ LINE_RULES: tuple[Rule, ...] = (
        r"anzeigen)|^\*?werbung\b|^\*?anzeige\b|cet article (contient|peut contenir) des liens (affiliés|sponsorisés)|"
        r"enlaces de afiliados)", full=False, strong=True),
     _r("copyright", "standards-note", r"our standards\s*:.{0,120}"),
+    # The newsroom's stock note that a story changed: the same words under any
+    # story ("This story has been updated with additional information."); what
+    # changed, when the note says it, is a sentence of its own.
+    _r("copyright", "update-note", r"(editor'?s'? note\s*:?\s*)?(this|the) (story|article|post|report) "
+       r"(has been|was|had been) (updated|corrected|revised)( with (additional|new|more|the latest) "
+       r"(information|details|reporting))?( (on|at) [\w ,.:]{1,40})?\.?"),
     _r("copyright", "usage-notice", r"\b(this copy is for your personal,? non-commercial use|order (presentation-ready )?"
        r"(copies|reprints)|distribution and use of this material (is|are) governed)\b", full=False, strong=True),
     _r("promo-widget", "widget-error", r"(an error (has )?occurred|something went wrong|please try again( later)?|"

@@ -350,6 +350,7 @@ def judge_lines(raw: str | list[str], *, is_html: bool, title: str | None = None
     if not lines:
         return Judged([], 0, 0, None, title, author, date)
     _split_glued(lines)
+    _press_release_about(lines)
     if headings or standfirst:
         _page_headings(lines, headings, standfirst)
     gaps: list[int] = []
@@ -466,6 +467,33 @@ def _glue_split(text: str) -> GlueSplit | None:
     if len(pre_words) > 5 or not (pre_words & _GLUE_WORDS) or count_words(rest) < 6:
         return None
     return pre, rest, pre_words
+
+
+_NEWSWIRE = re.compile(
+    r"(?:/|\(|--)\s*(?:PR ?Newswire(?:-\w+)?|Business ?Wire|GLOBE ?NEWSWIRE|ACCESS ?WIRE|ACCESS Newswire|"
+    r"EIN ?Presswire|PRWeb|Newsfile(?: Corp\.?)?|CNW)\s*(?:/|\)|--)", re.I)
+"""The dateline tag of a press release sent out by a wire service ("Berlin,
+March 4, 2024 /PRNewswire/ --", "NEW YORK--(BUSINESS WIRE)--", "(GLOBE
+NEWSWIRE) --")."""
+PRESS_RELEASE_LINES = 12
+"""How far down the page the newswire dateline is looked for: it opens the
+release's first paragraph, under the site's header, headline and byline."""
+_ABOUT_AUTHOR = re.compile(r"(about the authors?|über (den autor|die autorin)|à propos de l'auteur|об авторе|"
+                           r"著者について|sobre o autor|sobre el autor)\b", re.I)
+
+
+def _press_release_about(lines: list[Line]) -> None:
+    """In a press release, "About Sum Energy" opens the issuer's boilerplate
+    paragraph, which is part of the release as the wire sent it (and what
+    every outlet republishing it copies), not a section of the site's chrome
+    as "About Jane Doe" under an article is: there the heading is no
+    ``author-header`` line. A release is known by its newswire dateline near
+    the top (``_NEWSWIRE``)."""
+    if not any(_NEWSWIRE.search(x.text) for x in lines[:PRESS_RELEASE_LINES]):
+        return
+    for x in lines:
+        if x.rule is not None and x.rule.name == "author-header" and not _ABOUT_AUTHOR.match(x.text):
+            x.rule = None
 
 
 def _split_glued(lines: list[Line]) -> None:

@@ -19,6 +19,9 @@ POSITIVE = {
     "ad-disclosure": ["*Werbung. Dieser Beitrag enthält Werbung für eine Strickmarke.",
                       "This post contains affiliate links, and we may earn a commission if you buy."],
     "standards-note": ["Our Standards: The Harbour Trust Principles."],
+    "update-note": ["This story has been updated with additional information.", "This article was updated on May 2, 2024.",
+                    "Editor's note: This story has been corrected."],
+    "video-promo": ["Watch: latest video from The Harbour News", "Latest Videos", "Watch the latest clips"],
     "login-to-comment": ["Du musst eingeloggt sein, um Kommentare zu schreiben!",
                          "You must be logged in to post a comment."],
     "photo-copyright": ["© Jane Roe A nurse prepares a flu shot at a community clinic in Harbour City, Tuesday."],
@@ -137,6 +140,8 @@ NEGATIVE = [
     "Our partners in the harbour project include two shipyards and the university.",
     "We create profiles of every volunteer so the council can match them with a task.",
     "Archives of the port authority show the quay was built in 1887.",
+    "The story was updated by the council's own historian in 1990, who found the missing minutes.",
+    "The latest videos from the harbour camera show the seals back on the rocks.",
 ]
 
 
