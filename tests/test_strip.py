@@ -231,6 +231,26 @@ def test_paragraph_ending_with_an_invitation_to_comment_is_kept():
     assert r.text.split("\n") == BODY
 
 
+def test_a_press_release_keeps_its_issuer_boilerplate():
+    release = ["Harbour Energy opens second terminal",
+               "Rotterdam, March 4, 2024 /PRNewswire/ -- Harbour Energy today opened its second liquefied gas "
+               "terminal at the port, doubling the capacity it can offer to shipping lines in the region.",
+               *BODY,
+               "About Harbour Energy",
+               "Harbour Energy runs gas terminals in four European ports and employs 1,200 people. It was founded "
+               "in 1998 and is listed in Amsterdam.",
+               "Media contact: press@harbour-energy.example"]
+    r = run(release)
+    assert "About Harbour Energy" in r.text.split("\n")
+    assert "Harbour Energy runs gas terminals" in r.text
+    # Under an article, "About Jane Doe" opens the author's bio, which is chrome.
+    article = ["Council backs harbour bridge rebuild", *BODY, "About Jane Doe",
+               "Jane Doe is a senior reporter covering transport and the port for the Harbour News."]
+    r = run(article)
+    assert r.text.split("\n") == BODY
+    assert any(x.kind == "author-bio" for x in r.removed)
+
+
 def test_one_long_sentence_without_commas_is_prose():
     from cleaner.strip import Line, is_prose
 
