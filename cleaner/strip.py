@@ -602,10 +602,29 @@ def _region(lines: list[Line], anchor: int | None) -> tuple[int, int, list[int]]
         if a_best >= ANCHOR_SHARE * best and a_best > 0:
             start, end = a_start, a_end
     end, gaps = _continue(lines, scores, _extend_list(lines, end))
+    if start > (0 if anchor is None else anchor + 1) and _opens_with_dateline(lines[start - 1]):
+        start -= 1
     if anchor is not None and anchor < start:
         start, before = _continue_back(lines, scores, start, anchor)
         gaps = before + gaps
     return start, end, gaps
+
+
+_DATELINE = re.compile(
+    r"[A-Z][A-Za-z.'’-]+(?:,? [A-Z][A-Za-z.'’-]+){0,3}"          # ISTANBUL / New York / Geneva, Switzerland
+    r"(?:, [A-Z][a-z]{2,8}\.? \d{1,2}(?:, \d{4})?)?"                # , June 16, 2024
+    r"\s*(?:\([A-Za-z]{2,12}\)|/[A-Za-z ]{2,24}/)?"                  # (AFP) / /PRNewswire/
+    r"\s*(?:—|–|--?)\s+\S")
+DATELINE_MIN_WORDS = 6
+"""A news dateline ("ISTANBUL (AFP) — ", "Geneva, June 16, 2024 /PRNewswire/ - ")
+opens the article's first paragraph: that line is body even when it reads as
+a standfirst (no full stop) and scores below the prose under it. Six words:
+the dateline and a clause, not a "Home - News" menu."""
+
+
+def _opens_with_dateline(line: Line) -> bool:
+    return line.rule is None and line.date is None and line.words >= DATELINE_MIN_WORDS \
+        and _DATELINE.match(line.text) is not None
 
 
 def _clean_run(lines: list[Line], scores: list[float], first: int,
@@ -810,7 +829,8 @@ def _head_metadata(lines: list[Line], start: int, end: int, *, title: str | None
         if title is None and not is_html:
             lo = max(0, min(start, first_body) - HEAD_ZONE)
             cands = [i for i in range(lo, first_body) if _title_shaped(lines[i])
-                     and not _looks_like_name(lines[i].text) and not lines[i].prose and _byline(lines[i]) is None]
+                     and not _looks_like_name(lines[i].text) and not lines[i].prose and _byline(lines[i]) is None
+                     and not _opens_with_dateline(lines[i])]
             if cands:
                 title = lines[cands[-1]].text
         folded_title = _fold(title) if title else None

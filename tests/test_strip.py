@@ -251,6 +251,18 @@ def test_a_press_release_keeps_its_issuer_boilerplate():
     assert any(x.kind == "author-bio" for x in r.removed)
 
 
+def test_a_line_opening_with_a_dateline_is_the_first_paragraph():
+    dek = "ISTANBUL (AFP) — We compare four of the harbour cranes on the market to help ports choose the right one"
+    r = run(["Home | News | Sport", "Council backs harbour bridge rebuild", "By Jane Doe", dek, *BODY])
+    assert r.text.split("\n") == [dek, *BODY]
+    release = "Geneva, June 16, 2024 /PRNewswire/ - Harbour Energy opens a second terminal at the port"
+    r = run(["Council backs harbour bridge rebuild", release, *BODY])
+    assert r.text.split("\n")[0] == release
+    # A menu with dashes is not a dateline.
+    r = run(["Council backs harbour bridge rebuild", "Home - News - Sport", *BODY])
+    assert r.text.split("\n") == BODY
+
+
 def test_one_long_sentence_without_commas_is_prose():
     from cleaner.strip import Line, is_prose
 
