@@ -117,6 +117,20 @@ def test_the_rewritten_headline_of_a_copied_article_is_a_copy():
     assert res[1].near_duplicate_of == "wire" and not [d for d in res[1].duplicates if d.field == "title"]
 
 
+def test_a_list_copied_to_another_site_is_a_copy():
+    # No item is long enough to be a passage; the list is one.
+    recipe = ["250 g rye flour", "120 ml warm water", "2 tsp caraway seeds", "1 tbsp dark treacle",
+              "7 g dried yeast", "1 tsp sea salt"]
+    res = run([("a", OTHER[0] + "\n" + "\n".join(recipe) + "\n" + OTHER[1]),
+               ("b", OTHER[2] + "\n" + "\n".join(recipe[:5]) + "\n" + STORY[0])])
+    text_b = OTHER[2] + "\n" + "\n".join(recipe[:5]) + "\n" + STORY[0]
+    (d,) = res[1].duplicates
+    assert d.of == "a" and text_b[d.start:d.end] == "\n".join(recipe[:5])
+    # A short title over a list is two passages: a span never runs from one field into the other.
+    res = run([("a", "\n".join(recipe), "Rye bread"), ("b", "\n".join(recipe), "Rye loaf")])
+    assert all(d.field == "text" for d in res[1].duplicates) and res[1].duplicates
+
+
 def test_a_headline_reused_as_a_sentence():
     title = "Harbour cranes to double port capacity by spring, officials say"
     res = run([("a", OTHER[0], title), ("b", OTHER[1] + "\n" + title + ".\n" + OTHER[2])])

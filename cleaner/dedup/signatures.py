@@ -223,7 +223,7 @@ class Signer:
         whole = f"{title}\n{text}" if title else text
         # Offsets in the prefix are offsets in the text: only the first
         # MAX_CHARS are indexed.
-        found = quoted_passages(whole[:MAX_CHARS], self.min_chars)[:MAX_PASSAGES]
+        found = quoted_passages(whole[:MAX_CHARS], self.min_chars, lead)[:MAX_PASSAGES]
         if not found:
             return _Units.empty(self, len(text), lead)
         spans = np.array([(s, e) for s, e, _ in found], dtype=np.int64)

@@ -101,6 +101,18 @@ copy of part of it is still a copy of some of its windows. 300 characters is
 two or three sentences of prose."""
 
 
+LIST_ITEM_CHARS = 40
+"""A line shorter than this is a list item, a menu entry or a table cell."""
+_LIST = re.compile(r"^(?:[^\n]{1,%d}\n){2,}[^\n]{1,%d}$" % (LIST_ITEM_CHARS - 1, LIST_ITEM_CHARS - 1), re.M)
+"""Three short lines and more in a row: a list, which is one unit beside its
+items (an ingredient list, a sort menu, a table copied to another site is a
+copy though no item alone is long enough to be one)."""
+LIST_MIN_WORDS = 10
+"""Words a list needs to be a unit: as many as a run of equal words that is a
+copy on its own (``verify.RUN``). A few lines of chrome ("Read more /
+WASHINGTON (AP) — / Share this article") are not a copy together either."""
+
+
 def passages(text: str, min_chars: int) -> list[tuple[int, int]]:
     """Sentences and quotations of ``text`` as (start, end) offsets, trimmed,
     sorted by start then by length (longest first); over-long ones in
@@ -108,10 +120,12 @@ def passages(text: str, min_chars: int) -> list[tuple[int, int]]:
     return [(s, e) for s, e, _ in quoted_passages(text, min_chars)]
 
 
-def quoted_passages(text: str, min_chars: int) -> list[tuple[int, int, bool]]:
+def quoted_passages(text: str, min_chars: int, lead: int = 0) -> list[tuple[int, int, bool]]:
     """``passages`` with, for each, whether it is the words inside quotation
     marks (a quotation is somebody's words: reused with edits, it is still
-    theirs; see ``verify.verdict``)."""
+    theirs; see ``verify.verdict``). ``lead``: the first ``lead`` characters
+    are a title and its newline; no passage runs from it into the text (a
+    short title would otherwise open the list below it)."""
     out: dict[tuple[int, int], bool] = {}
     pieces = []
     start = 0
@@ -121,6 +135,10 @@ def quoted_passages(text: str, min_chars: int) -> list[tuple[int, int, bool]]:
     pieces.append((start, len(text), False))
     if "“" in text or '"' in text or "«" in text or "„" in text or "「" in text:
         pieces.extend((m.start(m.lastindex), m.end(m.lastindex), True) for m in _QUOTE.finditer(text))
+    if "\n" in text:
+        found = _LIST.finditer(text, lead) if not lead else \
+            [*_LIST.finditer(text, 0, lead - 1), *_LIST.finditer(text, lead)]
+        pieces.extend((m.start(), m.end(), False) for m in found if len(m.group().split()) >= LIST_MIN_WORDS)
     while pieces:
         s, e, quoted = pieces.pop()
         piece = text[s:e]
