@@ -131,6 +131,25 @@ def test_a_list_copied_to_another_site_is_a_copy():
     assert all(d.field == "text" for d in res[1].duplicates) and res[1].duplicates
 
 
+def test_a_whole_copy_beats_an_earlier_copy_of_half_the_passage():
+    half = "The harbour authority said the new cranes would arrive in the spring and double the port's capacity."
+    whole = half[:-1] + (", while the fishermen of the bay warned that the noise of the building site would drive "
+                         "the shoals away for good.")
+    res = run([("a", OTHER[0] + "\n" + half), ("b", OTHER[1] + "\n" + whole), ("c", OTHER[2] + "\n" + whole)])
+    text_c = OTHER[2] + "\n" + whole
+    (d,) = res[2].duplicates
+    assert d.of == "b" and text_c[d.start:d.end] == whole
+
+
+def test_a_line_printed_twice_is_two_copies_of_one_line():
+    # One span over both would be twice the passage it names as its source.
+    line = "Harbour cranes to double port capacity by spring"
+    res = run([("a", OTHER[0] + "\n" + line + "\n" + OTHER[1]), ("b", line + "\n" + line + "\n" + OTHER[2])])
+    spans = sorted((d.start, d.end, d.of_start, d.of_end) for d in res[1].duplicates)
+    text_a = OTHER[0] + "\n" + line + "\n" + OTHER[1]
+    assert len(spans) == 2 and all(e - s == len(line) and text_a[os_:oe] == line for s, e, os_, oe in spans)
+
+
 def test_a_headline_reused_as_a_sentence():
     title = "Harbour cranes to double port capacity by spring, officials say"
     res = run([("a", OTHER[0], title), ("b", OTHER[1] + "\n" + title + ".\n" + OTHER[2])])

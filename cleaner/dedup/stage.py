@@ -325,10 +325,12 @@ class Deduper:
 
         def joins(prev: list, it: list) -> bool:
             """``it`` continues ``prev``: same earlier document, same field on
-            both sides, the same order there, nothing unmatched between."""
+            both sides, after it there, nothing unmatched between. After: a
+            line printed twice copies one earlier line twice, and one span
+            over both would be twice the passage it names as its source."""
             return (prev[2] == it[2] and (prev[0] < lead) == (it[0] < lead)
                     and (prev[3] < self.index.doc_leads[prev[2]]) == (it[3] < self.index.doc_leads[it[2]])
-                    and it[3] >= prev[3] and not any(prev[1] <= s and e <= it[0] for s, e in unmatched))
+                    and it[3] >= prev[4] and not any(prev[1] <= s and e <= it[0] for s, e in unmatched))
 
         def near(a: list, b: list) -> bool:
             return a[2] == b[2] and b[3] >= a[3] and not any(a[1] <= s and e <= b[0] for s, e in unmatched)

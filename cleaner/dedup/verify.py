@@ -292,7 +292,9 @@ def judge(cand, a_words, a_off, a_start, a_end, a_quoted, b_ids, b_off, b_words,
     Passage q's words are ``a_words[a_off[q]:a_off[q + 1]]`` (packed, offsets
     from ``a_start[q]``); candidate c's are those of row r = searchsorted(b_ids,
     c) of ``b_words`` (from ``b_start[r]``). Per passage the best verdict wins,
-    among equals the earliest candidate; which one it is (``pick``, a column of
+    among equals the one sharing the longest run of equal words (an earlier
+    page's whole copy of a code sample over another's copy of half of it),
+    then the earliest candidate; which one it is (``pick``, a column of
     ``cand``, -1 where no candidate is a copy), its grade and the copied part
     of both passages (``compare``), extended to the passage's own start and
     end where those are its first and last words (so a sentence copied whole
@@ -312,7 +314,7 @@ def judge(cand, a_words, a_off, a_start, a_end, a_quoted, b_ids, b_off, b_words,
         a = a_words[a_off[q]:a_off[q + 1]][:MAX_WORDS]
         unpack(a, ah, aw, ad)
         na = a.shape[0]
-        best, best_grade = -1, NONE
+        best, best_grade, best_words = -1, NONE, 0
         for j in range(cand.shape[1]):
             c = cand[q, j]
             if c < 0:
@@ -324,9 +326,11 @@ def judge(cand, a_words, a_off, a_start, a_end, a_quoted, b_ids, b_off, b_words,
             compare(ah[:na], aw[:na], ad[:na], bh[:nb], bw[:nb], bd[:nb], out)
             g = verdict(out, a_quoted[q])
             s = out[10] / max(1e-9, out[11] + out[12] - out[10])
-            if g == NONE or g < best_grade or (g == best_grade and c > best):
+            words = np.int64(out[8])
+            if g == NONE or g < best_grade or (g == best_grade and (words < best_words
+                                                                   or (words == best_words and c > best))):
                 continue
-            best, best_grade = c, g
+            best, best_grade, best_words = c, g, words
             pick[q] = j
             grade[q] = g
             i0, i1, j0, j1 = np.int64(out[4]), np.int64(out[5]), np.int64(out[6]), np.int64(out[7])
