@@ -377,3 +377,27 @@ def test_spans_point_into_the_field_they_name(docs):
             a = [w for w in _plain_words(field[d.start:d.end])[0]]
             b = [w for w in _plain_words(of_field[d.of_start:d.of_end])[0]]
             assert _plain_lcs(a, b) >= min(4, len(a))
+
+
+def test_a_title_of_hundreds_of_sentences_is_compared_by_its_first_passages():
+    # Hostile input: both records' "titles" hold hundreds of sentences; the
+    # headline comparison reads a few of them, not every pair.
+    from cleaner.dedup import stage
+
+    title_a = " ".join(f"Harbour crane number {i} arrives in the port of Leith." for i in range(300))
+    title_b = " ".join(f"Ferry number {i} leaves the harbour of Rosyth at noon." for i in range(300))
+    text = "\n".join(STORY)
+    calls = []
+    real = stage.compare
+
+    def counting(*args):
+        calls.append(1)
+        return real(*args)
+
+    stage.compare = counting
+    try:
+        res = run([("a", text, title_a), ("b", text, title_b)])
+    finally:
+        stage.compare = real
+    assert res[1].near_duplicate_of == "a"
+    assert 0 < len(calls) <= stage.TITLE_PASSAGES ** 2

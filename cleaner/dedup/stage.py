@@ -40,6 +40,10 @@ DOC_MIN_WORDS = 40
 """Aligned words a near-duplicate document shares at least: two or three
 sentences. A paywall or cookie stub whose few remaining lines are copies, or
 a short notice, is not the same document as a full article that holds them."""
+TITLE_PASSAGES = 4
+"""Passages of each headline compared (``_title_of_copy``): a headline is a
+sentence or two; a "title" of thousands of sentences (hostile input) must not
+make the comparison quadratic."""
 TITLE_COVER = 0.4
 """The headline of a near-duplicate document is a copy of the earlier
 document's headline when their aligned words hold this much of the weight of
@@ -428,9 +432,9 @@ class Deduper:
         headline alone cannot give. The headline joins the cluster of the one
         it copies (``match.root``), so a later copy finds it too."""
         ix = self.index
-        mine = np.nonzero(units.spans[:, 1] <= units.lead)[0]
+        mine = np.nonzero(units.spans[:, 1] <= units.lead)[0][:TITLE_PASSAGES]
         sl = ix.passages_of(doc)
-        theirs = np.arange(sl.start, sl.stop)[ix.p_start[sl] < ix.doc_leads[doc]]
+        theirs = np.arange(sl.start, sl.stop)[ix.p_start[sl] < ix.doc_leads[doc]][:TITLE_PASSAGES]
         if not len(mine) or not len(theirs):
             return None
         b_words, b_off = ix.words.gather(theirs)
