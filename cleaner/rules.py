@@ -53,6 +53,11 @@ _TAGS = r"(tags|schlagwörter|schlagworte|stichwörter|étiquettes|etiquetas|tem
 _DATE_WORDS = (r"updated|published|posted|last updated|modified|aktualisiert|veröffentlicht|publié le|"
                r"mis à jour|обновлено|опубликовано|更新|公開|actualizado|publicado|pubblicato|aggiornato")
 
+ABOUT_THE_AUTHOR = (r"about the author|about the authors|über (den autor|die autorin)|"
+                    r"à propos de l'auteur|об авторе|著者について|sobre o autor|sobre el autor")
+"""The heading of an author's bio in so many words; "About <name>" alone may
+also open a company's boilerplate (``strip._press_release_about``)."""
+
 LINE_RULES: tuple[Rule, ...] = (
     # --- read time -------------------------------------------------------
     _r("read-time", "read-time", r"(\d+\s*[-–]?\s*(min|mins|minutes?|minuten|мин\w*)\.?\s*"
@@ -290,8 +295,7 @@ LINE_RULES: tuple[Rule, ...] = (
     _r("author-bio", "author-bio", r"^[A-Z][\w'’.-]+( [A-Z][\w'’.-]+){0,3} (is|was|has been) (a|an|the) "
        r"([\w-]+ ){0,4}(reporter|writer|editor|correspondent|journalist|columnist|contributor|freelancer|"
        r"producer|analyst|author|intern)\b", full=False),
-    _r("author-bio", "author-header", r"(about the author|about the authors|über (den autor|die autorin)|"
-       r"à propos de l'auteur|об авторе|著者について|sobre o autor|sobre el autor|"
+    _r("author-bio", "author-header", r"(" + ABOUT_THE_AUTHOR + r"|"
        r"(about|über|à propos de|sobre|acerca de) [A-ZÀ-Ö][\w'’.-]+( [A-ZÀ-Ö][\w'’.-]+){1,2})\s*:?", wall=True),
     _r("author-bio", "author-contact", r"(follow|contact|email|reach|write to) [A-Z][\w'’.-]+( [A-Z][\w'’.-]+){0,2} "
        r"(on|at|via) (twitter|x|facebook|instagram|linkedin|threads|bluesky|@|[\w.+-]+@).{0,120}"),

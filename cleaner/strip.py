@@ -29,7 +29,7 @@ from itertools import accumulate, groupby
 
 from .dates import parse_date_line
 from .records import Removal, removal_slots
-from .rules import LINE_RULES, Rule, first_chars, match_rule, normalize_line
+from .rules import ABOUT_THE_AUTHOR, LINE_RULES, Rule, first_chars, match_rule, normalize_line
 
 _TERMINAL = re.compile(r"([.!?:;。！？」』\"”’'»]|[.!?\"”’]\)|\([^)]*\s[^)]*\s[^)]*\))\s*$")
 _TWO_SENTENCES = re.compile(r"[a-z]{2}[.!?] [A-Z]")
@@ -478,8 +478,7 @@ NEWSWIRE) --")."""
 PRESS_RELEASE_LINES = 12
 """How far down the page the newswire dateline is looked for: it opens the
 release's first paragraph, under the site's header, headline and byline."""
-_ABOUT_AUTHOR = re.compile(r"(about the authors?|über (den autor|die autorin)|à propos de l'auteur|об авторе|"
-                           r"著者について|sobre o autor|sobre el autor)\b", re.I)
+_ABOUT_AUTHOR = re.compile(f"({ABOUT_THE_AUTHOR})\\b", re.I)
 
 
 def _press_release_about(lines: list[Line]) -> None:

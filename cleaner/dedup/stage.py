@@ -438,17 +438,13 @@ class Deduper:
         if not len(mine) or not len(theirs):
             return None
         b_words, b_off = ix.words.gather(theirs)
+        their_words = [_unpacked(b_words[b_off[r]:b_off[r + 1]]) for r in range(len(theirs))]
         out = np.zeros(14)
         best = None
         for k in mine.tolist():
-            a = units.words[units.word_off[k]:units.word_off[k + 1]]
-            ah, aw, ad = np.empty(len(a), np.uint32), np.empty(len(a)), np.empty(len(a), np.bool_)
-            unpack(a, ah, aw, ad)
-            for r, pid in enumerate(theirs.tolist()):
-                b = b_words[b_off[r]:b_off[r + 1]]
-                bh, bw, bd = np.empty(len(b), np.uint32), np.empty(len(b)), np.empty(len(b), np.bool_)
-                unpack(b, bh, bw, bd)
-                compare(ah, aw, ad, bh, bw, bd, out)
+            a = _unpacked(units.words[units.word_off[k]:units.word_off[k + 1]])
+            for pid, b in zip(theirs.tolist(), their_words):
+                compare(*a, *b, out)
                 if out[0] < MIN_WORDS or out[9] > 0:
                     continue
                 cover = min(out[1] / max(out[2], 1e-9), out[1] / max(out[3], 1e-9))
@@ -470,6 +466,13 @@ class Deduper:
 
 
 _NO_IDS = np.zeros(0, dtype=np.int64)
+
+
+def _unpacked(packed: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A passage's packed words as (hashes, weights, decisive), ``compare``'s input."""
+    h, w, d = np.empty(len(packed), np.uint32), np.empty(len(packed)), np.empty(len(packed), np.bool_)
+    unpack(packed, h, w, d)
+    return h, w, d
 
 
 @dataclass
