@@ -4,10 +4,13 @@ smoothing, and the shipped model on the repo's own dumps."""
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from cleaner.model import lines as L
 from cleaner.model.features import TEXT_FEATURES
@@ -254,3 +257,24 @@ def test_a_donation_appeal_behind_its_opener_goes_whatever_the_model_says():
     assert removed[appeal] == ("donation-appeal", "veto+outside-article")
     assert kept[texts.index("Construction is expected to begin next spring and to take about three years, "
                             "according to the city's engineers.")]
+
+
+
+_TEXT = st.text(alphabet=st.sampled_from(list("ab ΣσςİIi.,\u00e9\u4e2d1_")), min_size=1, max_size=12)
+
+
+@given(st.lists(_TEXT, min_size=1, max_size=12), st.integers(min_value=1, max_value=60))
+def test_head_words_from_the_lines_words_are_the_joined_heads(texts, cut):
+    """The language's evidence read from each line's words is exactly the
+    words of the joined page's first LANG_CHARS characters, wherever the cut
+    falls (inside a word, on a line break, past the end)."""
+    from cleaner.model.features import words_of_texts
+
+    old = L.LANG_CHARS
+    try:
+        L.LANG_CHARS = cut
+        want = Counter(L.WORD.findall("\n".join(texts)[:cut].lower()))
+        assert L.head_words(texts, words_of_texts(texts)) == want
+        assert L.head_words(texts) == want
+    finally:
+        L.LANG_CHARS = old

@@ -90,6 +90,30 @@ def test_shipped_models_agree_on_the_fixture_pages():
     assert pages >= 5
 
 
+def test_shipped_line_model_compiles_and_agrees():
+    """The line model's predictions (cleaner.model.lines) are LightGBM's, bit
+    for bit, on edge values and on the text-dump fixtures' line matrices."""
+    from cleaner.model.lines import line_matrix, shipped_lines
+    from cleaner.strip import judge_lines
+
+    model = shipped_lines()
+    booster = model.booster
+    fast = compiled(booster)
+    assert fast is not None
+    for seed in range(3):
+        X = edge_matrix(booster, 300, seed)
+        assert np.array_equal(fast.predict(X), lgbm(booster, X))
+    pages = 0
+    for path in sorted(ROOT.glob("fixtures/*/input.txt")):
+        judged = judge_lines(path.read_text(encoding="utf-8"), is_html=False)
+        if not judged.lines:
+            continue
+        pages += 1
+        X = line_matrix(judged)
+        assert np.array_equal(model.predict(judged), lgbm(booster, X)), path
+    assert pages >= 3
+
+
 def train(X, y, **params):
     return lightgbm.train({"objective": "binary", "num_leaves": 7, "verbose": -1, "min_data_in_leaf": 5, **params},
                           lightgbm.Dataset(X, y, **({"categorical_feature": [0]} if params.pop("cat", False) else {})),

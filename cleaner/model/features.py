@@ -180,9 +180,16 @@ either way, and get estimates (letters 80% of characters, no capitals, ASCII
 digits)."""
 
 
-def text_features(texts: Sequence[str], lang: str | None) -> tuple[np.ndarray, list[list[str]]]:
+def words_of_texts(texts: Sequence[str]) -> list[list[str]]:
+    """Each text's lower-cased words (what :func:`text_features` counts)."""
+    return [WORD.findall(t.lower()) for t in texts]
+
+
+def text_features(texts: Sequence[str], lang: str | None,
+                  words_of: list[list[str]] | None = None) -> tuple[np.ndarray, list[list[str]]]:
     """The DOM-free columns for a page's blocks (or a dump's lines, none of them
-    empty), and each block's lower-cased words."""
+    empty), and each block's lower-cased words (``words_of``, when the caller
+    has them already: :func:`words_of_texts`)."""
     stops = STOPWORDS.get(lang or "", STOPWORDS["en"])
     n = len(texts)
     out = np.zeros((n, len(TEXT_FEATURES)), dtype=np.float32)
@@ -200,7 +207,8 @@ def text_features(texts: Sequence[str], lang: str | None) -> tuple[np.ndarray, l
     letters = np.where(short, count(_FLAG_ALPHA), np.maximum(1, (lens * 0.8).astype(np.int64)))
     upper = np.where(short, count(_FLAG_UPPER), 0)
     digits = np.where(short, count(_FLAG_DIGIT), count(_FLAG_ASCII_DIGIT))
-    words_of = [WORD.findall(t.lower()) for t in texts]
+    if words_of is None:
+        words_of = words_of_texts(texts)
     nw = np.fromiter(map(len, words_of), dtype=np.int64, count=n)
     safe_nw = np.maximum(nw, 1)
     lasts = [t[-1] for t in texts]

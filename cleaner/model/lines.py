@@ -42,15 +42,17 @@ from __future__ import annotations
 
 import gzip
 import json
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
 
 from ..records import Removal
 from ..strip import Judged, Line, Stripped, assemble, judge_lines, title_shaped
-from .features import RULE_KINDS, TEXT_FEATURES, WORD, text_features
+from .features import RULE_KINDS, TEXT_FEATURES, WORD, text_features, words_of_texts
 from .stopwords import LANGS, STOPWORDS
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -110,14 +112,11 @@ def _why_group(why: str | None) -> str | None:
     return None
 
 
-def dump_language(texts: list[str]) -> str | None:
+def dump_language(texts: list[str], words_of: list[list[str]] | None = None) -> str | None:
     """The language whose function words are most frequent in the first
     LANG_CHARS characters of the page (:func:`cleaner.model.features.page_language`'s
     rule, counted once over the words instead of per language and word)."""
-    from collections import Counter
-
-    head = "\n".join(texts)[:LANG_CHARS].lower()
-    counts = Counter(WORD.findall(head))
+    counts = head_words(texts, words_of)
     keys = counts.keys()
     best, best_n = None, 0
     for lang in LANGS:
@@ -128,6 +127,26 @@ def dump_language(texts: list[str]) -> str | None:
 
 
 LANG_CHARS = 20_000
+
+
+def head_words(texts: list[str], words_of: list[list[str]] | None = None) -> Counter:
+    """The lower-cased words of ``"\n".join(texts)[:LANG_CHARS]``, counted.
+
+    ``words_of`` (each line's lower-cased words, :func:`words_of_texts`) saves
+    reading the words again: they are those of the lines wholly inside the
+    head plus those of the cut line's beginning (no word spans a line break;
+    lower-casing after the cut, as on the joined text)."""
+    if words_of is None:
+        return Counter(WORD.findall("\n".join(texts)[:LANG_CHARS].lower()))
+    head: list[list[str]] = []
+    at = 0
+    for t, words in zip(texts, words_of):
+        if at >= LANG_CHARS:
+            break
+        end = at + len(t)
+        head.append(words if end <= LANG_CHARS else WORD.findall(t[:LANG_CHARS - at].lower()))
+        at = end + 1  # the line break
+    return Counter(chain.from_iterable(head))
 
 
 def _shifts(base: np.ndarray, offsets: tuple[int, ...]) -> np.ndarray:
@@ -159,7 +178,8 @@ def line_matrix(judged: Judged) -> np.ndarray:
     if n == 0:
         return np.zeros((0, len(LINE_FEATURES)), dtype=np.float32)
     texts = [x.text for x in lines]
-    text, _ = text_features(texts, dump_language(texts))
+    words_of = words_of_texts(texts)
+    text, _ = text_features(texts, dump_language(texts, words_of), words_of)
     own = np.zeros((n, len(OWN_FEATURES)), dtype=np.float32)
     kinds_at = len(OWN_FEATURES) - len(OLD_KINDS) - len(WHY_GROUPS)
     why_at = len(OWN_FEATURES) - len(WHY_GROUPS)
@@ -352,6 +372,14 @@ class LineModel:
     spec: dict
     veto: frozenset[str] = frozenset()
 
+    def __post_init__(self) -> None:
+        # The same predictions, bit for bit, without LightGBM's per-call
+        # overhead (a page's call was a tenth of the path's time;
+        # cleaner.model.trees, tested against LightGBM in tests/test_lines.py).
+        from .trees import predictor
+
+        self._predict = predictor(self.booster)
+
     @classmethod
     def load(cls, directory: Path = DATA) -> LineModel:
         import lightgbm
@@ -374,7 +402,7 @@ class LineModel:
     def predict(self, judged: Judged) -> np.ndarray:
         if not judged.lines:
             return np.zeros(0)
-        return self.booster.predict(line_matrix(judged), num_threads=1)
+        return self._predict(line_matrix(judged))
 
 
 @lru_cache(maxsize=1)
