@@ -97,7 +97,8 @@ def clean(
                                         help="Persistent dedup index to load and extend."),
     strip: bool = typer.Option(_DEFAULTS.strip, "--strip/--no-strip", help="Remove site chrome."),
     line_model: bool = typer.Option(_DEFAULTS.line_model, "--line-model/--no-line-model",
-                                    help="Text dumps: judge lines with the learned line model."),
+                                    help="Text dumps: judge lines with the learned line model "
+                                         "(--no-line-model: the rules alone, faster, less accurate)."),
     site_boilerplate: bool = typer.Option(_DEFAULTS.site_boilerplate, "--site-boilerplate/--no-site-boilerplate",
                                           help="Remove lines repeated across pages of one site."),
     site_min_pages: int = typer.Option(_DEFAULTS.site_min_pages, "--site-min-pages", metavar="N",

@@ -206,7 +206,26 @@ def process(doc: Document, options: Options) -> Cleaned | Reject:
 
 def _process_batch(docs: list[Document], options: Options) -> list[Cleaned | Reject]:
     """The per-document work of a task: extract and strip."""
+    _load_models(docs, options)
     return [process(d, options) for d in docs]
+
+
+def _load_models(docs: list[Document], options: Options) -> None:
+    """Load (once per process) the models this run uses, before any
+    document's time limit starts: reading a model and compiling its tree
+    walker take a second or more the first time, a cost of the process, not
+    of the document that happens to come first (a 0.5 s ``doc_timeout``
+    rejected it). A model that cannot be loaded is left to fail in
+    ``process``, where the failure becomes each document's reject."""
+    if not options.strip:
+        return
+    try:
+        if options.line_model and any(d.kind != "html" for d in docs):
+            from .model.lines import shipped_lines
+
+            shipped_lines()
+    except Exception:  # noqa: BLE001 - reported per document by process()
+        pass
 
 
 def run(inputs: Iterable[str], options: Options | None = None, *,

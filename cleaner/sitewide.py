@@ -3,8 +3,9 @@
 A site's navigation, newsletter box or footer reads the same on each of its
 pages; an article paragraph does not. So within a window of documents, a line
 kept by the per-document classifier is removed as ``site-boilerplate`` when it
-appears on at least ``site_min_pages`` pages of the same site, and on at least
-``site_min_share`` of that site's pages in the window.
+appears (kept, or removed by the classifier) on at least ``site_min_pages``
+pages of the same site, and on at least ``site_min_share`` of that site's
+pages in the window.
 
 Only the same site counts: a statement quoted by several *outlets* is reuse,
 which the dedup stage reports, not chrome. Long quoted sentences are never
@@ -50,7 +51,10 @@ def apply_window(window: list[Cleaned], options: Options) -> list[Cleaned]:
         counts: Counter[str] = Counter()
         keys = {i: [_key(line) for line in window[i].text.split("\n")] for i in members}
         for i in members:
-            counts.update({k for k in keys[i] if k})
+            # A line the per-page classifier removed on some pages still
+            # recurs there: counted with the kept ones, so a chrome line the
+            # classifier catches on most pages goes on the few it missed.
+            counts.update({k for k in keys[i] if k} | {_key(r.text) for r in window[i].removed if r.text})
         need = max(options.site_min_pages, options.site_min_share * len(members))
         common = {k for k, n in counts.items() if n >= need and not _QUOTED.search(k)}
         if not common:

@@ -269,14 +269,16 @@ def test_tokenizer_fallback_keeps_blocks_and_skips_scripts():
 def test_a_bug_on_one_document_rejects_it_and_the_batch_goes_on(tmp_path, monkeypatch):
     import cleaner.pipeline as pipeline
 
-    real = pipeline.strip_chrome
+    def flaky(real):
+        def clean(text, **kw):
+            if "trips" in text:
+                raise ValueError("boom")
+            return real(text, **kw)
+        return clean
 
-    def flaky(text, **kw):
-        if "trips" in text:
-            raise ValueError("boom")
-        return real(text, **kw)
-
-    monkeypatch.setattr(pipeline, "strip_chrome", flaky)
+    # the line model's path (the default for text) and the rules' path
+    monkeypatch.setattr(pipeline, "clean_text", flaky(pipeline.clean_text))
+    monkeypatch.setattr(pipeline, "strip_chrome", flaky(pipeline.strip_chrome))
     lines = [{"id": "a", "text": SENT}, {"id": "b", "text": SENT + " This one trips a bug."}, {"id": "c", "text": SENT}]
     path = write(tmp_path, "in.jsonl", b"\n".join(orjson.dumps(x) for x in lines))
     recs, rejects, _ = run(path)

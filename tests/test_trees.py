@@ -114,6 +114,26 @@ def test_shipped_line_model_compiles_and_agrees():
     assert pages >= 3
 
 
+def test_text_predictor_reads_the_model_text_as_lightgbm_does():
+    """Without LightGBM: the same predictions, column names and width; a
+    booster the walker cannot compile falls back to LightGBM's own predict."""
+    from cleaner.model.trees import text_predictor
+
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(300, 5)).astype(np.float32)
+    y = (X[:, 0] - X[:, 2] > 0).astype(int)
+    plain = train(X, y)
+    predict, names, width = text_predictor(plain.model_to_string())
+    assert names == plain.feature_name() and width == 5
+    assert np.array_equal(predict(X), lgbm(plain, X))
+    Xn = X.copy()
+    Xn[rng.random(300) < 0.2, 1] = np.nan  # splits that learn where missing values go: not compiled
+    odd = train(Xn, y)
+    assert compiled(odd) is None
+    predict, names, width = text_predictor(odd.model_to_string())
+    assert np.array_equal(predict(Xn), lgbm(odd, Xn)) and width == 5
+
+
 def train(X, y, **params):
     return lightgbm.train({"objective": "binary", "num_leaves": 7, "verbose": -1, "min_data_in_leaf": 5, **params},
                           lightgbm.Dataset(X, y, **({"categorical_feature": [0]} if params.pop("cat", False) else {})),

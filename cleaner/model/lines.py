@@ -30,7 +30,9 @@ ScrapingHub's text dumps and writes ``cleaner/data/linemodel.txt.gz`` and
 ``linemodel.json`` (its columns, threshold, switching cost and vetoes).
 
 Removed lines go to ``removed[]`` with the chrome kind their wording rule
-names (else ``boilerplate``) and the rule ``model`` or ``model+<rule>``; the
+names, else the kind the rules gave them (navigation outside the article,
+a related-links run), else ``boilerplate``, and the rule ``model+<rule>``,
+``model+<why the rules removed it>`` or ``model``; the
 title, byline and date lines the rules found move to their fields as before.
 
 The pipeline uses it for text dumps with ``Options.line_model``
@@ -44,7 +46,7 @@ import gzip
 import json
 from collections import Counter
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from itertools import chain
 from pathlib import Path
 
@@ -325,8 +327,23 @@ A widget heading glued onto a paragraph and cut off it ("Impact Shorts")
 never occurs in the training pages' kept lines."""
 
 
+ALWAYS_VETOED_KINDS: frozenset[str] = frozenset({"paywall", "cookie-notice"})
+"""Wording kinds whose lines, when the rules removed them, go whatever the
+model says: a paywall's or a cookie banner's sentences ("Subscribe to
+continue reading", "We use cookies to improve your experience") are whole
+sentences, and on a paywalled stub they are most of what is left, so the
+model, which reads a stub's few lines as its article, kept them; the brief
+names both as chrome. On ``devdata/dedup`` the model kept them on stubs
+(and they were then reported as copies across outlets); on the
+cross-validation's out-of-fold outputs WCXB's and ScrapingHub's F1 are the
+same with and without the veto at three decimals (0.808, 0.912;
+training/REPORT.md). Not chosen by cross-validation: its pages hold few
+paywall stubs."""
+
+
 def _always_vetoed(line: Line) -> bool:
-    return line.kind is not None and (line.kind, line.why) in ALWAYS_VETOED
+    return line.kind is not None and ((line.kind, line.why) in ALWAYS_VETOED
+                                      or (line.rule is not None and line.rule.kind in ALWAYS_VETOED_KINDS))
 
 
 def _vetoed(line: Line, veto: frozenset[str] | set[str]) -> bool:
@@ -355,18 +372,23 @@ def _removal(line: Line, text: str) -> Removal:
     if _metadata(line):
         return Removal(line.kind or "title", text, line.why or "title-line")
     if _always_vetoed(line):
-        # The rules' verdict stood over the model's (ALWAYS_VETOED).
-        return Removal(line.kind, text, "veto+" + line.why)
+        # The rules' verdict stood over the model's (ALWAYS_VETOED, ALWAYS_VETOED_KINDS).
+        return Removal(line.kind, text, "veto+" + (line.why or line.rule.name))
     if line.rule is not None:
         return Removal(line.rule.kind, text, "model+" + line.rule.name)
+    if line.kind is not None and line.why:
+        # The rules removed it too, for its place (outside the article, in a
+        # related-links run): their kind names it better than "boilerplate".
+        return Removal(line.kind, text, "model+" + line.why)
     return Removal("boilerplate", text, "model")
 
 
 @dataclass
 class LineModel:
-    """The booster and what it needs, from ``linemodel.json``."""
+    """The booster (LightGBM's text model format) and what it needs, from
+    ``linemodel.json``."""
 
-    booster: object
+    model_text: str
     threshold: float
     switch: float
     spec: dict
@@ -374,28 +396,33 @@ class LineModel:
 
     def __post_init__(self) -> None:
         # The same predictions, bit for bit, without LightGBM's per-call
-        # overhead (a page's call was a tenth of the path's time;
-        # cleaner.model.trees, tested against LightGBM in tests/test_lines.py).
-        from .trees import predictor
+        # overhead (a page's call was a tenth of the path's time) or its
+        # import (a second per worker process): cleaner.model.trees, tested
+        # against LightGBM in tests/test_trees.py.
+        from .trees import text_predictor
 
-        self._predict = predictor(self.booster)
+        self._predict, self.feature_names, self.num_feature = text_predictor(self.model_text)
+
+    @cached_property
+    def booster(self):
+        """LightGBM's booster of the same model (for tests and training)."""
+        import lightgbm
+
+        return lightgbm.Booster(model_str=self.model_text)
 
     @classmethod
     def load(cls, directory: Path = DATA) -> LineModel:
-        import lightgbm
-
         spec = json.loads((directory / "linemodel.json").read_text(encoding="utf-8"))
         with gzip.open(directory / "linemodel.txt.gz", "rt", encoding="utf-8") as f:
-            booster = lightgbm.Booster(model_str=f.read())
-        model = cls(booster, float(spec["threshold"]), float(spec["switch"]), spec,
-                    frozenset(spec.get("veto", ())))
+            text = f.read()
+        model = cls(text, float(spec["threshold"]), float(spec["switch"]), spec, frozenset(spec.get("veto", ())))
         model.check()
         return model
 
     def check(self) -> None:
         from .model import _safe
 
-        if self.booster.feature_name() != [_safe(c) for c in LINE_FEATURES]:
+        if self.feature_names != [_safe(c) for c in LINE_FEATURES]:
             raise RuntimeError("the line model was trained on other columns than this code computes: "
                                "retrain it (training/train_lines.py)")
 
@@ -407,8 +434,12 @@ class LineModel:
 
 @lru_cache(maxsize=1)
 def shipped_lines() -> LineModel:
-    """The line model shipped in ``cleaner/data``, loaded once per process."""
-    return LineModel.load()
+    """The line model shipped in ``cleaner/data``, loaded once per process,
+    its tree walker compiled (one prediction made): a process's one-time cost,
+    which must not count against the first document's time limit."""
+    model = LineModel.load()
+    model._predict(np.zeros((1, len(LINE_FEATURES)), dtype=np.float32))
+    return model
 
 
 def clean_text(raw: str, *, title: str | None = None, author: str | None = None, date: str | None = None,

@@ -180,6 +180,24 @@ def _predict(X, nodes, thresholds, leaves, roots, sigmoid, rows_at_once):  # pra
     return out
 
 
+def text_predictor(text: str) -> tuple[object, list[str], int]:
+    """``(X -> probabilities, feature names, number of features)`` of a
+    binary booster saved as LightGBM's text model format, without importing
+    LightGBM where :func:`from_model_string` can compile it (importing it
+    takes about a second, paid by every worker process); else LightGBM's own
+    predict."""
+    header, _ = _sections(text)
+    names = header.get("feature_names", "").split()
+    num_feature = int(header.get("max_feature_idx", "-1")) + 1
+    fast = from_model_string(text, num_feature)
+    if fast is not None:
+        return fast.predict, names, num_feature
+    import lightgbm
+
+    booster = lightgbm.Booster(model_str=text)
+    return (lambda X: booster.predict(X, num_threads=1)), booster.feature_name(), booster.num_feature()
+
+
 def predictor(booster):
     """``X -> booster.predict(X, num_threads=1)``: compiled where
     :func:`compiled` can, else LightGBM's own."""
