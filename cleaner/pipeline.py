@@ -355,6 +355,7 @@ def _to_record(c: Cleaned, result: DedupResult | None, options: Options) -> Reco
 def clean_one(content: str, kind: str, url: str | None, options: Options | None) -> Record:
     options = options or Options()
     doc = Document(ordinal=0, id="document", source="<string>", content=content, kind=kind, url=url)
+    _load_models([doc], options)
     result = process(doc, options)
     if isinstance(result, Reject):
         raise InputError(result.message, result.reason)

@@ -269,3 +269,32 @@ def test_paywall_and_cookie_lines_the_rules_removed_go_whatever_the_model_says()
     removed = {r.text: (r.kind, r.rule) for r in L.clean_text(page).removed}
     assert removed["Subscribe to continue reading"][0] == "paywall"
     assert removed["We use cookies to improve your experience on our site."][0] == "cookie-notice"
+
+
+def test_loading_the_model_does_not_count_against_a_documents_time_limit(monkeypatch, tmp_path):
+    """A process's first text dump loads the line model (and compiles its tree
+    walker): that is the process's cost, paid before the document's clock
+    starts, in the library's one-document call and in a run."""
+    import time
+
+    import cleaner
+
+    real = L.LineModel.load
+
+    def slow_load(*args, **kwargs):
+        time.sleep(1.2)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(L.LineModel, "load", classmethod(lambda cls, *a, **k: slow_load(*a, **k)))
+    opts = cleaner.Options(doc_timeout=0.6, dedup="off")
+    try:
+        L.shipped_lines.cache_clear()
+        assert "new bridge" in cleaner.clean_text(PAGE, options=opts).text
+        L.shipped_lines.cache_clear()
+        path = tmp_path / "in.txt"
+        path.write_text(PAGE, encoding="utf-8")
+        rejects = []
+        records = list(cleaner.clean([str(path)], opts, on_reject=rejects.append))
+        assert len(records) == 1 and "new bridge" in records[0].text and not rejects
+    finally:
+        L.shipped_lines.cache_clear()
