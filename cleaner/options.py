@@ -87,8 +87,8 @@ class Options:
     line_model: bool = True
     """Text dumps: decide line by line with the learned line model
     (cleaner.model.lines, the rules' verdicts among its evidence) instead of the
-    rule classifier alone. On by default: out-of-fold it scores 0.808 on WCXB's
-    1,497 text dumps against the rules' 0.738, and 0.912 on ScrapingHub's 61
+    rule classifier alone. On by default: out-of-fold it scores 0.811 on WCXB's
+    1,497 text dumps against the rules' 0.738, and 0.923 on ScrapingHub's 61
     against the rules' 0.908 on 120 ScrapingHub dumps they were not tuned on
     (training/REPORT.md, docs/extraction.md); off (``--no-line-model``) runs
     the rules alone, about twice as fast."""

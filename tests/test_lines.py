@@ -298,3 +298,24 @@ def test_loading_the_model_does_not_count_against_a_documents_time_limit(monkeyp
         assert len(records) == 1 and "new bridge" in records[0].text and not rejects
     finally:
         L.shipped_lines.cache_clear()
+
+
+def test_url_shape_columns():
+    """The page's URL shape is the same in every row; without a URL (a .txt
+    file) it is all zeros, as the model saw every training page once without
+    its URL (training/train_lines.py)."""
+    from cleaner.model.pagetype import url_shape
+
+    judged = judge_lines(PAGE, is_html=False)
+    cols = [L.LINE_FEATURES.index(n) for n in ("url_depth", "url_digits", "url_query", "url_len")]
+    url = "https://news.example/2024/03/03/council-approves-new-bridge-123456.html?ref=home"
+    X = L.line_matrix(judged, url)
+    assert np.allclose(X[:, cols], np.array(url_shape(url), dtype=np.float32))
+    depth, digits, query, length = url_shape(url)
+    assert depth == 4 and query == 1.0 and digits == pytest.approx(14 / 51) and length == pytest.approx(np.log1p(51))
+    assert not L.line_matrix(judged)[:, cols].any()
+    assert url_shape("not a url ::") == url_shape("//not a url ::")
+    assert url_shape(None) == (0.0, 0.0, 0.0, 0.0)
+    # the rest of the row does not depend on the URL
+    rest = [i for i in range(len(L.LINE_FEATURES)) if i not in cols]
+    assert np.array_equal(X[:, rest], L.line_matrix(judged)[:, rest])

@@ -14,7 +14,9 @@ line matrix (:func:`cleaner.model.lines.line_matrix`). A line is content when
 at least half its word 3-grams are in the truth (``training/dataset.py``'s
 labels); a line weighs its word count, capped, scaled so that every page
 weighs the same (the metrics are means over pages), a ScrapingHub page ten
-times as much (``SET_WEIGHT``).
+times as much (``SET_WEIGHT``). Every page is in the fit twice, at half
+weight each: with its URL's shape and without (``URL_COLS`` zero, as for a
+``.txt`` file, which has no URL), so the model serves both.
 
 Folds: wcxbscore's (domain hash mod 5) for both sets. For each fold K a
 model is fitted on the other four folds (bins included) and gives fold K's
@@ -79,6 +81,8 @@ class _Rule:
 
 
 _DATE_COL = LINE_FEATURES.index("date_parsed")
+URL_COLS = [LINE_FEATURES.index(n) for n in ("url_depth", "url_digits", "url_query", "url_len")]
+"""The URL's shape (:func:`cleaner.model.pagetype.url_shape`), all 0 for a page without a URL."""
 _RULE_COLS = [(LINE_FEATURES.index("rule:" + k), _Rule(k)) for k in RULE_KINDS]
 
 
@@ -144,7 +148,7 @@ def build(shared: Path, cache: Path) -> list[dict]:
         texts = [x.text for x in judged.lines]
         share = np.asarray(labels_from_truth(texts, truth), dtype=np.float32)
         pages.append({"set": bench, "id": pid, "url": url, "fold": fold_of(url), "type": ptype, "truth": truth,
-                      "X": line_matrix(judged), "texts": texts, "share": share,
+                      "X": line_matrix(judged, url), "texts": texts, "share": share,
                       "old": np.array([x.kind is None for x in judged.lines], dtype=bool),
                       "meta": [_MetaLine(x.kind, x.why) for x in judged.lines],
                       "ntok": np.array([len(TOKEN.findall(t)) for t in texts], dtype=np.float64)})
@@ -183,6 +187,12 @@ class Rows:
         X = np.vstack([p["X"] for p in self.pages])
         y = np.concatenate([(p["share"] >= LABEL_SHARE).astype(np.float32) for p in self.pages])
         w = np.concatenate([weights(p) for p in self.pages])
+        # Every page twice: with its URL's shape and without (a .txt file has
+        # no URL), each copy at half the weight, so the model knows both cases.
+        self.n = len(X)
+        no_url = X.copy()
+        no_url[:, URL_COLS] = 0.0
+        X, y, w = np.vstack([X, no_url]), np.concatenate([y, y]), np.concatenate([w, w]) / 2
         self.data = lgb.Dataset(X, label=y, weight=w, feature_name=[_safe(n) for n in LINE_FEATURES],
                                 free_raw_data=True, params={"max_bin": PARAMS["max_bin"], "verbose": -1,
                                                              **COMMON}).construct()
@@ -192,7 +202,7 @@ class Rows:
 
         idx = np.concatenate([np.arange(self.offsets[i], self.offsets[i + 1])
                               for i, p in enumerate(self.pages) if keep(p)])
-        data = self.data if len(idx) == self.offsets[-1] else self.data.subset(idx.tolist())
+        data = self.data if len(idx) == self.n else self.data.subset(np.concatenate([idx, idx + self.n]).tolist())
         return lgb.train({**PARAMS, **COMMON}, data, num_boost_round=ROUNDS)
 
 

@@ -45,10 +45,11 @@ def url_words(url: str | None) -> set[str]:
     return words
 
 
-def page_stats(matrix: np.ndarray, url: str | None, has_body: bool) -> np.ndarray:
-    """PAGE_FEATURES for a page, from its block matrix (FEATURES columns)."""
-    n = matrix.shape[0]
-    out = np.zeros(len(PAGE_FEATURES), dtype=np.float32)
+def url_shape(url: str | None) -> tuple[float, float, float, float]:
+    """The shape of a URL's path: its depth (slashes), share of digits, whether
+    it has a query, and its log length (0s without a URL). A news story's
+    URL is long, dated and numbered; a product's, a forum thread's or a
+    listing's has its own shape."""
     path = ""
     query = False
     if url:
@@ -57,10 +58,15 @@ def page_stats(matrix: np.ndarray, url: str | None, has_body: bool) -> np.ndarra
             path, query = sp.path, bool(sp.query)
         except ValueError:
             pass
-    out[11] = path.count("/")
-    out[12] = sum(c.isdigit() for c in path) / max(len(path), 1)
-    out[13] = query
-    out[14] = np.log1p(len(path))
+    return (float(path.count("/")), sum(c.isdigit() for c in path) / max(len(path), 1), float(query),
+            float(np.log1p(len(path))))
+
+
+def page_stats(matrix: np.ndarray, url: str | None, has_body: bool) -> np.ndarray:
+    """PAGE_FEATURES for a page, from its block matrix (FEATURES columns)."""
+    n = matrix.shape[0]
+    out = np.zeros(len(PAGE_FEATURES), dtype=np.float32)
+    out[11:15] = url_shape(url)
     out[15] = has_body
     if n == 0:
         return out
