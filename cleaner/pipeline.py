@@ -220,6 +220,10 @@ def _load_models(docs: list[Document], options: Options) -> None:
     if not options.strip:
         return
     try:
+        if any(d.kind == "html" for d in docs):
+            from .model.model import shipped
+
+            shipped()
         if options.line_model and any(d.kind != "html" for d in docs):
             from .model.lines import shipped_lines
 

@@ -280,5 +280,10 @@ def _safe(name: str) -> str:
 
 @lru_cache(maxsize=1)
 def shipped() -> PageModel:
-    """The model shipped in ``cleaner/data``, loaded once per process."""
-    return PageModel.load()
+    """The model shipped in ``cleaner/data``, loaded once per process, and
+    run once on a one-paragraph page (compiling the tree walker, loading the
+    parser): a process's one-time cost, which must not count against the
+    first page's time limit (``pipeline._load_models``)."""
+    model = PageModel.load()
+    model.predict(prepare("<html><body><p>A paragraph of text.</p></body></html>", None))
+    return model
