@@ -275,29 +275,12 @@ def test_loading_the_model_does_not_count_against_a_documents_time_limit(monkeyp
     """A process's first text dump loads the line model (and compiles its tree
     walker): that is the process's cost, paid before the document's clock
     starts, in the library's one-document call and in a run."""
-    import time
-
     import cleaner
 
-    real = L.LineModel.load
+    from .slowload import check_loaded_before_the_clock
 
-    def slow_load(*args, **kwargs):
-        time.sleep(1.2)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(L.LineModel, "load", classmethod(lambda cls, *a, **k: slow_load(*a, **k)))
-    opts = cleaner.Options(doc_timeout=0.6, dedup="off")
-    try:
-        L.shipped_lines.cache_clear()
-        assert "new bridge" in cleaner.clean_text(PAGE, options=opts).text
-        L.shipped_lines.cache_clear()
-        path = tmp_path / "in.txt"
-        path.write_text(PAGE, encoding="utf-8")
-        rejects = []
-        records = list(cleaner.clean([str(path)], opts, on_reject=rejects.append))
-        assert len(records) == 1 and "new bridge" in records[0].text and not rejects
-    finally:
-        L.shipped_lines.cache_clear()
+    check_loaded_before_the_clock(monkeypatch, tmp_path, L.LineModel, L.shipped_lines, PAGE, ".txt",
+                                  cleaner.clean_text)
 
 
 def test_url_shape_columns():

@@ -285,31 +285,13 @@ def test_metadata_sources():
 def test_loading_the_page_model_does_not_count_against_a_pages_time_limit(monkeypatch, tmp_path):
     """A process's first HTML page loads the page model (LightGBM, the tree
     walker): the process's cost, paid before the page's clock starts."""
-    import time
-
     import cleaner
     from cleaner.model import model as M
 
-    real = M.PageModel.load
+    from .slowload import check_loaded_before_the_clock
 
-    def slow_load(*args, **kwargs):
-        time.sleep(1.2)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(M.PageModel, "load", classmethod(lambda cls, *a, **k: slow_load(*a, **k)))
     html = ("<html><head><title>Bridge</title></head><body><nav><a href='/'>Home</a></nav><article><h1>Bridge</h1>"
             "<p>The city council voted on Tuesday to build a new bridge across the river, ending a long debate.</p>"
             "<p>Construction is expected to begin next spring and to take about three years to finish.</p>"
             "</article></body></html>")
-    opts = cleaner.Options(doc_timeout=0.6, dedup="off")
-    try:
-        M.shipped.cache_clear()
-        assert "new bridge" in cleaner.clean_html(html, options=opts).text
-        M.shipped.cache_clear()
-        path = tmp_path / "page.html"
-        path.write_text(html, encoding="utf-8")
-        rejects = []
-        records = list(cleaner.clean([str(path)], opts, on_reject=rejects.append))
-        assert len(records) == 1 and "new bridge" in records[0].text and not rejects
-    finally:
-        M.shipped.cache_clear()
+    check_loaded_before_the_clock(monkeypatch, tmp_path, M.PageModel, M.shipped, html, ".html", cleaner.clean_html)
