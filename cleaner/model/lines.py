@@ -116,7 +116,7 @@ def _why_group(why: str | None) -> str | None:
     return None
 
 
-def dump_language(texts: list[str], words_of: list[list[str]] | None = None) -> str | None:
+def dump_language(texts: list[str], words_of: list[list[str]]) -> str | None:
     """The language whose function words are most frequent in the first
     LANG_CHARS characters of the page (:func:`cleaner.model.features.page_language`'s
     rule, counted once over the words instead of per language and word)."""
@@ -133,15 +133,13 @@ def dump_language(texts: list[str], words_of: list[list[str]] | None = None) -> 
 LANG_CHARS = 20_000
 
 
-def head_words(texts: list[str], words_of: list[list[str]] | None = None) -> Counter:
+def head_words(texts: list[str], words_of: list[list[str]]) -> Counter:
     """The lower-cased words of ``"\n".join(texts)[:LANG_CHARS]``, counted.
 
-    ``words_of`` (each line's lower-cased words, :func:`words_of_texts`) saves
-    reading the words again: they are those of the lines wholly inside the
-    head plus those of the cut line's beginning (no word spans a line break;
-    lower-casing after the cut, as on the joined text)."""
-    if words_of is None:
-        return Counter(WORD.findall("\n".join(texts)[:LANG_CHARS].lower()))
+    From ``words_of`` (each line's lower-cased words, :func:`words_of_texts`),
+    not by reading the words again: they are those of the lines wholly inside
+    the head plus those of the cut line's beginning (no word spans a line
+    break; lower-casing after the cut, as on the joined text)."""
     head: list[list[str]] = []
     at = 0
     for t, words in zip(texts, words_of):
@@ -338,11 +336,11 @@ continue reading", "We use cookies to improve your experience") are whole
 sentences, and on a paywalled stub they are most of what is left, so the
 model, which reads a stub's few lines as its article, kept them; the brief
 names both as chrome. On ``devdata/dedup`` the model kept them on stubs
-(and they were then reported as copies across outlets); on the
-cross-validation's out-of-fold outputs WCXB's and ScrapingHub's F1 are the
-same with and without the veto at three decimals when it was added (0.808, 0.912;
-training/REPORT.md). Not chosen by cross-validation: its pages hold few
-paywall stubs."""
+(and they were then reported as copies across outlets). On the
+cross-validation's out-of-fold outputs, measured when it was added, WCXB's
+and ScrapingHub's F1 were the same with and without it at three decimals
+(0.808 and 0.912 both ways). Not chosen by cross-validation: its pages hold
+few paywall stubs."""
 
 
 def _always_vetoed(line: Line) -> bool:

@@ -195,7 +195,7 @@ def text_predictor(text: str) -> tuple[object, list[str], int]:
     import lightgbm
 
     booster = lightgbm.Booster(model_str=text)
-    return (lambda X: booster.predict(X, num_threads=1)), booster.feature_name(), booster.num_feature()
+    return predictor(booster), booster.feature_name(), booster.num_feature()
 
 
 def predictor(booster):
