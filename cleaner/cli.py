@@ -205,6 +205,8 @@ def clean(
                             part_records, outputs, total)
                 break
             except WorkerLostError as exc:
+                if _ctrl_c_seen():  # the workers left because of Ctrl-C: not a loss to recover from
+                    raise KeyboardInterrupt from exc
                 # What was written is whole records: continue from it on fresh
                 # workers, as --resume would (stdout cannot be continued; a
                 # compressed or Parquet file is written again).
@@ -217,13 +219,17 @@ def clean(
                 resume, summary = again, Summary()
         if fingerprint is not None:
             resuming.remove(output)  # type: ignore[arg-type]
-    except OutputError as exc:
-        _quiet_stdout_if_gone(exc)
-        _fail(exc, EXIT_WRITE)
-    except OptionsError as exc:
-        _fail(exc, EXIT_USAGE)
+        _ignore_ctrl_c()  # the output is whole: a late Ctrl-C has nothing left to stop
     except CleanerError as exc:
-        _fail(exc, EXIT_FATAL)
+        if _ctrl_c_seen():
+            # Ctrl-C ended the workers first and their loss surfaced as an
+            # error before the signal's own exception did: it is an interrupt.
+            typer.echo(_interrupted(output, part_records, summary.documents_out), err=True)
+            raise typer.Exit(EXIT_INTERRUPTED) from exc
+        if isinstance(exc, OutputError):
+            _quiet_stdout_if_gone(exc)
+            _fail(exc, EXIT_WRITE)
+        _fail(exc, EXIT_USAGE if isinstance(exc, OptionsError) else EXIT_FATAL)
     except KeyboardInterrupt:
         typer.echo(_interrupted(output, part_records, summary.documents_out), err=True)
         raise typer.Exit(EXIT_INTERRUPTED)
@@ -238,15 +244,36 @@ def _quiet_workers_on_ctrl_c() -> None:
     import signal
 
     main_pid = os.getpid()
+    _CTRL_C.clear()
 
     def on_sigint(signum, frame):  # noqa: ARG001
         if os.getpid() != main_pid:
             os._exit(EXIT_INTERRUPTED)
+        _CTRL_C.append(True)
         raise KeyboardInterrupt
 
     try:
         signal.signal(signal.SIGINT, on_sigint)
     except ValueError:  # not the main thread (the command called from a thread): leave it be
+        pass
+
+
+_CTRL_C: list[bool] = []
+"""Set by the Ctrl-C handler of this process: the signal reaches the workers
+too, and their exit can surface (as a WorkerLostError from the pool) before
+the handler's own KeyboardInterrupt does."""
+
+
+def _ctrl_c_seen() -> bool:
+    return bool(_CTRL_C)
+
+
+def _ignore_ctrl_c() -> None:
+    import signal
+
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread: leave it be
         pass
 
 

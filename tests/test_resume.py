@@ -176,7 +176,7 @@ def test_ctrl_c_says_how_to_resume_and_resume_completes(tmp_path):
     assert proc.poll() is None, "the run finished before it could be interrupted"
     os.killpg(proc.pid, signal.SIGINT)
     err = proc.communicate(timeout=120)[1].decode()
-    assert proc.returncode == 130
+    assert proc.returncode == 130, err
     lines = err.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in err, err
     assert lines[0].startswith("Interrupted after ") and lines[0].endswith(
@@ -184,3 +184,29 @@ def test_ctrl_c_says_how_to_resume_and_resume_completes(tmp_path):
         f"written."), err
     assert subprocess.run(_cmd(inp, out, "--resume")).returncode == 3
     assert out.read_bytes() == full.read_bytes()
+
+
+@pytest.mark.parametrize("restarts_left", [True, False])
+def test_workers_lost_to_ctrl_c_is_an_interrupt_not_a_failure(tmp_path, monkeypatch, restarts_left):
+    """Ctrl-C reaches the workers too: when their exit surfaces as a lost
+    worker (or any error) after this process saw the signal, the run says
+    "Interrupted" and exits 130; it does not restart on fresh workers or exit 1."""
+    from typer.testing import CliRunner
+
+    from cleaner import cli
+    from cleaner.errors import CleanerError, WorkerLostError
+
+    inp = tmp_path / "in.jsonl"
+    _corpus(inp, 5)
+    calls = []
+
+    def lost(*args, **kwargs):
+        calls.append(1)
+        cli._CTRL_C.append(True)  # what the SIGINT handler records before its KeyboardInterrupt
+        raise WorkerLostError("a worker process died") if restarts_left else CleanerError("the pool broke")
+
+    monkeypatch.setattr(cli, "_run", lost)
+    result = CliRunner().invoke(cli.app, ["clean", str(inp), "-o", str(tmp_path / "out.jsonl")])
+    assert result.exit_code == 130, result.output
+    assert calls == [1]
+    assert "Interrupted after 0 records" in result.output
