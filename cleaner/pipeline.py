@@ -13,25 +13,28 @@ import contextlib
 import ctypes
 import signal
 import threading
+import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from .dates import localise
 from .errors import CleanerError, InputError
 from .executors import executor_for, ordered_map, overlapped
-from .extract import extract, host_of, meta_str
+from .extract import Extracted, extract, host_of, meta_str
 from .options import Options
 from .read import Reader
 from .dates import parse_date_line
 from .model import clean_page
-from .model.lines import clean_text
+from .model.lines import finish_text, judge_text
 from .records import Cleaned, Document, Record, Reject, Removal, removal_slots
 from .sitewide import site_boilerplate
-from .strip import strip_chrome
+from .strip import Judged, Stripped, strip_chrome
 
 if TYPE_CHECKING:
     from .dedup import DedupResult
@@ -141,51 +144,76 @@ def _deadline(seconds: float) -> Iterator[None]:
 def process(doc: Document, options: Options) -> Cleaned | Reject:
     """Extract and strip one document. Never raises for bad input: the failure
     becomes a Reject carrying the reason."""
+    got = _begin(doc, options)
+    if isinstance(got, _Judging):
+        return _end(got, None, options, 0.0)
+    return got
+
+
+@dataclass
+class _Judging:
+    """A text dump the rules have judged, waiting for the line model's
+    probabilities: a batch's dumps get theirs from one matrix and one model
+    call (cleaner.model.linebatch) instead of a call each."""
+
+    doc: Document
+    ex: Extracted
+    judged: Judged
+    spent: float
+    """Seconds of the document's time limit used so far."""
+
+
+def _begin(doc: Document, options: Options) -> Cleaned | Reject | _Judging:
+    """All of ``process`` for a document, or, for a text dump the line model
+    cleans, the rules' judgement of its lines."""
+    t0 = time.monotonic()
+    got = _guarded(doc, options, options.doc_timeout, _extract_and_strip, doc, options)
+    if isinstance(got, _Judging):
+        got.spent = time.monotonic() - t0
+    return got
+
+
+def _end(j: _Judging, probs: np.ndarray | None, options: Options, batch_seconds: float) -> Cleaned | Reject:
+    """A judged dump finished with its probabilities (None: its own model
+    call); ``batch_seconds`` is its share of the batch's model call, counted
+    against its time limit with the first half's."""
+    left = options.doc_timeout - j.spent - batch_seconds
+    return _guarded(j.doc, options, left, _finish_judged, j, probs)
+
+
+def process_batch(docs: list[Document], options: Options) -> list[Cleaned | Reject]:
+    """The per-document work of a task: extract and strip; the task's text
+    dumps share one line-model call."""
+    _load_models(docs, options)
+    got = [_begin(d, options) for d in docs]
+    judging = [g for g in got if isinstance(g, _Judging)]
+    if not judging:
+        return got  # type: ignore[return-value]
+    probs: list[np.ndarray | None] = [None] * len(judging)
+    share = [0.0] * len(judging)
     try:
-        with _deadline(options.doc_timeout):
-            ex = extract(doc, options)
-            roles: tuple[str, ...] = ()
-            if ex.prepared is not None:
-                title, author, date = ex.title, ex.author, ex.date
-                if options.strip:
-                    d = clean_page(ex.prepared)
-                    text, removed, slots, roles = d.text, tuple(d.removed), removal_slots(d.sequence), d.roles
-                    title = d.title or title
-                    if not date:  # from a date line: 05/06/2024 is day first in Europe
-                        lines = [r.text for r in removed if r.kind == "date"]
-                        date = next(filter(None, map(parse_date_line, lines)), None)
-                        date = localise(date, lines, lang=ex.lang, url=ex.url) if date else None
-                else:
-                    text, removed, slots = ex.text, (), ()
-                    roles = tuple(b.role for b in ex.prepared.blocks)
-            elif options.strip:
-                given = dict(title=ex.title, author=ex.author, date=ex.date, url=ex.url, headings=ex.headings,
-                             standfirst=ex.standfirst)
-                if options.line_model and not ex.is_html:
-                    # The learned line model (cleaner.model.lines), the rules' verdicts among its evidence.
-                    st = clean_text(ex.text, **given)
-                else:
-                    st = strip_chrome(ex.text, is_html=ex.is_html, **given)
-                text, removed, slots = st.text, tuple(st.removed), st.removal_slots()
-                title, author, date = st.title, st.author, st.date
-                if date is not None and not ex.date:  # from a date line: 05/06/2024 is day first in Europe
-                    date = localise(date, [r.text for r in removed if r.kind == "date"], lang=ex.lang, url=ex.url)
-            else:
-                text = "\n".join(line.strip() for line in ex.text.split("\n") if line.strip())
-                removed, title, author, date, slots = (), ex.title, ex.author, ex.date, ()
-        if not text.strip():
-            # Record policy: an empty record is not clean data. A page of scripts
-            # and styles, an empty body, or a page that is all chrome is
-            # reported like an empty text file, not written as an empty record.
-            why = (f"nothing is left after removing {len(removed)} lines of chrome" if removed and ex.text.strip()
-                   else "the page has no visible text" if doc.kind == "html" else "the text is empty")
-            return Reject(source=doc.source, id=doc.id, ordinal=doc.ordinal, reason="no-content", message=why)
-        meta = doc.metadata
-        site = ex.site or meta_str(meta, "site") or None
-        return Cleaned(doc=doc, text=text, title=title or meta_str(meta, "title"),
-                       author=author or meta_str(meta, "author"), date=date or meta_str(meta, "date"),
-                       site=site, lang=ex.lang, url=ex.url, removed=removed, chars_in=len(ex.text),
-                       removal_slots=slots, roles=roles)
+        from .model.linebatch import predict_pages
+        from .model.lines import shipped_lines
+
+        t0 = time.monotonic()
+        probs = predict_pages(shipped_lines(), [(g.judged, g.ex.url) for g in judging])  # type: ignore[assignment]
+        seconds = time.monotonic() - t0
+        lines = sum(len(g.judged.lines) for g in judging) or 1
+        share = [seconds * len(g.judged.lines) / lines for g in judging]
+    except Exception:  # noqa: BLE001 - each page then calls the model alone, its failure its own reject
+        probs = [None] * len(judging)
+    done = iter(_end(g, p, options, s) for g, p, s in zip(judging, probs, share))
+    return [next(done) if isinstance(g, _Judging) else g for g in got]
+
+
+def _guarded(doc: Document, options: Options, seconds: float, fn: Callable, *args) -> Any:
+    """``fn(*args)`` within ``seconds`` of the document's time limit; a
+    failure becomes the document's Reject carrying the reason."""
+    try:
+        if seconds <= 0:
+            raise _Timeout()
+        with _deadline(seconds):
+            return fn(*args)
     except _Timeout:
         return Reject(source=doc.source, id=doc.id, ordinal=doc.ordinal, reason="timeout",
                       message=f"processing took longer than {options.doc_timeout:g} s (doc_timeout)")
@@ -204,10 +232,66 @@ def process(doc: Document, options: Options) -> Cleaned | Reject:
                               f"{Path(where.filename).name}:{where.lineno}); please report it with the input")
 
 
-def _process_batch(docs: list[Document], options: Options) -> list[Cleaned | Reject]:
-    """The per-document work of a task: extract and strip."""
-    _load_models(docs, options)
-    return [process(d, options) for d in docs]
+def _extract_and_strip(doc: Document, options: Options) -> Cleaned | Reject | _Judging:
+    ex = extract(doc, options)
+    roles: tuple[str, ...] = ()
+    if ex.prepared is not None:
+        title, author, date = ex.title, ex.author, ex.date
+        if options.strip:
+            d = clean_page(ex.prepared)
+            text, removed, slots, roles = d.text, tuple(d.removed), removal_slots(d.sequence), d.roles
+            title = d.title or title
+            if not date:  # from a date line: 05/06/2024 is day first in Europe
+                lines = [r.text for r in removed if r.kind == "date"]
+                date = next(filter(None, map(parse_date_line, lines)), None)
+                date = localise(date, lines, lang=ex.lang, url=ex.url) if date else None
+        else:
+            text, removed, slots = ex.text, (), ()
+            roles = tuple(b.role for b in ex.prepared.blocks)
+    elif options.strip:
+        given = dict(title=ex.title, author=ex.author, date=ex.date, url=ex.url, headings=ex.headings,
+                     standfirst=ex.standfirst)
+        if options.line_model and not ex.is_html:
+            # The learned line model (cleaner.model.lines), the rules' verdicts among its evidence.
+            return _Judging(doc, ex, judge_text(ex.text, **given), 0.0)
+        return _from_stripped(doc, ex, strip_chrome(ex.text, is_html=ex.is_html, **given))
+    else:
+        text = "\n".join(line.strip() for line in ex.text.split("\n") if line.strip())
+        removed, title, author, date, slots = (), ex.title, ex.author, ex.date, ()
+    return _result(doc, ex, text, removed, slots, title, author, date, roles)
+
+
+def _finish_judged(j: _Judging, probs: np.ndarray | None) -> Cleaned | Reject:
+    if probs is None and j.judged.lines:
+        from .model.lines import shipped_lines
+
+        probs = shipped_lines().predict(j.judged, j.ex.url)
+    return _from_stripped(j.doc, j.ex, finish_text(j.judged, probs if probs is not None else np.zeros(0)))
+
+
+def _from_stripped(doc: Document, ex: Extracted, st: Stripped) -> Cleaned | Reject:
+    removed = tuple(st.removed)
+    date = st.date
+    if date is not None and not ex.date:  # from a date line: 05/06/2024 is day first in Europe
+        date = localise(date, [r.text for r in removed if r.kind == "date"], lang=ex.lang, url=ex.url)
+    return _result(doc, ex, st.text, removed, st.removal_slots(), st.title, st.author, date, ())
+
+
+def _result(doc: Document, ex: Extracted, text: str, removed: tuple[Removal, ...], slots: tuple, title: str | None,
+            author: str | None, date: str | None, roles: tuple[str, ...]) -> Cleaned | Reject:
+    if not text.strip():
+        # Record policy: an empty record is not clean data. A page of scripts
+        # and styles, an empty body, or a page that is all chrome is
+        # reported like an empty text file, not written as an empty record.
+        why = (f"nothing is left after removing {len(removed)} lines of chrome" if removed and ex.text.strip()
+               else "the page has no visible text" if doc.kind == "html" else "the text is empty")
+        return Reject(source=doc.source, id=doc.id, ordinal=doc.ordinal, reason="no-content", message=why)
+    meta = doc.metadata
+    site = ex.site or meta_str(meta, "site") or None
+    return Cleaned(doc=doc, text=text, title=title or meta_str(meta, "title"),
+                   author=author or meta_str(meta, "author"), date=date or meta_str(meta, "date"),
+                   site=site, lang=ex.lang, url=ex.url, removed=removed, chars_in=len(ex.text),
+                   removal_slots=slots, roles=roles)
 
 
 def _load_models(docs: list[Document], options: Options) -> None:
@@ -287,7 +371,7 @@ def run(inputs: Iterable[str], options: Options | None = None, *,
             for batch in _batches(done, executor.call_batch):
                 deduper.add_many(batch)
         reader = Reader(options, exclude, summary, taken=taken)
-        mapped = ordered_map(executor, _process_batch, counted(reader.read(inputs)), options,
+        mapped = ordered_map(executor, process_batch, counted(reader.read(inputs)), options,
                              passthrough=lambda item: isinstance(item, Reject),
                              weight=lambda doc: len(doc.content))
         stream = cleaned_only(mapped)

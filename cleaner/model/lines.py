@@ -21,7 +21,8 @@ decisions: one row per non-empty line of
   listed) and the shape of its URL (depth, digits, query, length): what kind
   of page it is, cheaply, without a DOM.
 
-One LightGBM call per page gives each line a probability of being content; a
+One model call per task (a worker's batch of pages, their matrices stacked:
+:mod:`cleaner.model.linebatch`) gives each line a probability of being content; a
 two-state smoothing pass (:func:`smooth`, a Viterbi path whose switching cost
 is chosen by cross-validation with the threshold; it chose none, the
 neighbour columns carrying the context) can make the decision contiguous, and
@@ -433,6 +434,10 @@ class LineModel:
             return np.zeros(0)
         return self._predict(line_matrix(judged, url))
 
+    def predict_rows(self, X: np.ndarray) -> np.ndarray:
+        """Probabilities for rows of line matrices (of any pages: each row's is its own)."""
+        return self._predict(X) if len(X) else np.zeros(0)
+
 
 @lru_cache(maxsize=1)
 def shipped_lines() -> LineModel:
@@ -449,13 +454,30 @@ def clean_text(raw: str, *, title: str | None = None, author: str | None = None,
                model: LineModel | None = None) -> Stripped:
     """A text dump cleaned by the line model: the same result type as
     :func:`cleaner.strip.strip_chrome`."""
-    judged = judge_lines(raw, is_html=False, title=title, author=author, date=date, url=url, headings=headings,
-                         standfirst=standfirst)
+    judged = judge_text(raw, title=title, author=author, date=date, url=url, headings=headings,
+                        standfirst=standfirst)
+    model = model or (shipped_lines() if judged.lines else None)
+    return finish_text(judged, model.predict(judged, url) if model is not None else np.zeros(0), model)
+
+
+def judge_text(raw: str, *, title: str | None = None, author: str | None = None, date: str | None = None,
+               url: str | None = None, headings: tuple[str, ...] = (), standfirst: str | None = None) -> Judged:
+    """The first half of :func:`clean_text`: the rules' verdicts, the line
+    model's evidence. The model's probabilities for the lines (``predict``,
+    or one call for many pages, :mod:`cleaner.model.linebatch`) finish it."""
+    return judge_lines(raw, is_html=False, title=title, author=author, date=date, url=url, headings=headings,
+                       standfirst=standfirst)
+
+
+def finish_text(judged: Judged, probs: np.ndarray, model: LineModel | None = None) -> Stripped:
+    """The second half of :func:`clean_text`: the lines kept given the model's
+    probabilities for them."""
     if not judged.lines:
         return Stripped("", [], judged.title, judged.author, judged.date)
     model = model or shipped_lines()
-    keep = decide_keep(judged, model.predict(judged, url), model.threshold, model.switch, model.veto)
+    keep = decide_keep(judged, probs, model.threshold, model.switch, model.veto)
     return assemble(judged.lines, keep, judged.title, judged.author, judged.date, removal=_removal)
 
 
-__all__ = ["LINE_FEATURES", "LineModel", "clean_text", "decide_keep", "line_matrix", "shipped_lines", "smooth"]
+__all__ = ["LINE_FEATURES", "LineModel", "clean_text", "decide_keep", "finish_text", "judge_text", "line_matrix",
+           "shipped_lines", "smooth"]
