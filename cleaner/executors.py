@@ -247,9 +247,12 @@ def _dask_client(options: Options):
             yield client
         return
     # One single-threaded worker process per requested worker: extraction is
-    # CPU-bound Python, so threads would only contend for the GIL.
+    # CPU-bound Python, so threads would only contend for the GIL. The
+    # cluster's own logs are silenced below CRITICAL: a worker that dies (the
+    # OOM killer) makes the others log a heartbeat failure with a traceback at
+    # ERROR, noise beside the command's own message about the loss.
     with LocalCluster(n_workers=options.workers, threads_per_worker=1, processes=True,
-                      dashboard_address=None, silence_logs=40) as cluster, Client(cluster) as client:
+                      dashboard_address=None, silence_logs=50) as cluster, Client(cluster) as client:
         yield client
 
 

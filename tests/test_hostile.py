@@ -277,7 +277,7 @@ def test_a_bug_on_one_document_rejects_it_and_the_batch_goes_on(tmp_path, monkey
         return clean
 
     # the line model's path (the default for text) and the rules' path
-    monkeypatch.setattr(pipeline, "clean_text", flaky(pipeline.clean_text))
+    monkeypatch.setattr(pipeline, "judge_text", flaky(pipeline.judge_text))
     monkeypatch.setattr(pipeline, "strip_chrome", flaky(pipeline.strip_chrome))
     lines = [{"id": "a", "text": SENT}, {"id": "b", "text": SENT + " This one trips a bug."}, {"id": "c", "text": SENT}]
     path = write(tmp_path, "in.jsonl", b"\n".join(orjson.dumps(x) for x in lines))
