@@ -88,6 +88,14 @@ def fit_second(pages, probs):
     return lgb.train({**T.PARAMS, **T.COMMON}, data, num_boost_round=T.ROUNDS)
 
 
+class _CacheReader(pickle.Unpickler):
+    """train_lines.py's cache, written when it ran as ``__main__``: its
+    classes are train_lines' own (a cache this repo's training wrote)."""
+
+    def find_class(self, module, name):
+        return super().find_class("train_lines" if module == "__main__" else module, name)
+
+
 def main() -> int:
     cache = ROOT / "training" / ".cache" / "lines.pkl"
     shared = ROOT.parent / "shared"
@@ -95,7 +103,7 @@ def main() -> int:
         print(f"no line cache at {cache} (run training/train_lines.py) or no {shared}: nothing to try")
         return 0
     with open(cache, "rb") as f:
-        pages = pickle.load(f)
+        pages = _CacheReader(f).load()
     first, second, took = {}, {}, {}
     for k in range(1, T.FOLDS + 1):
         t0 = time.time()
@@ -118,7 +126,7 @@ def main() -> int:
         out = ROOT / "training" / "out" / ("stack-" + name.replace(" ", "-"))
         report = T.cross_validate(pages, shared, out, {"oof": oof, "took": took})
         for line in report.splitlines():
-            if "pages 1497" in line or "out-of-fold:" in line:
+            if line.startswith(("cv-lines-", "line model, out-of-fold:")):
                 print(f"{name}: {line}")
     return 0
 
