@@ -23,8 +23,8 @@ import numpy as np
 
 from ..strip import Judged, title_shaped
 from .features import text_features, words_of_texts
-from .lines import (ANCHOR_CLIP, LINE_FEATURES, OWN_FEATURES, OLD_KINDS, PAGE_FEATURES, WHY_GROUPS, _NB_BASE,
-                    _NB_OFFSETS, _OK, _TF, _WG, _WIN_BASE, _WIN_RADII, _why_group, dump_language)
+from .lines import (ANCHOR_CLIP, LINE_FEATURES, OWN_FEATURES, PAGE_FEATURES, _NB_BASE, _NB_OFFSETS, _TF, _WIN_BASE,
+                    _WIN_RADII, dump_language, mark_verdicts)
 from .pagetype import url_shape
 from .stopwords import STOPWORDS
 
@@ -63,8 +63,6 @@ def line_matrices(pages: Sequence[tuple[Judged, str | None]]) -> tuple[np.ndarra
 
     lines = [x for j, _, _ in live for x in j.lines]
     own = np.zeros((total_n, len(OWN_FEATURES)), dtype=np.float32)
-    kinds_at = len(OWN_FEATURES) - len(OLD_KINDS) - len(WHY_GROUPS)
-    why_at = len(OWN_FEATURES) - len(WHY_GROUPS)
     chars = np.fromiter(map(len, texts), dtype=np.float64, count=total_n)
     index = np.fromiter((x.index for x in lines), dtype=np.int64, count=total_n)
     rep = np.zeros(total_n, dtype=np.float64)
@@ -91,14 +89,7 @@ def line_matrices(pages: Sequence[tuple[Judged, str | None]]) -> tuple[np.ndarra
     own[:, 11] = first
     own[:, 15] = is_title
     own[:, 16] = [x.date is not None for x in lines]
-    for i, x in enumerate(lines):
-        if x.kind is not None:
-            k = _OK.get(x.kind)
-            if k is not None:
-                own[i, kinds_at + k] = 1.0
-            g = _why_group(x.why)
-            if g is not None:
-                own[i, why_at + _WG[g]] = 1.0
+    mark_verdicts(own, lines)
     # Runs of the rules' same verdict, a page's first line starting one.
     new_run = np.ones(total_n, dtype=bool)
     new_run[1:] = own[1:, 0] != own[:-1, 0]

@@ -174,6 +174,21 @@ def _windows(base: np.ndarray, weight: np.ndarray, radii: tuple[int, ...]) -> np
     return np.hstack(out).astype(np.float32)
 
 
+def mark_verdicts(own: np.ndarray, lines: list[Line]) -> None:
+    """Set the ``old:<kind>`` and ``why:<group>`` columns of ``own`` (OWN_FEATURES)
+    for the lines the rules removed."""
+    kinds_at = len(OWN_FEATURES) - len(OLD_KINDS) - len(WHY_GROUPS)
+    why_at = len(OWN_FEATURES) - len(WHY_GROUPS)
+    for i, x in enumerate(lines):
+        if x.kind is not None:
+            k = _OK.get(x.kind)
+            if k is not None:
+                own[i, kinds_at + k] = 1.0
+            g = _why_group(x.why)
+            if g is not None:
+                own[i, why_at + _WG[g]] = 1.0
+
+
 def line_matrix(judged: Judged, url: str | None = None) -> np.ndarray:
     """LINE_FEATURES for every line of a judged page, one row each; ``url``
     the page's address, if known (the shape of its path:
@@ -186,8 +201,6 @@ def line_matrix(judged: Judged, url: str | None = None) -> np.ndarray:
     words_of = words_of_texts(texts)
     text, _ = text_features(texts, dump_language(texts, words_of), words_of)
     own = np.zeros((n, len(OWN_FEATURES)), dtype=np.float32)
-    kinds_at = len(OWN_FEATURES) - len(OLD_KINDS) - len(WHY_GROUPS)
-    why_at = len(OWN_FEATURES) - len(WHY_GROUPS)
     chars = np.fromiter(map(len, texts), dtype=np.float64, count=n)
     index = np.fromiter((x.index for x in lines), dtype=np.int64, count=n)
     folded = [x.folded for x in lines]
@@ -208,14 +221,7 @@ def line_matrix(judged: Judged, url: str | None = None) -> np.ndarray:
     folded_title = folded[judged.anchor] if judged.anchor is not None else None
     own[:, 15] = [k == "title" or f == folded_title for k, f in zip(kinds, folded)]
     own[:, 16] = [x.date is not None for x in lines]
-    for i, x in enumerate(lines):
-        if x.kind is not None:
-            k = _OK.get(x.kind)
-            if k is not None:
-                own[i, kinds_at + k] = 1.0
-            g = _why_group(x.why)
-            if g is not None:
-                own[i, why_at + _WG[g]] = 1.0
+    mark_verdicts(own, lines)
     # The run of lines with the rules' same verdict the line is in: the
     # article is one long kept run, chrome islands are short.
     run = np.concatenate(([0], np.cumsum(own[1:, 0] != own[:-1, 0])))
