@@ -189,8 +189,8 @@ def process_batch(docs: list[Document], options: Options) -> list[Cleaned | Reje
     judging = [g for g in got if isinstance(g, _Judging)]
     if not judging:
         return got  # type: ignore[return-value]
-    probs: list[np.ndarray | None] = [None] * len(judging)
     share = [0.0] * len(judging)
+    probs: list[np.ndarray | None]
     try:
         from .model.linebatch import predict_pages
         from .model.lines import shipped_lines
@@ -262,11 +262,7 @@ def _extract_and_strip(doc: Document, options: Options) -> Cleaned | Reject | _J
 
 
 def _finish_judged(j: _Judging, probs: np.ndarray | None) -> Cleaned | Reject:
-    if probs is None and j.judged.lines:
-        from .model.lines import shipped_lines
-
-        probs = shipped_lines().predict(j.judged, j.ex.url)
-    return _from_stripped(j.doc, j.ex, finish_text(j.judged, probs if probs is not None else np.zeros(0)))
+    return _from_stripped(j.doc, j.ex, finish_text(j.judged, probs, url=j.ex.url))
 
 
 def _from_stripped(doc: Document, ex: Extracted, st: Stripped) -> Cleaned | Reject:

@@ -121,13 +121,13 @@ def line_matrices(pages: Sequence[tuple[Judged, str | None]]) -> tuple[np.ndarra
             "stop_share": text[:, _TF["stop_share"]], "rule_any": text[:, _TF["rule_any"]],
             "old_keep": own[:, 0], "prose": own[:, 2], "title_shaped": own[:, 3]}
     nb = _shifts(np.column_stack([cols[c] for c in _NB_BASE]), pos, n_of)
-    win = _windows(np.column_stack([cols[c] for c in _WIN_BASE]), np.log1p(chars), pos, n_of, first_row, live)
+    win = _windows(np.column_stack([cols[c] for c in _WIN_BASE]), np.log1p(chars), pos, n_of, first_row, page_of)
     page = np.zeros((len(live), len(PAGE_FEATURES)), dtype=np.float32)
     stop, cur, bullet, digit = (text[:, _TF[c]] for c in ("stop_share", "currency", "bullet", "digit_share"))
     for k, ((j, url, n), a) in enumerate(zip(live, first_row.tolist())):
         c = chars[a:a + n]
         total = totals[k]
-        page[k] = (np.log1p(n), np.log1p(float(c.sum())), c[own[a:a + n, 0] > 0].sum() / total,
+        page[k] = (np.log1p(n), np.log1p(total), c[own[a:a + n, 0] > 0].sum() / total,
                    c[own[a:a + n, 2] > 0].sum() / total, float((stop[a:a + n] * c).sum() / total),
                    float(cur[a:a + n].mean()), float(bullet[a:a + n].mean()), float((c < 30).mean()),
                    float(digit[a:a + n].mean()), (j.end - j.start) / n, *url_shape(url))
@@ -145,31 +145,29 @@ def _shifts(base: np.ndarray, pos: np.ndarray, n_of: np.ndarray) -> np.ndarray:
 
 
 def _windows(base: np.ndarray, weight: np.ndarray, pos: np.ndarray, n_of: np.ndarray, first_row: np.ndarray,
-             live: list) -> np.ndarray:
+             page_of: np.ndarray) -> np.ndarray:
     """Weighted means of each column over the lines i-r..i+r of the line's
     page, radius-major: the page's own running sums, as ``line_matrix`` takes
     them (a running sum over the whole batch would round differently)."""
-    n = len(base)
-    cw = np.empty((n + len(live), base.shape[1]), dtype=np.float64)
-    cs = np.empty(n + len(live), dtype=np.float64)
+    n, pages = len(base), len(first_row)
+    # Page k's running sums start with a 0 at first_row[k] + k: line i of the
+    # batch is at i + k + 1.
+    cw = np.empty((n + pages, base.shape[1]), dtype=np.float64)
+    cs = np.empty(n + pages, dtype=np.float64)
     prod = base * weight[:, None]
-    at = 0
-    for a, (_, _, m) in zip(first_row.tolist(), live):
-        cw[at] = 0.0
-        cw[at + 1:at + 1 + m] = np.cumsum(prod[a:a + m], axis=0, dtype=np.float64)
-        cs[at] = 0.0
-        cs[at + 1:at + 1 + m] = np.cumsum(weight[a:a + m], dtype=np.float64)
-        at += m + 1
-    # Row i of page k sits at i + k + 1 in the running sums (each page has its leading 0).
-    page_of = np.repeat(np.arange(len(live)), [m for *_, m in live])
-    base_at = first_row[page_of] + page_of  # where the line's page's leading 0 is
+    ends = [*first_row.tolist()[1:], n]
+    for k, (a, b) in enumerate(zip(first_row.tolist(), ends)):
+        cw[a + k] = 0.0
+        cw[a + k + 1:b + k + 1] = np.cumsum(prod[a:b], axis=0, dtype=np.float64)
+        cs[a + k] = 0.0
+        cs[a + k + 1:b + k + 1] = np.cumsum(weight[a:b], dtype=np.float64)
+    base_at = first_row[page_of] + page_of
     out = []
     for r in _WIN_RADII:
         lo = base_at + np.clip(pos - r, 0, n_of).astype(np.int64)
         hi = base_at + np.clip(pos + r + 1, 0, n_of).astype(np.int64)
         out.append((cw[hi] - cw[lo]) / np.maximum(cs[hi] - cs[lo], 1.0)[:, None])
     return np.hstack(out).astype(np.float32)
-
 
 
 def predict_pages(model, pages: Sequence[tuple[Judged, str | None]]) -> list[np.ndarray]:

@@ -37,9 +37,9 @@ a related-links run), else ``boilerplate``, and the rule ``model+<rule>``,
 ``model+<why the rules removed it>`` or ``model``; the
 title, byline and date lines the rules found move to their fields as before.
 
-The pipeline uses it for text dumps with ``Options.line_model``
-(``--line-model``); the rules alone stay the default (``docs/extraction.md``
-has the cross-validated figures and why).
+The pipeline uses it for text dumps by default (``Options.line_model``;
+``--no-line-model`` runs the rules alone; ``docs/extraction.md`` has the
+cross-validated figures and why).
 """
 
 from __future__ import annotations
@@ -462,8 +462,7 @@ def clean_text(raw: str, *, title: str | None = None, author: str | None = None,
     :func:`cleaner.strip.strip_chrome`."""
     judged = judge_text(raw, title=title, author=author, date=date, url=url, headings=headings,
                         standfirst=standfirst)
-    model = model or (shipped_lines() if judged.lines else None)
-    return finish_text(judged, model.predict(judged, url) if model is not None else np.zeros(0), model)
+    return finish_text(judged, None, model, url)
 
 
 def judge_text(raw: str, *, title: str | None = None, author: str | None = None, date: str | None = None,
@@ -475,12 +474,15 @@ def judge_text(raw: str, *, title: str | None = None, author: str | None = None,
                        standfirst=standfirst)
 
 
-def finish_text(judged: Judged, probs: np.ndarray, model: LineModel | None = None) -> Stripped:
+def finish_text(judged: Judged, probs: np.ndarray | None = None, model: LineModel | None = None,
+                url: str | None = None) -> Stripped:
     """The second half of :func:`clean_text`: the lines kept given the model's
-    probabilities for them."""
+    probabilities for them (None: the model's call for this page alone)."""
     if not judged.lines:
         return Stripped("", [], judged.title, judged.author, judged.date)
     model = model or shipped_lines()
+    if probs is None:
+        probs = model.predict(judged, url)
     keep = decide_keep(judged, probs, model.threshold, model.switch, model.veto)
     return assemble(judged.lines, keep, judged.title, judged.author, judged.date, removal=_removal)
 
