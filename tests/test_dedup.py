@@ -352,3 +352,62 @@ def test_ids_stay_unique_across_runs_with_an_index(tmp_path):
     assert feed.duplicates and feed.duplicates[0].of == "a42"
     # the index grows with what it holds: kilobytes for four short documents
     assert os.path.getsize(index) < 64 * 1024
+
+
+@pytest.mark.parametrize("slots", [4, 1 << 19])
+def test_cached_signatures_give_the_same_results(monkeypatch, slots):
+    """The cache of signatures read from the file (cache.RowCache) changes
+    where ``candidates`` finds a signature, never the result: with the file in
+    use, a cache small enough to evict on almost every read and the default
+    one both answer as with every signature in memory, and the default one
+    saves reads."""
+    from cleaner.dedup import cache
+    from cleaner.dedup.index import Signatures
+
+    docs = _wire_corpus(300, seed=5)
+    memory = run(docs)
+    monkeypatch.setattr(Signatures, "CHUNK", 16)
+    reads = {}
+    gather = Signatures.gather
+    monkeypatch.setattr(Signatures, "gather", lambda self, ids: reads.__setitem__("n", reads.get("n", 0) + len(ids))
+                        or gather(self, ids))
+    for size in (slots, None):
+        if size is None:  # no cache at all: the plain definition
+            monkeypatch.setattr(cache.RowCache, "put", lambda self, ids, rows: None)
+        else:
+            monkeypatch.setattr(cache, "ROWS", size)
+            monkeypatch.setattr(cache.RowCache.__init__, "__defaults__", (size,))
+        reads["n"] = 0
+        d = Deduper(Options(workers=1))
+        got = []
+        for k in range(0, len(docs), 7):
+            got += d.add_many(docs[k:k + 7])
+        assert got == memory
+        reads[size] = reads["n"]
+    assert reads[None] > 0
+    if slots > 4:
+        assert reads[slots] < reads[None] / 2
+
+
+@settings(max_examples=50, deadline=None, derandomize=True)
+@given(st.lists(st.tuples(st.integers(0, 40), st.integers(0, 255)), max_size=60))
+def test_row_cache_holds_what_was_put_last(puts):
+    """A slot holds the row last put for its id; an id whose slot another
+    took is not found (never another id's row)."""
+    from cleaner.dedup.cache import RowCache, cached_slot
+
+    c = RowCache(3, size=8)
+    last = {}
+    for i, v in puts:
+        c.put(np.array([i]), np.full((1, 3), v, dtype=np.uint8))
+        last[i] = v
+    ids, rows = c.slots()
+    for i in range(41):
+        s = cached_slot(ids, i)
+        if s >= 0:
+            assert rows[s].tolist() == [last[i]] * 3
+        else:
+            assert i not in last or any(j != i and j % 8 == i % 8 for j in last)
+    assert cached_slot(RowCache(3).slots()[0], 5) == -1
+    with pytest.raises(ValueError):
+        RowCache(3, size=6)

@@ -33,6 +33,7 @@ import numpy as np
 
 from ..errors import DedupIndexError, OutputError
 from .buckets import SHARDS, BucketIndex
+from .cache import RowCache
 from .signatures import sketch
 
 FORMAT_VERSION = 5
@@ -148,6 +149,7 @@ class Signatures:
         self.n_tail = 0
         self.n_disk = 0
         self._spill = _Spill("signatures", f"{width} bytes per passage")
+        self._cache = RowCache(width)
 
     def __len__(self) -> int:
         return self.n_disk + self.n_tail
@@ -192,6 +194,18 @@ class Signatures:
         self._spill.read(out, np.arange(len(ids), dtype=np.int64) * self.width, ids * self.width,
                          np.full(len(ids), self.width, dtype=np.int64))
         return out
+
+    def cached(self) -> tuple[np.ndarray, np.ndarray]:
+        """The slots of the cache of signatures read from the file
+        (``cache.RowCache.slots``): ``signatures.candidates`` looks there
+        before listing a signature to read."""
+        return self._cache.slots()
+
+    def remember(self, ids: np.ndarray, sigs: np.ndarray) -> None:
+        """Keep signatures just gathered in the cache. Called once the
+        document's candidates are settled: filling it sooner could evict a
+        signature the second pass of ``candidates`` counts on finding there."""
+        self._cache.put(ids, sigs)
 
     def all(self) -> np.ndarray:
         """Every signature as one array (read back from the file)."""

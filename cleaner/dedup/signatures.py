@@ -17,6 +17,7 @@ import numba
 import numpy as np
 
 from ..options import Options
+from .cache import cached_slot
 from .units import MAX_CHARS, MAX_PASSAGES, capitalised, code_points, normalise, quoted_passages, words
 from .verify import MAX_WORDS, indexable, pack_passages
 from .weights import word_weights
@@ -311,8 +312,8 @@ class _Units:
 
 
 @numba.njit(cache=True, nogil=True)
-def candidates(hits, roots, sketches, g_ids, g_sigs, tail_start, tail, sizes, sig, sig_sketch, size, threshold, floor,
-               containment, cut, out_c, out_eq, missing, need) -> int:  # pragma: no cover
+def candidates(hits, roots, sketches, g_ids, g_sigs, cache_ids, cache_rows, tail_start, tail, sizes, sig, sig_sketch,
+               size, threshold, floor, containment, cut, out_c, out_eq, missing, need) -> int:  # pragma: no cover
     """Per passage, every proposed candidate and its cluster root compared on
     all signature values; the TOP most similar accepted ones go to ``out_c``
     (best first, ties to the earliest), their equal values to ``out_eq``.
@@ -324,7 +325,9 @@ def candidates(hits, roots, sketches, g_ids, g_sigs, tail_start, tail, sizes, si
     Full signatures of passages from ``tail_start`` on are in ``tail``; for
     earlier ones (in the file) the in-memory 2-bit sketch is compared first,
     and only a candidate above ``cut`` needs its full signature, looked up in
-    ``g_ids``/``g_sigs`` (gathered from the file). Candidates needed but not
+    ``g_ids``/``g_sigs`` (gathered from the file), then in the signatures
+    read for earlier documents (``cache_ids``/``cache_rows``, the slots of a
+    ``cache.RowCache``, which only speeds this up). Candidates needed but not
     gathered are written to ``missing`` and counted in the return value, and
     their passages flagged in ``need``: a passage's result is final unless it
     is flagged (see ``Deduper._match``)."""
@@ -352,13 +355,18 @@ def candidates(hits, roots, sketches, g_ids, g_sigs, tail_start, tail, sizes, si
                     if (e2 - 0.25) / 0.75 < cut:
                         continue
                     r = np.searchsorted(g_ids, c)
-                    if r == g_ids.shape[0] or g_ids[r] != c:
-                        missing[n_missing] = c
-                        n_missing += 1
-                        need[q] = True
-                        continue
+                    if r < g_ids.shape[0] and g_ids[r] == c:
+                        row = g_sigs[r]
+                    else:
+                        slot = cached_slot(cache_ids, c)
+                        if slot < 0:
+                            missing[n_missing] = c
+                            n_missing += 1
+                            need[q] = True
+                            continue
+                        row = cache_rows[slot]
                     for p in range(k):
-                        eq += g_sigs[r, p] == sig[q, p]
+                        eq += row[p] == sig[q, p]
                 else:
                     for p in range(k):
                         eq += tail[c - tail_start, p] == sig[q, p]

@@ -256,7 +256,8 @@ class Deduper:
         missing = np.empty(2 * hits.size, dtype=np.int64)
         need = np.zeros(len(hits), dtype=np.bool_)
         args = (ix.p_root, ix.sigs.sketches)
-        n = candidates(hits, *args, _NO_IDS, self._no_sigs, ix.sigs.n_disk, ix.sigs.tail, ix.p_size, units.sig,
+        cached = ix.sigs.cached()
+        n = candidates(hits, *args, _NO_IDS, self._no_sigs, *cached, ix.sigs.n_disk, ix.sigs.tail, ix.p_size, units.sig,
                        units.sketch, units.size, self.options.threshold, FLOOR, CONTAINMENT, self.cut, cand, cand_eq,
                        missing, need)
         if n:
@@ -265,12 +266,13 @@ class Deduper:
             rows = np.nonzero(need)[0]
             c2 = np.full((len(rows), TOP), -1, dtype=np.int64)
             e2 = np.zeros((len(rows), TOP), dtype=np.int64)
-            n = candidates(hits[rows], *args, g_ids, g_sigs, ix.sigs.n_disk, ix.sigs.tail, ix.p_size,
+            n = candidates(hits[rows], *args, g_ids, g_sigs, *cached, ix.sigs.n_disk, ix.sigs.tail, ix.p_size,
                            units.sig[rows], units.sketch[rows], units.size[rows], self.options.threshold, FLOOR,
                            CONTAINMENT, self.cut, c2, e2, missing, need[rows])
             if n:
                 raise AssertionError("signatures gathered for verification were not found")
             cand[rows], cand_eq[rows] = c2, e2
+            ix.sigs.remember(g_ids, g_sigs)
         if not (cand[:, 0] >= 0).any():
             return match
         b_ids = np.unique(cand[cand >= 0])
