@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 
@@ -181,11 +181,18 @@ class Deduper:
         pids = base + np.arange(len(keys)) // self.bands
         first_of_doc = base + np.concatenate(([0], np.cumsum(counts)[:-1]))
         floors = np.repeat(np.repeat(first_of_doc, counts), self.bands)
-        hits = self.index.buckets.match_and_insert(keys, pids, floors)
-        results, offset = [], 0
-        for (doc_id, text, _), u, count in zip(docs, units, counts.tolist()):
+        hits = self.index.buckets.match_and_insert(keys, pids, floors).reshape(-1, self.bands)
+        per_doc = np.split(hits, np.cumsum(counts)[:-1])
+        # A document whose candidates are all in the index from before this
+        # batch is matched with the others like it, in one pass; one with a
+        # candidate among this batch's earlier documents waits for them to be
+        # stored.
+        ahead = [i for i, h in enumerate(per_doc) if not (h >= base).any()]
+        early = dict(zip(ahead, self._match_many([units[i] for i in ahead], [per_doc[i] for i in ahead])))
+        results = []
+        for i, ((doc_id, text, _), u) in enumerate(zip(docs, units)):
             doc = self.index.add_document(doc_id, len(text), u.lead)
-            match = self._match(u, hits[offset * self.bands:(offset + count) * self.bands].reshape(count, self.bands))
+            match = early[i] if i in early else self._match(u, per_doc[i])
             dups, copied = self._align(u, match)
             near = self._near_duplicate(text, dups, copied)
             if near is not None and u.lead and not any(d.field == "title" for d, _ in dups):
@@ -195,7 +202,6 @@ class Deduper:
             results.append(DedupResult(text, tuple(d for d, _ in dups),
                                        None if near is None else self.index.doc_ids[near], ()))
             self.index.store(doc, u, match.root)
-            offset += count
         self.index.settle()
         return results
 
@@ -238,16 +244,39 @@ class Deduper:
     # --- steps ----------------------------------------------------------------------
 
     def _match(self, units: _Units, hits: np.ndarray) -> _Match:
-        """Per passage, the earliest verified copy among its candidates.
+        """Per passage, the earliest verified copy among its candidates (see
+        :meth:`_match_many`)."""
+        return self._match_many([units], [hits])[0]
+
+    def _match_many(self, units: Sequence[_Units], hits: Sequence[np.ndarray]) -> list[_Match]:
+        """Per passage of each document, the earliest verified copy among its
+        candidates.
 
         Every candidate the buckets propose (``hits``) is checked on the
         signatures, and so is its cluster root (a heavily edited copy may be
         closest to an earlier copy rather than to the original); the TOP best
-        are compared word by word and judged (``verify.judge``)."""
+        are compared word by word and judged (``verify.judge``).
+
+        Each passage's answer depends only on the index as it stands and on
+        the passage itself, so the passages of several documents are matched
+        in one pass (one call of each compiled step): the caller hands over
+        together only documents whose candidates are all already in the
+        index."""
         ix = self.index
-        match = _Match.none(len(units.spans))
-        if not len(units.spans) or not (hits >= 0).any():
-            return match
+        counts = [len(u.spans) for u in units]
+        match = _Match.none(sum(counts))
+        parts = match.split(counts)
+        if not match.root.shape[0]:
+            return parts
+        hits = np.concatenate(hits) if len(hits) > 1 else hits[0]
+        if not (hits >= 0).any():
+            return parts
+        one = units[0] if len(units) == 1 else None
+
+        def stacked(name: str) -> np.ndarray:
+            return getattr(one, name) if one else np.concatenate([getattr(u, name) for u in units])
+
+        sig, sig_sketch, size = stacked("sig"), stacked("sketch"), stacked("size")
         cand = np.full((len(hits), TOP), -1, dtype=np.int64)
         cand_eq = np.zeros((len(hits), TOP), dtype=np.int64)
         # First pass: what the sketches cannot settle and memory does not hold
@@ -257,8 +286,8 @@ class Deduper:
         need = np.zeros(len(hits), dtype=np.bool_)
         args = (ix.p_root, ix.sigs.sketches)
         cached = ix.sigs.cached()
-        n = candidates(hits, *args, _NO_IDS, self._no_sigs, *cached, ix.sigs.n_disk, ix.sigs.tail, ix.p_size, units.sig,
-                       units.sketch, units.size, self.options.threshold, FLOOR, CONTAINMENT, self.cut, cand, cand_eq,
+        n = candidates(hits, *args, _NO_IDS, self._no_sigs, *cached, ix.sigs.n_disk, ix.sigs.tail, ix.p_size, sig,
+                       sig_sketch, size, self.options.threshold, FLOOR, CONTAINMENT, self.cut, cand, cand_eq,
                        missing, need)
         if n:
             g_ids = np.unique(missing[:n])
@@ -267,25 +296,32 @@ class Deduper:
             c2 = np.full((len(rows), TOP), -1, dtype=np.int64)
             e2 = np.zeros((len(rows), TOP), dtype=np.int64)
             n = candidates(hits[rows], *args, g_ids, g_sigs, *cached, ix.sigs.n_disk, ix.sigs.tail, ix.p_size,
-                           units.sig[rows], units.sketch[rows], units.size[rows], self.options.threshold, FLOOR,
+                           sig[rows], sig_sketch[rows], size[rows], self.options.threshold, FLOOR,
                            CONTAINMENT, self.cut, c2, e2, missing, need[rows])
             if n:
                 raise AssertionError("signatures gathered for verification were not found")
             cand[rows], cand_eq[rows] = c2, e2
             ix.sigs.remember(g_ids, g_sigs)
         if not (cand[:, 0] >= 0).any():
-            return match
+            return parts
+        if one:
+            words, word_off = one.words, one.word_off
+        else:
+            words = stacked("words")
+            word_off = np.zeros(len(hits) + 1, dtype=np.int64)
+            np.cumsum(np.concatenate([np.diff(u.word_off) for u in units]), out=word_off[1:])
+        spans, quoted = stacked("spans"), stacked("quoted")
         b_ids = np.unique(cand[cand >= 0])
         b_words, b_off = ix.words.gather(b_ids)
         pick = np.full(len(cand), -1, dtype=np.int64)
-        judge(cand, units.words, units.word_off, units.spans[:, 0], units.spans[:, 1], units.quoted, b_ids, b_off, b_words,
+        judge(cand, words, word_off, spans[:, 0], spans[:, 1], quoted, b_ids, b_off, b_words,
               ix.p_start[b_ids].astype(np.int64), ix.p_end[b_ids].astype(np.int64), pick, match.grade,
               match.a_start, match.a_end, match.b_start, match.b_end, match.sim, match.aligned, match.subs)
         found = np.nonzero(pick >= 0)[0]
         src = cand[found, pick[found]]
         match.src[found] = src
         match.root[found] = ix.p_root[src]
-        return match
+        return parts
 
     def _align(self, units: _Units, match: _Match) -> tuple[list[tuple[DuplicateSpan, int]], list[tuple]]:
         """Matched passages -> spans (with the index of the earlier document);
@@ -501,6 +537,15 @@ class _Match:
         z = lambda: np.full(m, -1, dtype=np.int64)  # noqa: E731
         n = lambda: np.zeros(m, dtype=np.int64)  # noqa: E731
         return cls(z(), np.zeros(m), z(), z(), z(), z(), z(), n(), n(), n())
+
+    def split(self, counts: Sequence[int]) -> list[_Match]:
+        """Consecutive parts of ``counts`` passages each, as views: what is
+        written into this one is in them."""
+        if len(counts) == 1:
+            return [self]
+        ends = np.cumsum(counts).tolist()
+        arrays = [getattr(self, f.name) for f in fields(self)]
+        return [_Match(*(a[e - c:e] for a in arrays)) for c, e in zip(counts, ends)]
 
 
 def _cover(starts: np.ndarray, ends: np.ndarray, chosen: np.ndarray, lead: int,
