@@ -411,3 +411,28 @@ def test_row_cache_holds_what_was_put_last(puts):
     assert cached_slot(RowCache(3).slots()[0], 5) == -1
     with pytest.raises(ValueError):
         RowCache(3, size=6)
+
+
+def test_units_of_a_task_pickle_as_one_set_of_arrays_and_come_back_equal():
+    """What a worker returns (stage.sign: a UnitsBatch) unpickles to units
+    equal to the ones sent, field by field (values, dtypes, shapes), empty
+    texts, titles and a document of one passage included."""
+    import dataclasses
+    import pickle
+
+    from cleaner.dedup.stage import sign
+
+    docs = [(text, None) for _, text in _wire_corpus(12, seed=8)]
+    docs[2:2] = [("", None), ("Short.", "A title of a few words"), (FILLER[0], "Its headline here")]
+    sent = sign(docs, Options())
+    assert any(len(u.spans) == 0 for u in sent) and any(len(u.spans) > 3 for u in sent)
+    back = pickle.loads(pickle.dumps(sent, protocol=pickle.HIGHEST_PROTOCOL))
+    assert len(back) == len(sent)
+    for a, b in zip(sent, back):
+        for f in dataclasses.fields(a):
+            x, y = getattr(a, f.name), getattr(b, f.name)
+            if isinstance(x, np.ndarray):
+                assert x.dtype == y.dtype and x.shape == y.shape and np.array_equal(x, y), f.name
+            else:
+                assert x == y, f.name
+    assert pickle.loads(pickle.dumps(sign([], Options()))) == []

@@ -27,7 +27,7 @@ from ..options import Options
 from ..records import DuplicateSpan
 from .buckets import SHARDS, BucketIndex, ShardTables
 from .index import PassageIndex, check_header
-from .signatures import CONTAINMENT, FLOOR, TOP, _Units, candidates, signer_for, sketch_cut
+from .signatures import CONTAINMENT, FLOOR, TOP, UnitsBatch, _Units, candidates, signer_for, sketch_cut
 from .units import NORMALISATION_VERSION
 from .verify import MIN_WORDS, STRONG, compare, judge, unpack
 
@@ -70,7 +70,7 @@ def sign(docs: list[tuple[str, str | None]], options: Options) -> list[_Units]:
     signatures and words), for ``(text, title)`` pairs: what an executor runs
     on its workers (``Deduper.signed``)."""
     signer = signer_for(options)
-    return [signer.units(text, title) for text, title in docs]
+    return UnitsBatch(signer.units(text, title) for text, title in docs)
 
 
 def index_params(options: Options) -> dict[str, float | int]:
