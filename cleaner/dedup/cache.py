@@ -27,9 +27,15 @@ import numpy as np
 
 ROWS = 1 << 19
 """Rows the cache holds: 64 MB at 128-byte signatures (the default num_perm),
-about 2% of what a million-document index keeps, and allocated only when the
+under 3% of the 2,319 MB a million-document index keeps, and allocated only when the
 file is first read (a run small enough to keep every signature in memory never
 creates it; untouched pages of the zeroed array are not resident)."""
+
+
+@numba.njit(cache=True, nogil=True)
+def _slot(slot_ids, i) -> int:  # pragma: no cover - compiled
+    """Where id ``i`` goes: its low bits (the size is a power of 2)."""
+    return i & (slot_ids.shape[0] - 1)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -38,15 +44,14 @@ def cached_slot(slot_ids, i) -> int:  # pragma: no cover - compiled
     ``slot_ids`` empty)."""
     if slot_ids.shape[0] == 0:
         return -1
-    s = i & (slot_ids.shape[0] - 1)
+    s = _slot(slot_ids, i)
     return s if slot_ids[s] == i else -1
 
 
 @numba.njit(cache=True, nogil=True)
 def _fill(ids, got, slot_ids, rows) -> None:  # pragma: no cover - compiled
-    mask = slot_ids.shape[0] - 1
     for i in range(ids.shape[0]):
-        s = ids[i] & mask
+        s = _slot(slot_ids, ids[i])
         slot_ids[s] = ids[i]
         rows[s, :] = got[i]
 

@@ -268,13 +268,12 @@ class Deduper:
         parts = match.split(counts)
         if not match.root.shape[0]:
             return parts
-        hits = np.concatenate(hits) if len(hits) > 1 else hits[0]
+        hits = np.concatenate(hits)
         if not (hits >= 0).any():
             return parts
-        one = units[0] if len(units) == 1 else None
 
         def stacked(name: str) -> np.ndarray:
-            return getattr(one, name) if one else np.concatenate([getattr(u, name) for u in units])
+            return np.concatenate([getattr(u, name) for u in units])
 
         sig, sig_sketch, size = stacked("sig"), stacked("sketch"), stacked("size")
         cand = np.full((len(hits), TOP), -1, dtype=np.int64)
@@ -304,13 +303,9 @@ class Deduper:
             ix.sigs.remember(g_ids, g_sigs)
         if not (cand[:, 0] >= 0).any():
             return parts
-        if one:
-            words, word_off = one.words, one.word_off
-        else:
-            words = stacked("words")
-            word_off = np.zeros(len(hits) + 1, dtype=np.int64)
-            np.cumsum(np.concatenate([np.diff(u.word_off) for u in units]), out=word_off[1:])
-        spans, quoted = stacked("spans"), stacked("quoted")
+        words, spans, quoted = stacked("words"), stacked("spans"), stacked("quoted")
+        word_off = np.zeros(len(hits) + 1, dtype=np.int64)
+        np.cumsum(np.concatenate([np.diff(u.word_off) for u in units]), out=word_off[1:])
         b_ids = np.unique(cand[cand >= 0])
         b_words, b_off = ix.words.gather(b_ids)
         pick = np.full(len(cand), -1, dtype=np.int64)
