@@ -168,3 +168,15 @@ def test_importing_cleaner_does_not_import_the_pipeline():
            "'trafilatura') if m in sys.modules))"
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60)
     assert res.stdout.decode().strip() == "[]", res.stderr
+
+
+def test_cleaning_a_page_does_not_import_lightgbm():
+    """The shipped models run on the compiled tree walk (cleaner.model.trees):
+    LightGBM's import (about 1.2 s, with scikit-learn and SciPy) would be paid
+    by every run and every worker process."""
+    code = ("import sys, cleaner; r = cleaner.clean_html(sys.stdin.read(), url='https://example.org/a'); "
+            "t = cleaner.clean_text('Home\\nNews\\n' + 'A sentence of the story, long enough to be prose. ' * 5); "
+            "print(bool(r.text), bool(t.text), 'lightgbm' in sys.modules)")
+    html = (ROOT / "fixtures" / "en_page" / "input.html").read_bytes()
+    res = subprocess.run([sys.executable, "-c", code], input=html, capture_output=True, timeout=120)
+    assert res.stdout.decode().split() == ["True", "True", "False"], res.stderr.decode()[-2000:]

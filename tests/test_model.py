@@ -194,8 +194,11 @@ def test_shipped_model_columns_match_the_code():
     # training/train.py).
     model = shipped()
     columns = model.columns()
-    for name, booster in model.boosters():
-        assert booster.feature_name() == [_safe(c) for c in columns[name]], name
+    for kind, names in model.feature_names():
+        assert names == [_safe(c) for c in columns[kind]], kind
+    for name in ["pagetype", "smooth", *model.block_names]:  # the file's own names are LightGBM's
+        kind = "blocks" if name.startswith("blocks") else name
+        assert model.booster(name).feature_name() == [_safe(c) for c in columns[kind]], name
     assert model.columns()["blocks"][:len(FEATURES)] == list(FEATURES)
     assert model.columns()["pagetype"][:len(PAGE_FEATURES)] == list(PAGE_FEATURES)
     assert model.columns()["smooth"] == list(SMOOTH_FEATURES)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from cleaner.model.model import block_matrix, page_matrix, prepare, shipped, smooth_matrix
-from cleaner.model.trees import _float32_below, compiled, predictor
+from cleaner.model.trees import _float32_below, compiled, predictor, text_predictor
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -62,13 +62,14 @@ def test_float32_below_keeps_every_comparison():
 
 def test_shipped_models_compile_and_agree_on_edge_values():
     model = shipped()
-    for name, booster in [("smooth", model.smooth)] + [("blocks", b) for b in model.blocks]:
+    for name in ["smooth", "pagetype", *model.block_names]:
+        booster = model.booster(name)
         fast = compiled(booster)
         assert fast is not None, name
         for seed in range(3):
             X = edge_matrix(booster, 300, seed)
             assert np.array_equal(fast.predict(X), lgbm(booster, X)), name
-        assert fast.predict(np.zeros((0, booster.num_feature()), np.float32)).shape == (0,)
+        assert fast.predict(np.zeros((0, booster.num_feature()), np.float32)).shape[0] == 0
         with pytest.raises(ValueError):
             fast.predict(np.zeros((2, booster.num_feature() + 1), np.float32))
 
@@ -81,12 +82,15 @@ def test_shipped_models_agree_on_the_fixture_pages():
         if not prep.blocks:
             continue
         pages += 1
-        types = lgbm(model.pagetype, page_matrix(prep, model.url_vocab, model.schema_vocab))[0]
+        P = page_matrix(prep, model.url_vocab, model.schema_vocab)
+        types = lgbm(model.booster("pagetype"), P)[0]
+        assert np.array_equal(model._type_predictor(P)[0], types), path
         X = block_matrix(prep, model.cls_vocab, types)
-        want = [lgbm(b, X) for b in model.blocks]
+        want = [lgbm(model.booster(name), X) for name in model.block_names]
         assert all(np.array_equal(p(X), w) for p, w in zip(model._block_predictors, want)), path
         S = smooth_matrix(sum(want) / len(want), prep, types)
-        assert np.array_equal(model._smooth_predictor(S), lgbm(model.smooth, S)), path
+        assert np.array_equal(model._smooth_predictor(S), lgbm(model.booster("smooth"), S)), path
+        assert all(np.array_equal(a, b) for a, b in zip(model.predict(prep), (model._smooth_predictor(S), types)))
     assert pages >= 5
 
 
@@ -117,7 +121,6 @@ def test_shipped_line_model_compiles_and_agrees():
 def test_text_predictor_reads_the_model_text_as_lightgbm_does():
     """Without LightGBM: the same predictions, column names and width; a
     booster the walker cannot compile falls back to LightGBM's own predict."""
-    from cleaner.model.trees import text_predictor
 
     rng = np.random.default_rng(4)
     X = rng.normal(size=(300, 5)).astype(np.float32)
@@ -140,6 +143,27 @@ def train(X, y, **params):
                           num_boost_round=20)
 
 
+def test_multiclass_boosters_compile_and_agree():
+    """Softmax over classes (the page-type model's objective): each tree adds
+    to its class's score; the same probabilities as LightGBM's, bit for bit,
+    for any number of classes, rows and trees (one-leaf trees included)."""
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(500, 6)).astype(np.float32)
+    for classes, rounds in ((2, 3), (3, 20), (7, 12)):
+        y = np.digitize(X[:, 0] + 0.5 * X[:, 3], np.linspace(-1.5, 1.5, classes - 1))
+        booster = lightgbm.train({"objective": "multiclass", "num_class": classes, "num_leaves": 7, "verbose": -1,
+                                  "min_data_in_leaf": 5}, lightgbm.Dataset(X, y), num_boost_round=rounds)
+        fast = compiled(booster)
+        assert fast is not None and fast.classes == classes
+        got = fast.predict(X)
+        assert got.shape == (500, classes) and np.array_equal(got, lgbm(booster, X))
+        predict, names, width = text_predictor(booster.model_to_string())
+        assert np.array_equal(predict(edge_matrix(booster, 200, classes)), lgbm(booster, edge_matrix(booster, 200, classes)))
+    stump = lightgbm.train({"objective": "multiclass", "num_class": 3, "verbose": -1, "min_data_in_leaf": 1000},
+                           lightgbm.Dataset(X, rng.integers(0, 3, size=500)), num_boost_round=2)  # one-leaf trees
+    assert np.array_equal(compiled(stump).predict(X), lgbm(stump, X))
+
+
 def test_other_boosters_fall_back_to_lightgbm():
     rng = np.random.default_rng(3)
     X = rng.normal(size=(400, 4)).astype(np.float32)
@@ -154,8 +178,8 @@ def test_other_boosters_fall_back_to_lightgbm():
     others = [
         train(Xc, (Xc[:, 0] % 2 == 0).astype(int), cat=True),
         train(Xn, y),
-        lightgbm.train({"objective": "multiclass", "num_class": 3, "verbose": -1}, lightgbm.Dataset(X, y + (X[:, 2] > 1)),
-                       num_boost_round=5),
+        lightgbm.train({"objective": "multiclassova", "num_class": 3, "verbose": -1},
+                       lightgbm.Dataset(X, y + (X[:, 2] > 1)), num_boost_round=5),
         lightgbm.train({"objective": "regression", "verbose": -1}, lightgbm.Dataset(X, X[:, 0].copy()), num_boost_round=5),
     ]
     for booster, data in zip(others, (Xc, Xn, X, X)):

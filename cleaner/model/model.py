@@ -40,7 +40,7 @@ from ..extract.metadata import PageMeta, page_metadata
 from .features import (FEATURES, dom_features, near_words, page_language, text_features, verdict_features,
                        vocab_columns)
 from .pagetype import PAGE_FEATURES, PAGE_TYPES, indicator, page_stats, url_words
-from .trees import predictor
+from .trees import text_predictor
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 
@@ -187,9 +187,10 @@ def smooth_matrix(s: np.ndarray, prep: Prepared, type_probs: np.ndarray) -> np.n
 
 
 class PageModel:
-    """The three boosters and what they need, from a model directory."""
+    """The boosters (page type, block models, smoothing; LightGBM's text model
+    format) and what they need, from a model directory."""
 
-    def __init__(self, spec: dict, boosters: dict):
+    def __init__(self, spec: dict, texts: dict[str, str]):
         self.spec = spec
         self.cls_vocab = tuple(spec["cls_vocab"])
         self.url_vocab = tuple(spec["url_vocab"])
@@ -198,26 +199,38 @@ class PageModel:
         self.type_thresholds = {t: float(v) for t, v in spec.get("type_thresholds", {}).items()}
         self.islands = {t: (int(g), float(w)) for t, (g, w) in spec.get("islands", {}).items()}
         self.veto_rules = frozenset(spec.get("veto_rules", ()))
-        self.pagetype = boosters["pagetype"]
-        self.blocks = [boosters[f"blocks{k + 1}"] for k in range(int(spec["block_models"]))]
-        self.smooth = boosters["smooth"]
-        # The same predictions, faster (cleaner.model.trees).
-        self._block_predictors = [predictor(b) for b in self.blocks]
-        self._smooth_predictor = predictor(self.smooth)
+        self.texts = texts
+        self.block_names = [f"blocks{k + 1}" for k in range(int(spec["block_models"]))]
+        # LightGBM's predictions, bit for bit, from the compiled tree walk
+        # (cleaner.model.trees), which also spares each process LightGBM's
+        # import; a booster it cannot compile is LightGBM's own.
+        self._compiled = {name: text_predictor(text) for name, text in texts.items()}
+        self._type_predictor = self._compiled["pagetype"][0]
+        self._block_predictors = [self._compiled[name][0] for name in self.block_names]
+        self._smooth_predictor = self._compiled["smooth"][0]
+        self._lightgbm: dict[str, object] = {}
 
     @classmethod
     def load(cls, directory: Path = DATA) -> PageModel:
-        import lightgbm
-
         spec = json.loads((directory / "pagemodel.json").read_text(encoding="utf-8"))
-        boosters = {}
+        texts = {}
         names = ["pagetype", "smooth"] + [f"blocks{k + 1}" for k in range(int(spec["block_models"]))]
         for name in names:
             with gzip.open(directory / f"{name}.txt.gz", "rt", encoding="utf-8") as f:
-                boosters[name] = lightgbm.Booster(model_str=f.read())
-        model = cls(spec, boosters)
+                texts[name] = f.read()
+        model = cls(spec, texts)
         model.check()
         return model
+
+    def booster(self, name: str):
+        """LightGBM's booster of one of the models (``pagetype``, ``smooth``,
+        ``blocks1``...), for tests and training."""
+        got = self._lightgbm.get(name)
+        if got is None:
+            import lightgbm
+
+            got = self._lightgbm[name] = lightgbm.Booster(model_str=self.texts[name])
+        return got
 
     def columns(self) -> dict[str, list[str]]:
         """The column names each model must have been trained on, by this code."""
@@ -228,14 +241,16 @@ class PageModel:
             "smooth": list(SMOOTH_FEATURES),
         }
 
-    def boosters(self) -> list[tuple[str, object]]:
-        return [("pagetype", self.pagetype), ("smooth", self.smooth)] + [("blocks", b) for b in self.blocks]
+    def feature_names(self) -> list[tuple[str, list[str]]]:
+        """(kind of model, the column names its file says it was trained on), for each model."""
+        kinds = [("pagetype", "pagetype"), ("smooth", "smooth")] + [("blocks", n) for n in self.block_names]
+        return [(kind, self._compiled[name][1]) for kind, name in kinds]
 
     def check(self) -> None:
         columns = self.columns()
-        for name, booster in self.boosters():
-            if booster.feature_name() != [_safe(c) for c in columns[name]]:
-                raise RuntimeError(f"the {name} model was trained on other columns than this code computes: "
+        for kind, names in self.feature_names():
+            if names != [_safe(c) for c in columns[kind]]:
+                raise RuntimeError(f"the {kind} model was trained on other columns than this code computes: "
                                    f"retrain it (training/train.py)")
 
     def threshold_for(self, type_probs: np.ndarray) -> float:
@@ -252,14 +267,14 @@ class PageModel:
 
     def predict(self, prep: Prepared) -> tuple[np.ndarray, np.ndarray]:
         """(probability that each block is main content, page-type probabilities)."""
-        types = self.pagetype.predict(page_matrix(prep, self.url_vocab, self.schema_vocab), num_threads=1)[0]
+        types = self._type_predictor(page_matrix(prep, self.url_vocab, self.schema_vocab))[0]
         if not prep.blocks:
             return np.zeros(0, dtype=np.float32), types
         X = block_matrix(prep, self.cls_vocab, types)
         s = self._block_predictors[0](X)
         for block_predictor in self._block_predictors[1:]:
             s = s + block_predictor(X)
-        s = s / len(self.blocks)
+        s = s / len(self._block_predictors)
         p = self._smooth_predictor(smooth_matrix(s, prep, types))
         return p, types
 
