@@ -462,16 +462,28 @@ def _category_tests() -> dict:
 _CATEGORY_TESTS = _category_tests()
 
 
-def _starter(items):
-    """A test "can the parsed sequence ``items`` match a line that starts with this
+class _Starter:
+    """A test "can a parsed sequence match a line that starts with this
     character?", case folded both ways (the rules ignore case, and a superset is
-    always safe). None: any character."""
+    always safe): one of ``chars``, or a character one of ``tests`` (the
+    category tests) accepts."""
+
+    __slots__ = ("chars", "tests")
+
+    def __init__(self, chars: frozenset[str], tests: tuple):
+        self.chars, self.tests = chars, tests
+
+    def __call__(self, ch: str) -> bool:
+        return any(v in self.chars or any(t(v) for t in self.tests) for v in (ch, ch.lower(), ch.upper()))
+
+
+def _starter(items) -> _Starter | None:
+    """The first-character test of the parsed sequence ``items``; None: any character."""
     sets, _ = _start_set(items)
     if any(s is _ANY or isinstance(s, frozenset) and s & CASE_HAZARDS for s in sets):
         return None
     chars = frozenset(v for s in sets if isinstance(s, frozenset) for ch in s for v in (ch, ch.lower(), ch.upper()))
-    tests = tuple(s for s in sets if not isinstance(s, frozenset))
-    return lambda ch: any(v in chars or any(t(v) for t in tests) for v in (ch, ch.lower(), ch.upper()))
+    return _Starter(chars, tuple(s for s in sets if not isinstance(s, frozenset)))
 
 
 def _parsed(pattern: re.Pattern[str]) -> list:
@@ -651,27 +663,56 @@ def _full_subset(members: tuple[int, ...]) -> re.Pattern[str] | None:
     return re.compile("|".join(f"(?P<r{i}>{LINE_RULES[i].pattern.pattern})" for i in members), re.I | re.U)
 
 
-_BY_START: dict[str, tuple[re.Pattern[str] | None, int]] = {}
-BY_START_MAX = 4096
-"""Distinct first characters remembered."""
-
-
-def _full_candidates(ch: str) -> tuple[re.Pattern[str] | None, int]:
+def _candidates_now(ch: str) -> tuple[re.Pattern[str] | None, int]:
     """The whole-line rules a line starting with ``ch`` can match: those with an
     alternative that needs no literal (as one alternation), and the alternatives
     of the others that need one of their literals in the line (a bit set of
     facet indexes: facets are in rule order, so its bits read upwards give the
-    rules in table order)."""
-    try:
-        return _BY_START[ch]
-    except KeyError:
-        pass
+    rules in table order). About 0.8 ms: every facet's test; hence
+    :func:`_full_candidates`."""
     fits = [f for f, (_, start, _) in enumerate(_FACETS) if start is None or ch in CASE_HAZARDS or start(ch)]
     free = {_FACETS[f][0] for f in fits if _FACETS[f][2] is None}
-    out = (_full_subset(tuple(sorted(free))), sum(1 << f for f in fits if _FACETS[f][0] not in free))
+    return _full_subset(tuple(sorted(free))), sum(1 << f for f in fits if _FACETS[f][0] not in free)
+
+
+_START_CHARS = frozenset().union(*(start.chars for _, start, _ in _FACETS if start is not None))
+"""Every character a first-character test names."""
+_START_TESTS = tuple(_CATEGORY_TESTS.values())
+
+
+def _start_class(ch: str) -> str | tuple[bool, ...]:
+    """A key shared by the characters every first-character test (_Starter)
+    answers alike for: a character a test names (or a case hazard) is its own
+    key; any other is judged by the category tests alone, so the tests' answers
+    on its case variants are its key (one of at most 2**9: every ideograph
+    without a rule of its own shares one)."""
+    variants = (ch, ch.lower(), ch.upper())
+    if ch in CASE_HAZARDS or not _START_CHARS.isdisjoint(variants):
+        return ch
+    return tuple(t(v) for v in variants for t in _START_TESTS)
+
+
+_BY_START: dict[str, tuple[re.Pattern[str] | None, int]] = {}
+BY_START_MAX = 4096
+"""Distinct first characters remembered (the classes behind them are all remembered)."""
+_BY_CLASS: dict[str | tuple[bool, ...], tuple[re.Pattern[str] | None, int]] = {}
+
+
+def _full_candidates(ch: str) -> tuple[re.Pattern[str] | None, int]:
+    """:func:`_candidates_now`, remembered per character and per class of
+    characters (:func:`_start_class`): a page in Chinese or Japanese starts its
+    lines with hundreds of distinct characters, which each cost 0.8 ms to judge
+    and were remembered up to 4096 of them only; a class is judged once."""
+    got = _BY_START.get(ch)
+    if got is not None:
+        return got
+    key = _start_class(ch)
+    got = _BY_CLASS.get(key)
+    if got is None:
+        got = _BY_CLASS[key] = _candidates_now(ch)
     if len(_BY_START) < BY_START_MAX:
-        _BY_START[ch] = out
-    return out
+        _BY_START[ch] = got
+    return got
 
 
 def _key_automaton() -> tuple[Any, tuple[int, ...]]:

@@ -146,10 +146,10 @@ def count_words(text: str) -> int:
     if "_" not in text and (text.isascii() or _ASCII_PUNCT.fullmatch(text)):
         # Word runs are then the runs of ASCII letters and digits (see _fold_ascii).
         return len(text.encode("ascii", "replace").translate(_ASCII_FOLD).split())
-    cjk = len(_CJK.findall(text)) if _CJK.search(text) else 0
-    if cjk:
-        return len(_WORD.findall(_CJK.sub(" ", text))) + (cjk + 1) // 2
-    return len(_WORD.findall(text))
+    if not _CJK.search(text):
+        return len(_WORD.findall(text))
+    rest, cjk = _CJK.subn(" ", text)  # the count without a string per character (findall made one)
+    return len(_WORD.findall(rest)) + (cjk + 1) // 2
 
 
 def is_prose(line: Line) -> bool:

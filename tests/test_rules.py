@@ -1,6 +1,8 @@
 """One known-answer test per wording rule, with text written for the test:
 each rule must fire on its chrome and must not fire on ordinary article prose."""
 
+import random
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -351,3 +353,56 @@ def test_match_starts_are_read_only_where_a_match_opens_with_punctuation():
     assert _match_starts(rule(r"\bphone\s*\d")) is None  # a letter opens it: most places in a line
     assert _match_starts(rule(r"\(?photo")) is None  # may open with the letter
     assert _match_starts(rule(r"(\(|x*)")) is None  # may match the empty string
+
+
+def _fresh_candidate_caches(monkeypatch):
+    from cleaner import rules
+
+    monkeypatch.setattr(rules, "_BY_START", {})
+    monkeypatch.setattr(rules, "_BY_CLASS", {})
+    return rules
+
+
+def test_first_character_classes_give_the_plain_candidates(monkeypatch):
+    """_full_candidates (remembered per character and per class of characters)
+    against _candidates_now (every facet's test) on every character a test
+    names, the case hazards, and a spread of the rest: letters of many
+    scripts, ideographs, digits and spaces of other scripts, symbols, astral
+    characters."""
+    rules = _fresh_candidate_caches(monkeypatch)
+    rng = random.Random(7)
+    sample = sorted(rules._START_CHARS | rules.CASE_HAZARDS)
+    sample += [chr(c) for c in rng.sample(range(0x20, 0x3000), 500) + rng.sample(range(0x3000, 0xFFFF), 500)
+               if not 0xD800 <= c <= 0xDFFF]
+    sample += list("٣३໓０\u3000\u00a0\u2003ßſİıǅΣς") + ["😀", "𝐀", "𝟙", "𠀋"]
+    for ch in sample * 2:  # the second round reads the caches
+        assert rules._full_candidates(ch) == rules._candidates_now(ch), repr(ch)
+    assert len(rules._BY_CLASS) < len(set(sample)) // 2
+
+
+@given(st.text(min_size=1, max_size=1))
+@settings(max_examples=300, deadline=None)
+def test_first_character_class_property(ch):
+    from cleaner import rules
+
+    assert rules._full_candidates(ch) == rules._candidates_now(ch)
+
+
+def test_lines_opening_with_many_distinct_ideographs_match_as_before(monkeypatch):
+    rules = _fresh_candidate_caches(monkeypatch)
+    lines = [chr(0x4E00 + k) + "国新闻 关于我们 联系我们" for k in range(300)] + ["分享到微信", "上一篇", "© 2024 新华网"]
+    want = [rules.LINE_RULES[i] if (i := _plain_rule_index(rules, x)) is not None else None for x in lines]
+    assert [match_rule(x) for x in lines] == want
+    assert len(rules._BY_CLASS) <= 10
+
+
+def _plain_rule_index(rules, line):
+    """The first whole-line or searched rule that matches, by match_rule with
+    the plain candidates (no cache)."""
+    saved = rules._full_candidates
+    try:
+        rules._full_candidates = rules._candidates_now
+        got = rules.match_rule(line)
+    finally:
+        rules._full_candidates = saved
+    return None if got is None else rules.LINE_RULES.index(got)

@@ -295,7 +295,8 @@ _TRICKY = "’“”‘—–…•·«»©®°±×÷\u00a0\u2009\u200b\u2028™
        | st.text(alphabet=st.sampled_from("ABCDEFGH ÉЖİ’—|abc[`@{"), min_size=15, max_size=60)
        | st.text(alphabet=st.characters(max_codepoint=0x7F) | st.sampled_from(_TRICKY), max_size=60)
        | st.text(alphabet=st.characters(max_codepoint=0x7F) | st.characters(min_codepoint=0x80, max_codepoint=0x2FFF),
-                 max_size=40))
+                 max_size=40)
+       | st.text(alphabet=st.sampled_from("中文新闻报道。、「」ひらがなカタカナｶﾀ한국어 ab12_"), max_size=40))
 def test_fast_paths_agree_with_the_general_definitions(text):
     import unicodedata
 
