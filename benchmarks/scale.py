@@ -161,6 +161,15 @@ def line(name: str, r: dict) -> str:
             f"main process CPU {r['main_cpu']:.0f} s")
 
 
+def compare(first: tuple[str, list[str]], second: tuple[str, list[str]], docs: int, label: str, ratio) -> None:
+    """Two runs, one after the other, each printed as it ends, and ``ratio`` of their results."""
+    results = []
+    for name, args in (first, second):
+        results.append(run_cli(args, docs))
+        print(line(name, results[-1]), flush=True)
+    print(f"{label}: {ratio(*results):.2f}x")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("mode", nargs="?", choices=["workers", "dask", "million", "scripts"])
@@ -173,8 +182,8 @@ def main() -> None:
     if args.mode is None:
         # Run with no arguments (as from a fresh clone): say what it needs, and succeed.
         print(__doc__)
-        print("Name a run: workers, dask, million or scripts (dask needs pip install '.[dask]'; peak memory is read from "
-              "/proc, so Linux).")
+        print("Name a run: workers, dask, million or scripts (dask needs pip install '.[dask]'; peak memory is "
+              "read from /proc, so Linux).")
         return
     if args.mode == "dask":
         try:
@@ -194,23 +203,17 @@ def main() -> None:
         if args.mode == "scripts":
             chinese = Path(tmp) / "corpus-zh.jsonl"
             generate(args.docs, chinese, chinese=True)
-            en = run_cli([str(corpus), "-o", out, "--workers", "1"], args.docs)
-            print(line("English, 1 worker", en), flush=True)
-            zh = run_cli([str(chinese), "-o", out, "--workers", "1"], args.docs)
-            print(line("Chinese, 1 worker", zh), flush=True)
-            print(f"Chinese / English docs/s: {zh['docs_per_s'] / en['docs_per_s']:.2f}x")
+            compare(("English, 1 worker", [str(corpus), "-o", out, "--workers", "1"]),
+                    ("Chinese, 1 worker", [str(chinese), "-o", out, "--workers", "1"]), args.docs,
+                    "Chinese / English docs/s", lambda a, b: b["docs_per_s"] / a["docs_per_s"])
         elif args.mode == "workers":
-            one = run_cli([str(corpus), "-o", out, "--workers", "1"], args.docs)
-            print(line("local, 1 worker", one), flush=True)
-            two = run_cli([str(corpus), "-o", out, "--workers", "2"], args.docs)
-            print(line("local, 2 workers", two), flush=True)
-            print(f"2 workers / 1 worker: {two['docs_per_s'] / one['docs_per_s']:.2f}x")
+            compare(("local, 1 worker", [str(corpus), "-o", out, "--workers", "1"]),
+                    ("local, 2 workers", [str(corpus), "-o", out, "--workers", "2"]), args.docs,
+                    "2 workers / 1 worker", lambda a, b: b["docs_per_s"] / a["docs_per_s"])
         elif args.mode == "dask":
-            local = run_cli([str(corpus), "-o", out, "--workers", "2"], args.docs)
-            print(line("local engine, 2 workers", local), flush=True)
-            dask = run_cli([str(corpus), "-o", out, "--workers", "2", "--engine", "dask"], args.docs)
-            print(line("dask LocalCluster, 2 workers", dask), flush=True)
-            print(f"dask time / local time: {dask['seconds'] / local['seconds']:.2f}x")
+            compare(("local engine, 2 workers", [str(corpus), "-o", out, "--workers", "2"]),
+                    ("dask LocalCluster, 2 workers", [str(corpus), "-o", out, "--workers", "2", "--engine", "dask"]),
+                    args.docs, "dask time / local time", lambda a, b: b["seconds"] / a["seconds"])
         else:
             r = run_cli([str(corpus), "-o", out, "--workers", "2"], args.docs, quiet=False)
             print(line(f"{args.docs} docs, 2 workers", r), flush=True)

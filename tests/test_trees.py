@@ -158,7 +158,8 @@ def test_multiclass_boosters_compile_and_agree():
         got = fast.predict(X)
         assert got.shape == (500, classes) and np.array_equal(got, lgbm(booster, X))
         predict, names, width = text_predictor(booster.model_to_string())
-        assert np.array_equal(predict(edge_matrix(booster, 200, classes)), lgbm(booster, edge_matrix(booster, 200, classes)))
+        X_edge = edge_matrix(booster, 200, classes)
+        assert np.array_equal(predict(X_edge), lgbm(booster, X_edge)) and width == 6 and len(names) == 6
     stump = lightgbm.train({"objective": "multiclass", "num_class": 3, "verbose": -1, "min_data_in_leaf": 1000},
                            lightgbm.Dataset(X, rng.integers(0, 3, size=500)), num_boost_round=2)  # one-leaf trees
     assert np.array_equal(compiled(stump).predict(X), lgbm(stump, X))
