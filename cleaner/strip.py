@@ -1073,6 +1073,8 @@ def _all_caps_teaser(line: Line) -> bool:
     if len(raw) == len(text):  # ASCII: the same counts, by deleting bytes in C
         upper = len(raw) - len(raw.translate(None, _ASCII_UPPER))
         letters = upper + lower
+    elif _CJK.search(text):  # a script without capitals (the last test below, asked before the counts)
+        return False
     else:
         letters = sum(map(str.isalpha, text))
         upper = sum(map(str.isupper, text))

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import cleaner
 from cleaner.extract.blocks import CONTEXT, MAX_BLOCKS, blocks_of, parse
@@ -298,3 +300,15 @@ def test_loading_the_page_model_does_not_count_against_a_pages_time_limit(monkey
             "<p>Construction is expected to begin next spring and to take about three years to finish.</p>"
             "</article></body></html>")
     check_loaded_before_the_clock(monkeypatch, tmp_path, M.PageModel, M.shipped, html, ".html", cleaner.clean_html)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=0x7F) | st.characters(min_codepoint=0x80, max_codepoint=0x10FFFF,
+                                                                           exclude_categories=("Cs",)), max_size=80))
+def test_character_classes_by_table_are_flags_of_each_character(text):
+    """The table of every code point's classes (filled a block at a time)
+    against ``_flags`` character by character."""
+    from cleaner.model.features import _char_flags, _flags
+
+    cp = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    assert _char_flags(cp).tolist() == [_flags(ch) for ch in text]
