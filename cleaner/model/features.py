@@ -162,18 +162,18 @@ _BLOCK = 256
 class _WideFlags:
     """``_flags`` of every code point past ASCII, by table, filled a block of
     256 code points at a time when a block is first met (about 0.4 ms a
-    block; the table, 2 MB, when the first such character is). It replaced a
-    per-batch sort of the distinct characters met, which on a page in
-    Chinese (thousands of distinct characters) cost more than the rest of
-    its features."""
+    block). It replaced a per-batch sort of the distinct characters met,
+    which on a page in Chinese (thousands of distinct characters) cost more
+    than the rest of its features. The table is allocated whole at once (2 MB
+    of zeros, which the system maps only where written), so threads (Dask's
+    workers) never see two tables; two threads filling one block write the
+    same values, and a block is marked filled only once written."""
 
     def __init__(self) -> None:
-        self.table: np.ndarray | None = None
+        self.table = np.zeros(0x110000, dtype=np.uint16)
         self.filled = np.zeros(0x110000 // _BLOCK, dtype=bool)
 
     def __call__(self, cp: np.ndarray) -> np.ndarray:
-        if self.table is None:
-            self.table = np.zeros(0x110000, dtype=np.uint16)
         met = np.zeros(len(self.filled), dtype=bool)
         met[cp // _BLOCK] = True
         for block in np.flatnonzero(met & ~self.filled).tolist():

@@ -9,10 +9,11 @@ a walk waits for the previous one (load the node, load the feature, compare,
 load the child), so the processor mostly waits. Here a few rows walk the same
 tree side by side (:data:`ROWS_AT_ONCE`), so their independent steps overlap,
 and a node is one 64-bit word plus a 32-bit threshold, two loads that do not
-wait for each other. It makes these predictions about 1.5 times as fast. It also spares a
-process LightGBM's import (about 1.2 s, most of it scikit-learn and SciPy,
-which LightGBM imports for its own scikit-learn interface): a one-page run
-starts that much sooner, and so does every worker process.
+wait for each other. It makes these predictions about 1.5 times as fast.
+It also spares a process LightGBM's import (about 1.2 s, most of it
+scikit-learn and SciPy, which LightGBM imports for its own scikit-learn
+interface): a one-page run starts that much sooner, and so does every worker
+process.
 
 What it reproduces of LightGBM (``predictor.hpp``, ``tree.h``, ``gbdt.cpp``,
 ``binary_objective.hpp`` of LightGBM 4):
@@ -33,8 +34,8 @@ What it reproduces of LightGBM (``predictor.hpp``, ``tree.h``, ``gbdt.cpp``,
 
 Only what the shipped models use is compiled: numerical splits whose missing
 type is "none" (no categorical splits, no linear trees), a binary or
-multiclass (softmax) objective, every iteration used. For any other booster :func:`compiled` returns None
-and the caller keeps LightGBM's own predict (``tests/test_trees.py`` checks
+multiclass (softmax) objective, every iteration used. For any other booster
+:func:`compiled` returns None and the caller keeps LightGBM's own predict (``tests/test_trees.py`` checks
 both, against LightGBM, on the shipped models and on such boosters).
 """
 
