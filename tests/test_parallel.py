@@ -170,3 +170,29 @@ def test_lsh_bands_are_bounded():
         bands, rows = lsh_params(threshold, 128)
         assert 1 <= bands <= MAX_BANDS and bands * rows <= 128
     assert lsh_params(0.4, 128) == (32, 3)
+
+
+def test_a_workers_result_leaves_the_page_behind():
+    """What a worker sends back is the cleaned document, not the page again:
+    the main process holds results in the site-wide window and the dedup
+    queue, and a page of megabytes there was held whole (and pickled both
+    ways) for nothing that reads it."""
+    import pickle
+
+    from cleaner.options import Options
+    from cleaner.pipeline import process_batch
+    from cleaner.records import Cleaned, Document
+
+    body = "".join(f"<p>Paragraph {i} of the story about the harbour bridge, long enough to be kept.</p>"
+                   for i in range(5))
+    script = "var tracking = [" + ",".join(str(i) for i in range(40000)) + "];"  # markup, not text
+    html = (f"<html><head><title>Bridge</title><script>{script}</script></head><body><nav><a href='/'>Home</a>"
+            f"</nav><article>{body}</article></body></html>")
+    doc = Document(ordinal=3, id="p1", source="in.jsonl:4", content=html, kind="html", url="https://example.org/a",
+                   metadata={"crawl": "2025-01"})
+    [got] = process_batch([doc], Options())
+    assert isinstance(got, Cleaned) and "harbour bridge" in got.text
+    assert got.doc.content == "" and (got.doc.id, got.doc.source, got.doc.ordinal, got.doc.url, got.doc.metadata) == \
+        ("p1", "in.jsonl:4", 3, "https://example.org/a", {"crawl": "2025-01"})
+    assert len(pickle.dumps(got)) < len(html) // 4
+    assert cleaner.clean_html(html, url="https://example.org/a").text == got.text
