@@ -391,18 +391,9 @@ def test_first_character_class_property(ch):
 def test_lines_opening_with_many_distinct_ideographs_match_as_before(monkeypatch):
     rules = _fresh_candidate_caches(monkeypatch)
     lines = [chr(0x4E00 + k) + "国新闻 关于我们 联系我们" for k in range(300)] + ["分享到微信", "上一篇", "© 2024 新华网"]
-    want = [rules.LINE_RULES[i] if (i := _plain_rule_index(rules, x)) is not None else None for x in lines]
+    with monkeypatch.context() as plain:  # every line's candidates by the per-character definition, no cache
+        plain.setattr(rules, "_full_candidates", rules._candidates_now)
+        want = [match_rule(x) for x in lines]
+    assert not rules._BY_START and not rules._BY_CLASS
     assert [match_rule(x) for x in lines] == want
     assert len(rules._BY_CLASS) <= 10
-
-
-def _plain_rule_index(rules, line):
-    """The first whole-line or searched rule that matches, by match_rule with
-    the plain candidates (no cache)."""
-    saved = rules._full_candidates
-    try:
-        rules._full_candidates = rules._candidates_now
-        got = rules.match_rule(line)
-    finally:
-        rules._full_candidates = saved
-    return None if got is None else rules.LINE_RULES.index(got)

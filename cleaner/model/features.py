@@ -161,7 +161,7 @@ _BLOCK = 256
 
 class _WideFlags:
     """``_flags`` of every code point past ASCII, by table, filled a block of
-    256 code points at a time when a block is first met (about 0.4 ms a
+    256 code points at a time when a block is first met (about 0.08 ms a
     block). It replaced a per-batch sort of the distinct characters met,
     which on a page in Chinese (thousands of distinct characters) cost more
     than the rest of its features. The table is allocated whole at once (2 MB
