@@ -60,6 +60,7 @@ LINES = st.sampled_from([
     "“We are delighted,” said the mayor, who had campaigned for the change since 2019.",
     "Prices start at $19.99 | Free shipping", "- item one", "Q: How much does it cost?", "ЦЕНТР НОВОСТЕЙ",
     "東京で新しい駅が開業した。", "Die Stadt plant neue Radwege für das kommende Jahr.", "",
+    "posted by user_name in the_forum", "Über uns – Kontakt – Impressum", "La ville et les habitants de la région",
 ])
 
 
@@ -69,6 +70,31 @@ LINES = st.sampled_from([
                 min_size=1, max_size=6))
 def test_generated_batches_equal_page_by_page(spec):
     _same([_judged("\n".join(lines), url) for lines, url in spec])
+
+
+def test_pages_past_the_language_head_equal_page_by_page():
+    """A page longer than the head its language is read from (LANG_CHARS),
+    cut inside a line, beside short pages, in two languages."""
+    from cleaner.model.lines import LANG_CHARS
+
+    german = "Die Stadt und der Rat haben mit den Bürgern über die neuen Pläne für das Jahr gesprochen."
+    english = "The council and the mayor said that the plan was the best of all the ones they had."
+    long_de = "\n".join([german] * (LANG_CHARS // len(german) + 3))
+    cut_mix = "\n".join([english] * (LANG_CHARS // (len(english) + 1)) + ["und der die das " * 40, german])
+    pages = [_judged(long_de), _judged("Home\nNews\n" + english), _judged(cut_mix), _judged(german)]
+    assert sum(map(len, long_de.split("\n"))) > LANG_CHARS
+    _same(pages)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=40))
+def test_words_read_off_the_folded_line_are_the_regex_words(text):
+    from cleaner.model.features import WORD
+    from cleaner.model.linebatch import _words
+
+    judged = judge_lines("x\n" + text.replace("\n", " ") + "\ny", is_html=False)
+    for line in judged.lines:
+        assert _words(line) == WORD.findall(line.text.lower())
 
 
 def _docs():

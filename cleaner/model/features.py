@@ -27,6 +27,7 @@ import numpy as np
 
 from ..extract.blocks import CONTEXT, ROLE_NAMES, Block
 from ..rules import normalize_line
+from ..strip import FEATURES_CACHE_CHARS, _features_cached, _features_now
 from .stopwords import LANGS, STOPWORDS
 
 WORD = re.compile(r"\w+")
@@ -112,8 +113,6 @@ def _rule_of(text: str) -> tuple[int, int, int, int, str | None]:
     which the verdict features fill for the same texts)."""
     got = _rule_cache.get(text)
     if got is None:
-        from ..strip import FEATURES_CACHE_CHARS, _features_cached, _features_now
-
         if len(text) > RULE_MAX_CHARS and len(normalize_line(text)) > RULE_MAX_CHARS:
             got = (0, 0, 0, 0, None)
         else:
@@ -208,14 +207,13 @@ def words_of_texts(texts: Sequence[str]) -> list[list[str]]:
 
 
 def text_features(texts: Sequence[str], lang: str | None,
-                  words_of: list[list[str]] | None = None, *,
-                  stop_sets: Sequence[frozenset[str]] | None = None) -> tuple[np.ndarray, list[list[str]]]:
+                  words_of: list[list[str]] | None = None) -> tuple[np.ndarray, list[list[str]]]:
     """The DOM-free columns for a page's blocks (or a dump's lines, none of them
     empty), and each block's lower-cased words (``words_of``, when the caller
     has them already: :func:`words_of_texts`). Every column but the stop-word
-    share is the block's own; that share counts the words of ``lang``'s list,
-    or, for blocks of several pages at once (``stop_sets``, one per block),
-    each block's page's list."""
+    share is the block's own; that share counts the words of ``lang``'s list
+    (for lines of several pages at once, each page's own list:
+    :mod:`cleaner.model.linebatch`)."""
     stops = STOPWORDS.get(lang or "", STOPWORDS["en"])
     n = len(texts)
     out = np.zeros((n, len(TEXT_FEATURES)), dtype=np.float32)
@@ -249,8 +247,7 @@ def text_features(texts: Sequence[str], lang: str | None,
     out[:, 7] = np.log1p([t.count(". ") + t.count("! ") + t.count("? ") + (c in ".!?") for t, c in zip(texts, lasts)])
     out[:, 8] = np.where(nw > 0, count(_FLAG_COMMA) / safe_nw, 0.0)
     out[:, 9] = [t[0].isupper() for t in texts]
-    hits = ((sum(map(s.__contains__, w)) for w, s in zip(words_of, stop_sets)) if stop_sets is not None
-            else (sum(map(stops.__contains__, w)) for w in words_of))
+    hits = (sum(map(stops.__contains__, w)) for w in words_of)
     out[:, 10] = np.where(nw > 0, np.fromiter(hits, dtype=np.float64, count=n) / safe_nw, 0.0)
     out[:, 11] = np.array([t.isupper() for t in texts]) & (letters > 3)
     out[:, 12] = count(_FLAG_SEP)
