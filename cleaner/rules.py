@@ -19,9 +19,9 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache, reduce
 from operator import itemgetter, or_
-from re import _constants as _sre_ops  # type: ignore[attr-defined]
-from re import _parser  # type: ignore[attr-defined]
 from typing import Any
+
+from . import patterns
 
 SHORT_LINE = 160
 """Chrome labels and widget sentences are short; body paragraphs rarely are.
@@ -356,52 +356,68 @@ _SEARCHED = tuple((i, r, SEARCH_KEYS[r.name]) for i, r in enumerate(LINE_RULES) 
 # most rules can only start with a few letters ("Share", "Read more", "©"), so a
 # line is tried only against the rules that can start with its first character
 # and whose literals it holds, both read per alternative of a rule (_facets).
-# The sets come from the compiled patterns themselves (Python's regex parser), so
-# they can never disagree with the rules: an item the analysis does not know
-# counts as "any character", which only makes the candidate list longer.
+# The sets come from the patterns themselves (read by cleaner.patterns), so they
+# can never disagree with the rules: an item the analysis does not know counts
+# as "any character", which only makes the candidate list longer.
 
 def case_hazards() -> frozenset[str]:
     """Characters for which ``str.lower`` and the regex engine's case-insensitive
-    matching disagree: the long s matches "s" but lowers to itself, "İ" lowers to
-    two characters, a capital sigma lowers to "ς" at the end of a word. Required
-    literals are looked for in ``line.lower()``, which is exact only on lines
-    without these characters, and a line starting with one is tried against
-    every rule. Characters the engine treats as equal ignoring case (the same
-    simple lowercase, or paired by re._casefix) must lower to the same single
-    character unless they are listed here."""
-    import _sre
+    matching may disagree: the long s matches "s" but lowers to itself, "İ"
+    lowers to two characters, a capital sigma lowers to "ς" at the end of a
+    word. Required literals are looked for in ``line.lower()``, which is exact
+    only on lines without these characters, and a line starting with one is
+    tried against every rule.
+
+    The engine treats as equal ignoring case the characters with the same
+    simple lower case and those with the same upper case. Read from
+    ``str.lower`` and ``str.upper`` alone, the classes of characters linked
+    by the same lower or upper case hold the engine's; a hazard is a member
+    that lowers to more than one character or to another than the class's
+    usual lower case. Where a class has no single usual lower case, all its
+    members are hazards: a superset is safe, such a line is only tried
+    against more rules."""
     import sys
     from collections import Counter, defaultdict
-    from re import _casefix  # type: ignore[attr-defined]
 
-    classes: dict[int, list[int]] = defaultdict(list)
-    for cp in range(sys.maxunicode + 1):
-        if not 0xD800 <= cp < 0xE000:
-            classes[_sre.unicode_tolower(cp)].append(cp)
-    parent: dict[int, int] = {}
+    parent: dict[str, str] = {}
 
-    def root(x: int) -> int:
+    def root(x: str) -> str:
         while parent.get(x, x) != x:
             x = parent[x]
         return x
 
-    for k, vs in _casefix._EXTRA_CASES.items():
-        for v in vs:
-            parent[root(v)] = root(k)
-    merged: dict[int, list[int]] = defaultdict(list)
-    for k, members in classes.items():
-        merged[root(k)] += members
+    members: list[str] = []
+    for cp in range(sys.maxunicode + 1):
+        ch = chr(cp)
+        if 0xD800 <= cp < 0xE000:
+            continue
+        low, up = ch.lower(), ch.upper()
+        if low == ch == up:
+            continue  # no case: equal to itself only
+        members.append(ch)
+        for key in ("l" + low, "u" + up):
+            a, b = root(ch), root(key)
+            if a != b:
+                parent[a] = b
+    lowers: dict[str, Counter[str]] = defaultdict(Counter)
+    for ch in members:
+        lowers[root(ch)][ch.lower()] += 1
     hazards = {"\u03a3"}  # capital sigma: its lower case depends on the next character
-    for members in merged.values():
-        usual = Counter(chr(x).lower() for x in members).most_common(1)[0][0]
-        hazards |= {chr(x) for x in members if chr(x).lower() != usual or len(chr(x).lower()) != 1}
+    for ch in members:
+        counts = lowers[root(ch)]
+        top = max(counts.values())
+        # The class's usual lower case is its members' most common one (on a
+        # tie, none is: every member is a hazard).
+        if len(ch.lower()) != 1 or counts[ch.lower()] < top or list(counts.values()).count(top) > 1:
+            hazards.add(ch)
     return frozenset(hazards)
 
 
-_KNOWN_HAZARDS = ("14.0.0", "\u00b5\u0130\u0131\u017f\u0345\u03a3\u03c2\u03d0\u03d1\u03d5\u03d6\u03f0\u03f1\u03f5"
-                  "\u1c80\u1c81\u1c82\u1c83\u1c84\u1c85\u1c86\u1c87\u1c88\u1e9b\u1fbe\u1fd3\u1fe3\ufb06")
+_KNOWN_HAZARDS = ("14.0.0", "\u00b5\u0130\u0131\u017f\u0345\u0390\u03a3\u03b0\u03c2\u03d0\u03d1\u03d5\u03d6\u03f0\u03f1\u03f5"
+                  "\u1c80\u1c81\u1c82\u1c83\u1c84\u1c85\u1c86\u1c87\u1c88\u1e9b\u1fbe\u1fd3\u1fe3\ufb05\ufb06")
 """case_hazards() for one Unicode version, so that importing cleaner does not scan
-all of Unicode (a third of a second); other versions compute it."""
+all of Unicode (0.4 s); other versions compute it (tests/test_rules.py checks
+that this table is what it computes)."""
 CASE_HAZARDS = (frozenset(_KNOWN_HAZARDS[1]) if unicodedata.unidata_version == _KNOWN_HAZARDS[0]
                 else case_hazards())
 _CASE_HAZARD = re.compile("[" + re.escape("".join(sorted(CASE_HAZARDS))) + "]")
@@ -413,7 +429,7 @@ _ANY = object()
 def _start_set(items) -> tuple[list, bool]:
     """What a match of the parsed sequence ``items`` can start with, and whether
     it can match the empty string: a list of literal sets and category tests."""
-    c = _sre_ops
+    c = patterns
     out: list = []
     for op, av in items:
         if op is c.LITERAL:
@@ -454,7 +470,7 @@ def _start_set(items) -> tuple[list, bool]:
 
 
 def _category_tests() -> dict:
-    c = _sre_ops
+    c = patterns
     return {c.CATEGORY_DIGIT: str.isdigit, c.CATEGORY_SPACE: str.isspace,
             c.CATEGORY_WORD: lambda ch: ch.isalnum() or ch == "_"}
 
@@ -487,8 +503,13 @@ def _starter(items) -> _Starter | None:
 
 
 def _parsed(pattern: re.Pattern[str]) -> list:
-    """The items of a compiled pattern, as Python's regex parser reads them."""
-    return _parser.parse(pattern.pattern, pattern.flags).data
+    """The items of a compiled pattern (:mod:`cleaner.patterns`); a pattern
+    whose syntax that parser does not read is ``.*``, which the analyses
+    below read as "can match anything": its rule is then tried on every line."""
+    try:
+        return patterns.parse(pattern).data
+    except patterns.Unsupported:
+        return [(patterns.MAX_REPEAT, (0, patterns.MAXREPEAT, patterns.Seq([(patterns.ANY, None)])))]
 
 
 def _written_starts(pattern: re.Pattern[str]) -> frozenset[str] | None:
@@ -524,7 +545,7 @@ def _facets(items) -> list[list]:
     literals: a rule of forty labels ("share", "tweet", "x", ...) need not be
     tried on every line that starts with any of twenty letters, or contains any
     of their words."""
-    c = _sre_ops
+    c = patterns
     items = list(items)
     if not items:
         return [items]
@@ -550,7 +571,7 @@ def _facets(items) -> list[list]:
 def _exact(items) -> frozenset[str] | None:
     """The strings the parsed sequence ``items`` can match, when they are a few
     fixed ones ("by", "von", "par"); None otherwise."""
-    c = _sre_ops
+    c = patterns
     out = frozenset(("",))
     for op, av in items:
         if op is c.LITERAL:
@@ -587,7 +608,7 @@ def _required(items) -> frozenset[str] | None:
     selective usable requirement is kept: the longest shortest string, then
     the fewest. Runs of fixed pieces count as one: ``(by|von) `` needs "by " or
     "von "."""
-    c = _sre_ops
+    c = patterns
     best: frozenset[str] | None = None
     nothing = frozenset(("",))
     run = nothing
@@ -753,7 +774,7 @@ def _needs_digit(items) -> bool:
     literal or range of decimal digits, which ``\\d`` also finds): a phone-number
     rule cannot match a line without one, and one C scan for a digit is far
     cheaper than searching the rule."""
-    c = _sre_ops
+    c = patterns
 
     def digits_only(av) -> bool:
         return bool(av) and all(o is c.CATEGORY and a is c.CATEGORY_DIGIT or

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import accumulate, groupby
 
+from . import patterns
 from .dates import parse_date_line
 from .records import Removal, removal_slots
 from .rules import ABOUT_THE_AUTHOR, LINE_RULES, Rule, first_chars, match_rule, normalize_line
@@ -46,7 +47,7 @@ _DATE_LABEL_ONLY = re.compile(r"(updated|published|posted|last updated|modified|
                               r"опубликовано|дата|更新日?|公開日?)\s?:?", re.I)
 # Lines are normalised (single spaces), so \s? is \s* here, and the width is
 # bounded: longer lines need no regex call.
-_DATE_LABEL_WIDTH = re._parser.parse(_DATE_LABEL_ONLY.pattern).getwidth()[1]  # type: ignore[attr-defined]
+_DATE_LABEL_WIDTH = patterns.parse(_DATE_LABEL_ONLY).max_width()
 _DATE_LABEL_FIRST = first_chars(_DATE_LABEL_ONLY)  # None: any character
 
 

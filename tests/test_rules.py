@@ -2,6 +2,7 @@
 each rule must fire on its chrome and must not fire on ordinary article prose."""
 
 import random
+import re
 
 import pytest
 from hypothesis import given, settings
@@ -229,6 +230,23 @@ def test_case_hazards_match_the_running_pythons_unicode_tables():
     assert {"\u017f", "\u0130", "\u0131", "\u03a3"} <= CASE_HAZARDS and not CASE_HAZARDS & set("SsIiKk")
 
 
+def test_outside_the_case_hazards_the_engine_and_lower_agree():
+    """Where the regex engine, ignoring case, takes one character for another
+    (tried on every character's case variants in the scripts with case), both
+    lower to the same single character unless one is a hazard: a required
+    literal looked for in ``line.lower()`` is then found wherever the rule's
+    pattern matches."""
+    from cleaner.rules import CASE_HAZARDS
+
+    assert re.fullmatch("s", "\u017f", re.I) and "\u017f" in CASE_HAZARDS  # the long s, for one
+    for cp in [*range(0x41, 0x2000), *range(0x2C00, 0x2E00), *range(0xA640, 0xA800), *range(0xFB00, 0xFB50)]:
+        ch = chr(cp)
+        for other in {ch.lower(), ch.upper(), ch.title(), ch.casefold()}:
+            if len(other) == 1 and other != ch and re.fullmatch(re.escape(ch), other, re.I):
+                assert ch in CASE_HAZARDS or other in CASE_HAZARDS or \
+                    (len(ch.lower()) == 1 and ch.lower() == other.lower()), (ch, other)
+
+
 def _admitted(rule_index: int, text: str) -> bool:
     """Would the dispatch try rule ``rule_index`` on ``text``? (Some alternative of
     it admits the first character and finds one of its literals.)"""
@@ -271,21 +289,23 @@ def test_every_match_of_a_rule_passes_its_dispatch(index, rule, data):
 def test_required_literals(pattern, expected):
     import re
 
-    from cleaner.rules import _parser, _required
+    from cleaner.patterns import parse
+    from cleaner.rules import _required
 
-    req = _required(_parser.parse(pattern, re.I).data)
+    req = _required(parse(re.compile(pattern, re.I)).data)
     assert (set(req) if req is not None else None) == expected
 
 
 def test_facets_split_leading_alternatives_and_options():
     import re
 
-    from cleaner.rules import _facets, _parser
+    from cleaner.patterns import parse
+    from cleaner.rules import _facets
 
-    assert len(_facets(_parser.parse(r"(ab|cd)e", re.I).data)) == 2
-    assert len(_facets(_parser.parse(r"(x)?y", re.I).data)) == 2
-    assert len(_facets(_parser.parse(r"((share|tweet)\s*){1,12}", re.I).data)) == 2
-    assert len(_facets(_parser.parse(r"(?-i:(ab|cd))e", re.I).data)) == 1  # changes flags: kept whole
+    assert len(_facets(parse(re.compile(r"(ab|cd)e", re.I)).data)) == 2
+    assert len(_facets(parse(re.compile(r"(x)?y", re.I)).data)) == 2
+    assert len(_facets(parse(re.compile(r"((share|tweet)\s*){1,12}", re.I)).data)) == 2
+    assert len(_facets(parse(re.compile(r"(?-i:(ab|cd))e", re.I)).data)) == 1  # changes flags: kept whole
 
 
 def _searched_rules():
@@ -335,9 +355,10 @@ def test_the_faster_search_finds_what_the_rule_searched_whole_finds(rule, plan, 
 def test_a_rule_that_needs_a_digit_is_read_off_its_pattern(pattern, digit):
     import re
 
-    from cleaner.rules import _needs_digit, _parser
+    from cleaner.patterns import parse
+    from cleaner.rules import _needs_digit
 
-    assert _needs_digit(_parser.parse(pattern, re.I).data) is digit
+    assert _needs_digit(parse(re.compile(pattern, re.I)).data) is digit
 
 
 def test_match_starts_are_read_only_where_a_match_opens_with_punctuation():
