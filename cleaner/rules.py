@@ -413,8 +413,9 @@ def case_hazards() -> frozenset[str]:
     return frozenset(hazards)
 
 
-_KNOWN_HAZARDS = ("14.0.0", "\u00b5\u0130\u0131\u017f\u0345\u0390\u03a3\u03b0\u03c2\u03d0\u03d1\u03d5\u03d6\u03f0\u03f1\u03f5"
-                  "\u1c80\u1c81\u1c82\u1c83\u1c84\u1c85\u1c86\u1c87\u1c88\u1e9b\u1fbe\u1fd3\u1fe3\ufb05\ufb06")
+_KNOWN_HAZARDS = ("14.0.0", "\u00b5\u0130\u0131\u017f\u0345\u0390\u03a3\u03b0\u03c2\u03d0\u03d1\u03d5\u03d6\u03f0"
+                  "\u03f1\u03f5\u1c80\u1c81\u1c82\u1c83\u1c84\u1c85\u1c86\u1c87\u1c88\u1e9b\u1fbe\u1fd3"
+                  "\u1fe3\ufb05\ufb06")
 """case_hazards() for one Unicode version, so that importing cleaner does not scan
 all of Unicode (0.4 s); other versions compute it (tests/test_rules.py checks
 that this table is what it computes)."""

@@ -60,7 +60,8 @@ LINES = st.sampled_from([
     "“We are delighted,” said the mayor, who had campaigned for the change since 2019.",
     "Prices start at $19.99 | Free shipping", "- item one", "Q: How much does it cost?", "ЦЕНТР НОВОСТЕЙ",
     "東京で新しい駅が開業した。", "Die Stadt plant neue Radwege für das kommende Jahr.", "",
-    "posted by user_name in the_forum", "Über uns – Kontakt – Impressum", "La ville et les habitants de la région",
+    "posted by user_name in the_forum", "Über uns – Kontakt – Impressum",
+    "La ville et les habitants de la région",
 ])
 
 

@@ -207,13 +207,14 @@ def words_of_texts(texts: Sequence[str]) -> list[list[str]]:
 
 
 def text_features(texts: Sequence[str], lang: str | None,
-                  words_of: list[list[str]] | None = None) -> tuple[np.ndarray, list[list[str]]]:
+                  words_of: list[list[str]] | None = None, *,
+                  stop_share: bool = True) -> tuple[np.ndarray, list[list[str]]]:
     """The DOM-free columns for a page's blocks (or a dump's lines, none of them
     empty), and each block's lower-cased words (``words_of``, when the caller
     has them already: :func:`words_of_texts`). Every column but the stop-word
     share is the block's own; that share counts the words of ``lang``'s list
-    (for lines of several pages at once, each page's own list:
-    :mod:`cleaner.model.linebatch`)."""
+    (``stop_share=False`` leaves it 0: for lines of several pages at once,
+    :mod:`cleaner.model.linebatch` sets each page's own)."""
     stops = STOPWORDS.get(lang or "", STOPWORDS["en"])
     n = len(texts)
     out = np.zeros((n, len(TEXT_FEATURES)), dtype=np.float32)
@@ -247,8 +248,9 @@ def text_features(texts: Sequence[str], lang: str | None,
     out[:, 7] = np.log1p([t.count(". ") + t.count("! ") + t.count("? ") + (c in ".!?") for t, c in zip(texts, lasts)])
     out[:, 8] = np.where(nw > 0, count(_FLAG_COMMA) / safe_nw, 0.0)
     out[:, 9] = [t[0].isupper() for t in texts]
-    hits = (sum(map(stops.__contains__, w)) for w in words_of)
-    out[:, 10] = np.where(nw > 0, np.fromiter(hits, dtype=np.float64, count=n) / safe_nw, 0.0)
+    if stop_share:
+        hits = (sum(map(stops.__contains__, w)) for w in words_of)
+        out[:, 10] = np.where(nw > 0, np.fromiter(hits, dtype=np.float64, count=n) / safe_nw, 0.0)
     out[:, 11] = np.array([t.isupper() for t in texts]) & (letters > 3)
     out[:, 12] = count(_FLAG_SEP)
     out[:, 14] = [t[0] in "-–—•·*▪►0123456789" for t in texts]

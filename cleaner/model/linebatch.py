@@ -142,7 +142,7 @@ def _text_columns(lines: list[Line], texts: list[str], sizes: list[int]) -> np.n
     distinct = list(ids)
     first = dict(zip(line_id.tolist(), lines))  # a line of each distinct text (any: all are alike)
     distinct_words = [_words(first[k]) for k in range(len(distinct))]
-    columns, _ = text_features(distinct, None, distinct_words)
+    columns, _ = text_features(distinct, None, distinct_words, stop_share=False)
     out = columns[line_id]
     # Stop words of each language per distinct line, then per line.
     n_words = np.fromiter(map(len, distinct_words), dtype=np.int64, count=len(distinct))
@@ -194,7 +194,8 @@ def _words(line: Line) -> list[str]:
     text, read off the line's folded form where that is the same list: an
     ASCII line without "_" folds to its lower-cased letter and digit runs
     joined by single spaces (``strip._fold_ascii``), and splitting that is
-    several times faster than the regular expression."""
+    faster than the regular expression (ScrapingHub's 5,993 distinct dump
+    lines: 14.5 against 19.7 ms)."""
     t = line.text
     return line.folded.split() if t.isascii() and "_" not in t else WORD.findall(t.lower())
 

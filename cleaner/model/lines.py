@@ -177,16 +177,36 @@ def _windows(base: np.ndarray, weight: np.ndarray, radii: tuple[int, ...]) -> np
 def mark_verdicts(own: np.ndarray, lines: list[Line]) -> None:
     """Set the ``old:<kind>`` and ``why:<group>`` columns of ``own`` (OWN_FEATURES)
     for the lines the rules removed."""
-    kinds_at = len(OWN_FEATURES) - len(OLD_KINDS) - len(WHY_GROUPS)
-    why_at = len(OWN_FEATURES) - len(WHY_GROUPS)
+    rows: list[int] = []
+    cols: list[int] = []
     for i, x in enumerate(lines):
         if x.kind is not None:
-            k = _OK.get(x.kind)
-            if k is not None:
-                own[i, kinds_at + k] = 1.0
-            g = _why_group(x.why)
-            if g is not None:
-                own[i, why_at + _WG[g]] = 1.0
+            got = _VERDICT_COLUMNS.get((x.kind, x.why))
+            if got is None:
+                got = _verdict_columns(x.kind, x.why)
+            for c in got:
+                rows.append(i)
+                cols.append(c)
+    own[rows, cols] = 1.0
+
+
+_VERDICT_COLUMNS: dict[tuple[str, str | None], tuple[int, ...]] = {}
+"""The columns a removed line's (kind, why) sets, remembered: the pairs are
+the rules' own names, a few hundred at most."""
+
+
+def _verdict_columns(kind: str, why: str | None) -> tuple[int, ...]:
+    cols = []
+    k = _OK.get(kind)
+    if k is not None:
+        cols.append(len(OWN_FEATURES) - len(OLD_KINDS) - len(WHY_GROUPS) + k)
+    g = _why_group(why)
+    if g is not None:
+        cols.append(len(OWN_FEATURES) - len(WHY_GROUPS) + _WG[g])
+    if len(_VERDICT_COLUMNS) > 10_000:
+        _VERDICT_COLUMNS.clear()
+    got = _VERDICT_COLUMNS[kind, why] = tuple(cols)
+    return got
 
 
 def line_matrix(judged: Judged, url: str | None = None) -> np.ndarray:
