@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import os
+import queue
 import signal
 import threading
 import time
@@ -78,8 +80,8 @@ def _deadline(seconds: float) -> Iterator[None]:
 
     In a process's main thread (the serial and process-pool engines) that is
     SIGALRM. Dask runs tasks in worker threads, where signals cannot be used:
-    there a timer thread raises the exception in the task's thread
-    (PyThreadState_SetAsyncExc). Both are delivered between Python bytecodes,
+    there the process's watchdog thread (_Watchdog) raises the exception in
+    the task's thread (PyThreadState_SetAsyncExc). Both are delivered between Python bytecodes,
     so a single C call that never returns (one giant regex or parse) is not
     interrupted by either; the size limits bound those."""
     if threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer"):
@@ -107,38 +109,86 @@ def _deadline(seconds: float) -> Iterator[None]:
             signal.signal(signal.SIGALRM, old)
         return
     tid = threading.get_ident()
-    lock = threading.Lock()
-    state = {"done": False, "fired": False}
-
-    def fire() -> None:
-        with lock:
-            if state["done"]:
-                return
-            state["fired"] = True
-            ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(tid), ctypes.py_object(_Timeout))
-        # An asynchronous exception raised while a finaliser runs (garbage
-        # collection in that thread) is printed and dropped: repeat until the
-        # body has really stopped.
-        again = threading.Timer(0.05, fire)
-        again.daemon = True
-        again.start()
-
-    timer = threading.Timer(seconds, fire)
-    timer.daemon = True
-    timer.start()
     try:
+        _WATCHDOG.arm(tid, seconds)  # inside the try: a limit that goes off at once is still disarmed
         yield
     finally:
-        while True:  # a late delivery may interrupt this very block: retry until the timer is disarmed
+        while True:  # a late delivery may interrupt this very block: retry until disarmed
             try:
-                with lock:
-                    state["done"] = True
+                fired = _WATCHDOG.disarm(tid)
                 break
             except _Timeout:
                 continue
-        timer.cancel()
-        if state["fired"]:  # not delivered yet: it must not go off later, elsewhere
+        if fired:  # not delivered yet: it must not go off later, elsewhere
             ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(tid), None)
+
+
+class _Watchdog:
+    """One thread per process that raises _Timeout in the threads whose time
+    limit has passed (PyThreadState_SetAsyncExc), and again every REPEAT
+    seconds until the limit is disarmed: an asynchronous exception raised
+    while a finaliser runs (garbage collection in that thread) is printed and
+    dropped, and one alone would then be lost.
+
+    It replaced a timer thread started for every document: under Dask (a
+    task's documents in a worker thread, thousands a minute) a worker was
+    once left stuck inside such a thread start, and its run waiting on the
+    task for ever. Now a document only adds and removes an entry.
+
+    A thread that may receive the exception touches only C objects here (a
+    plain lock, whose ``with`` an asynchronous exception cannot split, and a
+    SimpleQueue to wake the watchdog), so no lock is left held; the watchdog
+    thread is never interrupted."""
+
+    REPEAT = 0.05
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._wake: queue.SimpleQueue[None] = queue.SimpleQueue()
+        self._due: dict[int, float] = {}
+        self._fired: set[int] = set()
+        self._thread: threading.Thread | None = None
+
+    def arm(self, tid: int, seconds: float) -> None:
+        """Thread ``tid``'s limit, ``seconds`` from now (one per thread)."""
+        if self._thread is None:
+            with self._lock:
+                if self._thread is None:
+                    self._thread = threading.Thread(target=self._run, name="cleaner-time-limits", daemon=True)
+                    self._thread.start()
+        with self._lock:
+            self._due[tid] = time.monotonic() + seconds
+            self._fired.discard(tid)
+        self._wake.put(None)
+
+    def disarm(self, tid: int) -> bool:
+        """Whether the exception was raised in ``tid`` (it may still be pending)."""
+        with self._lock:
+            self._due.pop(tid, None)
+            fired = tid in self._fired
+            self._fired.discard(tid)
+        return fired
+
+    def _run(self) -> None:
+        while True:
+            with self._lock:
+                now = time.monotonic()
+                for tid, when in list(self._due.items()):
+                    if when <= now:
+                        self._fired.add(tid)
+                        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(tid), ctypes.py_object(_Timeout))
+                        self._due[tid] = now + self.REPEAT
+                nearest = min(self._due.values(), default=None)
+            try:
+                self._wake.get(timeout=None if nearest is None else max(nearest - time.monotonic(), 0.0))
+            except queue.Empty:
+                pass
+
+
+_WATCHDOG = _Watchdog()
+if hasattr(os, "register_at_fork"):
+    # A forked child has none of the parent's threads: it starts its own watchdog.
+    os.register_at_fork(after_in_child=_WATCHDOG.__init__)
 
 
 def process(doc: Document, options: Options) -> Cleaned | Reject:

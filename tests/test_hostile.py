@@ -173,6 +173,42 @@ def test_per_document_time_limit(in_thread):
     assert not any(isinstance(x, Reject) for x in out[1:])
 
 
+def test_time_limits_in_many_threads_at_once():
+    """Dask's worker threads: four threads, forty limits each in a row, every
+    fourth one overrun; exactly those time out, the limits of the others are
+    never hit, and nothing goes off after a limit is disarmed (the threads
+    sleep after their last one)."""
+    import threading
+
+    from cleaner.pipeline import _deadline, _Timeout
+
+    results: dict[int, list[str]] = {}
+
+    def work(k: int) -> None:
+        got = []
+        for i in range(40):
+            try:
+                with _deadline(0.02 if i % 4 == 0 else 5.0):
+                    if i % 4 == 0:
+                        while True:
+                            pass
+                    got.append("ok")
+            except _Timeout:
+                got.append("timeout")
+        with _deadline(0.1):
+            got.append("last")
+        time.sleep(0.3)  # a limit that went off after it was disarmed would land here
+        results[k] = got
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sorted(results) == [0, 1, 2, 3]
+    assert all(got == ["timeout" if i % 4 == 0 else "ok" for i in range(40)] + ["last"] for got in results.values())
+
+
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
 def test_named_pipe_in_a_directory_is_skipped_not_waited_for(tmp_path):
     (tmp_path / "a.txt").write_text(SENT)
