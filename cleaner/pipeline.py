@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import math
 import os
 import queue
 import signal
@@ -138,7 +139,9 @@ class _Watchdog:
     A thread that may receive the exception touches only C objects here (a
     plain lock, whose ``with`` an asynchronous exception cannot split, and a
     SimpleQueue to wake the watchdog), so no lock is left held; the watchdog
-    thread is never interrupted."""
+    thread is never interrupted. It is woken only for a limit due before it
+    would wake anyway: the others (a document's limit is tens of seconds; it
+    is done in milliseconds) cost a document two short locked updates."""
 
     REPEAT = 0.05
 
@@ -148,6 +151,8 @@ class _Watchdog:
         self._due: dict[int, float] = {}
         self._fired: set[int] = set()
         self._thread: threading.Thread | None = None
+        self._asleep_until = -math.inf
+        """When the watchdog wakes next (a limit due sooner wakes it at once)."""
 
     def arm(self, tid: int, seconds: float) -> None:
         """Thread ``tid``'s limit, ``seconds`` from now (one per thread)."""
@@ -156,10 +161,13 @@ class _Watchdog:
                 if self._thread is None:
                     self._thread = threading.Thread(target=self._run, name="cleaner-time-limits", daemon=True)
                     self._thread.start()
+        when = time.monotonic() + seconds
         with self._lock:
-            self._due[tid] = time.monotonic() + seconds
+            self._due[tid] = when
             self._fired.discard(tid)
-        self._wake.put(None)
+            wake = when < self._asleep_until
+        if wake:  # the watchdog sleeps past this limit; most limits end long before it wakes
+            self._wake.put(None)
 
     def disarm(self, tid: int) -> bool:
         """Whether the exception was raised in ``tid`` (it may still be pending)."""
@@ -179,6 +187,7 @@ class _Watchdog:
                         ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(tid), ctypes.py_object(_Timeout))
                         self._due[tid] = now + self.REPEAT
                 nearest = min(self._due.values(), default=None)
+                self._asleep_until = math.inf if nearest is None else nearest
             try:
                 self._wake.get(timeout=None if nearest is None else max(nearest - time.monotonic(), 0.0))
             except queue.Empty:
