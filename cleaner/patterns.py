@@ -125,8 +125,8 @@ class _Reader:
         """``{m}``, ``{m,}``, ``{,n}``, ``{m,n}`` at the cursor: (least, most,
         length); None when the brace is a literal one."""
         m = re.match(r"\{(\d*)(,?)(\d*)\}", self.text[self.at:])
-        if m is None or not m.group(1) and not m.group(3):
-            return None
+        if m is None or not m.group(1) and not m.group(2):
+            return None  # "{}" and "{x}" are literal; "{,}" is "{0,}"
         lo = int(m.group(1) or 0)
         hi = int(m.group(3)) if m.group(3) else (MAXREPEAT if m.group(2) else lo)
         if hi < lo:

@@ -82,9 +82,11 @@ def _deadline(seconds: float) -> Iterator[None]:
     In a process's main thread (the serial and process-pool engines) that is
     SIGALRM. Dask runs tasks in worker threads, where signals cannot be used:
     there the process's watchdog thread (_Watchdog) raises the exception in
-    the task's thread (PyThreadState_SetAsyncExc). Both are delivered between Python bytecodes,
-    so a single C call that never returns (one giant regex or parse) is not
-    interrupted by either; the size limits bound those."""
+    the task's thread (PyThreadState_SetAsyncExc). Both are delivered between
+    Python bytecodes, so a single C call that never returns (one giant regex
+    or parse) is not interrupted by either; the size limits bound those. One
+    limit per thread at a time: limits are not nested (a document's two
+    halves have one each, in turn)."""
     if threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer"):
         armed = [True]
 

@@ -27,6 +27,8 @@ def test_literals_classes_and_escapes():
     assert items(r"\s\W") == [(p.IN, [(p.CATEGORY, p.CATEGORY_SPACE)]), (p.IN, [(p.CATEGORY, p.CATEGORY_NOT_WORD)])]
     assert items(r"^.\b$") == [(p.AT, p.AT_BEGINNING), (p.ANY, None), (p.AT, p.AT_BOUNDARY), (p.AT, p.AT_END)]
     assert items("a{2}b{") == [(p.MAX_REPEAT, (2, 2, p.Seq([(p.LITERAL, 97)]))), (p.LITERAL, 98), (p.LITERAL, 123)]
+    assert items("a{}") == [(p.LITERAL, 97), (p.LITERAL, 123), (p.LITERAL, 125)]
+    assert items("a{,}")[0][1][:2] == (0, p.MAXREPEAT) and items("a{,2}")[0][1][:2] == (0, 2)
 
 
 def test_groups_alternation_and_repeats():
@@ -71,7 +73,7 @@ ATOMS = st.sampled_from(["a", "b", "ab", "Sale", "x1", r"\d", r"\s", r"\w", "[a-
 def _pattern(depth: int = 0) -> st.SearchStrategy[str]:
     """Patterns of the rules' kind, kept small (groups nest once and repeat at
     most twice, so the engine never backtracks for long)."""
-    atom = st.tuples(ATOMS, st.sampled_from(["", "", "?", "*", "+", "{1,3}", "{2}", "??"])).map(
+    atom = st.tuples(ATOMS, st.sampled_from(["", "", "?", "*", "+", "{1,3}", "{2}", "??", "{,2}", "{,}", "{}"])).map(
         lambda t: t[0] + t[1] if t[0] != r"\b" else t[0])
     if depth < 1:
         inner = st.deferred(lambda: _pattern(depth + 1))
