@@ -89,9 +89,14 @@ def _deadline(seconds: float) -> Iterator[None]:
     halves have one each, in turn)."""
     if threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer"):
         armed = [True]
+        due = time.monotonic() + seconds
 
         def on_alarm(signum, frame):  # noqa: ARG001
-            if armed[0]:
+            # Python runs a signal's handler at the next bytecode, with the
+            # handler in place then: an alarm the previous document's timer
+            # sent just before it was disarmed can reach this one's handler.
+            # It is not this limit's; the timer repeats after the real one.
+            if armed[0] and time.monotonic() >= due:
                 raise _Timeout()
 
         # The alarm repeats every 50 ms until the body has stopped: an exception

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import signal
 import time
 
 from dataclasses import replace
@@ -171,6 +172,23 @@ def test_per_document_time_limit(in_thread):
     assert isinstance(out[0], Reject) and out[0].reason == "timeout"
     assert time.monotonic() - start < 10
     assert not any(isinstance(x, Reject) for x in out[1:])
+
+
+@pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="SIGALRM limits need setitimer")
+def test_an_alarm_before_the_limit_is_not_a_timeout():
+    """An alarm the previous document's timer sent just before it was
+    disarmed runs under the next document's handler (Python runs handlers at
+    the next bytecode): it must not time that document out; the real limit
+    still does."""
+    from cleaner.pipeline import _deadline, _Timeout
+
+    with _deadline(5.0):
+        signal.raise_signal(signal.SIGALRM)
+        total = sum(range(1000))  # the handler has run by now
+    assert total == 499500
+    with pytest.raises(_Timeout), _deadline(0.05):
+        while True:
+            pass
 
 
 def test_time_limits_in_many_threads_at_once():
