@@ -227,15 +227,11 @@ class _Reader:
         if self.peek() != "?":
             self.groups += 1
             number = self.groups
-            body = self.alternation()
-            self.close()
-            return SUBPATTERN, (number, 0, 0, body)
+            return SUBPATTERN, (number, 0, 0, self.body())
         self.at += 1
         kind = self.take()
         if kind == ":":
-            body = self.alternation()
-            self.close()
-            return SUBPATTERN, (None, 0, 0, body)
+            return SUBPATTERN, (None, 0, 0, self.body())
         if kind == "P" and self.peek() == "<":
             end = self.text.find(">", self.at)
             if end < 0 or not self.text[self.at + 1:end].isidentifier():
@@ -243,22 +239,14 @@ class _Reader:
             self.at = end + 1
             self.groups += 1
             number = self.groups
-            body = self.alternation()
-            self.close()
-            return SUBPATTERN, (number, 0, 0, body)
+            return SUBPATTERN, (number, 0, 0, self.body())
         if kind in "=!":
-            body = self.alternation()
-            self.close()
-            return (ASSERT if kind == "=" else ASSERT_NOT), (1, body)
+            return (ASSERT if kind == "=" else ASSERT_NOT), (1, self.body())
         if kind == "<" and self.peek() in ("=", "!"):
             kind = self.take()
-            body = self.alternation()
-            self.close()
-            return (ASSERT if kind == "=" else ASSERT_NOT), (-1, body)
+            return (ASSERT if kind == "=" else ASSERT_NOT), (-1, self.body())
         if kind == ">":
-            body = self.alternation()
-            self.close()
-            return ATOMIC_GROUP, body
+            return ATOMIC_GROUP, self.body()
         if kind in _FLAGS or kind == "-":
             return self.scoped_flags(kind)
         raise Unsupported(f"the group (?{kind}")
@@ -285,13 +273,14 @@ class _Reader:
             ch = self.take()
         if (add | remove) & re.VERBOSE:
             raise Unsupported("a verbose group")
-        body = self.alternation()
-        self.close()
-        return SUBPATTERN, (None, add, remove, body)
+        return SUBPATTERN, (None, add, remove, self.body())
 
-    def close(self) -> None:
+    def body(self) -> Seq:
+        """A group's contents up to its closing parenthesis (read too)."""
+        seq = self.alternation()
         if self.take() != ")":
             raise Unsupported("a group that is not closed")
+        return seq
 
 
 def _max_width(items: list) -> int:

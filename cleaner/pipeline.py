@@ -171,7 +171,6 @@ class _Watchdog:
         when = time.monotonic() + seconds
         with self._lock:
             self._due[tid] = when
-            self._fired.discard(tid)
             wake = when < self._asleep_until
         if wake:  # the watchdog sleeps past this limit; most limits end long before it wakes
             self._wake.put(None)
