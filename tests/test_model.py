@@ -272,6 +272,67 @@ def test_decide_headline_and_kinds():
     assert [r is None for _, r in d.sequence] == [False, False, True, False]
 
 
+def test_repeated_blocks_keep_their_first_copy():
+    from cleaner.model.decide import repeated
+
+    texts = ["Headline", "Free shipping on all orders", "Size guide", "  free SHIPPING on all   orders ", "Yes",
+             "Yes", "Headline", "Size guide", "A quoted post in full, word for word."]
+    keep = [True, True, False, True, True, True, True, True, True]
+    # the headline (index 0) is not a first copy; "Size guide" first kept at 7
+    assert repeated(texts, keep, 0, 2) == [False, False, False, True, False, False, False, False, False]
+    assert repeated(texts, keep, 0, 1) == [False, False, False, True, False, True, False, False, False]
+    assert repeated(texts, keep, None, 1) == [False, False, False, True, False, True, True, False, False]
+    assert repeated(texts, keep, 0, None) == [False] * len(texts)
+    assert repeated(texts, keep, 0, 0) == [False] * len(texts)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["a", "A b", "a  B", "c d e", "x", "C D E f"]), st.booleans()),
+                max_size=12), st.integers(1, 4))
+def test_repeated_by_its_definition(items, min_words):
+    """A kept block goes when a kept block above it (the headline aside) has
+    the same words in the same order, case and spacing aside, and it has at
+    least min_words words."""
+    from cleaner.model.decide import repeated
+
+    texts = [t for t, _ in items]
+    keep = [k for _, k in items]
+    h = next((i for i, k in enumerate(keep) if k), None)
+    got = repeated(texts, keep, h, min_words)
+    for i, (t, k) in enumerate(items):
+        above = any(keep[j] and j != h and texts[j].lower().split() == t.lower().split() for j in range(i))
+        assert got[i] == (k and i != h and above and len(t.split()) >= min_words)
+
+
+def test_decide_names_a_repeat():
+    d = decide(["The headline", SENT, "Menu", SENT], ["h1", "p", "li", "p"], [True, True, False, True],
+               "The headline", repeat_words=3)
+    assert d.text == SENT
+    assert [(r.kind, r.rule) for r in d.removed] == [("title", "page-headline"), ("navigation", "model+nav-label"),
+                                                      ("repeated-block", "repeat-on-page")]
+    assert decide(["The headline", SENT, SENT], ["h1", "p", "p"], [True, True, True], None).text == SENT + "\n" + SENT
+
+
+def test_a_date_line_opening_the_text_is_the_dateline():
+    d = decide(["The headline", "05/06/2024", SENT, "12 March 2024"], ["h1", "p", "p", "p"], [True, True, True, True],
+               "The headline")
+    assert d.text == SENT + "\n12 March 2024"  # a date further down is the model's to judge
+    assert [(r.kind, r.text, r.rule) for r in d.removed] == [("title", "The headline", "page-headline"),
+                                                              ("date", "05/06/2024", "date-above-text")]
+    # alone, it is the text (a page is not emptied for its date)
+    assert decide(["The headline", "05/06/2024"], ["h1", "p"], [True, True], None).text == "05/06/2024"
+    # a line that holds more than a date is not one
+    assert decide(["Posted 05/06/2024 by Ann, who wrote the story", SENT], ["p", "p"], [True, True], None).removed == []
+
+
+def test_repeats_per_page_type():
+    probs = np.zeros(len(PAGE_TYPES))
+    probs[PAGE_TYPES.index("forum")] = 1.0
+    model = shipped()
+    assert model.repeats_for(probs) == model.repeats.get("forum")
+    assert model.repeats_for(np.zeros(0)) is None
+
+
 def test_metadata_sources():
     html = ('<html lang="pt-BR"><head><title>Headline | Site</title>'
             '<script type="application/ld+json">{"@type":"NewsArticle","headline":"Headline",'

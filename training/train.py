@@ -35,8 +35,8 @@ For each outer fold K, everything is fitted on the other four folds only:
 
 then fold K's pages are cleaned by the models of 1-4 refitted on all four
 training folds (thresholds per predicted page type, the dropping of kept
-blocks far from the main run, and the wording vetoes for fold K are chosen on
-the other folds' out-of-fold outputs), written to ``training/out/cv-<set>.jsonl`` and scored with the
+blocks far from the main run and of kept blocks repeating one above, and the
+wording vetoes for fold K are chosen on the other folds' out-of-fold outputs), written to ``training/out/cv-<set>.jsonl`` and scored with the
 shared scorers (``wcxbscore.py score --fold K/5 --per-type`` and devscore).
 The shipped model is the same procedure with all five folds as training data.
 
@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import hashlib
 import importlib.util
 import io
 import json
@@ -282,13 +283,17 @@ def kept_f1(p, keep) -> float:
     return 2 * prec * rec / (prec + rec) if prec + rec else 0.0
 
 
-def page_f1(p, keep) -> float:
-    """``kept_f1`` of the blocks kept, the headline block aside (it goes to
-    ``title``, not to the text)."""
-    from cleaner.model.decide import headline
+def page_f1(p, keep, repeat_words: int | None = None) -> float:
+    """``kept_f1`` of the blocks kept, the headline block and a dateline
+    aside (they go to ``title`` and ``date``, not to the text), and the
+    repeats of kept blocks of at least ``repeat_words`` words
+    (cleaner.model.decide.repeated)."""
+    from cleaner.model.decide import dateline, headline, repeated
 
     h = headline(p["texts"], p["roles"], keep, p["title"])
-    return kept_f1(p, [bool(k) and i != h for i, k in enumerate(keep)])
+    again = repeated(p["texts"], keep, h, repeat_words)
+    d = dateline(p["texts"], keep, h, again)
+    return kept_f1(p, [bool(k) and i != h and i != d and not again[i] for i, k in enumerate(keep)])
 
 
 def choose_threshold(pages, probs_by_page) -> float:
@@ -302,6 +307,51 @@ def choose_threshold(pages, probs_by_page) -> float:
     return best_t
 
 
+STAGE1_CACHE = ROOT / "training" / ".cache" / "stage1"
+"""Where :func:`fit_all` keeps what it fitted before the second stage (the
+vocabularies, the page-type model and its inner out-of-fold probabilities,
+the block models and their out-of-fold scores), under a digest of everything
+they are fitted from. A change to the second stage, the thresholds or the
+decisions then re-runs the cross-validation in minutes instead of the
+stage-1 fits' hour and a half; any change to the pages' block columns, their
+labels or these parameters gives another digest, and a full refit."""
+
+
+def _stage1_key(train) -> str:
+    h = hashlib.sha256(json.dumps([list(FEATURES), list(PAGE_FEATURES), list(PAGE_TYPES), BLOCK_PARAMS, BLOCK_ROUNDS,
+                                   PAGETYPE_PARAMS, PAGETYPE_ROUNDS, COMMON, CLS_VOCAB, CLS_MIN_DOMAINS, URL_VOCAB,
+                                   URL_MIN_DOMAINS, SCHEMA_VOCAB, SCHEMA_MIN_DOMAINS, WEIGHT_CAP, LABEL_SHARE,
+                                   INNER_GROUPS], sort_keys=True).encode())
+    for p in train:
+        h.update(json.dumps([p["set"], p["id"], p["url"], p["fold"], p["type"], p["words"], p["url_words"],
+                             p["types"], list(map(float, p["share"])), p["ntok"]]).encode())
+        h.update(np.ascontiguousarray(p["fixed"]).tobytes())
+        h.update(np.ascontiguousarray(p["page_fixed"]).tobytes())
+    return h.hexdigest()[:24]
+
+
+def _stage1_load(key: str):
+    import lightgbm as lgb
+
+    path = STAGE1_CACHE / f"{key}.pkl"
+    if not path.exists():
+        return None
+    with open(path, "rb") as f:
+        got = pickle.load(f)
+    return (got["voc"], got["tp_oof"], lgb.Booster(model_str=got["pagetype"]),
+            [lgb.Booster(model_str=m) for m in got["blocks"]], got["s_oof"])
+
+
+def _stage1_save(key: str, voc, tp_oof, tp_model, block_models, s_oof) -> None:
+    STAGE1_CACHE.mkdir(parents=True, exist_ok=True)
+    tmp = STAGE1_CACHE / f"{key}.tmp"
+    with open(tmp, "wb") as f:
+        pickle.dump({"voc": voc, "tp_oof": tp_oof, "pagetype": tp_model.model_to_string(),
+                     "blocks": [m.model_to_string() for m in block_models], "s_oof": s_oof}, f,
+                    protocol=pickle.HIGHEST_PROTOCOL)
+    tmp.replace(STAGE1_CACHE / f"{key}.pkl")
+
+
 def fit_all(train, log=print):
     """Fit vocabularies, page type, stage 1 and 2, and the threshold on
     ``train`` only. Returns the fitted parts.
@@ -312,20 +362,27 @@ def fit_all(train, log=print):
     same kind of score it was trained on (a model that saw all the training
     pages would score more confidently than the scores stage 2 learned from)."""
     t0 = time.time()
-    voc = vocabularies(train)
-    tp_oof = oof_pagetype(train, voc)
-    tp_model = fit_pagetype(train, voc)
-    log(f"    page type fitted ({time.time() - t0:.0f} s)")
-    s_oof = [None] * len(train)
-    block_models = []
-    for g in inner_groups(train):
-        tr_idx = [i for i, p in enumerate(train) if p["fold"] not in g]
-        m = fit_blocks([train[i] for i in tr_idx], voc, tp_oof[tr_idx])
-        block_models.append(m)
-        for i, p in enumerate(train):
-            if p["fold"] in g:
-                s_oof[i] = m.predict(block_X(p, voc, tp_oof[i])) if p["texts"] else np.zeros(0)
-        log(f"    block model without folds {g} ({time.time() - t0:.0f} s)")
+    key = _stage1_key(train)
+    cached = _stage1_load(key)
+    if cached is not None:
+        voc, tp_oof, tp_model, block_models, s_oof = cached
+        log(f"    page type and block models from {STAGE1_CACHE / key}.pkl")
+    else:
+        voc = vocabularies(train)
+        tp_oof = oof_pagetype(train, voc)
+        tp_model = fit_pagetype(train, voc)
+        log(f"    page type fitted ({time.time() - t0:.0f} s)")
+        s_oof = [None] * len(train)
+        block_models = []
+        for g in inner_groups(train):
+            tr_idx = [i for i, p in enumerate(train) if p["fold"] not in g]
+            m = fit_blocks([train[i] for i in tr_idx], voc, tp_oof[tr_idx])
+            block_models.append(m)
+            for i, p in enumerate(train):
+                if p["fold"] in g:
+                    s_oof[i] = m.predict(block_X(p, voc, tp_oof[i])) if p["texts"] else np.zeros(0)
+            log(f"    block model without folds {g} ({time.time() - t0:.0f} s)")
+        _stage1_save(key, voc, tp_oof, tp_model, block_models, s_oof)
     # Stage 2: its own inner out-of-fold predictions choose the threshold.
     p_oof = [None] * len(train)
     for g in inner_groups(train):
@@ -393,15 +450,22 @@ def keep_of(p, entry, islands=None) -> np.ndarray:
     return keep
 
 
-def output_text(p, entry, veto=frozenset(), islands=None) -> str:
+def _repeat_words(entry, repeats) -> int | None:
+    """The page's min_words of cleaner.model.decide.repeated, for its predicted
+    type (as PageModel.repeats_for)."""
+    return repeats.get(PAGE_TYPES[int(np.argmax(entry[1]))]) if repeats else None
+
+
+def output_text(p, entry, veto=frozenset(), islands=None, repeats=None) -> str:
     """The text cleaner outputs for the page: cleaner.model.decide on the
     cached blocks."""
     from cleaner.model.decide import kept_text
 
-    return kept_text(p["texts"], p["roles"], keep_of(p, entry, islands), p["title"], veto)
+    return kept_text(p["texts"], p["roles"], keep_of(p, entry, islands), p["title"], veto,
+                     _repeat_words(entry, repeats))
 
 
-def choose_veto(pages, oof, islands=None) -> list[str]:
+def choose_veto(pages, oof, islands=None, repeats=None) -> list[str]:
     """The wording rules that override the model: each rule whose removal of
     kept blocks lowers the mean F1 of ``pages`` (their out-of-fold
     probabilities) neither on WCXB nor on ScrapingHub, and raises it on one."""
@@ -426,7 +490,8 @@ def choose_veto(pages, oof, islands=None) -> list[str]:
             if not (keep & drop).any():
                 gains[p["set"]].append(0.0)
                 continue
-            gains[p["set"]].append(page_f1(p, keep & ~drop) - page_f1(p, keep))
+            rw = _repeat_words(oof[p["set"], p["id"]], repeats)
+            gains[p["set"]].append(page_f1(p, keep & ~drop, rw) - page_f1(p, keep, rw))
         # Neither set loses and together they gain: a rule that fires on
         # WCXB's pages only (a consent dialog) may veto as well as one both
         # sets agree on; each fold's choice is made on the other folds.
@@ -439,6 +504,9 @@ def choose_veto(pages, oof, islands=None) -> list[str]:
 ISLANDS = True
 """Whether the runs of kept blocks far from the main one may be dropped
 (cleaner.model.drop_islands), per page type as cross-validation chooses."""
+REPEATS = True
+"""Whether kept blocks that repeat an earlier kept block may be dropped
+(cleaner.model.decide.repeated), per page type as cross-validation chooses."""
 TYPE_MIN_PAGES = 30
 """A page type gets a threshold of its own only when at least this many
 training pages are predicted to be of it."""
@@ -517,6 +585,32 @@ def choose_islands(pages, oof) -> dict[str, tuple[int, float]]:
         j = int(np.argmax(f))
         if j and f[j] > f[0] + TYPE_MIN_GAIN:
             out[t] = ISLAND_GRID[j - 1]
+    return out
+
+
+REPEAT_GRID = (1, 2, 3, 5, 8, 12, 20)
+"""min_words tried for cleaner.model.decide.repeated."""
+
+
+def choose_repeats(pages, oof, islands=None) -> dict[str, int]:
+    """Per predicted page type, the min_words of cleaner.model.decide.repeated
+    that maximises the mean F1 of ``pages`` (their out-of-fold outputs, with
+    the islands dropped), where it beats dropping no repeat by
+    TYPE_MIN_GAIN."""
+    by_type: dict[str, list] = {}
+    for p in pages:
+        if p["truth"] is not None:
+            by_type.setdefault(PAGE_TYPES[int(np.argmax(oof[p["set"], p["id"]][1]))], []).append(p)
+    out = {}
+    for t in PAGE_TYPES:
+        ps = by_type.get(t, [])
+        if len(ps) < TYPE_MIN_PAGES:
+            continue
+        keeps = [keep_of(p, oof[p["set"], p["id"]], islands) for p in ps]
+        f = np.array([[page_f1(p, keep, w) for w in (None,) + REPEAT_GRID] for p, keep in zip(ps, keeps)]).mean(axis=0)
+        j = int(np.argmax(f))
+        if j and f[j] > f[0] + TYPE_MIN_GAIN:
+            out[t] = REPEAT_GRID[j - 1]
     return out
 
 
@@ -603,16 +697,17 @@ def make_report(pages, shared: Path, out_dir: Path, variant: str | None = SHIP_V
     # Thresholds per page type, then veto kinds, for fold K are chosen on the
     # other folds' out-of-fold outputs.
     table = _f1_table(pages, oof)
-    type_thr, islands, vetoes, oof_k = {}, {}, {}, {}
+    type_thr, islands, repeats, vetoes, oof_k = {}, {}, {}, {}, {}
     for k in range(1, FOLDS + 1):
         others = [p for p in pages if p["fold"] != k]
         type_thr[k] = choose_type_thresholds(others, oof, table)
         oof_k[k] = with_type_thresholds(oof, type_thr[k])
         islands[k] = choose_islands(others, oof_k[k]) if ISLANDS else {}
-        vetoes[k] = frozenset(choose_veto(others, oof_k[k], islands[k]))
+        repeats[k] = choose_repeats(others, oof_k[k], islands[k]) if REPEATS else {}
+        vetoes[k] = frozenset(choose_veto(others, oof_k[k], islands[k], repeats[k]))
     for p in pages:
         entry = oof_k[p["fold"]][p["set"], p["id"]]
-        texts[p["set"], p["id"]] = output_text(p, entry, vetoes[p["fold"]], islands[p["fold"]])
+        texts[p["set"], p["id"]] = output_text(p, entry, vetoes[p["fold"]], islands[p["fold"]], repeats[p["fold"]])
         tprobs = entry[1]
         if p["set"] == "wcxb":
             type_hits[PAGE_TYPES[int(np.argmax(tprobs))] == p["type"]] += 1
@@ -623,8 +718,8 @@ def make_report(pages, shared: Path, out_dir: Path, variant: str | None = SHIP_V
     print(file=report)
     print("Written by `python training/train.py` (5-fold CV by domain, wcxbscore's folds): every figure is "
           "out-of-fold, each page cleaned by models (vocabularies, page type, block models, smoothing, threshold) "
-          "fitted without its fold's domains; the thresholds per page type and the wording vetoes of fold K "
-          "are chosen on the other folds' out-of-fold outputs. Trained on WCXB, ScrapingHub and trafilatura's "
+          "fitted without its fold's domains; the thresholds per page type, the islands and repeats dropped "
+          "and the wording vetoes of fold K are chosen on the other folds' out-of-fold outputs. Trained on WCXB, ScrapingHub and trafilatura's "
           "snippets (training/train.py's docstring).", file=report)
     if variant is not None:
         models, trees = VARIANTS[variant]
@@ -641,8 +736,9 @@ def make_report(pages, shared: Path, out_dir: Path, variant: str | None = SHIP_V
         fit = f"fitted in {took:.0f} s; " if took == took else ""
         per_type = ", ".join(f"{t} {v}" for t, v in type_thr[k].items()) or "none"
         isl = ", ".join(f"{t} {g}/{w}" for t, (g, w) in islands[k].items()) or "none"
+        rep = ", ".join(f"{t} {w}" for t, w in repeats[k].items()) or "none"
         print(f"\n### fold {k}/{FOLDS} (threshold {thr}, per page type: {per_type}; islands dropped (gap/words): "
-              f"{isl}; {fit}wording vetoes: "
+              f"{isl}; repeats dropped (min words): {rep}; {fit}wording vetoes: "
               f"{', '.join(sorted(vetoes[k])) or 'none'})\n\n```\n{out}```", file=report)
     print("\n## ScrapingHub dev (61 pages), out-of-fold\n", file=report)
     print("```\n" + run_tool([str(tools / "devscore.py"), "score", "scrapinghub", str(paths["scrapinghub"])])
@@ -653,6 +749,22 @@ def make_report(pages, shared: Path, out_dir: Path, variant: str | None = SHIP_V
     acc = type_hits[True] / max(1, sum(type_hits.values()))
     print(f"\n## Page type\n\nOut-of-fold accuracy of the page-type model on WCXB: {acc:.3f}\n", file=report)
     return report.getvalue()
+
+
+LINES_REPORT_START = "<!-- text dumps: training/train_lines.py -->"
+LINES_REPORT_END = "<!-- end of text dumps -->"
+"""The text dumps' section of REPORT.md, which train_lines.py writes and
+replaces; this script's report leaves it, and what follows it (the
+experiments' notes), as they are."""
+
+
+def write_report(report: str) -> None:
+    """Write the page model's report into training/REPORT.md, in front of the
+    text dumps' section (train_lines.py's) and what follows it."""
+    path = ROOT / "training" / "REPORT.md"
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    a = old.find(LINES_REPORT_START)
+    path.write_text(report + ("\n" + old[a:] if a >= 0 else ""), encoding="utf-8")
 
 
 def load_oof(out_dir: Path, variant: str | None = SHIP_VARIANT) -> dict | None:
@@ -673,16 +785,19 @@ def set_veto(pages, out_dir: Path, dest: Path) -> list[str]:
     oof = load_oof(out_dir)
     by_type: dict[str, float] = {}
     islands: dict[str, tuple[int, float]] = {}
+    repeats: dict[str, int] = {}
     veto: list[str] = []
     if oof is not None:
         by_type = choose_type_thresholds(pages, oof, _f1_table(pages, oof))
         oof_t = with_type_thresholds(oof, by_type)
         islands = choose_islands(pages, oof_t) if ISLANDS else {}
-        veto = choose_veto(pages, oof_t, islands)
+        repeats = choose_repeats(pages, oof_t, islands) if REPEATS else {}
+        veto = choose_veto(pages, oof_t, islands, repeats)
     spec_path = dest / "pagemodel.json"
     spec = json.loads(spec_path.read_text(encoding="utf-8"))
     spec["type_thresholds"] = by_type
     spec["islands"] = islands
+    spec["repeats"] = repeats
     spec.pop("veto_kinds", None)
     spec["veto_rules"] = veto
     spec_path.write_text(json.dumps(spec, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -709,8 +824,9 @@ def ship(pages, dest: Path, out_dir: Path, fitted=None) -> None:
     (dest / "pagemodel.json").write_text(json.dumps(spec, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     boosters = {"pagetype": fitted["pagetype"], "smooth": fitted["smooth"]}
     boosters.update({f"blocks{k + 1}": m for k, m in enumerate(fitted["blocks"])})
-    for old in dest.glob("*.txt.gz"):
-        old.unlink()
+    # The page model's own files only: the line model (train_lines.py) ships beside them.
+    for old in [*dest.glob("blocks*.txt.gz"), dest / "pagetype.txt.gz", dest / "smooth.txt.gz"]:
+        old.unlink(missing_ok=True)
     for name, booster in boosters.items():
         # mtime 0: the same model gives the same bytes.
         with open(dest / f"{name}.txt.gz", "wb") as raw, \
@@ -754,44 +870,44 @@ def main() -> int:
         got = cross_validate_fold(pages, args.fold)
         Path(args.out).mkdir(parents=True, exist_ok=True)
         with open(Path(args.out) / f"cv-fold-{args.fold}.pkl", "wb") as f:
-            pickle.dump({**got, "features": list(FEATURES)}, f)
+            pickle.dump({**got, "features": list(FEATURES) + list(SMOOTH_FEATURES)}, f)
         return 0
     if args.merge_folds:
         folds = {}
         for k in range(1, FOLDS + 1):
             with open(Path(args.out) / f"cv-fold-{k}.pkl", "rb") as f:
                 folds[k] = pickle.load(f)
-            if folds[k]["features"] != list(FEATURES):
+            if folds[k]["features"] != list(FEATURES) + list(SMOOTH_FEATURES):
                 print(f"fold {k} was fitted on other features: run --fold {k} again")
                 return 1
         report = cross_validate(pages, shared, Path(args.out), folds)
-        (ROOT / "training" / "REPORT.md").write_text(report, encoding="utf-8")
+        write_report(report)
         print(report)
         return 0
     if args.fit_ship_only:
         fitted = fit_ship(pages)
         Path(args.out).mkdir(parents=True, exist_ok=True)
         with open(fitted_path, "wb") as f:
-            pickle.dump({"fitted": fitted, "features": list(FEATURES)}, f)
+            pickle.dump({"fitted": fitted, "features": list(FEATURES) + list(SMOOTH_FEATURES)}, f)
         print(f"fitted -> {fitted_path}")
         return 0
     if args.write_ship_only:
         with open(fitted_path, "rb") as f:
             saved = pickle.load(f)
-        if saved["features"] != list(FEATURES):
+        if saved["features"] != list(FEATURES) + list(SMOOTH_FEATURES):
             print(f"{fitted_path} was fitted on other features: run --fit-ship-only again")
             return 1
         ship(pages, ROOT / "cleaner" / "data", Path(args.out), saved["fitted"])
         return 0
     if args.report_only:
         report = make_report(pages, shared, Path(args.out))
-        (ROOT / "training" / "REPORT.md").write_text(report, encoding="utf-8")
+        write_report(report)
         print(report)
         print("wording vetoes of the shipped model:", set_veto(pages, Path(args.out), ROOT / "cleaner" / "data"))
         return 0
     if not args.ship_only:
         report = cross_validate(pages, shared, Path(args.out))
-        (ROOT / "training" / "REPORT.md").write_text(report, encoding="utf-8")
+        write_report(report)
         print(report)
     if not args.cv_only:
         ship(pages, ROOT / "cleaner" / "data", Path(args.out))

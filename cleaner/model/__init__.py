@@ -25,7 +25,8 @@ def clean_page(prep, model=None) -> Decided:
     islands = model.islands_for(types)
     if islands:
         keep = drop_islands(keep, prep.words_per_block(), *islands)
-    return decide([b.text for b in blocks], [b.role for b in blocks], keep, prep.meta.title, model.veto_rules)
+    return decide([b.text for b in blocks], [b.role for b in blocks], keep, prep.meta.title, model.veto_rules,
+                  model.repeats_for(types))
 
 
 def keep_mask(probs, threshold: float):

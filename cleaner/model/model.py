@@ -199,6 +199,7 @@ class PageModel:
         self.type_thresholds = {t: float(v) for t, v in spec.get("type_thresholds", {}).items()}
         self.islands = {t: (int(g), float(w)) for t, (g, w) in spec.get("islands", {}).items()}
         self.veto_rules = frozenset(spec.get("veto_rules", ()))
+        self.repeats = {t: int(w) for t, w in spec.get("repeats", {}).items()}
         self.texts = texts
         self.block_names = [f"blocks{k + 1}" for k in range(int(spec["block_models"]))]
         # LightGBM's predictions, bit for bit, from the compiled tree walk
@@ -264,6 +265,14 @@ class PageModel:
         if not self.islands or not len(type_probs):
             return None
         return self.islands.get(PAGE_TYPES[int(np.argmax(type_probs))])
+
+    def repeats_for(self, type_probs: np.ndarray) -> int | None:
+        """The ``min_words`` of :func:`cleaner.model.decide.repeated` for a page
+        of the most probable type (chosen by cross-validation per type), or
+        None: no repeat dropped."""
+        if not self.repeats or not len(type_probs):
+            return None
+        return self.repeats.get(PAGE_TYPES[int(np.argmax(type_probs))])
 
     def predict(self, prep: Prepared) -> tuple[np.ndarray, np.ndarray]:
         """(probability that each block is main content, page-type probabilities)."""
