@@ -30,7 +30,7 @@ from itertools import accumulate, groupby
 from . import patterns
 from .dates import parse_date_line
 from .records import Removal, removal_slots
-from .rules import ABOUT_THE_AUTHOR, LINE_RULES, Rule, first_chars, match_rule, normalize_line
+from .rules import ABOUT_THE_AUTHOR, LINE_RULES, Rule, first_chars, match_rule, name_controls, normalize_line
 
 _TERMINAL = re.compile(r"([.!?:;。！？」』\"”’'»]|[.!?\"”’]\)|\([^)]*\s[^)]*\s[^)]*\))\s*$")
 _TWO_SENTENCES = re.compile(r"[a-z]{2}[.!?] [A-Z]")
@@ -439,6 +439,7 @@ def assemble(lines: list[Line], keep: list[bool], title: str | None, author: str
                                                               line.why or line.kind or "boilerplate")
             sequence.append(("", r))
             removed.append(r)
+    removed, sequence = name_controls(removed, sequence)
     return Stripped("\n".join(kept), removed, title, author, date, sequence)
 
 

@@ -418,3 +418,42 @@ def test_lines_opening_with_many_distinct_ideographs_match_as_before(monkeypatch
     assert not rules._BY_START and not rules._BY_CLASS
     assert [match_rule(x) for x in lines] == want
     assert len(rules._BY_CLASS) <= 10
+
+
+def test_controls_name_their_widget_only_beside_it():
+    from cleaner.records import Removal
+    from cleaner.rules import CONTROL_RULES, LINE_RULES, name_controls
+
+    assert CONTROL_RULES == {"comment-control", "newsletter-control", "donation-control", "cookie-control",
+                             "paywall-control"}
+    assert all(r.names for r in LINE_RULES if r.name not in CONTROL_RULES)
+    price = Removal("donation-appeal", "$129.99", "model+donation-control")
+    login = Removal("paywall", "Log in", "veto+paywall-control")
+    nav = Removal("navigation", "Contact", "model+nav-label")
+    removed = [price, login, nav]
+    sequence = [("Body", None), ("", price), ("", login), ("More body", None), ("", nav)]
+    got, seq = name_controls(removed, sequence)
+    assert [(r.kind, r.text, r.rule) for r in got] == [("boilerplate", "$129.99", "model+donation-control"),
+                                                       ("boilerplate", "Log in", "veto+paywall-control"),
+                                                       ("navigation", "Contact", "model+nav-label")]
+    assert [r for _, r in seq if r is not None] == got and [t for t, _ in seq] == [t for t, _ in sequence]
+    # beside the donation form's opener, its amounts are the form's
+    opener = Removal("donation-appeal", "Support our journalism", "model+donation-opener")
+    got, _ = name_controls([opener, price, login], [("", opener), ("", price), ("", login)])
+    assert [r.kind for r in got] == ["donation-appeal", "donation-appeal", "boilerplate"]
+    # nothing to rename: the same lists back
+    assert name_controls([nav], [("", nav)]) == ([nav], [("", nav)])
+
+
+def test_a_price_without_a_donation_form_is_not_a_donation_appeal():
+    import cleaner
+
+    sent = "The council approved the harbour plan on Tuesday after a long debate, officials said."
+    body = [sent, sent.replace("council", "mayor"), "$129.99", sent.replace("plan", "budget"),
+            sent.replace("plan", "road")]
+    rules = cleaner.Options(line_model=False)
+    alone = cleaner.clean_text("\n".join(["Harbour plan approved", *body]), options=rules)
+    assert [(r.kind, r.rule) for r in alone.removed if r.text == "$129.99"] == [("boilerplate", "donation-control")]
+    form = cleaner.clean_text("\n".join(["Harbour plan approved", *body, "Support our journalism", "$25", "Other"]),
+                              options=rules)
+    assert {r.text: r.kind for r in form.removed}["$25"] == "donation-appeal"

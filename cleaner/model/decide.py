@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ..records import Removal
+from ..rules import name_controls
 from .features import rule_of
 
 HEADLINE_ROLES = ("h1", "h2")
@@ -173,5 +174,6 @@ def decide(texts: Sequence[str], roles: Sequence[str], keep: Sequence[bool], tit
                 r = Removal(kind or "boilerplate", t, "model+" + name if name else "model")
         removed.append(r)
         sequence.append(("", r))
+    removed, sequence = name_controls(removed, sequence)
     return Decided("\n".join(kept), tuple(kept_roles), removed, sequence,
                    headline_text(texts[h]) if h is not None else title)
