@@ -567,10 +567,11 @@ def _island_f1(p, entry, ptype, gw) -> float:
     return got
 
 
-def choose_islands(pages, oof) -> dict[str, tuple[int, float]]:
-    """Per predicted page type, the (gap, min_words) of drop_islands that
-    maximises the mean F1 of ``pages`` (their out-of-fold outputs at their
-    thresholds), where it beats dropping nothing by TYPE_MIN_GAIN."""
+def _choose_per_type(pages, oof, grid, f1_of) -> dict:
+    """Per predicted page type with at least TYPE_MIN_PAGES of ``pages`` (their
+    out-of-fold outputs), the option of ``grid`` that maximises their mean
+    ``f1_of(page, type, option)``, where it beats the decision off (option
+    None) by TYPE_MIN_GAIN."""
     by_type: dict[str, list] = {}
     for p in pages:
         if p["truth"] is not None:
@@ -580,12 +581,18 @@ def choose_islands(pages, oof) -> dict[str, tuple[int, float]]:
         ps = by_type.get(t, [])
         if len(ps) < TYPE_MIN_PAGES:
             continue
-        f = np.array([[_island_f1(p, oof[p["set"], p["id"]], t, gw) for gw in [None] + ISLAND_GRID]
-                      for p in ps]).mean(axis=0)
+        f = np.array([[f1_of(p, t, option) for option in (None, *grid)] for p in ps]).mean(axis=0)
         j = int(np.argmax(f))
         if j and f[j] > f[0] + TYPE_MIN_GAIN:
-            out[t] = ISLAND_GRID[j - 1]
+            out[t] = grid[j - 1]
     return out
+
+
+def choose_islands(pages, oof) -> dict[str, tuple[int, float]]:
+    """Per predicted page type, the (gap, min_words) of drop_islands that
+    maximises the mean F1 of ``pages`` (their out-of-fold outputs at their
+    thresholds), where it beats dropping nothing by TYPE_MIN_GAIN."""
+    return _choose_per_type(pages, oof, ISLAND_GRID, lambda p, t, gw: _island_f1(p, oof[p["set"], p["id"]], t, gw))
 
 
 REPEAT_GRID = (1, 2, 3, 5, 8, 12, 20)
@@ -597,21 +604,15 @@ def choose_repeats(pages, oof, islands=None) -> dict[str, int]:
     that maximises the mean F1 of ``pages`` (their out-of-fold outputs, with
     the islands dropped), where it beats dropping no repeat by
     TYPE_MIN_GAIN."""
-    by_type: dict[str, list] = {}
-    for p in pages:
-        if p["truth"] is not None:
-            by_type.setdefault(PAGE_TYPES[int(np.argmax(oof[p["set"], p["id"]][1]))], []).append(p)
-    out = {}
-    for t in PAGE_TYPES:
-        ps = by_type.get(t, [])
-        if len(ps) < TYPE_MIN_PAGES:
-            continue
-        keeps = [keep_of(p, oof[p["set"], p["id"]], islands) for p in ps]
-        f = np.array([[page_f1(p, keep, w) for w in (None,) + REPEAT_GRID] for p, keep in zip(ps, keeps)]).mean(axis=0)
-        j = int(np.argmax(f))
-        if j and f[j] > f[0] + TYPE_MIN_GAIN:
-            out[t] = REPEAT_GRID[j - 1]
-    return out
+    keeps: dict = {}
+
+    def f1_of(p, t, words):
+        key = p["set"], p["id"]
+        if key not in keeps:
+            keeps[key] = keep_of(p, oof[key], islands)
+        return page_f1(p, keeps[key], words)
+
+    return _choose_per_type(pages, oof, REPEAT_GRID, f1_of)
 
 
 def with_type_thresholds(oof, by_type) -> dict:
