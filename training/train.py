@@ -57,7 +57,6 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from contextlib import redirect_stdout
 from pathlib import Path
 
 import numpy as np
