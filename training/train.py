@@ -287,12 +287,9 @@ def page_f1(p, keep, repeat_words: int | None = None) -> float:
     aside (they go to ``title`` and ``date``, not to the text), and the
     repeats of kept blocks of at least ``repeat_words`` words
     (cleaner.model.decide.repeated)."""
-    from cleaner.model.decide import dateline, headline, repeated
+    from cleaner.model.decide import text_mask
 
-    h = headline(p["texts"], p["roles"], keep, p["title"])
-    again = repeated(p["texts"], keep, h, repeat_words)
-    d = dateline(p["texts"], keep, h, again)
-    return kept_f1(p, [bool(k) and i != h and i != d and not again[i] for i, k in enumerate(keep)])
+    return kept_f1(p, text_mask(p["texts"], p["roles"], keep, p["title"], repeat_words))
 
 
 def choose_threshold(pages, probs_by_page) -> float:

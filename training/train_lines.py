@@ -52,7 +52,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "training"))
 
 from dataset import LABEL_SHARE, TOKEN, fold_of, labels_from_truth  # noqa: E402
-from train import LINES_REPORT_END, LINES_REPORT_START, kept_f1 as page_f1, load_tool  # noqa: E402
+from train import (LINES_REPORT_END as REPORT_END, LINES_REPORT_START as REPORT_START,  # noqa: E402
+                   kept_f1 as page_f1, load_tool)
 from cleaner.model.features import RULE_KINDS  # noqa: E402
 from cleaner.model.lines import LINE_FEATURES, WHY_GROUPS, _vetoed, decide_keep, line_matrix  # noqa: E402
 from cleaner.model.model import _safe  # noqa: E402
@@ -69,7 +70,6 @@ the same pages' HTML, and one predict call costs rows x trees."""
 COMMON = dict(seed=SEED, deterministic=True, force_col_wise=True, num_threads=2)
 THRESHOLDS = np.round(np.arange(0.25, 0.61, 0.05), 3)
 SWITCHES = (0.0, 1.0, 3.0)
-REPORT_START, REPORT_END = LINES_REPORT_START, LINES_REPORT_END
 
 
 class _Rule:

@@ -123,6 +123,24 @@ def dateline(texts: Sequence[str], keep: Sequence[bool], headline_at: int | None
     return kept[0]
 
 
+def set_aside(texts: Sequence[str], roles: Sequence[str], keep: Sequence[bool], title: str | None,
+              repeat_words: int | None = None) -> tuple[int | None, list[bool], int | None]:
+    """The kept blocks that leave the text: (the headline, which goes to
+    ``title``; which blocks are repeats; the dateline, which goes to
+    ``date``)."""
+    h = headline(texts, roles, keep, title)
+    again = repeated(texts, keep, h, repeat_words)
+    return h, again, dateline(texts, keep, h, again)
+
+
+def text_mask(texts: Sequence[str], roles: Sequence[str], keep: Sequence[bool], title: str | None,
+              repeat_words: int | None = None) -> list[bool]:
+    """Which blocks are lines of the output text: kept, and not set aside
+    (:func:`set_aside`)."""
+    h, again, d = set_aside(texts, roles, keep, title, repeat_words)
+    return [bool(k) and i != h and i != d and not again[i] for i, k in enumerate(keep)]
+
+
 def vetoed(texts: Sequence[str], keep: Sequence[bool], veto: frozenset[str] | set[str]) -> list[bool]:
     """Which kept blocks a vetoing wording rule removes anyway. The model
     judges a block mostly by its place, and keeps a short "READ MORE: ..."
@@ -139,19 +157,14 @@ def kept_text(texts: Sequence[str], roles: Sequence[str], keep: Sequence[bool], 
               veto: frozenset[str] | set[str] = frozenset(), repeat_words: int | None = None) -> str:
     """The output text only (what training scores)."""
     keep = [k and not v for k, v in zip(keep, vetoed(texts, keep, veto))]
-    h = headline(texts, roles, keep, title)
-    again = repeated(texts, keep, h, repeat_words)
-    d = dateline(texts, keep, h, again)
-    return "\n".join(t for i, (t, k) in enumerate(zip(texts, keep)) if k and i != h and i != d and not again[i])
+    return "\n".join(t for t, k in zip(texts, text_mask(texts, roles, keep, title, repeat_words)) if k)
 
 
 def decide(texts: Sequence[str], roles: Sequence[str], keep: Sequence[bool], title: str | None,
            veto: frozenset[str] | set[str] = frozenset(), repeat_words: int | None = None) -> Decided:
     vetos = vetoed(texts, keep, veto)
     keep = [k and not v for k, v in zip(keep, vetos)]
-    h = headline(texts, roles, keep, title)
-    again = repeated(texts, keep, h, repeat_words)
-    d = dateline(texts, keep, h, again)
+    h, again, d = set_aside(texts, roles, keep, title, repeat_words)
     kept: list[str] = []
     kept_roles: list[str] = []
     removed: list[Removal] = []
