@@ -220,12 +220,18 @@ def clean(
         if fingerprint is not None:
             resuming.remove(output)  # type: ignore[arg-type]
         _ignore_ctrl_c()  # the output is whole: a late Ctrl-C has nothing left to stop
-    except CleanerError as exc:
+    except Exception as exc:
         if _ctrl_c_seen():
             # Ctrl-C ended the workers first and their loss surfaced as an
-            # error before the signal's own exception did: it is an interrupt.
+            # error before the signal's own exception did; or the signal's
+            # KeyboardInterrupt was raised inside a compiled extension, which
+            # hands it on wrapped (numba loading a kernel's cache gives a
+            # SystemError "returned a result with an exception set"). Either
+            # way it is an interrupt, and what was written can be resumed.
             typer.echo(_interrupted(output, part_records, summary.documents_out), err=True)
             raise typer.Exit(EXIT_INTERRUPTED) from exc
+        if not isinstance(exc, CleanerError):
+            raise
         if isinstance(exc, OutputError):
             _quiet_stdout_if_gone(exc)
             _fail(exc, EXIT_WRITE)
