@@ -212,14 +212,16 @@ def test_drop_then_rerun_finds_nothing(docs):
     assert all(r.duplicates == () for r in again)
 
 
+@pytest.mark.parametrize("num_perm", [16, 128, 131])
 @pytest.mark.parametrize("n", [7, 2045, 7001])
-def test_minima_of_overlapping_and_long_ranges(n):
+def test_minima_of_overlapping_and_long_ranges(n, num_perm):
     """The compiled minima equal the plain (shingles x permutations) minimum, in
     32-bit arithmetic, for overlapping ranges and ranges ending at the last
-    shingle."""
+    shingle; for numbers of permutations the vectorised loop takes whole (128)
+    and with a remainder (131)."""
     rng = np.random.default_rng(n)
     hashes = rng.integers(0, 2**64, size=n, dtype=np.uint64)
-    perms = Permutations(16)
+    perms = Permutations(num_perm)
     ranges = np.array(sorted({(0, n), (0, min(n, 3)), (1, n), (n // 2, n), (n // 3, n // 3 + 2), (n - 1, n)}))
     got = perms.minima(hashes, ranges)
     x = (hashes >> np.uint64(32)).astype(np.uint32)
