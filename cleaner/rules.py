@@ -334,6 +334,7 @@ def name_controls(removed: list[Removal], sequence: list[tuple[str, Removal | No
     return ([new.get(id(r), r) for r in removed],
             [(t, new.get(id(r), r) if r is not None else None) for t, r in sequence])
 
+
 RULES_BY_NAME = {r.name: r for r in LINE_RULES}
 
 
