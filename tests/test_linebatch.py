@@ -98,6 +98,23 @@ def test_words_read_off_the_folded_line_are_the_regex_words(text):
         assert _words(line) == WORD.findall(line.text.lower())
 
 
+_QUIET = "".join(__import__("cleaner.strip", fromlist=["_QUIET_SYMBOLS"])._QUIET_SYMBOLS)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(st.sampled_from("aZ09 _-.,'\"?!" + _QUIET[::7] + "’“”–—…é"), min_size=1, max_size=40))
+def test_words_of_ascii_lines_with_word_break_symbols_are_the_regex_words(text):
+    """Lines of ASCII and the word-break symbols (curly quotes, dashes, the
+    ellipsis) take the folded form's words, which must be the regex's; an
+    "é" or a "_" sends a line to the regex."""
+    from cleaner.model.features import WORD
+    from cleaner.model.linebatch import _words
+
+    judged = judge_lines("x\n" + text + "\ny", is_html=False)
+    for line in judged.lines:
+        assert _words(line) == WORD.findall(line.text.lower())
+
+
 def _docs():
     from cleaner.records import Document
 
