@@ -24,6 +24,12 @@ KNOWN_MISSES: dict[tuple[str, bool], set[str]] = {
     # short sentence, right above an ad label and the share bar (probability
     # 0.34 against its threshold 0.40); the rules alone keep it.
     ("en_dump_gallery", True): {"The museum will be open from 10 a.m. to 5 p.m., Tuesday to Sunday."},
+    # The page model reads the documentation page as an article, and its
+    # closing note scores 0.61 against the article threshold, 0.675 since the
+    # block model fitted on all pages shipped (training/REPORT.md); with
+    # either inference the note sits at the threshold.
+    ("docs_page", True): {"Times are always returned in UTC"},
+    ("docs_page", False): {"Times are always returned in UTC"},
 }
 """What a path gets wrong on the fixtures' expectations, reviewed: (case, line
 model on) -> the snippets it loses or keeps wrongly. A learned model is not

@@ -2,7 +2,7 @@
 page type, multiclass), giving exactly (bit for bit) what
 ``Booster.predict(X, num_threads=1)`` gives.
 
-Why: the two block models and the smoothing model are called on every block
+Why: the block model and the smoothing model are called on every block
 of every page, and their tree walks were a third of the time spent on a page.
 LightGBM walks one row through all its trees, then the next row: each step of
 a walk waits for the previous one (load the node, load the feature, compare,
