@@ -409,8 +409,9 @@ def _summary_line(summary, rejects_path: str | None) -> str:
     line += (f"; characters removed {summary.removed_share:.1%}; duplicate passages {summary.duplicate_passages}; "
              f"near-duplicate documents {summary.near_duplicates}")
     if summary.index_passages:
-        line += (f"; dedup index {summary.index_passages} passages, {summary.index_bytes / 2**20:.0f} MB "
-                 f"({summary.index_bytes / summary.index_passages:.0f} bytes each)")
+        # Memory, not the --index file; the tables' fixed part (some 9 MB)
+        # makes a per-passage figure meaningless for small runs, so none is given.
+        line += f"; dedup index {summary.index_passages} passages in {summary.index_bytes / 2**20:.0f} MB of memory"
     return line
 
 

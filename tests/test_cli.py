@@ -39,6 +39,9 @@ def test_stdin_to_stdout_pipeline():
     assert recs[1]["near_duplicate_of"] == "r0"
     summary = res.stderr.decode().strip().splitlines()[-1]
     assert summary.startswith("documents in 3, out 3, rejected 0;")
+    # The index's memory, without a per-passage figure (for 3 documents its
+    # fixed tables made that "millions of bytes each").
+    assert summary.endswith(" MB of memory") and "bytes each" not in summary
 
 
 def test_quiet_prints_nothing_on_stderr():
