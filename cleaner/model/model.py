@@ -7,12 +7,15 @@ Three LightGBM models, each called once per page on one matrix:
 2. **blocks** (binary: main content or not) from the block features
    (:mod:`cleaner.model.features`) plus the page-type probabilities, so what
    counts as content can change with the type (posts on a forum, items on a
-   listing, code on a documentation page); two models, each fitted on half of
-   the training sites, whose mean score is read;
+   listing, code on a documentation page); one model fitted on all the
+   training pages (``block_models`` in ``pagemodel.json``: the mean of
+   several is read where a model directory holds more, as earlier releases'
+   did);
 3. **smoothing** (binary), a second stage over the first stage's scores of the
    block and its neighbours, its container and the page (content is
-   contiguous), trained on out-of-fold first-stage scores (stacking: each
-   half's model scored the other half's pages).
+   contiguous), trained on out-of-fold first-stage scores (stacking: two
+   block models, each fitted on half of the training sites, scored the other
+   half's pages).
 
 A block is kept when the second stage's probability reaches the threshold
 chosen by cross-validation on the training folds (``training/train.py``), one
