@@ -141,10 +141,18 @@ class Stripped:
         return removal_slots(self.sequence)
 
 
+def ascii_words(text: str) -> bool:
+    """Whether the ``\\w+`` runs of ``text`` are the runs of its ASCII letters
+    and digits: a line of ASCII and word-break symbols (curly quotes, dashes:
+    :data:`_QUIET_SYMBOLS`) without "_", whose folded form (``_fold_ascii``)
+    is then those runs, lower-cased, joined by single spaces."""
+    return "_" not in text and (text.isascii() or _ASCII_PUNCT.fullmatch(text) is not None)
+
+
 def count_words(text: str) -> int:
     """Words, counting every two CJK characters as one: scripts without spaces
     would otherwise look like one-word lines."""
-    if "_" not in text and (text.isascii() or _ASCII_PUNCT.fullmatch(text)):
+    if ascii_words(text):
         # Word runs are then the runs of ASCII letters and digits (see _fold_ascii).
         return len(text.encode("ascii", "replace").translate(_ASCII_FOLD).split())
     if not _CJK.search(text):

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from cleaner.model.linebatch import line_matrices, predict_pages
 from cleaner.model.lines import LINE_FEATURES, line_matrix, shipped_lines
-from cleaner.strip import judge_lines
+from cleaner.strip import _QUIET_SYMBOLS, judge_lines
 
 ROOT = Path(__file__).resolve().parent.parent
 DUMPS = sorted(p for p in [*ROOT.glob("fixtures/*/*.txt"), *ROOT.glob("seeds/*.txt")])
@@ -98,7 +98,7 @@ def test_words_read_off_the_folded_line_are_the_regex_words(text):
         assert _words(line) == WORD.findall(line.text.lower())
 
 
-_QUIET = "".join(__import__("cleaner.strip", fromlist=["_QUIET_SYMBOLS"])._QUIET_SYMBOLS)
+_QUIET = "".join(_QUIET_SYMBOLS)
 
 
 @settings(max_examples=200, deadline=None)

@@ -22,7 +22,7 @@ from itertools import chain, repeat
 
 import numpy as np
 
-from ..strip import _ASCII_PUNCT, Judged, Line, title_shaped
+from ..strip import Judged, Line, ascii_words, title_shaped
 from .features import WORD, text_features
 from .lines import (ANCHOR_CLIP, LANG_CHARS, LINE_FEATURES, OWN_FEATURES, PAGE_FEATURES, _NB_BASE, _NB_OFFSETS, _TF,
                     _WIN_BASE, _WIN_RADII, dump_language, mark_verdicts)
@@ -195,17 +195,14 @@ def _page_language(texts: list[str], at: int, n: int, stops: np.ndarray, line_id
 
 def _words(line: Line) -> list[str]:
     """``words_of_texts([line.text])[0]``, the ``\\w+`` runs of the lower-cased
-    text, read off the line's folded form where that is the same list: a line
-    of ASCII and word-break symbols only (curly quotes, dashes: ``strip``'s
-    ``_ASCII_PUNCT``), without "_", folds to its lower-cased letter and digit
-    runs joined by single spaces (``strip._fold_ascii``), and splitting that
-    is faster than the regular expression (ScrapingHub's 5,993 distinct dump
+    text, read off the line's folded form where that is the same list
+    (``strip.ascii_words``: a line of ASCII and word-break symbols such as
+    curly quotes and dashes, without "_"), and splitting that is faster than
+    the regular expression (ScrapingHub's 5,993 distinct dump
     lines, 1,061 of them not ASCII, 663 of those ASCII but for such symbols:
     10.2 against 21.5 ms)."""
     t = line.text
-    if "_" not in t and (t.isascii() or _ASCII_PUNCT.fullmatch(t)):
-        return line.folded.split()
-    return WORD.findall(t.lower())
+    return line.folded.split() if ascii_words(t) else WORD.findall(t.lower())
 
 
 def _shifts(base: np.ndarray, pos: np.ndarray, n_of: np.ndarray) -> np.ndarray:
