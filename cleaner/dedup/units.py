@@ -165,13 +165,6 @@ def _windows(text: str, s: int, e: int) -> list[tuple[int, int]]:
     return out
 
 
-def _trim(text: str, s: int, e: int) -> tuple[int, int]:
-    piece = text[s:e]
-    left = piece.lstrip(_TRIM)
-    s += len(piece) - len(left)
-    return s, s + len(left.rstrip(_TRIM))
-
-
 
 # --- words ------------------------------------------------------------------------------
 
