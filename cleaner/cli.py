@@ -155,9 +155,9 @@ def clean(
         options = Options(**kwargs)
     except OptionsError as exc:
         _fail(exc, EXIT_USAGE)
-    from .write import Outputs, compressed, default_rejects_path, is_parquet, is_special, refuse_overwrites
+    from .write import Outputs, compressed, default_rejects_path, is_parquet, is_stream, refuse_overwrites
 
-    if resume and (output in (None, "-") or is_special(output)):
+    if resume and (output in (None, "-") or is_stream(output)):
         _fail("--resume needs an output file (-o OUT), not stdout", EXIT_USAGE)
     if part_records and output in (None, "-"):
         _fail("--part-records needs an output file name (-o OUT) to number, not stdout", EXIT_USAGE)
@@ -176,7 +176,7 @@ def clean(
 
             require()
         files = survey(inputs, options, outputs.is_output)
-        if output not in (None, "-") and not is_special(output):
+        if output not in (None, "-") and not is_stream(output):
             fingerprint = resuming.fingerprint(files, options, part_records)
             if resume and _has_partial(output, part_records):
                 if not part_records and not compressed(output):
@@ -210,7 +210,7 @@ def clean(
                 # What was written is whole records: continue from it on fresh
                 # workers, as --resume would (stdout cannot be continued; a
                 # compressed or Parquet file is written again).
-                if output in (None, "-") or is_special(output) or attempt == MAX_RESTARTS:
+                if output in (None, "-") or is_stream(output) or attempt == MAX_RESTARTS:
                     raise
                 again = part_records > 0 or not compressed(output)  # type: ignore[arg-type]
                 if not quiet:
@@ -299,9 +299,9 @@ def _has_partial(output: str, part_records: int) -> bool:
 
 def _interrupted(output: str | None, part_records: int, written: int) -> str:
     """What Ctrl-C leaves, and how to go on from it."""
-    from .write import compressed, is_special
+    from .write import compressed, is_stream
 
-    if output in (None, "-") or is_special(output):
+    if output in (None, "-") or is_stream(output):
         return f"Interrupted after {written} records."
     if part_records or not compressed(output):
         return (f"Interrupted after {written} records; {output} was not finished. Run the same command with "

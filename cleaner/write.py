@@ -139,7 +139,7 @@ class JsonlWriter:
         self.path = None if path in (None, "-") else path
         self.append = append
         self.what = what
-        self.direct = self.path is not None and is_special(self.path)
+        self.direct = self.path is not None and is_stream(self.path)
         self._tmp: str | None = None
         self._raw: IO[bytes] | None = None
         self._out: IO[bytes] | None = None
@@ -153,8 +153,10 @@ class JsonlWriter:
         if self.direct:
             # A device or pipe (/dev/stdout, /dev/null, a FIFO) is written as it
             # is: replacing it by a regular file would break it for everyone.
+            # Appending: a file the shell opened for it (``-o /dev/stdout >>
+            # log``) keeps what it held, as the shell's own writes would.
             try:
-                self._raw = self._out = open(self.path, "wb")
+                self._raw = self._out = open(self.path, "ab")
             except OSError as exc:
                 raise self._error(exc) from exc
             return self
@@ -191,7 +193,8 @@ class JsonlWriter:
                 # leaves a partial file that --resume can continue.
                 self._raw.flush()
                 now = time.monotonic()
-                if now - self._synced > SYNC_SECONDS:
+                # A pipe or device cannot be fsynced (EINVAL), and is no partial file to keep.
+                if now - self._synced > SYNC_SECONDS and not self.direct:
                     os.fsync(self._raw.fileno())
                     self._synced = now
         except OSError as exc:
@@ -257,7 +260,8 @@ def _open_partial(path: str, *, append: bool) -> IO[bytes]:
 
 
 def is_special(path: str) -> bool:
-    """A device, pipe or socket (through links too): written as it is, never replaced."""
+    """A device, pipe or socket (through links too): nothing a run could
+    overwrite, so no input to protect from it (``refuse_overwrites``)."""
     import stat
 
     try:
@@ -267,10 +271,37 @@ def is_special(path: str) -> bool:
     return stat.S_ISCHR(mode) or stat.S_ISBLK(mode) or stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
 
 
+_FD_LINK = re.compile(r"/(?:proc/(?:self|thread-self|\d+)|dev)/fd/\d+")
+
+
+def is_stream(path: str) -> bool:
+    """An output written as it is, never replaced by a file of its own: a
+    device, pipe or socket, or a name for an open file descriptor
+    (``/dev/stdout``, ``/dev/fd/3``, ``/proc/self/fd/1``, or a link to one)
+    whatever it points at. ``-o /dev/stdout > out.jsonl`` points at a regular
+    file; publishing there by renaming would replace the system's link (or
+    the user's) instead of writing into what the shell opened."""
+    return is_special(path) or _names_descriptor(path)
+
+
+def _names_descriptor(path: str) -> bool:
+    seen = 0
+    while seen < 40:  # the kernel's own limit on links followed
+        if _FD_LINK.fullmatch(os.path.normpath(os.path.abspath(path))):
+            return True
+        try:
+            target = os.readlink(path)
+        except OSError:  # not a link (or gone): the end of the chain
+            return False
+        path = os.path.join(os.path.dirname(os.path.abspath(path)), target)
+        seen += 1
+    return False
+
+
 def default_rejects_path(output: str | None) -> str | None:
     """``out.jsonl`` -> ``out.rejects.jsonl`` (compression suffix kept); stdout,
     or a device such as /dev/stdout, -> None (stderr)."""
-    if output in (None, "-") or is_special(output):
+    if output in (None, "-") or is_stream(output):
         return None
     base, comp = output, ""
     for suffix in (".gz", ".zst", ".zstd"):
@@ -480,7 +511,11 @@ def refuse_overwrites(inputs: list[str], outputs: Outputs, *, resume: bool = Fal
     named = outputs.paths()
     for i, (what_a, a) in enumerate(named):
         for what_b, b in named[i + 1:]:
-            if _same_file(a, b) or (what_b != "-o" and outputs._part_of_output(b)):
+            # Two streams may share what they point at (``-o /dev/stdout
+            # --rejects /dev/stderr`` on one terminal, or with ``2>&1``): both
+            # are written in place, line by line, and neither replaces the other.
+            same = _same_file(a, b) and not (what_b != "--index" and is_stream(a) and is_stream(b))
+            if same or (what_b != "-o" and outputs._part_of_output(b)):
                 raise OptionsError(f"{what_a} {a} and {what_b} {b} are the same file; give them different names")
     files: list[str] = []
     dirs: list[str] = []

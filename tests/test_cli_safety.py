@@ -265,6 +265,65 @@ def test_device_outputs_are_written_not_replaced(tmp_path):
     one_line_error(cli(src, "-o", "/dev/stdout", "--resume"), 2, "--resume needs an output file")
 
 
+@pytest.mark.skipif(not os.path.exists("/proc/self/fd"), reason="needs /proc/self/fd")
+def test_descriptor_outputs_redirected_to_files_are_written_into_them(tmp_path):
+    """``-o /dev/stdout > file`` points the output at a regular file through a
+    descriptor link: written into what the shell opened, never renamed over
+    the link (which replaced the system's /dev/stdout). A link of the test's
+    own stands for /dev/stdout and /dev/stderr, so a regression cannot break
+    the machine's."""
+    src = tmp_path / "in.jsonl"
+    jsonl(src)
+    src.write_bytes(src.read_bytes() + b"not json\n")
+    out, err = tmp_path / "fd1", tmp_path / "fd2"
+    os.symlink("/proc/self/fd/1", out)
+    os.symlink("/proc/self/fd/2", err)
+    redirected = tmp_path / "redirected.jsonl"
+    with open(redirected, "wb") as f:
+        res = subprocess.run([sys.executable, "-m", "cleaner", "clean", str(src), "-o", str(out), "--rejects", str(err),
+                              "--quiet", "--workers", "1"], stdout=f, stderr=subprocess.STDOUT, timeout=300)
+    assert res.returncode == 3
+    assert os.path.islink(out) and os.path.islink(err)
+    lines = [orjson.loads(line) for line in redirected.read_bytes().splitlines()]
+    assert sorted(r.get("id") or r["reason"] for r in lines) == ["invalid-json", "r0", "r1", "r2"]
+    assert not [p for p in os.listdir(tmp_path) if p.endswith(".partial")]
+    # Appended with >>: what the file held stays.
+    with open(redirected, "ab") as f:
+        res = subprocess.run([sys.executable, "-m", "cleaner", "clean", str(src), "-o", str(out), "--quiet",
+                              "--workers", "1"], stdout=f, stderr=subprocess.DEVNULL, timeout=300)
+    assert res.returncode == 3 and len(redirected.read_bytes().splitlines()) == 7
+    # The same link, pointed at the input: refused before anything is written.
+    before = src.read_bytes()
+    with open(src, "ab") as f:
+        res = subprocess.run([sys.executable, "-m", "cleaner", "clean", str(src), "-o", str(out), "--quiet",
+                              "--workers", "1"], stdout=f, stderr=subprocess.PIPE, timeout=300)
+    one_line_error(res, 2, "never overwrites its inputs")
+    assert src.read_bytes() == before
+
+
+def test_streams_are_never_fsynced(tmp_path, monkeypatch):
+    """fsync on a pipe or /dev/null fails (EINVAL): a run writing there for
+    longer than SYNC_SECONDS must not stop with a write error."""
+    from cleaner import write
+
+    monkeypatch.setattr(write, "SYNC_SECONDS", -1.0)
+    with write.JsonlWriter(os.devnull) as w:
+        w.write({"id": "a"})
+        w.write({"id": "b"})
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    got = []
+    import threading
+
+    reader = threading.Thread(target=lambda: got.append(open(fifo, "rb").read()))
+    reader.start()
+    with write.JsonlWriter(str(fifo)) as w:
+        w.write({"id": "a"})
+        w.write({"id": "b"})
+    reader.join(10)
+    assert got == [b'{"id":"a"}\n{"id":"b"}\n']
+
+
 def test_output_directory_removed_mid_run(tmp_path):
     inp = tmp_path / "in.jsonl"
     _corpus(inp, 1500)
