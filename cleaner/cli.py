@@ -159,8 +159,8 @@ def clean(
 
     if resume and (output in (None, "-") or is_stream(output)):
         _fail("--resume needs an output file (-o OUT), not stdout", EXIT_USAGE)
-    if part_records and output in (None, "-"):
-        _fail("--part-records needs an output file name (-o OUT) to number, not stdout", EXIT_USAGE)
+    if part_records and (output in (None, "-") or is_stream(output)):
+        _fail("--part-records needs an output file name (-o OUT) to number, not stdout or a device", EXIT_USAGE)
     if part_records < 0:
         _fail("--part-records must be 0 (one file) or more", EXIT_USAGE)
     rejects_path = rejects or default_rejects_path(output)

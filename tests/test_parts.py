@@ -4,6 +4,7 @@ concatenation byte-identical to the single-file output, resumable."""
 from __future__ import annotations
 
 import gzip
+import os
 import subprocess
 import sys
 
@@ -98,3 +99,8 @@ def test_part_records_needs_a_file(tmp_path):
                          capture_output=True)
     assert res.returncode == 2
     assert b"--part-records needs an output file" in res.stderr
+    for device in ("/dev/stdout", "/dev/null"):
+        res = subprocess.run([sys.executable, "-m", "cleaner", "clean", str(inp), "--part-records", "2", "-o", device,
+                              "--quiet"], capture_output=True)
+        assert res.returncode == 2 and b"not stdout or a device" in res.stderr, res.stderr
+        assert not os.path.exists(device + "-00000")
