@@ -715,6 +715,11 @@ class Reader:
         opts = self.options
         try:
             obj = orjson.loads(line)
+            if _holds_huge_number(obj):
+                try:
+                    obj = _lenient_json(line) or obj
+                except RecursionError:
+                    pass  # orjson's reading stands
         except orjson.JSONDecodeError:
             try:
                 obj = _lenient_json(line)
@@ -985,15 +990,34 @@ def _describe(value) -> str:
 
 def _lenient_json(line: bytes):
     """orjson rejects lone surrogate escapes, invalid UTF-8 inside strings and
-    integers beyond 64 bits; the standard library accepts them, and _scrub
-    repairs the result. Integers orjson could not write back are kept as their
-    digits (a string), so nothing of the record is lost."""
+    (before 3.10; later ones read them as floats) integers beyond 64 bits; the
+    standard library accepts them, and _scrub repairs the result. Integers
+    orjson could not write back are kept as their digits (a string), so
+    nothing of the record is lost."""
     import json
 
     try:
         return json.loads(line.decode("utf-8", "replace"), parse_int=_json_int)
     except ValueError:
         return None
+
+
+def _holds_huge_number(obj) -> bool:
+    """Whether orjson read a number as a float that may have been an integer
+    beyond 64 bits (orjson 3.10 and later do that instead of refusing it):
+    such a record is read again by ``_lenient_json``, which keeps the digits.
+    An integral float at least 2**63 in size is the sign; a float written
+    so in the input reads the same either way."""
+    stack = [obj]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, float) and abs(value) >= 9.223372036854775808e18 and value == value:
+            return True
+    return False
 
 
 def _json_int(digits: str):

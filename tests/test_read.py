@@ -139,21 +139,25 @@ def test_an_id_that_cannot_serve_gives_way_to_the_line_and_is_kept(tmp_path, giv
 
 
 def test_huge_numbers_never_take_a_record_down(tmp_path):
-    """orjson reads an integer beyond 64 bits as a float (an id then gives way
-    to the line); one beyond a double (which it refuses, and Python's int()
-    refuses past 4300 digits) is kept as its digits, a string orjson can write:
-    as an id it is too long (invalid-id), elsewhere it is passed through."""
+    """An integer beyond 64 bits (which orjson reads as a float, or refuses)
+    keeps its digits, as a string orjson can write: an id of 30 digits is
+    that id; one beyond a double (Python's int() refuses past 4300 digits)
+    is too long as an id (invalid-id), elsewhere it is passed through. A
+    float stays a float."""
     big, huge = "9" * 30, "8" * 5000
     path = tmp_path / "r.jsonl"
-    path.write_bytes(b'{"id": ' + big.encode() + b', "text": "one two three"}\n'
+    path.write_bytes(b'{"id": ' + big.encode() + b', "text": "one two three", "m": [1, {"k": -' + big.encode()
+                     + b'}], "f": 1e30}\n'
                      b'{"id": "h", "n": ' + huge.encode() + b', "text": "four five six"}\n'
-                     b'{"id": ' + huge.encode() + b', "text": "seven eight nine"}\n')
+                     b'{"id": ' + huge.encode() + b', "text": "seven eight nine"}\n'
+                     b'{"id": "u", "n": 18446744073709551615, "text": "ten eleven twelve"}\n')
     items = read_all([path])
-    d1, d2 = docs(items)
-    assert d1.id == "r.jsonl:1" and d1.metadata == {"original_id": 1e30}
+    d1, d2, d4 = docs(items)
+    assert d1.id == big and d1.metadata == {"m": [1, {"k": "-" + big}], "f": 1e30}
     assert d2.id == "h" and d2.metadata == {"n": huge}
+    assert d4.id == "u" and d4.metadata == {"n": 18446744073709551615}
     assert [(r.line, r.reason) for r in rejects(items)] == [(3, "invalid-id")]
-    orjson.dumps([d1.metadata, d2.metadata])
+    orjson.dumps([d1.metadata, d2.metadata, d4.metadata])
 
 
 @pytest.mark.parametrize("content,reason", [
