@@ -382,7 +382,11 @@ class _Decompressing(io.RawIOBase):
         data, self._in = self._in, b""
         out = dec.decompress(data, size)
         if self._kind == "gzip":
-            self._in = dec.unconsumed_tail
+            # At a member's end CPython's zlib may leave the rest of the input
+            # in unconsumed_tail as well as in unused_data (when the call
+            # before stopped at max_length): the next member starts from
+            # unused_data alone (readinto), or its bytes would be read twice.
+            self._in = b"" if dec.eof else dec.unconsumed_tail
         return out
 
     def close(self) -> None:

@@ -387,3 +387,39 @@ def test_files_joined_with_their_byte_order_marks(tmp_path):
     p.write_bytes(bom + jsonl(2) + bom + jsonl(4, 2))
     docs, rejects = read([p])
     assert [d.id for d in docs] == ["r0", "r1", "r2", "r3"] and not rejects
+
+
+@pytest.mark.parametrize("sizes", [(120, 3), (3, 120, 1, 400), (500, 500), (1, 1, 1)])
+def test_gzip_members_of_any_size_are_each_read_once(tmp_path, sizes):
+    """Members of a concatenated gzip stream (``cat a.gz b.gz``, per-record
+    WARC gzip) where one decompresses to more than a read's worth (64 KiB):
+    CPython's zlib then leaves the next member's bytes in two places, and
+    they were read twice (records duplicated, as ``id#2``)."""
+    import random
+
+    rng = random.Random(len(sizes))
+    bodies, start = [], 0
+    for n in sizes:
+        # Words at random: a member compresses poorly, so its input outlasts a read.
+        lines = [orjson.dumps({"id": f"r{i}", "text": " ".join(rng.choice(["harbour", "council", "plan", "vote",
+                                                                            "tuesday", str(i)]) for _ in range(120))})
+                 + b"\n" for i in range(start, start + n)]
+        bodies.append(b"".join(lines))
+        start += n
+    p = tmp_path / "members.jsonl.gz"
+    p.write_bytes(b"".join(gzip.compress(b) for b in bodies))
+    docs, rejects = read([p])
+    assert [d.id for d in docs] == [f"r{i}" for i in range(start)] and not rejects
+
+
+def test_warc_gzip_members_with_a_large_record_are_each_read_once(tmp_path):
+    from .warcs import gzip_members, page, response
+
+    big = page("Big", n=1500).encode()
+    assert len(big) > 1 << 16
+    records = [response(f"https://a.example/{i}", f"<urn:uuid:{i}>", big if i == 1 else page(f"P{i}").encode())
+               for i in range(4)]
+    p = tmp_path / "crawl.warc.gz"
+    p.write_bytes(gzip_members(records))
+    docs, rejects = read([p])
+    assert [d.url for d in docs] == [f"https://a.example/{i}" for i in range(4)] and not rejects
