@@ -4,6 +4,7 @@ DedupIndexError, and numbers in the file cannot point outside its arrays."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -151,3 +152,84 @@ def test_compressed_member_or_other_files_are_refused(tmp_path):
         path.write_bytes(junk)
         with pytest.raises(DedupIndexError, match="cannot read dedup index"):
             Deduper(Options(workers=1, index=str(path)))
+
+
+def _with_words_shape(src, dst, shape):
+    """A copy of index ``src`` whose words member declares ``shape`` over its
+    unchanged data (written without zip64, so the sizes sit in the directory)."""
+    with zipfile.ZipFile(src) as zi, zipfile.ZipFile(dst, "w", zipfile.ZIP_STORED) as zo:
+        for info in zi.infolist():
+            data = zi.read(info)
+            if info.filename == "words.npy":
+                f = io.BytesIO(data)
+                np.lib.format.read_magic(f)
+                _, order, dtype = np.lib.format.read_array_header_1_0(f)
+                head = io.BytesIO()
+                np.lib.format.write_array_header_1_0(head, {"descr": np.lib.format.dtype_to_descr(dtype),
+                                                            "fortran_order": order, "shape": shape})
+                data = head.getvalue() + data[f.tell():]
+            zo.writestr(info.filename, data)
+
+
+def _cli_refuses(tmp_path, index, start):
+    (tmp_path / "a.txt").write_text(A)
+    out = tmp_path / "out.jsonl"
+    res = subprocess.run([sys.executable, "-m", "cleaner", "clean", str(tmp_path / "a.txt"), "-o", str(out),
+                          "--index", str(index), "--quiet", "--workers", "1"], capture_output=True)
+    err = res.stderr.decode()
+    assert res.returncode == 1, err
+    assert err.count("\n") == 1 and err.startswith(start) and "Traceback" not in err, err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("shape", [
+    lambda n: (99_999_999_999,),  # far beyond memory: numpy failed allocating 745 GiB
+    lambda n: (n + 1,),           # one word beyond the data: allocated, then read short
+    lambda n: (n - 1,),           # short of the data
+    lambda n: (-1,),
+    lambda n: (2 ** 63 // 8,),    # its size in bytes overflows int64
+], ids=["far-too-large", "one-too-large", "one-too-small", "negative", "overflowing"])
+def test_array_shape_must_match_the_member_bytes(tmp_path, shape):
+    """A member's header declares the array numpy allocates before reading the
+    data: it is checked against the member's bytes first, and refused."""
+    good, bad = tmp_path / "good.idx", tmp_path / "bad.idx.npz"
+    _build(good)
+    n = len(read_index(str(good))["words"])
+    _with_words_shape(good, bad, shape(n))
+    good.unlink()
+    with pytest.raises(DedupIndexError, match=r"member words declares shape .* but holds \d+ bytes"):
+        Deduper(Options(workers=1, index=str(bad)))
+    _cli_refuses(tmp_path, bad, "Error: cannot read dedup index")
+
+
+def test_member_sizes_in_the_zip_directory_are_checked_against_the_file(tmp_path):
+    """A header and a zip directory that agree on 3 GB of words over a few
+    bytes: refused before numpy allocates the 3 GB."""
+    good, bad = tmp_path / "good.idx", tmp_path / "bad.idx.npz"
+    _build(good)
+    n = len(read_index(str(good))["words"])
+    big = 400_000_000
+    _with_words_shape(good, bad, (big,))
+    raw = bytearray(bad.read_bytes())
+    with zipfile.ZipFile(bad) as z:
+        info = z.getinfo("words.npy")
+    claim = info.file_size + (big - n) * 8
+    entry = raw.rindex(b"words.npy") - 46  # its entry in the central directory, at the end of the file
+    assert raw[entry:entry + 4] == b"PK\x01\x02"
+    raw[entry + 20:entry + 28] = claim.to_bytes(4, "little") * 2  # compressed and uncompressed size
+    bad.write_bytes(bytes(raw))
+    with pytest.raises(DedupIndexError, match="member words claims .* that the file does not hold"):
+        Deduper(Options(workers=1, index=str(bad)))
+
+
+def test_damaged_member_data_is_a_clear_error(tmp_path):
+    """A member whose bytes fail the zip's CRC check: DedupIndexError."""
+    path = tmp_path / "idx.npz"
+    _build(path)
+    raw = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as z:
+        info = z.getinfo("words.npy")
+    raw[info.header_offset + 30 + len("words.npy") + info.file_size - 1] ^= 0xFF  # its last byte
+    path.write_bytes(bytes(raw))
+    with pytest.raises(DedupIndexError, match="Bad CRC-32"):
+        Deduper(Options(workers=1, index=str(path)))

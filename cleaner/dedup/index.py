@@ -10,11 +10,12 @@ its id, length and title length.
 The file (``--index``) is shared between colleagues and shipped beside
 datasets, so opening one must never run anything: it is a zip of plain
 ``.npy`` arrays (numpy's npz, members stored), read with ``allow_pickle=False``,
-every array of a fixed dtype and checked for shape and range before use (the
-lookups index memory with these numbers). Strings are UTF-8 bytes plus
-offsets; the parameters and the format version are JSON in a uint8 array. It
-holds what the index holds and nothing of fixed size, so it grows with the
-corpus: kilobytes for a few documents.
+every array of a fixed dtype, its declared shape matching its bytes before it
+is read, and checked for shape and range before use (the lookups index memory
+with these numbers). Strings are UTF-8 bytes plus offsets; the parameters and
+the format version are JSON in a uint8 array. It holds what the index holds
+and nothing of fixed size, so it grows with the corpus: kilobytes for a few
+documents.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import contextlib
 import ctypes
 import functools
 import json
+import math
 import os
 import tempfile
 import zipfile
@@ -30,6 +32,7 @@ from dataclasses import dataclass
 
 import numba
 import numpy as np
+from numpy.lib import format as npy
 
 from ..errors import DedupIndexError, OutputError
 from .buckets import SHARDS, BucketIndex
@@ -479,17 +482,40 @@ def read_index(path: str, members=None) -> dict[str, np.ndarray]:
                               f"build the index again)")
     out = {}
     try:
-        with np.load(path, allow_pickle=False) as data:
+        size = os.path.getsize(path)
+        with zipfile.ZipFile(path) as z:
             for name, dtype in _DTYPES.items():
-                if members is not None and name not in members:
-                    continue
-                a = data[name]
-                if a.dtype != np.dtype(dtype) or a.ndim != (2 if name == "p_sig" else 1):
-                    raise ValueError(f"member {name} is {a.dtype}[{a.ndim}d], not {np.dtype(dtype)}")
-                out[name] = a
-    except (OSError, ValueError, EOFError) as exc:
+                if members is None or name in members:
+                    out[name] = _read_member(z, z.getinfo(f"{name}.npy"), np.dtype(dtype), size)
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as exc:  # KeyError: a member missing
         raise DedupIndexError(f"cannot read dedup index {path}: {exc}") from exc
     return out
+
+
+def _read_member(z: zipfile.ZipFile, info: zipfile.ZipInfo, dtype: np.dtype, size: int) -> np.ndarray:
+    """One array of an index (ValueError if malformed), its header checked
+    before its data is read: numpy allocates the array a header declares
+    before reading a byte of it, so a shape larger than the data was an
+    allocation of up to hundreds of GiB. The header must describe exactly the
+    member's bytes, and the member must lie within the file (its sizes in the
+    zip directory are as hostile as the rest). Sizes are Python ints, so no
+    declared shape can overflow them."""
+    name = info.filename[:-len(".npy")]
+    if info.file_size != info.compress_size or info.header_offset + info.compress_size > size:
+        raise ValueError(f"member {name} claims {info.file_size} bytes that the file does not hold")
+    with z.open(info) as f:
+        version = npy.read_magic(f)
+        read_header = {(1, 0): npy.read_array_header_1_0, (2, 0): npy.read_array_header_2_0}.get(version)
+        if read_header is None:
+            raise ValueError(f"member {name} is .npy version {version}, not 1.0 or 2.0")
+        shape, _, got = read_header(f)
+        if got != dtype or len(shape) != (2 if name == "p_sig" else 1):
+            raise ValueError(f"member {name} is {got}[{len(shape)}d], not {dtype}")
+        data = info.file_size - f.tell()
+        if any(n < 0 for n in shape) or math.prod(shape) * dtype.itemsize != data:
+            raise ValueError(f"member {name} declares shape {shape} of {dtype} but holds {data} bytes of data")
+        f.seek(0)
+        return npy.read_array(f, allow_pickle=False)
 
 
 def _header(path: str, arrays: dict[str, np.ndarray]) -> dict:
