@@ -469,6 +469,31 @@ class Outputs:
         middle = ptail[len(stem): len(ptail) - len(dot + suffixes)]
         return bool(PART_PATTERN.fullmatch(middle)) and _same_dir(head, phead)
 
+    def scratch(self) -> list[tuple[str, str]]:
+        """(what, path) of the files a run writes beside its named outputs and
+        then renames or removes: the hidden partial files, the resume
+        fingerprint, the index's temporary file. Naming one of them as an
+        input (or as another output) would have the run destroy it."""
+        from .resume import fingerprint_path
+
+        out = []
+        for what, path in self.paths():
+            if is_stream(path):
+                continue
+            if what == "--index":
+                out.append((what, temp_path(path)))
+                continue
+            out.append((what, partial_path(path)))
+            if what == "-o":
+                out.append((what, fingerprint_path(self.output)))  # type: ignore[arg-type]
+        return out
+
+    def _scratch_of_parts(self, path: str) -> bool:
+        """Whether ``path`` is (or would be) a numbered part's partial file."""
+        head, tail = os.path.split(path)
+        return tail.startswith(".") and tail.endswith(".partial") and \
+            self._part_of_output(os.path.join(head, tail[1:-len(".partial")]))
+
     def is_output(self, path: str) -> bool:
         """Whether a file found while walking the inputs is one of this run's outputs."""
         name = os.path.basename(path)
@@ -476,6 +501,12 @@ class Outputs:
             if os.path.basename(out) == name and _same_dir(os.path.dirname(out), os.path.dirname(path)):
                 return True
         return self._part_of_output(path)
+
+
+def temp_path(path: str) -> str:
+    """``dir/index.npz`` -> ``dir/.index.npz.tmp``: where a file written whole
+    at the end (the dedup index) is made before it is renamed over ``path``."""
+    return os.path.join(os.path.dirname(os.path.abspath(path)), f".{os.path.basename(path)}.tmp")
 
 
 def _same_dir(a: str, b: str) -> bool:
@@ -509,6 +540,11 @@ def refuse_overwrites(inputs: list[str], outputs: Outputs, *, resume: bool = Fal
     import glob as _glob
 
     named = outputs.paths()
+    for what_a, a in named:
+        for what_b, b in outputs.scratch():
+            if _same_file(a, b) or outputs._scratch_of_parts(a):
+                raise OptionsError(f"{what_a} {a} is a file cleaner writes for {what_b} while it runs and then "
+                                   f"renames or removes; choose another {what_a} file")
     for i, (what_a, a) in enumerate(named):
         for what_b, b in named[i + 1:]:
             # Two streams may share what they point at (``-o /dev/stdout
@@ -532,6 +568,7 @@ def refuse_overwrites(inputs: list[str], outputs: Outputs, *, resume: bool = Fal
     # Identities first: one stat per input, however many a glob gave.
     # A device or pipe (/dev/stdout) is written, never replaced: nothing to protect.
     targets = [(what, out, _identity(out), os.path.realpath(out)) for what, out in named if not is_special(out)]
+    scratch = outputs.scratch()
     for f in files:
         ident = _identity(f)
         for what, out, out_ident, out_real in targets:
@@ -539,6 +576,12 @@ def refuse_overwrites(inputs: list[str], outputs: Outputs, *, resume: bool = Fal
                 (ident is None or os.path.islink(f)) and os.path.realpath(f) == out_real
             if same or (what == "-o" and outputs._part_of_output(f)):
                 raise OptionsError(f"{what} {out} is the input {f}: cleaner never overwrites its inputs; "
+                                   f"choose another {what} file")
+        for what, side in scratch:
+            if (ident is not None and ident == _identity(side)) or os.path.realpath(f) == os.path.realpath(side) \
+                    or (what == "-o" and outputs._scratch_of_parts(f)):
+                raise OptionsError(f"the input {f} is a file cleaner writes for {what} while it runs and then "
+                                   f"renames or removes: cleaner never overwrites its inputs; rename the input, or "
                                    f"choose another {what} file")
     for what, out in named:
         if what == "--index":

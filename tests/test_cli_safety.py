@@ -339,3 +339,31 @@ def test_output_directory_removed_mid_run(tmp_path):
     # The rejects file is finished first, so it is the one named.
     one_line_error(res, 4, f"cannot write the rejects file {outdir / 'o.rejects.jsonl'}: its directory is gone",
                    "create the directory again, then run the same command again with --resume")
+
+
+@pytest.mark.parametrize("side,extra", [
+    (".out.jsonl.partial", []),
+    (".out.jsonl.resume.json", []),
+    (".out.rejects.jsonl.partial", []),
+    (".idx.npz.tmp", ["--index", "idx.npz"]),
+    (".out-00001.jsonl.partial", ["--part-records", "1"]),
+])
+def test_an_input_named_like_a_file_the_run_writes_beside_its_output_is_refused(tmp_path, side, extra):
+    """The hidden partial files, the resume fingerprint and the index's
+    temporary file are written and then renamed or removed: named as an
+    input, one was deleted by the run."""
+    src = tmp_path / side
+    before = jsonl(src)
+    res = cli(src, "-o", tmp_path / "out.jsonl", *[tmp_path / x if x.endswith(".npz") else x for x in extra])
+    one_line_error(res, 2, "never overwrites its inputs", side)
+    assert src.read_bytes() == before
+    assert sorted(os.listdir(tmp_path)) == [side]
+
+
+def test_an_output_named_like_another_outputs_partial_file_is_refused(tmp_path):
+    """--rejects .out.jsonl.partial replaced the output with the rejects."""
+    src = tmp_path / "in.jsonl"
+    jsonl(src)
+    res = cli(src, "-o", tmp_path / "out.jsonl", "--rejects", tmp_path / ".out.jsonl.partial")
+    one_line_error(res, 2, "--rejects", "writes for -o while it runs")
+    assert sorted(os.listdir(tmp_path)) == ["in.jsonl"]

@@ -35,6 +35,7 @@ import numpy as np
 from numpy.lib import format as npy
 
 from ..errors import DedupIndexError, OutputError
+from ..write import temp_path
 from .buckets import SHARDS, BucketIndex
 from .cache import RowCache
 from .signatures import sketch
@@ -454,7 +455,7 @@ class PassageIndex:
 def _write(path: str, arrays: dict[str, np.ndarray]) -> None:
     """Write atomically (a temporary file beside it, then rename), so a failed
     save leaves the previous index whole."""
-    tmp = os.path.join(os.path.dirname(os.path.abspath(path)), f".{os.path.basename(path)}.tmp")
+    tmp = temp_path(path)
     try:
         with open(tmp, "wb") as f:
             np.savez(f, **{k: np.ascontiguousarray(v, dtype=_DTYPES[k]) for k, v in arrays.items()})
