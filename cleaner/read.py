@@ -11,6 +11,7 @@ file-system or scheduling order, decides "earliest" everywhere downstream.
 from __future__ import annotations
 
 import errno
+import fnmatch
 import glob
 import io
 import os
@@ -82,7 +83,7 @@ def expand_inputs(inputs: Iterable[str], *, follow_symlinks: bool = False,
             yield from walker.named(given)
             continue
         if _GLOB_CHARS & set(given):
-            matches = sorted(glob.glob(given, recursive=True))
+            matches = sorted(expand_glob(given, follow_symlinks))
             if matches:
                 for path in matches:
                     if os.path.isdir(path) and not os.path.islink(path):
@@ -91,6 +92,60 @@ def expand_inputs(inputs: Iterable[str], *, follow_symlinks: bool = False,
                         yield from walker.found(path, _display(path))
                 continue
         yield Reject(source=_display(given), reason="not-found", message=f"no such file or directory: {given}")
+
+
+def expand_glob(pattern: str, follow_symlinks: bool = False) -> list[str]:
+    """The paths a glob names, as ``glob.glob(pattern, recursive=True)`` gives
+    them, except that ``**`` does not enter directory links (unless
+    ``follow_symlinks``, and then each real directory once): the standard
+    library follows them, so a link to ``.`` made ``dir/**`` grow without end
+    (two such links: minutes for a three-file folder). A link met by a
+    component without ``**`` is followed as the standard library does; what
+    lies outside the input behind it is refused by the walker."""
+    if "**" not in pattern.split(os.sep):
+        return glob.glob(pattern)
+    parts = pattern.split(os.sep)
+    first = next(i for i, p in enumerate(parts) if _GLOB_CHARS & set(p))
+    base = os.sep.join(parts[:first]) or (os.sep if pattern.startswith(os.sep) else "")
+    pats = [p for p in parts[first:] if p]
+    hidden = any(p.startswith(".") for p in pats)
+    out = []
+    if base and _glob_match(pats, []):
+        out.append(os.path.join(base, ""))
+    visited = set()
+    for dirpath, dirnames, filenames in os.walk(base or ".", followlinks=follow_symlinks):
+        if follow_symlinks:
+            ident = _identity(dirpath)
+            if ident in visited:
+                dirnames[:] = []
+                continue
+            visited.add(ident)
+        dirnames[:] = sorted(d for d in dirnames if hidden or not d.startswith("."))
+        rel = os.path.relpath(dirpath, base or ".")
+        names = [] if rel == os.curdir else rel.split(os.sep)
+        for name in (*dirnames, *filenames):
+            if _glob_match(pats, [*names, name]):
+                out.append(os.path.join(base, *names, name))
+    return out
+
+
+def _glob_match(pats: list[str], names: list[str]) -> bool:
+    """Whether path components ``names`` match glob components ``pats``
+    (``**`` spans any number of components; a name starting with a dot is
+    matched only by a component that does, as in ``glob``)."""
+    if not pats:
+        return not names
+    p = pats[0]
+    if p == "**":
+        for k in range(len(names) + 1):
+            if _glob_match(pats[1:], names[k:]):
+                return True
+            if k < len(names) and names[k].startswith("."):
+                return False
+        return False
+    if not names or (names[0].startswith(".") and not p.startswith(".")):
+        return False
+    return fnmatch.fnmatchcase(names[0], p) and _glob_match(pats[1:], names[1:])
 
 
 def _glob_base(pattern: str) -> str:
@@ -146,12 +201,15 @@ class _Walker:
             yield Source(path, name, follow=False)  # vanished: opening it reports why
             return
         link = stat.S_ISLNK(lst.st_mode)
-        real = os.path.realpath(path) if link else None
-        if link and not self.allowed(real):
+        real = os.path.realpath(path)
+        # Not only a link named by the last component: a glob's match may pass
+        # through a directory link (g/*/*, g/link/secret) on the way.
+        if not self.allowed(real):
             yield Reject(source=name, reason="outside-input",
                          message="symbolic link to a file outside the input; not followed (--follow-symlinks "
                                  "reads it)")
             return
+        real = real if link else None
         if self.exclude(real or path):
             return
         try:

@@ -537,7 +537,7 @@ def refuse_overwrites(inputs: list[str], outputs: Outputs, *, resume: bool = Fal
     overwrite an input or another output: the same path, the same file through a
     link, or an existing file inside an input directory, where the walk would
     read it as input and the run then replace it."""
-    import glob as _glob
+    from .read import expand_glob
 
     named = outputs.paths()
     for what_a, a in named:
@@ -563,7 +563,7 @@ def refuse_overwrites(inputs: list[str], outputs: Outputs, *, resume: bool = Fal
         elif os.path.lexists(given):
             files.append(given)
         elif set("*?[") & set(given):
-            for m in _glob.glob(given, recursive=True):
+            for m in expand_glob(given):
                 (dirs if os.path.isdir(m) else files).append(m)
     # Identities first: one stat per input, however many a glob gave.
     # A device or pipe (/dev/stdout) is written, never replaced: nothing to protect.

@@ -240,6 +240,49 @@ def test_directory_link_loops_with_follow(tmp_path):
     assert [d.id for d in docs] == ["d/e/a.txt"] and not rejects
 
 
+def test_a_glob_through_a_directory_link_stays_inside_the_input(uploads):
+    """g/*/* and g/**/*.txt reached the private directory through the link
+    uploads/sub/privdir (only a link as the last component was checked)."""
+    for pattern in ("*/*/*", "**/*.txt", "**"):
+        docs, rejects = read([str(uploads / pattern)])
+        assert all("PRIVATE" not in d.content and "SECRET" not in d.content for d in docs), pattern
+        assert "outside-input" in {r.reason for r in rejects}, pattern
+
+
+def test_a_recursive_glob_over_directory_link_loops_ends(tmp_path):
+    """Two links to "." made glob's ** grow without end (minutes for one file)."""
+    g = tmp_path / "g"
+    g.mkdir()
+    (g / "a.txt").write_text(SENT)
+    os.symlink(".", g / "l1")
+    os.symlink(".", g / "l2")
+    t0 = time.monotonic()
+    for follow in (False, True):
+        for pattern in ("**", "**/*.txt", "**/**/*"):
+            docs, rejects = read([str(g / pattern)], follow_symlinks=follow)
+            assert [d.content for d in docs] == [SENT] and not rejects, (pattern, follow)
+    assert time.monotonic() - t0 < 30
+
+
+@pytest.mark.parametrize("pattern", ["d/**", "d/**/*.txt", "**/*.txt", "d/**/x/*", "d/**/.h*", "d/.*/**", "d/*/**/*",
+                                     "**", "d/**/**/y.txt", "d/[xy]/**"])
+def test_expand_glob_is_the_standard_glob_where_no_links_are(tmp_path, monkeypatch, pattern):
+    from cleaner.read import expand_glob
+
+    for path in ("d/a.txt", "d/x/b.txt", "d/x/y/y.txt", "d/.h/c.txt", "d/x/.hid.txt", "d/y/x/z.html", "e.txt"):
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text("x")
+    monkeypatch.chdir(tmp_path)
+    import glob
+
+    def names(paths):  # glob may name a directory twice, or with a trailing separator
+        return sorted({p.rstrip(os.sep) for p in paths})
+
+    assert names(expand_glob(pattern)) == names(glob.glob(pattern, recursive=True))
+    absolute = str(tmp_path / pattern)
+    assert names(expand_glob(absolute)) == names(glob.glob(absolute, recursive=True))
+
+
 # --- decoding --------------------------------------------------------------------
 
 UTF8_PAGE = ("Le café à Zürich est naïve, said the council. " + SENT + " ") * 2
