@@ -5,7 +5,8 @@ the rejects file); 2 usage error (bad option, or an output that would
 overwrite an input or another output; nothing was written); 1 fatal error
 (nothing or only part was written; the output file is not replaced); 4 an
 output could not be written (disk full, permission denied, directory gone:
-what was written is kept for --resume).
+what was written is kept for --resume); 130 interrupted by Ctrl-C (SIGINT),
+143 stopped by SIGTERM (what was written is kept for --resume).
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from .options import FORMATS, Options, all_cores, format_size, parse_size
 
 EXIT_OK, EXIT_FATAL, EXIT_USAGE, EXIT_REJECTS, EXIT_WRITE = 0, 1, 2, 3, 4
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
+"""128 + SIGTERM, as a shell reports a process the signal ended."""
 MAX_RESTARTS = 3
 """Times a run that lost a worker (and the dedup index shards it held) is
 continued from its own partial output before the error is final."""
@@ -63,6 +66,7 @@ def main(version: bool = typer.Option(False, "--version", callback=_version, is_
 
 @app.command()
 def clean(
+    ctx: typer.Context,
     inputs: List[str] = typer.Argument(..., metavar="INPUT", show_default=False,
                                        help="Files (HTML, text, JSONL, WARC/WET, Parquet; compressed or not), "
                                             "directories (recursive), globs, or '-' for stdin."),
@@ -108,9 +112,10 @@ def clean(
     site_window: int = typer.Option(_DEFAULTS.site_window, "--site-window", metavar="N",
                                     help="Documents per window of the site-boilerplate stage."),
     favor_precision: bool = typer.Option(_DEFAULTS.favor_precision, "--favor-precision/--no-favor-precision",
-                                         help="Ask trafilatura for precision over recall."),
+                                         help="Kept for compatibility, no effect (HTML no longer goes through "
+                                              "trafilatura); given alone it turns --favor-recall off."),
     favor_recall: bool = typer.Option(_DEFAULTS.favor_recall, "--favor-recall/--no-favor-recall",
-                                      help="Ask trafilatura for recall (cleaner's classifier restores precision)."),
+                                      help="Kept for compatibility, no effect."),
     include_removed_text: bool = typer.Option(_DEFAULTS.include_removed_text,
                                               "--include-removed-text/--no-include-removed-text",
                                               help="Keep the removed text in removed[] (off: kinds and rules)."),
@@ -140,8 +145,13 @@ def clean(
 
     Exit codes: 0 all cleaned; 3 done, some inputs rejected (see the rejects
     file); 2 usage error; 1 fatal error; 4 an output could not be written;
-    130 interrupted.
+    130 interrupted (Ctrl-C); 143 stopped by SIGTERM.
     """
+    if favor_precision and _not_given(ctx, "favor_recall"):
+        # Both flags are kept for compatibility and have no effect; favor_recall
+        # is on by default and the two exclude each other, so --favor-precision
+        # alone means recall off (both given is still a usage error).
+        favor_recall = False
     try:
         kwargs = dict(format=format, html_field=html_field, text_field=text_field, id_field=id_field,
                       url_field=url_field, dedup=dedup, threshold=threshold, shingle=shingle, num_perm=num_perm,
@@ -153,6 +163,7 @@ def clean(
                       include_removed_text=include_removed_text, max_bytes=max_bytes, doc_timeout=doc_timeout,
                       engine=engine, scheduler=scheduler, workers=workers if workers is not None else all_cores())
         options = Options(**kwargs)
+        _refuse_unnamed_files(output, rejects, index)
     except OptionsError as exc:
         _fail(exc, EXIT_USAGE)
     from .write import Outputs, compressed, default_rejects_path, is_parquet, is_stream, refuse_overwrites
@@ -170,6 +181,7 @@ def clean(
     from .read import survey
 
     try:
+        _refuse_directories(outputs)
         refuse_overwrites(inputs, outputs, resume=resume)
         if is_parquet(output):
             from .parquet import require
@@ -205,7 +217,7 @@ def clean(
                             part_records, outputs, total)
                 break
             except WorkerLostError as exc:
-                if _ctrl_c_seen():  # the workers left because of Ctrl-C: not a loss to recover from
+                if _ctrl_c_seen():  # the workers left because of Ctrl-C or SIGTERM: not a loss to recover from
                     raise KeyboardInterrupt from exc
                 # What was written is whole records: continue from it on fresh
                 # workers, as --resume would (stdout cannot be continued; a
@@ -229,7 +241,7 @@ def clean(
             # SystemError "returned a result with an exception set"). Either
             # way it is an interrupt, and what was written can be resumed.
             typer.echo(_interrupted(output, part_records, summary.documents_out), err=True)
-            raise typer.Exit(EXIT_INTERRUPTED) from exc
+            raise typer.Exit(_interrupt_code()) from exc
         if not isinstance(exc, CleanerError):
             raise
         if isinstance(exc, OutputError):
@@ -238,7 +250,7 @@ def clean(
         _fail(exc, EXIT_USAGE if isinstance(exc, OptionsError) else EXIT_FATAL)
     except KeyboardInterrupt:
         typer.echo(_interrupted(output, part_records, summary.documents_out), err=True)
-        raise typer.Exit(EXIT_INTERRUPTED)
+        raise typer.Exit(_interrupt_code())
     raise typer.Exit(code)
 
 
@@ -246,41 +258,103 @@ def _quiet_workers_on_ctrl_c() -> None:
     """Ctrl-C reaches every process of the terminal's foreground group: the
     worker processes (forked, so they share this handler) leave at once and in
     silence, instead of printing a traceback each; this process stops the run
-    and says how to resume it."""
+    and says how to resume it.
+
+    SIGTERM (``kill``, a service manager, a container runtime stopping the
+    run) ends the run the same way, with exit code 143. It reaches this
+    process only: the handler sends it on to the worker processes
+    (``executors.stop_workers``), which then leave as they do on Ctrl-C, instead
+    of being left running on their own with the results' directory; without
+    the handler this process died at once, and left both behind."""
     import signal
 
     main_pid = os.getpid()
     _CTRL_C.clear()
 
-    def on_sigint(signum, frame):  # noqa: ARG001
+    def on_signal(signum, frame):  # noqa: ARG001
         if os.getpid() != main_pid:
-            os._exit(EXIT_INTERRUPTED)
-        _CTRL_C.append(True)
+            os._exit(128 + signum)
+        _CTRL_C.append(signum)
+        if signum != signal.SIGINT:
+            executors = sys.modules.get("cleaner.executors")  # not imported: no worker was started
+            if executors is not None:
+                executors.stop_workers(signum)
         raise KeyboardInterrupt
 
     try:
-        signal.signal(signal.SIGINT, on_sigint)
+        signal.signal(signal.SIGINT, on_signal)
+        signal.signal(signal.SIGTERM, on_signal)
     except ValueError:  # not the main thread (the command called from a thread): leave it be
         pass
 
 
-_CTRL_C: list[bool] = []
-"""Set by the Ctrl-C handler of this process: the signal reaches the workers
-too, and their exit can surface (as a WorkerLostError from the pool) before
-the handler's own KeyboardInterrupt does."""
+_CTRL_C: list[int] = []
+"""The signals (SIGINT: Ctrl-C, or SIGTERM) the handler of this process has
+seen: Ctrl-C reaches the workers too (SIGTERM is sent on to them), and their
+exit can surface (as a WorkerLostError from the pool) before the handler's
+own KeyboardInterrupt does."""
 
 
 def _ctrl_c_seen() -> bool:
     return bool(_CTRL_C)
 
 
+def _terminated() -> bool:
+    """Whether the run was stopped by SIGTERM rather than Ctrl-C."""
+    import signal
+
+    return bool(_CTRL_C) and _CTRL_C[0] == signal.SIGTERM
+
+
+def _interrupt_code() -> int:
+    return EXIT_TERMINATED if _terminated() else EXIT_INTERRUPTED
+
+
 def _ignore_ctrl_c() -> None:
+    """The output is whole: neither Ctrl-C nor SIGTERM has anything left to stop
+    (nor should it report the run as unfinished)."""
     import signal
 
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
     except ValueError:  # not the main thread: leave it be
         pass
+
+
+def _not_given(ctx: typer.Context, name: str) -> bool:
+    """Whether the flag of ``name`` was left at its default. Compared by the
+    source's name: a typer may carry a click of its own (this one does),
+    whose ParameterSource is another class than click's."""
+    return getattr(ctx.get_parameter_source(name), "name", "DEFAULT") in ("DEFAULT", "DEFAULT_MAP")
+
+
+def _refuse_unnamed_files(output: str | None, rejects: str | None, index: str | None) -> None:
+    """An empty name for a file is a usage error, before anything is written
+    (``-o ''`` wrote ``..partial`` and ``.rejects.jsonl`` into the current
+    directory, then failed at the end asking for a --resume)."""
+    for flag, path in (("-o", output), ("--rejects", rejects), ("--index", index)):
+        if path == "":
+            raise OptionsError(f"{flag} needs a file name, not {path!r}")
+
+
+def _refuse_directories(outputs) -> None:
+    """An output, rejects file or index naming a directory (or ending in a path
+    separator) is a usage error, before anything is written: the run did all
+    its work beside it, then failed to put the file in its place (exit 4, with
+    a --resume that could never succeed)."""
+    named = list(outputs.paths())
+    if outputs.part_records and outputs.output not in (None, "-"):
+        named.append(("-o", outputs.output))  # its parts are named after it
+    for flag, path in named:
+        if path.endswith(("/", os.sep)) or os.path.isdir(path):
+            what, example = _FILES[flag]
+            raise OptionsError(f"{flag} {path} names a directory: name a file for {what} "
+                               f"(e.g. {os.path.join(path, example)})")
+
+
+_FILES = {"-o": ("the output", "out.jsonl"), "--rejects": ("the rejects", "rejects.jsonl"),
+          "--index": ("the dedup index", "index.npz")}
 
 
 def _fail(message: object, code: int):
@@ -298,15 +372,16 @@ def _has_partial(output: str, part_records: int) -> bool:
 
 
 def _interrupted(output: str | None, part_records: int, written: int) -> str:
-    """What Ctrl-C leaves, and how to go on from it."""
+    """What Ctrl-C (or SIGTERM) leaves, and how to go on from it."""
     from .write import compressed, is_stream
 
+    stopped = "Terminated (SIGTERM)" if _terminated() else "Interrupted"
     if output in (None, "-") or is_stream(output):
-        return f"Interrupted after {written} records."
+        return f"{stopped} after {written} records."
     if part_records or not compressed(output):
-        return (f"Interrupted after {written} records; {output} was not finished. Run the same command with "
+        return (f"{stopped} after {written} records; {output} was not finished. Run the same command with "
                 f"--resume to continue from the records written.")
-    return (f"Interrupted after {written} records; {output} was not written (a compressed or Parquet file cannot "
+    return (f"{stopped} after {written} records; {output} was not written (a compressed or Parquet file cannot "
             f"be continued: run the command again, or write parts with --part-records so that --resume can).")
 
 

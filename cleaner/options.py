@@ -8,7 +8,6 @@ defines a default for a tunable value.
 from __future__ import annotations
 
 import dataclasses
-import math
 import numbers
 import os
 import re
@@ -25,6 +24,45 @@ def all_cores() -> int:
     """The command line's default for ``--workers``: every core. The library's
     default stays 1 (see ``Options.workers``)."""
     return os.cpu_count() or 1
+
+
+WORKERS_PER_CORE = 4
+"""``workers`` is at most this many per core (``max_workers()``). Extraction
+and stripping are CPU-bound and single-threaded, so one process per core
+already keeps the machine busy; more only add memory (each worker loads the
+page and line models) and contention. Four per core leaves room for a
+machine whose count of cores understates what it may use, and stops a typo
+(``-w 100000`` started some 4,900 processes before the system refused more)
+before a single process starts."""
+
+
+def max_workers() -> int:
+    """The largest ``workers`` accepted on this machine (see WORKERS_PER_CORE)."""
+    return WORKERS_PER_CORE * all_cores()
+
+
+MAX_PASSAGE_CHARS = 600
+"""The longest passage dedup can index: a unit longer than 2 x
+``cleaner.dedup.units.WINDOW`` (300) characters is cut into windows, so no
+passage is longer (kept here as a number: this module must not import the
+dedup code, which loads numba). It bounds ``min_passage_chars`` and
+``shingle``, since beyond it nothing would be indexed and dedup would be off
+without saying so."""
+MIN_DOC_TIMEOUT = 0.01
+"""Shortest ``doc_timeout`` (seconds). An ordinary page takes milliseconds,
+so a shorter limit would reject nearly every document; and it would fall
+within the latency of the timer itself: at a microsecond the alarm went off
+before the limit was armed, and the process was killed by SIGALRM (exit 142)
+without a word."""
+MAX_DOC_TIMEOUT = 24 * 60 * 60.0
+"""Longest ``doc_timeout``: one day, which no document should need (the
+default is a minute), and the way to say "no limit". The limit becomes a
+timer and a deadline on the system clock, which overflow beyond some 1e10 s
+(``inf`` rejected every document as an internal error)."""
+MAX_MAX_BYTES = 2**40
+"""Largest ``max_bytes``: 1 TiB, more than any machine reads one document
+into memory; far larger numbers overflow the 64-bit sizes of the readers
+and of the --resume record (a traceback at 2**64)."""
 
 
 _UNITS = {"": 1, "b": 1, "k": 10**3, "kb": 10**3, "m": 10**6, "mb": 10**6, "g": 10**9, "gb": 10**9,
@@ -77,7 +115,10 @@ class Options:
     # --- extraction ------------------------------------------------------
     favor_precision: bool = False
     """Kept for compatibility: HTML no longer goes through trafilatura (the page
-    model decides, cleaner.model), so this has no effect."""
+    model decides, cleaner.model), so this has no effect. It still excludes
+    ``favor_recall`` (on by default), as it did: pass ``favor_recall=False``
+    with it. On the command line ``--favor-precision`` alone turns
+    ``--favor-recall`` off."""
     favor_recall: bool = True
     """Kept for compatibility, without effect (see favor_precision)."""
 
@@ -98,7 +139,9 @@ class Options:
     """Cross-document stage: lines recurring on many pages of one site are chrome."""
     site_min_pages: int = 3
     """A line must recur on at least this many pages of one site (and on at least
-    ``site_min_share`` of them) to count as that site's boilerplate."""
+    ``site_min_share`` of them) to count as that site's boilerplate. At least 2
+    (a line on one page recurs nowhere) and at most ``site_window`` (a window
+    never holds more pages, so the stage would never remove anything)."""
     site_min_share: float = 0.3
     """A site's template varies by section and page kind, so a chrome line
     stands on a part of its pages only, and the per-page classifier already
@@ -107,9 +150,12 @@ class Options:
     in one window and 19 of 38 in the other, and at 0.5 it stayed on 15 pages
     and was reported as copied across them. Any share from 0.2 to 0.3 removed
     every such line there and kept every content line that 0.5 kept (a long
-    quotation never counts, ``sitewide._QUOTED``); 0.4 did no better than 0.5."""
+    quotation never counts, ``sitewide._QUOTED``); 0.4 did no better than 0.5.
+    In (0, 1]: above 1 no line is ever common enough, and the stage would be
+    off without saying so."""
     site_window: int = 1000
-    """Streaming window (documents) for the site-boilerplate stage."""
+    """Streaming window (documents) for the site-boilerplate stage; at least 1
+    (a --resume cuts what was written back to whole windows)."""
 
     # --- dedup -----------------------------------------------------------
     dedup: str = "mark"
@@ -124,7 +170,9 @@ class Options:
     candidate down to 0.8 x threshold. Lowering it to 0.25 found no more
     copies on the shared development corpora, only more candidates."""
     shingle: int = 5
-    """Character n-gram size on normalised text (works without word spaces)."""
+    """Character n-gram size on normalised text (works without word spaces).
+    From 1 to MAX_PASSAGE_CHARS: a passage shorter than the n-gram has none and
+    is not indexed, so a larger one would index nothing."""
     num_perm: int = 128
     """MinHash permutations; LSH bands/rows are derived from threshold and this."""
     doc_threshold: float = 0.7
@@ -137,7 +185,10 @@ class Options:
     some distinctive weight: cleaner/dedup/verify.py), so this only skips
     fragments that could never pass it; a one-line quote or a headline of
     six words is a passage (at 40 characters, headline recall on the shared
-    synthetic corpus was 0.55 instead of 0.78)."""
+    synthetic corpus was 0.55 instead of 0.78). At least 1: at 0 or below the
+    empty piece between two adjacent sentence ends would be a passage too. At
+    most MAX_PASSAGE_CHARS: no passage is longer, so above it dedup would
+    index nothing (``dedup="off"`` says that)."""
     index: str | None = None
     """Path of a persistent dedup index to load and extend."""
 
@@ -147,11 +198,15 @@ class Options:
     starts only when the caller asks for one, since under the ``spawn`` start
     method (macOS, Windows) a pool re-imports the caller's script, which breaks
     every script without an ``if __name__ == "__main__"`` guard. The command
-    line asks for every core (``all_cores()``), being its own main module."""
+    line asks for every core (``all_cores()``), being its own main module. At
+    most ``max_workers()`` (WORKERS_PER_CORE per core) where they run on this
+    machine: a Dask cluster named by ``scheduler`` has cores of its own, and
+    ``workers`` there only sizes the tasks in flight."""
     engine: str = "local"
     scheduler: str | None = None
     doc_timeout: float = 60.0
-    """Seconds one document may take in extract+strip before it is rejected."""
+    """Seconds one document may take in extract+strip before it is rejected;
+    from MIN_DOC_TIMEOUT (0.01) to MAX_DOC_TIMEOUT (one day)."""
 
     # --- output ----------------------------------------------------------
     include_removed_text: bool = True
@@ -167,23 +222,42 @@ class Options:
             raise OptionsError(f"threshold must be between 0 and 1 (exclusive), not {self.threshold}")
         if not 0.0 < self.doc_threshold <= 1.0:
             raise OptionsError(f"doc_threshold must be in (0, 1], not {self.doc_threshold}")
-        if self.shingle < 1:
-            raise OptionsError(f"shingle must be at least 1, not {self.shingle}")
+        if not 1 <= self.shingle <= MAX_PASSAGE_CHARS:
+            raise OptionsError(f"shingle must be between 1 and {MAX_PASSAGE_CHARS} (the longest passage), "
+                               f"not {self.shingle}")
         if self.num_perm < 16 or self.num_perm > 1024:
             raise OptionsError(f"num_perm must be between 16 and 1024, not {self.num_perm}")
         if self.workers < 1:
             raise OptionsError(f"workers must be at least 1, not {self.workers}")
+        if self.workers > max_workers() and not (self.engine == "dask" and self.scheduler):
+            raise OptionsError(f"workers must be at most {max_workers()} ({WORKERS_PER_CORE} per core, and this "
+                               f"machine has {all_cores()}: the work is CPU-bound, so more processes only take "
+                               f"memory), not {self.workers}")
         if self.engine not in ("local", "dask"):
             raise OptionsError(f"engine must be local or dask, not {self.engine!r}")
         if self.favor_precision and self.favor_recall:
             raise OptionsError("favor_precision and favor_recall exclude each other; pass --no-favor-recall "
                                "with --favor-precision")
-        if self.max_bytes < 1024:
-            raise OptionsError(f"max_bytes must be at least 1024, not {self.max_bytes}")
+        if not 1024 <= self.max_bytes <= MAX_MAX_BYTES:
+            raise OptionsError(f"max_bytes must be between 1024 and {MAX_MAX_BYTES} (1 TiB), not {self.max_bytes}")
+        if self.site_window < 1:
+            raise OptionsError(f"site_window must be at least 1, not {self.site_window}")
         if self.site_min_pages < 2:
-            raise OptionsError("site_min_pages must be at least 2")
-        if math.isnan(self.doc_timeout) or self.doc_timeout <= 0:
-            raise OptionsError("doc_timeout must be positive")
+            raise OptionsError(f"site_min_pages must be at least 2, not {self.site_min_pages}")
+        if self.site_min_pages > self.site_window:
+            raise OptionsError(f"site_min_pages ({self.site_min_pages}) must be at most site_window "
+                               f"({self.site_window}): a window never holds more pages of a site, so the "
+                               f"site-boilerplate stage would remove nothing")
+        if not 0.0 < self.site_min_share <= 1.0:  # NaN fails every comparison
+            raise OptionsError(f"site_min_share must be in (0, 1], not {self.site_min_share}")
+        if not 1 <= self.min_passage_chars <= MAX_PASSAGE_CHARS:
+            raise OptionsError(f"min_passage_chars must be between 1 and {MAX_PASSAGE_CHARS} (the longest "
+                               f"passage), not {self.min_passage_chars}")
+        if not MIN_DOC_TIMEOUT <= self.doc_timeout <= MAX_DOC_TIMEOUT:
+            raise OptionsError(f"doc_timeout must be between {MIN_DOC_TIMEOUT:g} and {MAX_DOC_TIMEOUT:g} seconds "
+                               f"(one day), not {self.doc_timeout}")
+        if self.index == "":
+            raise OptionsError("index must name a file, not ''")
 
     def _check_types(self) -> None:
         """A value of the wrong type (``workers="2"``, a dict for a number) is an

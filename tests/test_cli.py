@@ -160,3 +160,35 @@ def test_progress_measures_bytes_read_of_the_total(tmp_path):
     for _ in cleaner.clean([str(tmp_path)], opts, summary=summary):
         seen.append(summary.bytes_read)
     assert seen == sorted(seen) and 0 < seen[0] and summary.bytes_read == total
+
+
+def test_favor_precision_alone_is_accepted_and_changes_nothing(tmp_path):
+    """README and --help call both flags kept for compatibility, without
+    effect; yet --favor-precision alone exited 2 ("favor_precision and
+    favor_recall exclude each other"), favor_recall being on by default."""
+    (tmp_path / "a.txt").write_text(DUMP)
+    plain = cli("clean", tmp_path / "a.txt", "-q", "--workers", "1")
+    res = cli("clean", tmp_path / "a.txt", "-q", "--workers", "1", "--favor-precision")
+    assert res.returncode == 0, res.stderr
+    assert res.stdout == plain.stdout
+    res = cli("clean", tmp_path / "a.txt", "-q", "--favor-precision", "--favor-recall")
+    assert res.returncode == 2
+    assert res.stderr.decode().startswith("Error: favor_precision and favor_recall exclude each other")
+    text = " ".join(cli("clean", "--help").stdout.decode().split())
+    assert "Ask trafilatura" not in text and "given alone it turns --favor-recall off" in text
+
+
+def test_readme_defaults_are_the_options_defaults():
+    """The README's options table gives each numeric default as Options has it
+    (it said 40 for --min-passage-chars, which is 10)."""
+    import re
+
+    readme = (ROOT / "README.md").read_text()
+    defaults = cleaner.Options()
+    checked = []
+    for m in re.finditer(r"^\| `--([a-z-]+) [A-Z]+` \| ([0-9.]+) \|", readme, re.M):
+        name = m.group(1).replace("-", "_")
+        if hasattr(defaults, name):
+            assert float(m.group(2)) == getattr(defaults, name), name
+            checked.append(name)
+    assert {"min_passage_chars", "shingle", "site_window", "doc_timeout"} <= set(checked), checked
