@@ -103,8 +103,13 @@ def _deadline(seconds: float) -> Iterator[None]:
         # raised while a finaliser runs (garbage collection) is printed and
         # dropped, and one alarm alone would then be lost.
         old = signal.signal(signal.SIGALRM, on_alarm)
-        signal.setitimer(signal.ITIMER_REAL, seconds, 0.05)
         try:
+            # Armed inside the try: a limit so short that the alarm comes before
+            # the next statement (a document's leftover microseconds) must still
+            # be disarmed below; armed before it, the timer went on repeating
+            # after the limit's end, and once the old handler (the default) was
+            # back, its next alarm killed the process.
+            signal.setitimer(signal.ITIMER_REAL, seconds, 0.05)
             yield
         finally:
             while True:  # a late alarm may interrupt this very block: retry until disarmed

@@ -191,6 +191,27 @@ def test_an_alarm_before_the_limit_is_not_a_timeout():
             pass
 
 
+def test_a_limit_that_goes_off_at_once_is_disarmed():
+    """A document's leftover limit can be microseconds: the alarm then comes
+    as the timer is armed. It must be a _Timeout of that limit and leave no
+    timer running after it (one left repeating killed the process by SIGALRM
+    once the default handler was back)."""
+    from cleaner.pipeline import _deadline, _Timeout
+
+    before = signal.getsignal(signal.SIGALRM)
+    outcomes = set()
+    for _ in range(300):
+        try:
+            with _deadline(1e-6):
+                outcomes.add("ok")
+        except _Timeout:
+            outcomes.add("timeout")
+        assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+        assert signal.getsignal(signal.SIGALRM) is before
+    assert "timeout" in outcomes
+    time.sleep(0.2)  # a timer left running would fire here
+
+
 def test_time_limits_in_many_threads_at_once():
     """Dask's worker threads: four threads, forty limits each in a row, every
     fourth one overrun; exactly those time out, the limits of the others are
