@@ -23,7 +23,8 @@ parses in compiled code (Rust) at several times warcio's speed, streams from
 any object with ``read`` and ``tell``, and parses the HTTP headers and charset
 itself. A record cut off by the end of the file (a truncated download) is
 rejected ``truncated`` and every record before it is kept; bytes that are not a
-WARC record end the file's reading with ``invalid-warc`` at that record.
+WARC record are one ``invalid-warc`` reject, and reading goes on at the next
+record's version line.
 """
 
 from __future__ import annotations
@@ -67,19 +68,85 @@ class Unit:
     """No record follows (the file is cut off or broken here)."""
 
 
-class _Tell(io.RawIOBase):
-    """fastwarc needs ``tell`` on a Python stream (and stops the process with a
-    panic without it); a decompressing stream has no position, so count it."""
+class _Kept:
+    """The decompressed stream, with the bytes read since the start of the
+    last whole record kept: after a corrupt record, reading starts again at
+    the next record's version line, from those bytes and the rest of the
+    stream (``read_units``). What is kept is one record and fastwarc's
+    read-ahead at the most (``trim`` drops the rest as records pass)."""
+
+    SCAN = 1 << 20
+    HOLD = 16 << 20
+    """At most this much is kept (a payload fastwarc skips, a video or one
+    over ``max_bytes``, passes through here whole): past it, the oldest bytes
+    go, and a corrupt record after such a one is searched past from the
+    oldest byte still kept instead of from the end of the record before."""
 
     def __init__(self, raw: BinaryIO):
-        self._raw, self.pos = raw, 0
+        self._raw = raw
+        self.buf = bytearray()
+        self.base = 0
+        """Stream position of ``buf[0]``."""
+        self.eof = False
+
+    def fill(self, n: int) -> bool:
+        """Read up to ``n`` more bytes into the buffer; False at the end."""
+        if self.eof:
+            return False
+        chunk = self._raw.read(n)
+        if not chunk:
+            self.eof = True
+            return False
+        self.buf += chunk
+        return True
+
+    def trim(self, pos: int) -> None:
+        if pos > self.base:
+            del self.buf[:pos - self.base]
+            self.base = pos
+
+    def next_record(self, start: int) -> int | None:
+        """Position of the first version line at or after ``start`` (at a
+        line's start), reading on as needed; None at the end of the stream."""
+        while True:
+            at = max(start - self.base, 0)
+            m = _VERSION_LINE.search(self.buf, at)
+            while m is not None and m.start() > 0 and self.buf[m.start() - 1:m.start()] != b"\n":
+                m = _VERSION_LINE.search(self.buf, m.start() + 1)
+            if m is not None:
+                return self.base + m.start()
+            # Keep what a version line cut by this read may have begun with.
+            self.trim(max(self.base, self.base + len(self.buf) - 16, start))
+            if not self.fill(self.SCAN):
+                return None
+
+
+_VERSION_LINE = re.compile(rb"WARC/(?:1\.0|1\.1|0\.\d+)\r?\n")
+
+
+class _View(io.RawIOBase):
+    """The stream from position ``start`` on, for fastwarc: the kept bytes
+    first, then the rest of the stream (kept too). fastwarc needs ``tell``
+    on a Python stream (and stops the process with a panic without it); a
+    decompressing stream has no position, so count it (from the stream's
+    start, so that records' ``stream_pos`` are positions in the stream)."""
+
+    def __init__(self, kept: _Kept, start: int):
+        self._kept, self.pos = kept, start
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, b) -> int:
-        n = self._raw.readinto(b) or 0  # type: ignore[attr-defined]
+        kept = self._kept
+        off = self.pos - kept.base
+        if off >= len(kept.buf) and not kept.fill(max(len(b), 1 << 16)):
+            return 0
+        n = min(len(b), len(kept.buf) - off)
+        b[:n] = kept.buf[off:off + n]
         self.pos += n
+        if len(kept.buf) > kept.HOLD:
+            kept.trim(min(self.pos, kept.base + len(kept.buf) - kept.HOLD // 2))
         return n
 
     def tell(self) -> int:
@@ -90,32 +157,101 @@ class _Tell(io.RawIOBase):
 
 
 def read_units(stream: BinaryIO, max_bytes: int) -> Iterator[Unit]:
-    """One :class:`Unit` per WARC record of ``stream`` (decompressed bytes)."""
+    """One :class:`Unit` per WARC record of ``stream`` (decompressed bytes).
+
+    Bytes that are not a record (a corrupt header, a Content-Length that
+    ends the record early or late, garbage) are one ``invalid-warc`` unit,
+    and reading goes on at the next record's version line: one bad record
+    does not take the records after it down."""
     from fastwarc.warc import ArchiveIterator
 
-    records = iter(ArchiveIterator(_Tell(stream), parse_http=True, stream_detect=False, auto_decode="none"))
+    kept = _Kept(stream)
+    start, last = 0, None
+    records = iter(ArchiveIterator(_View(kept, start), parse_http=True, stream_detect=False, auto_decode="none"))
     number = 0
     while True:
         number += 1
         try:
             record = next(records)
         except StopIteration:
-            return
-        except (OSError, ValueError) as exc:
-            yield Unit(number, reason="invalid-warc", last=True,
-                       message=f"not a WARC record ({exc}); reading stopped here, the {number - 1} records "
-                               f"before it were read")
+            # fastwarc ends quietly at a record torn inside its header block:
+            # what follows the last whole record must be nothing but padding.
+            tail = _tail(kept, last, start)
+            if tail:
+                torn = _VERSION_LINE.match(tail) is not None
+                yield Unit(number, reason="truncated" if torn else "invalid-warc", last=True,
+                           message=(f"WARC record is cut off inside its header ({len(tail)} bytes)" if torn else
+                                    f"{len(tail)} bytes after the last record are not a WARC record") +
+                                   f"; the {number - 1} records before it were read")
             return
         except BaseException as exc:
             # fastwarc reports its own bugs as pyo3's PanicException, a
             # BaseException: one file's, not the batch's end.
-            if type(exc).__name__ != "PanicException":
+            if not isinstance(exc, (OSError, ValueError)) and type(exc).__name__ != "PanicException":
                 raise
-            yield Unit(number, reason="invalid-warc", last=True,
-                       message=f"the WARC reader failed here ({exc}); reading stopped, the {number - 1} records "
-                               f"before it were read")
+            what = "not a WARC record" if isinstance(exc, (OSError, ValueError)) else "the WARC reader failed here"
+            # Search from the end of the last whole record (its header block and
+            # Content-Length), or one byte past where this reading began.
+            after = max(start + 1, _end_of(kept, last))
+            resume = kept.next_record(after)
+            if resume is None:
+                yield Unit(number, reason="invalid-warc", last=True,
+                           message=f"{what} ({exc}); no WARC record follows, the {number - 1} records before it "
+                                   f"were read")
+                return
+            yield Unit(number, reason="invalid-warc",
+                       message=f"{what} ({exc}); reading goes on at the next record, {resume - after} bytes on")
+            kept.trim(resume)
+            start, last = resume, None
+            records = iter(ArchiveIterator(_View(kept, start), parse_http=True, stream_detect=False,
+                                           auto_decode="none"))
+            continue
+        kept.trim(record.stream_pos)
+        if kept.buf.find(b"\r\n\r\n") < 0 and not kept.fill(1 << 16) and kept.buf.find(b"\r\n\r\n") < 0:
+            # fastwarc hands out a record whose header block the file ends in.
+            yield Unit(number, reason="truncated", last=True,
+                       message=f"WARC record is cut off inside its header ({len(kept.buf)} bytes); the "
+                               f"{number - 1} records before it were read")
             return
+        last = (record.stream_pos, _block_length(record))
         yield _unit(record, number, max_bytes)
+
+
+def _block_length(record) -> int:
+    """The record's block length as its header gives it (``content_length``
+    is the payload's, after the HTTP headers fastwarc has parsed)."""
+    try:
+        return max(int(record.headers.get("Content-Length") or 0), 0)
+    except ValueError:
+        return 0
+
+
+def _end_of(kept: _Kept, last: tuple[int, int] | None) -> int:
+    """Stream position just past the last whole record (``(stream_pos,
+    content_length)``: its header block, then its block), or the oldest byte
+    kept when that is not known."""
+    if last is not None and last[0] >= kept.base:
+        end = kept.buf.find(b"\r\n\r\n", last[0] - kept.base)
+        if end >= 0:
+            return kept.base + end + 4 + last[1]
+    return kept.base
+
+
+def _tail(kept: _Kept, last: tuple[int, int] | None, start: int) -> bytes:
+    """The start (up to 4 KiB) of what follows the last whole record, without
+    the blank lines and zero padding that may end a file; empty if nothing
+    else does. The rest of the stream is read through, not kept."""
+    at = max(_end_of(kept, last) if last is not None else start, kept.base) - kept.base
+    found = bytes(kept.buf[at:]).strip(_PAD)[:4096]
+    kept.trim(kept.base + len(kept.buf))
+    while kept.fill(1 << 16):
+        if not found:
+            found = bytes(kept.buf).strip(_PAD)[:4096]
+        kept.trim(kept.base + len(kept.buf))
+    return found
+
+
+_PAD = b"\r\n\0 \t"
 
 
 def _unit(record, number: int, max_bytes: int) -> Unit:
