@@ -1,7 +1,11 @@
 """Parquet in and out, with pyarrow (the optional extra ``cleaner[parquet]``).
 
 In: every row is a record, its columns read as a JSONL record's fields
-(``read.Reader._from_object``), a row group at a time.
+(``read.Reader._from_object``), a row group at a time. A value pyarrow cannot
+turn into a Python object (a date or time beyond what ``datetime`` holds, a
+nanosecond, a string that is not UTF-8) is written out as text instead, so no
+value takes down its row, let alone the file; a row that still cannot be read,
+or that is larger than ``max_bytes``, is a :class:`RowError` of its own.
 
 Out: the record schema (``record.schema.json``) as columns. The fixed parts
 are typed: strings, ``removed`` as a list of structs ``{kind, text, rule}``,
@@ -18,6 +22,7 @@ give the same bytes under the same pyarrow).
 
 from __future__ import annotations
 
+import datetime
 import os
 from collections.abc import Iterator
 from importlib import resources
@@ -40,6 +45,12 @@ class ParquetMissing(OptionsError):
     """pyarrow is not installed."""
 
 
+class RowError(InputError):
+    """One row cannot be taken (a value that cannot be read, a row over the
+    size limit); the rows after it can. It is an InputError, so a reader that
+    knows only "the file breaks off here" still reports it."""
+
+
 def _pyarrow():
     try:
         import pyarrow
@@ -54,9 +65,12 @@ def require() -> None:
     _pyarrow()
 
 
-def rows(source: BinaryIO) -> Iterator[dict[str, Any] | InputError]:
+def rows(source: BinaryIO, max_bytes: int | None = None) -> Iterator[dict[str, Any] | InputError]:
     """The rows of a Parquet file as dicts, a row group at a time. A file that
-    breaks off mid-way yields an InputError where reading stopped."""
+    breaks off mid-way yields an InputError where reading stopped; a row that
+    cannot be read, or whose record as a JSONL line would be longer than
+    ``max_bytes`` (the limit a JSONL line has), yields a :class:`RowError`
+    in its place, and reading goes on."""
     pa, pq = _pyarrow()
     try:
         pf = pq.ParquetFile(source)
@@ -76,7 +90,173 @@ def rows(source: BinaryIO) -> Iterator[dict[str, Any] | InputError]:
         except (pa.ArrowException, OSError) as exc:
             yield InputError(f"Parquet file is damaged ({exc})", "invalid-parquet")
             return
-        yield from batch.to_pylist()
+        for row in _batch_rows(pa, batch):
+            if max_bytes is not None and isinstance(row, dict) and _json_size(row) > max_bytes:
+                row = RowError(f"row exceeds the size limit of {max_bytes} bytes", "too-large")
+            yield row
+
+
+def _batch_rows(pa, batch) -> list[dict[str, Any] | RowError]:
+    """The rows of a record batch as pyarrow gives them (``to_pylist``). When
+    pyarrow cannot convert a value (a date32 of 2**31-1 days, a timestamp
+    beyond the year 9999, a nanosecond) it raises for the whole batch: then
+    the batch is taken column by column and the failing column value by value,
+    every value pyarrow can convert being kept exactly as it gives it, and a
+    row holding a value that not even :func:`_value` can read becomes a
+    RowError."""
+    try:
+        return batch.to_pylist()
+    except Exception:  # noqa: BLE001 - pyarrow raises what Python's constructors raise
+        pass
+    columns: dict[str, tuple[list[Any], dict[int, str]]] = {}
+    for name, column in zip(batch.schema.names, batch.columns):
+        # A repeated column name keeps the last column, as to_pylist does.
+        try:
+            columns[name] = column.to_pylist(), {}
+            continue
+        except Exception:  # noqa: BLE001 - as above; now value by value
+            pass
+        values, bad = [], {}
+        for i in range(len(column)):
+            try:
+                values.append(_value(pa, column[i]))
+            except Exception as exc:  # noqa: BLE001 - the row is rejected, saying what failed
+                values.append(None)
+                bad[i] = f"column {name!r} holds a value that cannot be read ({type(exc).__name__}: {exc})"
+        columns[name] = values, bad
+    out: list[dict[str, Any] | RowError] = []
+    for i in range(batch.num_rows):
+        why = next((bad[i] for _, bad in columns.values() if i in bad), None)
+        out.append(RowError(why, "invalid-parquet") if why is not None
+                   else {name: values[i] for name, (values, _) in columns.items()})
+    return out
+
+
+_PER_SECOND = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}
+_DAY_MS = 86_400_000
+
+
+def _value(pa, scalar) -> Any:
+    """``scalar.as_py()``, or, where Python's types cannot hold the value, a
+    lossless text in the same style: dates and times in ISO 8601 (a year
+    beyond 0001-9999 with its sign, ``+5881580-07-11``; nanoseconds as nine
+    digits; an instant that ``datetime`` cannot hold, or in a time zone
+    Python does not know, in UTC), durations as ``str(timedelta)`` writes
+    them. A string that is not UTF-8 is decoded with U+FFFD for the invalid
+    bytes, as a JSONL line is; a struct whose fields share a name keeps the
+    second as ``name#2``, as a record's metadata does. Raises when the value
+    is none of these."""
+    try:
+        return scalar.as_py()
+    except Exception as exc:  # noqa: BLE001 - what this function is for
+        if not scalar.is_valid:
+            raise
+        error = exc
+    types, t = pa.types, scalar.type
+    if types.is_date32(t):
+        return _iso_date(scalar.value)
+    if types.is_date64(t):
+        return _iso_date(scalar.value // _DAY_MS)
+    if types.is_timestamp(t):
+        return _iso_timestamp(pa, scalar)
+    if types.is_time(t):
+        return _clock(scalar.value, t.unit)
+    if types.is_duration(t):
+        return _duration(scalar.value, t.unit)
+    if types.is_string(t) or types.is_large_string(t) or types.is_string_view(t):
+        return bytes(scalar.as_buffer()).decode("utf-8", "replace")
+    if types.is_list(t) or types.is_large_list(t) or types.is_fixed_size_list(t) or types.is_list_view(t) \
+            or types.is_large_list_view(t):
+        return [_value(pa, item) for item in scalar.values]
+    if types.is_map(t):
+        return [(_value(pa, entry[0]), _value(pa, entry[1])) for entry in scalar.values]
+    if types.is_struct(t):
+        fields: dict[str, Any] = {}
+        for name, item in scalar.items():
+            key, n = name, 1
+            while key in fields:  # a repeated field name: pyarrow has no dict for it
+                n += 1
+                key = f"{name}#{n}"
+            fields[key] = _value(pa, item)
+        return fields
+    if types.is_dictionary(t) or types.is_union(t) or types.is_run_end_encoded(t) \
+            or isinstance(t, pa.BaseExtensionType):
+        return _value(pa, scalar.value)
+    raise error
+
+
+_EPOCH = datetime.date(1970, 1, 1)
+_DAYS_400_YEARS = 146_097
+"""The Gregorian calendar repeats every 400 years, so any day is a day of
+``datetime``'s range moved by whole cycles."""
+
+
+def _iso_date(days: int) -> str:
+    """The date ``days`` after 1970-01-01, any number of them."""
+    cycles, rest = divmod(days, _DAYS_400_YEARS)
+    date = _EPOCH + datetime.timedelta(days=rest)
+    year = date.year + 400 * cycles
+    return f"{year:04d}-{date.month:02d}-{date.day:02d}" if 0 <= year <= 9999 else \
+        f"{year:+05d}-{date.month:02d}-{date.day:02d}"
+
+
+def _fraction(fraction: int, unit: str) -> str:
+    """Fractional seconds as ``datetime`` writes them (six digits, none when
+    zero), nine for nanoseconds."""
+    if not fraction:
+        return ""
+    if unit == "ns":
+        return f".{fraction:09d}"
+    return f".{fraction * (1_000_000 // _PER_SECOND[unit]):06d}"
+
+
+def _clock(value: int, unit: str) -> str:
+    seconds, fraction = divmod(value, _PER_SECOND[unit])
+    return f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}{_fraction(fraction, unit)}"
+
+
+def _iso_timestamp(pa, scalar) -> str:
+    t, value = scalar.type, scalar.value
+    if t.unit == "ns":
+        # Within datetime's range: pyarrow's own datetime for the microsecond
+        # (in the column's time zone), with the nanoseconds written in.
+        try:
+            start = pa.scalar(value - value % 1000, type=t).as_py()
+        except Exception:  # noqa: BLE001 - out of range, or a zone Python does not know
+            start = None
+        if start is not None:
+            text = start.isoformat(timespec="seconds")
+            return f"{text[:19]}{_fraction(value % 1_000_000_000, 'ns')}{text[19:]}"
+    seconds, fraction = divmod(value, _PER_SECOND[t.unit])
+    days, seconds = divmod(seconds, 86_400)
+    return f"{_iso_date(days)}T{_clock(seconds, 's')}{_fraction(fraction, t.unit)}{'+00:00' if t.tz else ''}"
+
+
+def _duration(value: int, unit: str) -> str:
+    """As ``str(timedelta)``: ``-1 day, 23:59:59``, ``3 days, 4:05:06.000007``."""
+    seconds, fraction = divmod(value, _PER_SECOND[unit])
+    days, seconds = divmod(seconds, 86_400)
+    clock = f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}{_fraction(fraction, unit)}"
+    return f"{days} day{'' if abs(days) == 1 else 's'}, {clock}" if days else clock
+
+
+def _json_default(value: Any) -> Any:
+    """What orjson cannot write, as the reader writes it (``read._jsonable``)."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value).decode("utf-8", "replace")
+    if isinstance(value, (set, frozenset)):
+        return list(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+def _json_size(row: dict[str, Any]) -> int:
+    """The length of the row as a JSONL line: what ``max_bytes`` limits there."""
+    try:
+        return len(orjson.dumps(row, default=_json_default))
+    except orjson.JSONEncodeError:
+        return 0  # nested deeper than orjson writes: the reader rejects it as too-deep
 
 
 # --- out ---------------------------------------------------------------------------

@@ -910,7 +910,7 @@ class Reader:
         record's fields. Parquet keeps its index at the end, so a file is read
         in place (a row group at a time); from stdin or a compressed file it is
         read into memory first, up to ``max_bytes``."""
-        from .parquet import ParquetMissing, rows
+        from .parquet import ParquetMissing, RowError, rows
 
         try:
             if src.path is not None and dec is None:
@@ -924,9 +924,12 @@ class Reader:
                                      f"one exceeds the size limit of {self.options.max_bytes} bytes (max_bytes); "
                                      f"give it as an uncompressed file", "too-large")
                 source = io.BytesIO(data)
-            row_iter = rows(source)
+            row_iter = rows(source, self.options.max_bytes)
             n = 0
             for n, row in enumerate(row_iter, 1):
+                if isinstance(row, RowError):  # this row alone cannot be taken (too large, a value unreadable)
+                    yield Reject(source=f"{src.name}:{n}", line=n, reason=row.reason, message=str(row))
+                    continue
                 if isinstance(row, InputError):  # the file broke off at this row
                     yield Reject(source=f"{src.name}:{n}", line=n, reason=row.reason,
                                  message=f"{row} (reading stopped here; the {n - 1} rows before it were read)")

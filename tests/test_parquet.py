@@ -4,6 +4,7 @@ writes, and a clear error without pyarrow."""
 
 from __future__ import annotations
 
+import datetime
 import json
 import subprocess
 import sys
@@ -183,3 +184,170 @@ def test_without_pyarrow_the_error_says_what_to_install(tmp_path):
     assert res.returncode == 3
     [rej] = [orjson.loads(x) for x in res.stderr.splitlines()]
     assert rej["reason"] == "unreadable" and "pip install 'cleaner[parquet]'" in rej["message"]
+
+
+# --- values Python cannot hold, and rows over the size limit -------------------------
+
+WORDS = "Harbour bridge rebuild approved after a long public consultation in the town."
+
+def clean_file(path, **options):
+    rejects = []
+    recs = list(cleaner.clean([str(path)], cleaner.Options(dedup="off", **options), on_reject=rejects.append))
+    return recs, rejects
+
+
+def test_parquet_dates_python_cannot_hold_are_iso_text(tmp_path):
+    """pyarrow raises (OverflowError, ValueError) converting a date32 of 2**31-1
+    days, a timestamp beyond the year 9999 or a nanosecond: such a value is
+    written as ISO 8601 text, exactly; every other value as before."""
+    pq.write_table(pa.table({
+        "id": ["a", "b", "c"], "text": [WORDS] * 3,
+        "day": pa.array([2**31 - 1, -2**31, 19844], pa.date32()),
+        "at": pa.array([253402300800000000, 2**62, 1714521600000001], pa.timestamp("us")),
+        "at_utc": pa.array([253402300800000000, 0, 1714521600000000], pa.timestamp("us", "UTC")),
+        "ns": pa.array([1714521600000000001, -1, 1714521600000001000], pa.timestamp("ns")),
+        "ns_paris": pa.array([1, 2**63 - 1, 1000], pa.timestamp("ns", "Europe/Paris")),
+        "took": pa.array([1, -1, 86_400_000_000_000], pa.duration("ns")),
+        "days": pa.array([[2**31 - 1, 0], [], None], pa.list_(pa.date32())),
+    }), tmp_path / "d.parquet")
+    recs, rejects = clean_file(tmp_path / "d.parquet")
+    assert rejects == []
+    assert [r.id for r in recs] == ["a", "b", "c"]
+    assert recs[0].metadata == {
+        "day": "+5881580-07-11", "at": "+10000-01-01T00:00:00", "at_utc": "+10000-01-01T00:00:00+00:00",
+        "ns": "2024-05-01T00:00:00.000000001", "ns_paris": "1970-01-01T01:00:00.000000001+01:00",
+        "took": "0:00:00.000000001", "days": ["+5881580-07-11", "1970-01-01"]}
+    assert recs[1].metadata == {
+        "day": "-5877641-06-23", "at": "+148108-07-06T14:00:27.387904", "at_utc": "1970-01-01T00:00:00+00:00",
+        "ns": "1969-12-31T23:59:59.999999999", "ns_paris": "2262-04-12T01:47:16.854775807+02:00",
+        "took": "-1 day, 23:59:59.999999999", "days": []}
+    # Values Python holds read as they did (a whole microsecond of a ns column too).
+    assert recs[2].metadata == {
+        "day": "2024-05-01", "at": "2024-05-01T00:00:00.000001", "at_utc": "2024-05-01T00:00:00+00:00",
+        "ns": "2024-05-01T00:00:00.000001", "ns_paris": "1970-01-01T01:00:00.000001+01:00", "took": "1 day, 0:00:00",
+        "days": None}
+
+
+def test_parquet_string_that_is_not_utf8_is_read_with_replacement(tmp_path):
+    """As a JSONL line's: the invalid bytes become U+FFFD, the row is kept."""
+    offsets = pa.array([0, 2, 6], pa.int32()).buffers()[1]
+    note = pa.Array.from_buffers(pa.string(), 2, [None, offsets, pa.py_buffer(b"okab\xffc")])
+    pq.write_table(pa.table({"id": ["a", "b"], "text": [WORDS] * 2, "note": note}), tmp_path / "u.parquet")
+    recs, rejects = clean_file(tmp_path / "u.parquet")
+    assert rejects == [] and [r.metadata["note"] for r in recs] == ["ok", "ab\ufffdc"]
+
+
+def test_parquet_bad_dates_never_stop_the_batch(tmp_path):
+    """The report's case: a date32 out of range stopped the whole run with a
+    traceback (the text file after it never read); nanosecond timestamps
+    rejected their whole file."""
+    (tmp_path / "in").mkdir()
+    pq.write_table(pa.table({"id": ["a", "b"], "text": ["some words here today", "other words there"],
+                             "d": pa.array([2**31 - 1, 1], pa.date32())}), tmp_path / "in" / "a.parquet")
+    pq.write_table(pa.table({"id": ["n"], "text": [WORDS],
+                             "t": pa.array([1714521600123456789], pa.timestamp("ns"))}), tmp_path / "in" / "b.parquet")
+    (tmp_path / "in" / "z.txt").write_text("plain text file with some words in it.\n")
+    out = tmp_path / "o.jsonl"
+    res = cli(tmp_path / "in", "-o", out, "-w", "1", "-q")
+    assert res.returncode == 0 and b"Traceback" not in res.stderr, res.stderr
+    recs = [json.loads(x) for x in out.read_text().splitlines()]
+    assert [(r["id"], r.get("metadata")) for r in recs] == [
+        ("a", {"d": "+5881580-07-11"}), ("b", {"d": "1970-01-02"}), ("n", {"t": "2024-05-01T00:00:00.123456789"}),
+        ("in/z.txt", None)]
+    assert not (tmp_path / "o.rejects.jsonl").exists() or (tmp_path / "o.rejects.jsonl").read_text() == ""
+
+
+def big_row_table(html_bytes):
+    body = "<p>" + WORDS + "</p>\n"
+    big = "<html><body>" + body * (html_bytes // len(body) + 1) + "</body></html>"
+    return pa.table({"id": ["r1", "big", "r3"], "html": [f"<p>{WORDS} one</p>", big, f"<p>{WORDS} three</p>"]}), big
+
+
+def test_parquet_rows_reports_a_row_over_max_bytes_in_its_place():
+    """parquet.rows measures a row as its JSONL line would be: one over the
+    limit is a RowError where it stood, and reading goes on."""
+    import io
+
+    from cleaner.parquet import RowError, rows
+
+    table, big = big_row_table(3 << 20)
+    buf = io.BytesIO()
+    pq.write_table(table, buf)
+    buf.seek(0)
+    got = list(rows(buf, 1 << 20))
+    assert [r["id"] if isinstance(r, dict) else (type(r), r.reason, str(r)) for r in got] == [
+        "r1", (RowError, "too-large", "row exceeds the size limit of 1048576 bytes"), "r3"]
+    buf.seek(0)
+    assert [r["id"] for r in rows(buf)] == ["r1", "big", "r3"]  # no limit given, none applied
+
+
+def test_parquet_row_over_max_bytes_is_rejected_alone_as_a_jsonl_line_is(tmp_path):
+    """--max-bytes limits a Parquet row as it limits a JSONL line: the 2.9 MB
+    row is rejected too-large, once, the rows around it are cleaned, and the
+    text file after it in the batch too."""
+    table, big = big_row_table(int(2.9e6))
+    (tmp_path / "in").mkdir()
+    pq.write_table(table, tmp_path / "in" / "a.parquet")
+    (tmp_path / "in" / "b.jsonl").write_text("".join(json.dumps(r) + "\n" for r in table.to_pylist()))
+    (tmp_path / "in" / "z.txt").write_text("plain text file with some words in it.\n")
+    out = tmp_path / "o.jsonl"
+    res = cli(tmp_path / "in", "-o", out, "-w", "1", "-q", "--max-bytes", "1MiB")
+    assert res.returncode == 3 and b"Traceback" not in res.stderr, res.stderr
+    assert [json.loads(x)["id"] for x in out.read_text().splitlines()] == ["r1", "r3", "r1#2", "r3#2", "in/z.txt"]
+    rejects = [json.loads(x) for x in (tmp_path / "o.rejects.jsonl").read_text().splitlines()]
+    assert [(r["source"], r["reason"], r["message"]) for r in rejects] == [
+        ("in/a.parquet:2", "too-large", "row exceeds the size limit of 1048576 bytes"),
+        ("in/b.jsonl:2", "too-large", "line exceeds the size limit of 1048576 bytes")]
+
+
+def test_parquet_struct_with_a_repeated_field_name_keeps_both(tmp_path):
+    """pyarrow has no dict for it (ValueError, which rejected the whole file):
+    the second field is kept as ``k#2``, as a record's metadata keeps a name
+    it already has."""
+    meta = pa.StructArray.from_arrays([pa.array([1, 2]), pa.array([3, 4])], names=["k", "k"],
+                                      mask=pa.array([True, False]))
+    pq.write_table(pa.table({"id": ["r1", "r2"], "text": [WORDS] * 2, "meta": meta}), tmp_path / "s.parquet")
+    recs, rejects = clean_file(tmp_path / "s.parquet")
+    assert rejects == [] and [r.metadata for r in recs] == [{"meta": None}, {"meta": {"k": 2, "k#2": 4}}]
+
+
+@pytest.fixture
+def unreadable_day(monkeypatch):
+    """A value no conversion can read (none is known once pyarrow's failures
+    are handled): the day -2**31 of a date32 column."""
+    from cleaner import parquet
+
+    real = parquet._value
+
+    def value(pa_, scalar):
+        if scalar.type == pa.date32() and scalar.value == -2**31:
+            raise ValueError("no such day")
+        return real(pa_, scalar)
+
+    monkeypatch.setattr(parquet, "_value", value)
+    return pa.table({"id": ["r1", "r2", "r3"], "text": [WORDS] * 3,
+                     "day": pa.array([2**31 - 1, -2**31, 1], pa.date32())})
+
+
+def test_parquet_rows_reports_an_unreadable_row_in_its_place(unreadable_day):
+    import io
+
+    from cleaner.parquet import RowError, rows
+
+    buf = io.BytesIO()
+    pq.write_table(unreadable_day, buf)
+    buf.seek(0)
+    got = list(rows(buf))
+    assert [r if isinstance(r, dict) else (type(r), r.reason, str(r)) for r in got] == [
+        {"id": "r1", "text": WORDS, "day": "+5881580-07-11"},
+        (RowError, "invalid-parquet", "column 'day' holds a value that cannot be read (ValueError: no such day)"),
+        {"id": "r3", "text": WORDS, "day": datetime.date(1970, 1, 2)}]
+
+
+def test_parquet_row_that_cannot_be_read_is_rejected_alone(tmp_path, unreadable_day):
+    pq.write_table(unreadable_day, tmp_path / "s.parquet")
+    recs, rejects = clean_file(tmp_path / "s.parquet")
+    assert [(r.id, r.metadata) for r in recs] == [("r1", {"day": "+5881580-07-11"}), ("r3", {"day": "1970-01-02"})]
+    assert [(r.source.rsplit("/", 1)[-1], r.line, r.reason, r.message) for r in rejects] == [
+        ("s.parquet:2", 2, "invalid-parquet",
+         "column 'day' holds a value that cannot be read (ValueError: no such day)")]
