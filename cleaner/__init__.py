@@ -20,6 +20,9 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from .errors import CleanerError, DedupIndexError, InputError, OptionsError, OutputError, WorkerLostError
+from .jitcache import ensure_cache_dir
+
+ensure_cache_dir()  # before any module of the package imports numba (cleaner/jitcache.py says why)
 from .options import Options
 from .records import Document, DuplicateSpan, Record, Reject, Removal
 
