@@ -115,8 +115,10 @@ class _Kept:
                 m = _VERSION_LINE.search(self.buf, m.start() + 1)
             if m is not None:
                 return self.base + m.start()
-            # Keep what a version line cut by this read may have begun with.
-            self.trim(max(self.base, self.base + len(self.buf) - 16, start))
+            # Keep what a version line cut by this read may have begun with
+            # (never trimming past what was read: positions must stay true).
+            end = self.base + len(self.buf)
+            self.trim(min(max(end - 16, start), end))
             if not self.fill(self.SCAN):
                 return None
 
@@ -241,8 +243,10 @@ def _tail(kept: _Kept, last: tuple[int, int] | None, start: int) -> bytes:
     """The start (up to 4 KiB) of what follows the last whole record, without
     the blank lines and zero padding that may end a file; empty if nothing
     else does. The rest of the stream is read through, not kept."""
-    at = max(_end_of(kept, last) if last is not None else start, kept.base) - kept.base
-    found = bytes(kept.buf[at:]).strip(_PAD)[:4096]
+    target = max(_end_of(kept, last) if last is not None else start, kept.base)
+    while kept.base + len(kept.buf) < target and kept.fill(1 << 16):  # a block longer than what was read
+        kept.trim(min(target, kept.base + len(kept.buf)))
+    found = bytes(kept.buf[max(target - kept.base, 0):]).strip(_PAD)[:4096]
     kept.trim(kept.base + len(kept.buf))
     while kept.fill(1 << 16):
         if not found:

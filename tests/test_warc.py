@@ -245,3 +245,20 @@ def test_compressed_http_bodies_and_bombs(tmp_path):
     assert [r.id for r in records] == ["<urn:uuid:br>", "<urn:uuid:zs>"]
     assert all("Brotli and zstd harbour news" in r.title for r in records)
     assert [(r.line, r.reason) for r in rejects] == [(3, "too-large"), (4, "corrupt-compression")]
+
+
+@pytest.mark.parametrize("start", [0, 99, 100, 3000, 5001, 5002])
+@pytest.mark.parametrize("read_first", [1, 100, 6000])
+def test_the_next_version_line_is_found_at_its_true_position(start, read_first):
+    """The resync search reads on from wherever the stream was read to, also
+    from a start beyond it (a Content-Length that claimed more than was read),
+    and finds only a version line at a line's start."""
+    import io
+
+    from cleaner.warc import _Kept
+
+    data = b"x WARC/1.0\r\n" + b"x" * 4988 + b"\r\nWARC/1.0\r\nrest of it"
+    kept = _Kept(io.BytesIO(data))
+    kept.fill(read_first)
+    assert kept.next_record(start) == data.index(b"\nWARC/1.0") + 1
+    assert kept.next_record(5003) is None
