@@ -27,18 +27,20 @@ def all_cores() -> int:
 
 
 WORKERS_PER_CORE = 4
-"""``workers`` is at most this many per core (``max_workers()``). Extraction
-and stripping are CPU-bound and single-threaded, so one process per core
-already keeps the machine busy; more only add memory (each worker loads the
-page and line models) and contention. Four per core leaves room for a
-machine whose count of cores understates what it may use, and stops a typo
+MIN_MAX_WORKERS = 64
+"""``workers`` is at most the larger of MIN_MAX_WORKERS and
+WORKERS_PER_CORE per core (``max_workers()``). Extraction and stripping are
+CPU-bound and single-threaded, so one process per core already keeps the
+machine busy and more only add memory (each worker loads the page and line
+models); but a few more than the cores is a setting people use (README's
+``--engine dask --workers 8`` on a laptop), so the bound only stops a typo
 (``-w 100000`` started some 4,900 processes before the system refused more)
 before a single process starts."""
 
 
 def max_workers() -> int:
-    """The largest ``workers`` accepted on this machine (see WORKERS_PER_CORE)."""
-    return WORKERS_PER_CORE * all_cores()
+    """The largest ``workers`` accepted on this machine (see MIN_MAX_WORKERS)."""
+    return max(MIN_MAX_WORKERS, WORKERS_PER_CORE * all_cores())
 
 
 MAX_PASSAGE_CHARS = 600
@@ -199,7 +201,7 @@ class Options:
     method (macOS, Windows) a pool re-imports the caller's script, which breaks
     every script without an ``if __name__ == "__main__"`` guard. The command
     line asks for every core (``all_cores()``), being its own main module. At
-    most ``max_workers()`` (WORKERS_PER_CORE per core) where they run on this
+    most ``max_workers()`` (see MIN_MAX_WORKERS) where they run on this
     machine: a Dask cluster named by ``scheduler`` has cores of its own, and
     ``workers`` there only sizes the tasks in flight."""
     engine: str = "local"
@@ -230,9 +232,8 @@ class Options:
         if self.workers < 1:
             raise OptionsError(f"workers must be at least 1, not {self.workers}")
         if self.workers > max_workers() and not (self.engine == "dask" and self.scheduler):
-            raise OptionsError(f"workers must be at most {max_workers()} ({WORKERS_PER_CORE} per core, and this "
-                               f"machine has {all_cores()}: the work is CPU-bound, so more processes only take "
-                               f"memory), not {self.workers}")
+            raise OptionsError(f"workers must be at most {max_workers()} (this machine has {all_cores()} cores, "
+                               f"and the work is CPU-bound: more processes only take memory), not {self.workers}")
         if self.engine not in ("local", "dask"):
             raise OptionsError(f"engine must be local or dask, not {self.engine!r}")
         if self.favor_precision and self.favor_recall:

@@ -593,6 +593,9 @@ class Reader:
         paths = []
         for n, item in enumerate(chain([first], items), 1):
             if not isinstance(item, (str, os.PathLike)):
+                if n == 1:
+                    raise TypeError(f"an input is a path (str or os.PathLike), a dict or a Document, not a "
+                                    f"{type(item).__name__} ({item!r:.80})")
                 raise TypeError(f"inputs are paths (the first is {first!r}), but input {n} is a "
                                 f"{type(item).__name__}: pass paths and in-memory records in separate calls")
             paths.append(os.fspath(item))

@@ -104,6 +104,8 @@ def test_bytes_are_decoded_as_files_are():
     (lambda: list(cleaner.clean(["a.html", {"text": DUMP}])),
      "inputs are paths (the first is 'a.html'), but input 2 is a dict: pass paths and in-memory records in "
      "separate calls"),
+    (lambda: list(cleaner.clean([42])), "an input is a path (str or os.PathLike), a dict or a Document, not a "
+                                        "int (42)"),
     (lambda: list(cleaner.clean([{"text": DUMP}, "a.html"])),
      "inputs are in-memory records, but input 2 is a str: pass dicts or cleaner.Document objects (paths in a "
      "separate call)"),

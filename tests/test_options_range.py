@@ -80,7 +80,7 @@ def test_workers_and_max_bytes_have_upper_bounds():
     refused("workers", workers=100000)
     from cleaner.options import max_workers
 
-    assert max_workers() == 4 * (os.cpu_count() or 1)
+    assert max_workers() == max(64, 4 * (os.cpu_count() or 1))
     refused("workers", workers=max_workers() + 1)
     Options(workers=max_workers())
     refused("max_bytes", max_bytes=2**64)
@@ -127,7 +127,9 @@ def test_cli_refuses_more_workers_than_the_bound(tmp_path):
     here: the same message, without the processes on a build that lacks it)."""
     src = tmp_path / "in.jsonl"
     jsonl(src)
-    too_many = 4 * (os.cpu_count() or 1) + 1
+    from cleaner.options import max_workers
+
+    too_many = max_workers() + 1
     res = subprocess.run([sys.executable, "-m", "cleaner", "clean", src, "-o", tmp_path / "out.jsonl", "--quiet",
                           "-w", str(too_many)], capture_output=True, timeout=300)
     one_line_error(res, 2, "workers must be at most", str(too_many))
