@@ -163,7 +163,7 @@ def clean(
                       include_removed_text=include_removed_text, max_bytes=max_bytes, doc_timeout=doc_timeout,
                       engine=engine, scheduler=scheduler, workers=workers if workers is not None else all_cores())
         options = Options(**kwargs)
-        _refuse_unnamed_files(output, rejects, index)
+        _refuse_unnamed_files(output, rejects)
     except OptionsError as exc:
         _fail(exc, EXIT_USAGE)
     from .write import Outputs, compressed, default_rejects_path, is_parquet, is_stream, refuse_overwrites
@@ -329,11 +329,12 @@ def _not_given(ctx: typer.Context, name: str) -> bool:
     return getattr(ctx.get_parameter_source(name), "name", "DEFAULT") in ("DEFAULT", "DEFAULT_MAP")
 
 
-def _refuse_unnamed_files(output: str | None, rejects: str | None, index: str | None) -> None:
+def _refuse_unnamed_files(output: str | None, rejects: str | None) -> None:
     """An empty name for a file is a usage error, before anything is written
     (``-o ''`` wrote ``..partial`` and ``.rejects.jsonl`` into the current
-    directory, then failed at the end asking for a --resume)."""
-    for flag, path in (("-o", output), ("--rejects", rejects), ("--index", index)):
+    directory, then failed at the end asking for a --resume; ``Options``
+    refuses an empty ``index``)."""
+    for flag, path in (("-o", output), ("--rejects", rejects)):
         if path == "":
             raise OptionsError(f"{flag} needs a file name, not {path!r}")
 

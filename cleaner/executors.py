@@ -214,42 +214,28 @@ def executor_for(options: Options) -> Iterator[Executor]:
         yield SerialExecutor()
     else:
         spool = tempfile.mkdtemp(prefix="cleaner-results-")
-        pool = None
         try:
             with ProcessPoolExecutor(max_workers=options.workers) as pool:
-                _POOLS.append(pool)
                 yield ProcessExecutor(pool, options.workers, spool)
         finally:
-            # Only after the pool's shutdown (the ``with``): a SIGTERM that
-            # comes while it waits for its workers still reaches them.
-            if pool in _POOLS:
-                _POOLS.remove(pool)
             shutil.rmtree(spool, ignore_errors=True)
 
 
-_POOLS: list[ProcessPoolExecutor] = []
-"""The local process pools of the runs going on in this process, until their
-workers are shut down: whose workers ``stop_workers`` stops."""
-
-
 def stop_workers(signum: int) -> None:
-    """Send ``signum`` to the worker processes of every local pool of this
-    process: what Ctrl-C does to the terminal's whole foreground group, for a
-    signal that reached this process alone (SIGTERM from ``kill`` or a service
-    manager). Each worker then leaves at once (the command's handler, which
-    forked workers share, exits; a worker without it dies of the signal), the
-    pool notices, and the run unwinds as after Ctrl-C: the pool is shut down
-    and the results' directory removed. Made to be called from a signal
-    handler: it only reads process ids and calls ``os.kill``."""
-    for pool in list(_POOLS):
-        processes = getattr(pool, "_processes", None) or {}
-        for proc in list(processes.values()):
-            popen = getattr(proc, "_popen", None)
-            # Not once reaped (its return code known): its id may be another process's by now.
-            if popen is None or popen.returncode is not None:
-                continue
-            with contextlib.suppress(OSError):  # gone already
-                os.kill(popen.pid, signum)
+    """Send ``signum`` to this process's worker processes (its live
+    multiprocessing children: the local pool's workers): what Ctrl-C does to
+    the terminal's whole foreground group, for a signal that reached this
+    process alone (SIGTERM from ``kill`` or a service manager). Each worker
+    then leaves at once (the command's handler, which forked workers share,
+    exits; a worker without it dies of the signal), the pool notices, and the
+    run unwinds as after Ctrl-C: the pool is shut down and the results'
+    directory removed. ``active_children`` only lists children not yet
+    reaped, so no id here can be another process's by now."""
+    import multiprocessing
+
+    for proc in multiprocessing.active_children():
+        with contextlib.suppress(OSError, TypeError):  # gone already (TypeError: a pid of None, not started)
+            os.kill(proc.pid, signum)
 
 
 def _to_file(spool: str, fn: Callable[..., Any], *args: Any) -> str:

@@ -240,21 +240,13 @@ def _duration(value: int, unit: str) -> str:
     return f"{days} day{'' if abs(days) == 1 else 's'}, {clock}" if days else clock
 
 
-def _json_default(value: Any) -> Any:
-    """What orjson cannot write, as the reader writes it (``read._jsonable``)."""
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return bytes(value).decode("utf-8", "replace")
-    if isinstance(value, (set, frozenset)):
-        return list(value)
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(value)
-
-
 def _json_size(row: dict[str, Any]) -> int:
-    """The length of the row as a JSONL line: what ``max_bytes`` limits there."""
+    """The length of the row as a JSONL line: what ``max_bytes`` limits there
+    (values JSON has no type for counted as the reader writes them)."""
+    from .read import _jsonable
+
     try:
-        return len(orjson.dumps(row, default=_json_default))
+        return len(orjson.dumps(row, default=_jsonable))
     except orjson.JSONEncodeError:
         return 0  # nested deeper than orjson writes: the reader rejects it as too-deep
 

@@ -540,11 +540,13 @@ def refuse_overwrites(inputs: list[str], outputs: Outputs, *, resume: bool = Fal
     from .read import expand_glob
 
     named = outputs.paths()
+    scratch = outputs.scratch()
     for what_a, a in named:
-        for what_b, b in outputs.scratch():
-            if _same_file(a, b) or outputs._scratch_of_parts(a):
-                raise OptionsError(f"{what_a} {a} is a file cleaner writes for {what_b} while it runs and then "
-                                   f"renames or removes; choose another {what_a} file")
+        side = next((what_b for what_b, b in scratch if _same_file(a, b)), "-o" if outputs._scratch_of_parts(a)
+                    else None)
+        if side is not None:
+            raise OptionsError(f"{what_a} {a} is a file cleaner writes for {side} while it runs and then "
+                               f"renames or removes; choose another {what_a} file")
     for i, (what_a, a) in enumerate(named):
         for what_b, b in named[i + 1:]:
             # Two streams may share what they point at (``-o /dev/stdout
@@ -568,7 +570,6 @@ def refuse_overwrites(inputs: list[str], outputs: Outputs, *, resume: bool = Fal
     # Identities first: one stat per input, however many a glob gave.
     # A device or pipe (/dev/stdout) is written, never replaced: nothing to protect.
     targets = [(what, out, _identity(out), os.path.realpath(out)) for what, out in named if not is_special(out)]
-    scratch = outputs.scratch()
     for f in files:
         ident = _identity(f)
         for what, out, out_ident, out_real in targets:
