@@ -18,6 +18,7 @@ import signal
 import threading
 import time
 import traceback
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import islice
@@ -31,7 +32,7 @@ from .errors import CleanerError, InputError
 from .executors import executor_for, ordered_map, overlapped
 from .extract import Extracted, extract, host_of, meta_str
 from .options import Options
-from .read import Reader
+from .read import Reader, prepared_content
 from .dates import parse_date_line
 from .model import clean_page
 from .model.lines import finish_text, judge_text
@@ -343,14 +344,36 @@ def _from_stripped(doc: Document, ex: Extracted, st: Stripped) -> Cleaned | Reje
     return _result(doc, ex, st.text, removed, st.removal_slots(), st.title, st.author, date, ())
 
 
+_INVISIBLE_LETTERS = frozenset("\u034f\u115f\u1160\u17b4\u17b5\u3164\uffa0")
+"""Characters outside the control, format and separator categories that show
+nothing on their own: the combining grapheme joiner, the Hangul fillers and
+the Khmer inherent vowels (Unicode's Default_Ignorable_Code_Point list, less
+what those categories already hold); with the variation selectors below."""
+
+
+def has_visible(text: str) -> bool:
+    """Whether ``text`` shows anything: a character that is not white space, a
+    control or format character (zero-width space, joiners, BOM, soft hyphen,
+    bidi marks), a separator or another default-ignorable one. A record of
+    such characters alone is as empty as whitespace."""
+    for c in text:
+        if c.isspace() or c in _INVISIBLE_LETTERS or "\ufe00" <= c <= "\ufe0f" or "\U000e0100" <= c <= "\U000e01ef":
+            continue
+        if unicodedata.category(c)[0] not in "CZ":
+            return True
+    return False
+
+
 def _result(doc: Document, ex: Extracted, text: str, removed: tuple[Removal, ...], slots: tuple, title: str | None,
             author: str | None, date: str | None, roles: tuple[str, ...]) -> Cleaned | Reject:
-    if not text.strip():
+    if not has_visible(text):
         # Record policy: an empty record is not clean data. A page of scripts
-        # and styles, an empty body, or a page that is all chrome is
-        # reported like an empty text file, not written as an empty record.
-        why = (f"nothing is left after removing {len(removed)} lines of chrome" if removed and ex.text.strip()
-               else "the page has no visible text" if doc.kind == "html" else "the text is empty")
+        # and styles, an empty body, a page that is all chrome, or text of
+        # zero-width and control characters alone is reported like an empty
+        # text file, not written as an empty record.
+        why = (f"nothing is left after removing {len(removed)} lines of chrome" if removed and has_visible(ex.text)
+               else "the page has no visible text" if doc.kind == "html"
+               else "the text is empty" if not text.strip() else "the text has no visible characters")
         return Reject(source=doc.source, id=doc.id, ordinal=doc.ordinal, reason="no-content", message=why)
     meta = doc.metadata
     site = ex.site or meta_str(meta, "site") or None
@@ -513,7 +536,8 @@ def _to_record(c: Cleaned, result: DedupResult | None, options: Options) -> Reco
 
 def clean_one(content: str, kind: str, url: str | None, options: Options | None) -> Record:
     options = options or Options()
-    doc = Document(ordinal=0, id="document", source="<string>", content=content, kind=kind, url=url)
+    doc = Document(ordinal=0, id="document", source="<string>", content=prepared_content(content), kind=kind,
+                   url=url)
     _load_models([doc], options)
     result = process(doc, options)
     if isinstance(result, Reject):

@@ -1114,6 +1114,13 @@ def _scrub_tree(value):
     return value
 
 
+def prepared_content(text: str) -> str:
+    """A document's content as every reader hands it on (lone surrogates
+    replaced, line endings normalised, NUL dropped), for content that did not
+    come through a reader (``cleaner.clean_text``, ``cleaner.clean_html``)."""
+    return _clean_text(_scrub(text))
+
+
 def _clean_text(text: str) -> str:
     """Normalise line endings and drop NUL bytes: nothing downstream should see them."""
     if "\r" in text:

@@ -182,3 +182,31 @@ def test_cleaning_a_page_does_not_import_lightgbm():
     html = (ROOT / "fixtures" / "en_page" / "input.html").read_bytes()
     res = subprocess.run([sys.executable, "-c", code], input=html, capture_output=True, timeout=120)
     assert res.stdout.decode().split() == ["True", "True", "False"], res.stderr.decode()[-2000:]
+
+
+def test_one_document_is_read_as_the_readers_read_it():
+    """clean_text/clean_html see what a file or record would give: line ends
+    normalised, NUL dropped, lone surrogates replaced."""
+    lone_cr = DUMP.replace("\n", "\r").replace("Tuesday", "Tues\x00day")
+    rec = cleaner.clean_text(lone_cr)
+    assert rec.title == "Harbour bridge rebuild approved" and rec.author == "Jane Porter"
+    assert "\r" not in rec.text and "\x00" not in rec.text and "\n" in rec.text
+    [via_records] = cleaner.clean([{"id": "document", "text": lone_cr}], cleaner.Options(dedup="off"))
+    assert (rec.text, rec.stats) == (via_records.text, via_records.stats)
+    assert "\ufffd" in cleaner.clean_text(DUMP.replace("Tuesday", "Tues\ud800day")).text
+
+
+@pytest.mark.parametrize("content", ["\ufeff", "\u200b \u200d\n\u2060\xad", "\x07\x1b", "\u3164\ufe0f\u200e",
+                                     "<html><body><p>\u200b</p><p>\ufeff</p></body></html>"])
+def test_text_of_invisible_characters_alone_is_no_content(content):
+    rejects = []
+    kind = "html" if content.startswith("<") else "text"
+    out = list(cleaner.clean([{"id": "x", kind: content}], on_reject=rejects.append))
+    assert out == [] and [r.reason for r in rejects] == ["no-content"]
+
+
+def test_visible_text_among_invisible_characters_is_kept():
+    from cleaner.pipeline import has_visible
+
+    assert has_visible("\u200b\u200bA") and has_visible("\ufeff\u0915") and has_visible("\u200b😀")
+    assert not has_visible("") and not has_visible(" \t\u3000\u2028\u200f\U000e0101")
