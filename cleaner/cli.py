@@ -511,6 +511,9 @@ class _StderrRejects:
 
 
 def run_cli() -> None:
+    from .gcpolicy import relax
+
+    relax()  # this process is the command's own (cleaner/gcpolicy.py says why)
     try:
         app()
     except SystemExit as exc:

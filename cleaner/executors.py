@@ -22,6 +22,7 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Protocol, TypeVar
 
 from .errors import OptionsError, WorkerLostError
+from .gcpolicy import relax
 from .options import Options
 
 T = TypeVar("T")
@@ -215,7 +216,9 @@ def executor_for(options: Options) -> Iterator[Executor]:
     else:
         spool = tempfile.mkdtemp(prefix="cleaner-results-")
         try:
-            with ProcessPoolExecutor(max_workers=options.workers) as pool:
+            # The workers are cleaner's own processes: the collector's
+            # threshold of cleaner/gcpolicy.py, whatever the caller's process has.
+            with ProcessPoolExecutor(max_workers=options.workers, initializer=relax) as pool:
                 yield ProcessExecutor(pool, options.workers, spool)
         finally:
             shutil.rmtree(spool, ignore_errors=True)

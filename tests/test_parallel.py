@@ -196,3 +196,25 @@ def test_a_workers_result_leaves_the_page_behind():
         ("p1", "in.jsonl:4", 3, "https://example.org/a", {"crawl": "2025-01"})
     assert len(pickle.dumps(got)) < len(html) // 4
     assert cleaner.clean_html(html, url="https://example.org/a").text == got.text
+
+
+def test_collector_threshold_in_cleaners_own_processes_only():
+    """cleaner's workers run with gcpolicy's threshold; a library caller's
+    own process keeps its setting (gcpolicy changes speed, never output: the
+    byte-for-byte comparisons above run with it)."""
+    import gc
+
+    from cleaner import gcpolicy
+    from cleaner.executors import executor_for
+    from cleaner.options import Options
+
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(700, 10, 10)
+        with executor_for(Options(workers=2)) as ex:
+            got = [ex.result(ex.submit(gc.get_threshold)) for _ in range(4)]
+        assert got == [(gcpolicy.GEN0_THRESHOLD, 10, 10)] * 4
+        list(cleaner.clean([{"id": "a", "text": "Home\n" + PARA.format(d="Monday", n=3)}]))
+        assert gc.get_threshold() == (700, 10, 10)
+    finally:
+        gc.set_threshold(*before)
