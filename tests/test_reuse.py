@@ -150,6 +150,22 @@ def test_a_line_printed_twice_is_two_copies_of_one_line():
     assert len(spans) == 2 and all(e - s == len(line) and text_a[os_:oe] == line for s, e, os_, oe in spans)
 
 
+def test_sentences_copied_from_either_side_of_a_left_out_paragraph_are_two_spans():
+    # One span would name the left-out paragraph as copied on its source side.
+    early = "\n".join([STORY[0], OTHER[0], OTHER[1], STORY[1]])
+    later = "\n".join([STORY[0], STORY[1]])
+    res = run([("a", early), ("b", later)])
+    got = sorted((later[d.start:d.end], early[d.of_start:d.of_end]) for d in res[1].duplicates)
+    assert got == sorted([(STORY[0], STORY[0]), (STORY[1], STORY[1])])
+
+
+def test_sentences_copied_in_a_row_are_one_span():
+    early = "\n".join([OTHER[0], STORY[0], STORY[1], STORY[2]])
+    later = "\n".join([STORY[0], STORY[1], STORY[2], OTHER[2]])
+    (d,) = run([("a", early), ("b", later)])[1].duplicates
+    assert later[d.start:d.end] == early[d.of_start:d.of_end] == "\n".join(STORY[:3])
+
+
 def test_a_headline_reused_as_a_sentence():
     title = "Harbour cranes to double port capacity by spring, officials say"
     res = run([("a", OTHER[0], title), ("b", OTHER[1] + "\n" + title + ".\n" + OTHER[2])])

@@ -360,14 +360,33 @@ class Deduper:
         unmatched = units.spans[match.root < 0].tolist()
         lead = units.lead
 
+        theirs: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+        def skipped_there(doc: int, start: int, end: int, room: int) -> bool:
+            """The earlier document has a passage of its own in [start, end)
+            more than twice as long as the ``room`` this text has in the same
+            place: text this one did not copy, which a span's source side
+            must not take in. (Where this text has half as much between, that
+            may be the passage rewritten too far to match, and the copy goes
+            on around it, as it does around a short line here.)"""
+            if doc not in theirs:
+                sl = self.index.passages_of(doc)
+                theirs[doc] = (self.index.p_start[sl], self.index.p_end[sl])
+            starts, ends = theirs[doc]
+            return bool(np.any((starts >= start) & (ends <= end) & (ends - starts > 2 * room)))
+
         def joins(prev: list, it: list) -> bool:
             """``it`` continues ``prev``: same earlier document, same field on
-            both sides, after it there, nothing unmatched between. After: a
-            line printed twice copies one earlier line twice, and one span
-            over both would be twice the passage it names as its source."""
+            both sides, after it there, nothing unmatched between on either
+            side. After: a line printed twice copies one earlier line twice,
+            and one span over both would be twice the passage it names as its
+            source. Nothing between there: two sentences copied from either
+            side of a paragraph this text left out are two spans, or the
+            source side of one would name the paragraph as copied too."""
             return (prev[2] == it[2] and (prev[0] < lead) == (it[0] < lead)
                     and (prev[3] < self.index.doc_leads[prev[2]]) == (it[3] < self.index.doc_leads[it[2]])
-                    and it[3] >= prev[4] and not any(prev[1] <= s and e <= it[0] for s, e in unmatched))
+                    and it[3] >= prev[4] and not any(prev[1] <= s and e <= it[0] for s, e in unmatched)
+                    and not skipped_there(prev[2], prev[4], it[3], it[0] - prev[1]))
 
         def near(a: list, b: list) -> bool:
             return a[2] == b[2] and b[3] >= a[3] and not any(a[1] <= s and e <= b[0] for s, e in unmatched)
