@@ -254,6 +254,23 @@ def test_other_scripts():
     assert run([("a", zh), ("b", other_zh)])[1].duplicates == ()
 
 
+def test_combining_marks_belong_to_their_word():
+    # Indic vowel signs and accents written apart are part of the word: a
+    # word is whole, and a copy's span does not end before its last mark.
+    for text, want in (("बनाई गयी है", ["बनाई", "गयी", "है"]), ("cafe\u0301 noir", ["cafe\u0301", "noir"]),
+                       ("ม่าน ok", ["ม่", "า", "น", "ok"])):
+        cps, pos = normalise(text)
+        _, s, e, _ = words(cps, pos, len(text))
+        assert [text[a:b] for a, b in zip(s.tolist(), e.tolist())] == want
+    hi = ("नगर परिषद ने मंगलवार को पुराने बंदरगाह पुल के पुनर्निर्माण की योजना को मंजूरी दी गयी और "
+          "दो साल से चल रही बहस समाप्त हो गयी")
+    fr = "Le conseil municipal a approuve\u0301 mardi le projet de reconstruction du vieux pont du port de\u0301ja\u0300"
+    for text in (hi, fr):
+        res = run([("a", OTHER[0] + "\n" + text), ("b", text + "\n" + OTHER[1])])
+        (d,) = res[1].duplicates
+        assert (d.start, d.end) == (0, len(text)), text[:20]
+
+
 # --- the comparison against its plain definition --------------------------------------------
 
 

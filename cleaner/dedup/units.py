@@ -19,7 +19,9 @@ MAX_CHARS = 1_000_000
 """Passages (and characters) indexed per document: a 200 MB one-line "document"
 must not take the index (or the memory) with it; real articles have a few dozen
 passages and some thousand characters."""
-NORMALISATION_VERSION = 2
+NORMALISATION_VERSION = 3
+"""What an index's word hashes and spans were made with (an index of another
+version is refused): 3 since combining marks belong to the word before them."""
 _SPACE = 32
 
 # --- normalisation -----------------------------------------------------------------
@@ -168,7 +170,7 @@ def _windows(text: str, s: int, e: int) -> list[tuple[int, int]]:
 
 # --- words ------------------------------------------------------------------------------
 
-SEPARATOR, WORD, SINGLE, JOINER = 0, 1, 2, 3
+SEPARATOR, WORD, SINGLE, JOINER, MARK = 0, 1, 2, 3, 4
 _SINGLE_RANGES = ((0x0E00, 0x0EFF), (0x1000, 0x109F), (0x1780, 0x17FF), (0x3040, 0x30FF), (0x3400, 0x4DBF),
                   (0x4E00, 0x9FFF), (0xF900, 0xFAFF))
 """Thai, Lao, Myanmar, Khmer, kana and CJK ideographs: scripts written without
@@ -180,14 +182,23 @@ def _build_classes() -> np.ndarray:
     """Class of every folded BMP code point: word characters as ``\\w`` has
     them (underscore excepted), characters of scripts without spaces, the
     joiners (apostrophe and hyphen, after folding) that bind a word when they
-    stand inside it ("don't", "cloud-based"), and separators."""
+    stand inside it ("don't", "cloud-based"), the combining marks (accents
+    written apart, Indic vowel signs and viramas, Thai vowels and tones) that
+    belong to the letter before them, and separators. ``\\w`` leaves the
+    marks out: "गयी" was two words and a separator, "cafe\\u0301" ended a
+    copy's span before its accent."""
     import re as _re
 
     word = _re.compile(r"[^\W_]")
     classes = np.zeros(0x10000, dtype=np.uint8)
     for cp in range(0x10000):
-        if not 0xD800 <= cp <= 0xDFFF and word.match(chr(cp)):
+        if 0xD800 <= cp <= 0xDFFF:
+            continue
+        ch = chr(cp)
+        if word.match(ch):
             classes[cp] = WORD
+        elif unicodedata.category(ch)[0] == "M":
+            classes[cp] = MARK
     for lo, hi in _SINGLE_RANGES:
         classes[lo:hi + 1] = np.where(classes[lo:hi + 1] == WORD, SINGLE, classes[lo:hi + 1])
     classes[0x30FC] = SINGLE  # the prolonged sound mark is part of katakana words
@@ -227,12 +238,16 @@ def _words(cps, classes, out_hash, out_start, out_end, out_digit):  # pragma: no
         c = cps[i]
         k = _class_of(classes, c)
         if k == SINGLE:
-            out_hash[n] = ((np.uint32(0x811C9DC5) ^ np.uint32(c)) * np.uint32(0x01000193)) & np.uint32(0xFFFFFFFF)
+            h = ((np.uint32(0x811C9DC5) ^ np.uint32(c)) * np.uint32(0x01000193)) & np.uint32(0xFFFFFFFF)
             out_start[n] = i
-            out_end[n] = i + 1
+            i += 1
+            while i < size and _class_of(classes, cps[i]) == MARK:  # a Thai vowel or tone mark on it
+                h = ((h ^ np.uint32(cps[i])) * np.uint32(0x01000193)) & np.uint32(0xFFFFFFFF)
+                i += 1
+            out_hash[n] = h
+            out_end[n] = i
             out_digit[n] = False
             n += 1
-            i += 1
             continue
         if k != WORD:
             i += 1
@@ -243,7 +258,7 @@ def _words(cps, classes, out_hash, out_start, out_end, out_digit):  # pragma: no
         while i < size:
             c = cps[i]
             k = _class_of(classes, c)
-            if k == WORD:
+            if k == WORD or k == MARK:
                 h = ((h ^ np.uint32(c)) * np.uint32(0x01000193)) & np.uint32(0xFFFFFFFF)
                 if 48 <= c <= 57:
                     digit = True
