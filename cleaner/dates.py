@@ -47,7 +47,7 @@ _MONTHS = {
 _MONTH = r"(?P<mon>[^\W\d_]{3,10})\.?"
 _DAY = r"(?P<day>\d{1,2})(st|nd|rd|th|er)?\.?"
 _YEAR = r"(?P<year>(19|20)\d{2})"
-_TIME = r"(\s*(at|um|à|às|a las|alle|ore|в|,|-|–|—|\||/)?\s*\d{1,2}[:.h]\d{2}(\s*[ap]\.?m\.?)?(\s*[A-Z]{2,5}|\s*\(?(UTC|GMT|MSK|CET|CEST)[+-]?\d*\)?)?)?"
+_TIME = r"(\s*(at|um|à|às|a las|alle|ore|в|,|-|–|—|\||/)?\s*\d{1,2}[:.h]\d{2}(:\d{2})?(\s*[ap]\.?m\.?)?(\s*[A-Z]{2,5}|\s*\(?(UTC|GMT|MSK|CET|CEST)[+-]?\d*\)?)?)?"
 _WEEKDAY = r"((mon|tues|wednes|thurs|fri|satur|sun)day|mon|tue|wed|thu|fri|sat|sun|montag|dienstag|mittwoch|" \
            r"donnerstag|freitag|samstag|sonntag|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|" \
            r"lunes|martes|miércoles|miercoles|jueves|viernes|sábado|sabado|domingo|" \

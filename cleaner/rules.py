@@ -146,7 +146,8 @@ LINE_RULES: tuple[Rule, ...] = (
     _r("comment-widget", "comment-author", r"[\w.@'’ -]{1,40} (says|said|wrote|schreibt|écrit|пишет)\s*:"),
     _r("comment-widget", "comment-count", r"(\d+|one|no) (responses?|comments?|replies|reactions?|kommentare|commentaires|"
        r"комментари\w*) (to|on|zu|à|sur|к) .{1,200}", wall=True),
-    _r("date", "relative-time", r"((\d+|a|an|one)\s*(s|sec|secs|seconds?|m|min|mins|minutes?|h|hr|hrs|hours?|d|days?|"
+    _r("date", "relative-time", r"((published|updated|posted|last updated|modified)\s?:?\s)?"
+       r"((\d+|a|an|one)\s*(s|sec|secs|seconds?|m|min|mins|minutes?|h|hr|hrs|hours?|d|days?|"
        r"w|weeks?|mo|months?|y|years?)\s+ago|vor \d+ (minuten|stunden|tagen)|il y a \d+ \w+|\d+ \w+ назад|"
        r"\d+(分|時間|日)前|just now|yesterday|today)(\s*[·|•-]?\s*\d{1,2}:\d{2}(:\d{2})?)?"),
     _r("comment-widget", "comment-control", r"(reply|replies|\d+ repl(y|ies)|report|flag|like|likes|\d+ likes?|"

@@ -24,6 +24,8 @@ from cleaner.dates import parse_date_line
     ("Mar 19, 2025 | Updated Mar 20, 2025", "2025-03-19"),
     ("Posted: Jan. 1, 2024 / 9:59 AM", "2024-01-01"),
     ("Updated: Mar 19, 2025 / 05:42 PM CDT", "2025-03-19"),
+    ("Tue, 04 Mar 2025 09:15:00 GMT", "2025-03-04"),  # RFC 2822, seconds in the time
+    ("June 09, 2024, 03:29:46 AM", "2024-06-09"),
 ])
 def test_date_lines(line, iso):
     assert parse_date_line(line) == iso
@@ -111,3 +113,16 @@ def test_day_first_reaches_the_record():
             + "".join(f"<p>{p}</p>" for p in body.split("\n")[1:]) + "</article></body></html>")
     assert cleaner.clean_html(html).date == "2024-06-05"  # <html lang="es">
     assert cleaner.clean_html(html.replace("lang='es'", "lang='en-US'")).date == "2024-05-06"
+
+
+@pytest.mark.parametrize("line, iso", [("Published 3 hours ago", None), ("Tue, 04 Mar 2025 09:15:00 GMT", "2025-03-04"),
+                                       ("Mar. 3, 2025, 10:42 a.m. ET", "2025-03-03")])
+def test_a_date_line_under_the_headline_is_not_the_headline(line, iso):
+    import cleaner
+
+    body = ("The city council approved a plan on Friday to rebuild the old harbour bridge, ending two years of "
+            "debate about how to pay for the work.\nEngineers said the new bridge would carry twice as much traffic "
+            "and would be built to withstand stronger storms.")
+    rec = cleaner.clean_text(f"Bridge rebuild approved\nBy Jane Porter\n{line}\n{body}")
+    assert (rec.title, rec.date, rec.text) == ("Bridge rebuild approved", iso, body)
+    assert ("date", line) in {(r.kind, r.text) for r in rec.removed}

@@ -55,7 +55,8 @@ POSITIVE = {
                        "Lascia un commento"],
     "comment-author": ["riverdale_fan says:", "Mike T. wrote:"],
     "comment-count": ["34 responses to “Mayor signs budget”", "3 comments on Why the bridge closed"],
-    "relative-time": ["7H ago 08:51", "32M ago", "2 hours ago", "vor 3 Stunden", "5分前", "yesterday"],
+    "relative-time": ["7H ago 08:51", "32M ago", "2 hours ago", "vor 3 Stunden", "5分前", "yesterday",
+                      "Published 3 hours ago", "Updated: 5 mins ago"],
     "comment-control": ["Reply", "Sort by Newest", "0/2000", "Sign up to post", "Report", "15 likes"],
     "comment-policy": ["Welcome to our comments! Please keep conversations courteous and on-topic, and follow our "
                        "community guidelines."],
