@@ -1,5 +1,7 @@
 """The HTML extraction stage: page metadata, declared language, the headline."""
 
+import pytest
+
 import cleaner
 
 BODY = "".join(f"<p>The harbour council met on Tuesday to discuss the ferry timetable, item {i}, at length.</p>"
@@ -66,3 +68,12 @@ def test_long_run_prefilter_agrees_with_the_split():
             assert _may_have_long_run(html, n), (html, n)
     assert not _may_have_long_run("<p>Some text.</p>" * 5000, 16384)
     assert _may_have_long_run("<p>" + "x" * 16384 + "</p>", 16384)
+
+
+@pytest.mark.parametrize("value, iso", [("2025-01-01", "2025-01-01"), ("2025-01-01T10:00:00Z", "2025-01-01"),
+                                        ("Mon, 2025-1-5", "2025-01-05"), ("12025-01-01", None),
+                                        ("2025-01-011", None), ("2025-02-30", None)])
+def test_machine_dates_are_whole_numbers(value, iso):
+    from cleaner.extract.metadata import iso_date
+
+    assert iso_date(value) == iso

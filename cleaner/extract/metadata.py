@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-_DATE = re.compile(r"((?:19|20)\d{2})-(\d{1,2})-(\d{1,2})")
+_DATE = re.compile(r"(?<!\d)((?:19|20)\d{2})-(\d{1,2})-(\d{1,2})(?!\d)")
 _URL_DATE = re.compile(r"/((?:19|20)\d{2})[/_-](\d{1,2})[/_-](\d{1,2})(?:/|$|[_-])")
 _SPACE = re.compile(r"\s+")
 _TITLE_SPLIT = re.compile(r"\s+[|–—·•»:-]\s+")
