@@ -632,7 +632,7 @@ class Reader:
             metadata[_free_key(metadata, "original_id")] = doc.id
         self._ids.add(doc_id)
         return Document(ordinal=self._next(), id=doc_id, source=source, content=_clean_text(_scrub(doc.content)),
-                        kind=doc.kind, url=doc.url, metadata=_scrub_tree(metadata))
+                        kind=doc.kind, url=doc.url, metadata=_scrub_tree(metadata), line=n)
 
     def _progress(self, file: BinaryIO | None) -> None:
         """Input bytes read so far (files done plus the position in this one)."""
@@ -848,7 +848,7 @@ class Reader:
         self._ids.add(doc_id)
         return Document(ordinal=self._next(), id=doc_id, source=where, content=_clean_text(_scrub(content)),
                         kind=kind, url=_scrub(url) if isinstance(url, str) and url.strip() else None,
-                        metadata=_scrub_tree(_jsonable(metadata)))
+                        metadata=_scrub_tree(_jsonable(metadata)), line=lineno)
 
     def _read_warc(self, src: Source, stream: BinaryIO, dec: _Decompressing | None) -> Iterator[Document | Reject]:
         """One document per page record of a WARC or WET file (see cleaner.warc)."""
@@ -899,7 +899,7 @@ class Reader:
             self._ids.add(doc_id)
             yield Document(ordinal=self._next(), id=doc_id, source=where, content=_clean_text(content),
                            kind=unit.kind or "text", url=_scrub(unit.url) if unit.url else None,
-                           metadata=_scrub_tree(metadata))
+                           metadata=_scrub_tree(metadata), line=unit.number)
         if dec is not None and dec.error is not None:
             # The compressed stream broke off right after a whole record.
             yield Reject(source=f"{src.name}:{count + 1}", line=count + 1, reason=dec.error.reason,

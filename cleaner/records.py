@@ -30,6 +30,10 @@ class Document:
     kind: str = "text"  # "html" or "text"
     url: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    line: int | None = None
+    """Where in ``source`` the document was (a JSONL line, a WARC record's
+    number, a position in the caller's list), as a reject made while reading
+    it would say: a reject made after reading says the same (``Reject.line``)."""
 
 
 @dataclass(frozen=True)

@@ -210,3 +210,15 @@ def test_visible_text_among_invisible_characters_is_kept():
 
     assert has_visible("\u200b\u200bA") and has_visible("\ufeff\u0915") and has_visible("\u200b😀")
     assert not has_visible("") and not has_visible(" \t\u3000\u2028\u200f\U000e0101")
+
+
+def test_rejects_made_after_reading_say_where_the_record_was(tmp_path):
+    rows = [{"id": "a", "text": DUMP}, {"id": "b", "text": "Share\nFacebook\nTwitter\nEmail"}, {"id": "c"}]
+    rejects = []
+    list(cleaner.clean(rows, on_reject=rejects.append))
+    assert [(r.id, r.line, r.reason) for r in rejects] == [("b", 2, "no-content"), ("c", 3, "no-content")]
+    path = tmp_path / "in.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    rejects = []
+    list(cleaner.clean([path], on_reject=rejects.append))
+    assert [(r.source, r.line) for r in rejects] == [(f"{path}:2", 2), (f"{path}:3", 3)]
