@@ -14,6 +14,8 @@ duplicate.
 
 from __future__ import annotations
 
+import bisect
+
 import hashlib
 import os
 import re
@@ -377,9 +379,14 @@ class Deduper:
             on around it, as it does around a short line here.)"""
             if doc not in theirs:
                 sl = self.index.passages_of(doc)
-                theirs[doc] = (self.index.p_start[sl], self.index.p_end[sl])
-            starts, ends = theirs[doc]
-            return bool(np.any((starts >= start) & (ends <= end) & (ends - starts > 2 * room)))
+                theirs[doc] = (self.index.p_start[sl].tolist(), self.index.p_end[sl].tolist())
+            starts, ends = theirs[doc]  # by start (a document's passages are stored in text order)
+            for k in range(bisect.bisect_left(starts, start), len(starts)):
+                if starts[k] >= end:
+                    break
+                if ends[k] <= end and ends[k] - starts[k] > 2 * room:
+                    return True
+            return False
 
         def joins(prev: list, it: list) -> bool:
             """``it`` continues ``prev``: same earlier document, same field on
