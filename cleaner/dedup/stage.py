@@ -365,7 +365,17 @@ class Deduper:
                     kept[-1] = it
                 continue
             kept.append(it)
-        unmatched = units.spans[match.root < 0].tolist()
+        left = units.spans[match.root < 0]
+        left_starts, left_ends = left[:, 0].tolist(), left[:, 1].tolist()  # by start, as units are
+
+        def unmatched_within(start: int, end: int) -> bool:
+            """A passage of this text that matched nothing lies in [start, end)."""
+            for k in range(bisect.bisect_left(left_starts, start), len(left_starts)):
+                if left_starts[k] >= end:
+                    break
+                if left_ends[k] <= end:
+                    return True
+            return False
         lead = units.lead
 
         theirs: dict[int, tuple[np.ndarray, np.ndarray]] = {}
@@ -398,11 +408,11 @@ class Deduper:
             source side of one would name the paragraph as copied too."""
             return (prev[2] == it[2] and (prev[0] < lead) == (it[0] < lead)
                     and (prev[3] < self.index.doc_leads[prev[2]]) == (it[3] < self.index.doc_leads[it[2]])
-                    and it[3] >= prev[4] and not any(prev[1] <= s and e <= it[0] for s, e in unmatched)
+                    and it[3] >= prev[4] and not unmatched_within(prev[1], it[0])
                     and not skipped_there(prev[2], prev[4], it[3], it[0] - prev[1]))
 
         def near(a: list, b: list) -> bool:
-            return a[2] == b[2] and b[3] >= a[3] and not any(a[1] <= s and e <= b[0] for s, e in unmatched)
+            return a[2] == b[2] and b[3] >= a[3] and not unmatched_within(a[1], b[0])
 
         accepted = [it[8] == STRONG for it in kept]
         changed = True
