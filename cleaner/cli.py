@@ -451,20 +451,36 @@ def _run(inputs, output, rejects_path, rejects_named: bool, options, summary, qu
     rejects_writer = (JsonlWriter(rejects_path, append=resume, what="the rejects file") if rejects_path
                       else _StderrRejects())
     exclude = outputs.is_output if outputs is not None else None
-    with writer as out, rejects_writer as rej, progress:
-        task = progress.add_task("clean", total=total or None, docs=0, rate=0.0, rej=0)
+    # The index goes in place after the outputs do: saved before them, an
+    # interrupt between the two left an index holding records the output did
+    # not, and --resume added them again (every id "X#2", each its own copy).
+    deferred = bool(options.index) and options.dedup != "off"
+    try:
+        with writer as out, rejects_writer as rej, progress:
+            task = progress.add_task("clean", total=total or None, docs=0, rate=0.0, rej=0)
 
-        def on_reject(r) -> None:
-            if (r.source, r.line, r.reason) not in seen_rejects:
-                rej.write(r.to_dict())
-            progress.update(task, rej=summary.rejected)
+            def on_reject(r) -> None:
+                if (r.source, r.line, r.reason) not in seen_rejects:
+                    rej.write(r.to_dict())
+                progress.update(task, rej=summary.rejected)
 
-        for record in run(inputs, options, on_reject=on_reject, summary=summary, done=done, exclude=exclude):
-            out.write(record.to_dict())
-            if show:
-                elapsed = progress.tasks[0].elapsed or 1e-9
-                progress.update(task, completed=summary.bytes_read if total else None, docs=summary.documents_out,
-                                rate=summary.documents_out / elapsed)
+            for record in run(inputs, options, on_reject=on_reject, summary=summary, done=done, exclude=exclude,
+                              defer_index=deferred):
+                out.write(record.to_dict())
+                if show:
+                    elapsed = progress.tasks[0].elapsed or 1e-9
+                    progress.update(task, completed=summary.bytes_read if total else None, docs=summary.documents_out,
+                                    rate=summary.documents_out / elapsed)
+        if deferred:
+            from .dedup import commit_index
+
+            commit_index(options.index)
+            deferred = False
+    finally:
+        if deferred:
+            from .dedup import discard_index
+
+            discard_index(options.index)
     if rejects_path and summary.rejected == 0 and not rejects_named:
         # Leave no empty rejects file behind unless the user asked for one by name.
         try:

@@ -415,6 +415,7 @@ def run(inputs: Iterable[str], options: Options | None = None, *,
         on_record: Callable[[Record], None] | None = None,
         summary: Summary | None = None,
         done: Sequence[tuple[str, str, str | None]] = (),
+        defer_index: bool = False,
         exclude: Callable[[str], bool] | None = None) -> Iterator[Record]:
     """Yield one Record per readable input document, in input order; every other
     input unit is passed to ``on_reject``.
@@ -426,6 +427,10 @@ def run(inputs: Iterable[str], options: Options | None = None, *,
     ``done`` lists ``(id, text)`` of records an earlier, interrupted run already
     wrote: those documents are skipped, and their texts are replayed into the
     dedup index so later documents still link to them.
+
+    ``defer_index``: the completed run's ``--index`` is saved beside its path,
+    and put in place by ``dedup.commit_index`` once the caller has written the
+    records (the command: after its outputs are published).
     """
     options = options or Options()
     summary = summary if summary is not None else Summary()
@@ -472,11 +477,11 @@ def run(inputs: Iterable[str], options: Options | None = None, *,
         if options.strip and options.site_boilerplate:
             stream = site_boilerplate(stream, options)
         pairs = deduper.signed(stream, executor) if deduper else ((c, None) for c in stream)
-        yield from _finish(pairs, deduper, options, summary, on_record, executor)
+        yield from _finish(pairs, deduper, options, summary, on_record, executor, defer_index)
 
 
 def _finish(pairs: Iterable[tuple[Cleaned, object]], deduper, options: Options, summary: Summary,
-            on_record: Callable[[Record], None] | None, executor) -> Iterator[Record]:
+            on_record: Callable[[Record], None] | None, executor, defer_index: bool = False) -> Iterator[Record]:
     """Records of ``(document, dedup units)`` pairs, in order; the dedup index
     is consulted and extended a batch at a time, while the batches after it
     are collected (``overlapped``)."""
@@ -495,8 +500,9 @@ def _finish(pairs: Iterable[tuple[Cleaned, object]], deduper, options: Options, 
         if deduper is not None:
             # The index is saved only when the run completed: after a failure it
             # would hold documents whose records were never written, and a
-            # --resume would then add them twice.
-            deduper.close(save=completed)
+            # --resume would then add them twice. Deferred, it is saved beside
+            # --index for the caller to put in place once the records are.
+            deduper.close(save=completed, commit=not defer_index)
 
 
 def _batches(items: Iterable, size: int) -> Iterator[list]:

@@ -184,6 +184,52 @@ def test_write_error_is_one_line_and_the_run_resumes(tmp_path, err, why, step):
     assert out.read_bytes() == want
 
 
+_FAIL_PUBLISH = textwrap.dedent("""
+    import errno, os, sys
+    import cleaner.write as w
+
+    real = w.publish
+
+    def publish(f, tmp, path):
+        # The output cannot be put in place (a full disk at the last step).
+        if path.endswith("out.jsonl"):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real(f, tmp, path)
+
+    w.publish = publish
+    from cleaner.cli import run_cli
+    sys.argv = ["cleaner", *sys.argv[1:]]
+    run_cli()
+""")
+
+
+def test_the_index_goes_in_place_only_after_the_outputs(tmp_path):
+    # Saved before the output was published, an index kept documents whose
+    # records were never written, and --resume added them a second time.
+    from cleaner.dedup import read_index
+
+    day1, day2 = tmp_path / "day1.jsonl", tmp_path / "day2.jsonl"
+    _corpus(day1, 30)
+    lines = day1.read_bytes().splitlines()[:-1]  # not the broken line
+    day2.write_bytes(b"".join(line.replace(b'"doc-', b'"copy-') + b"\n" for line in lines[:12]))
+    idx, ref_idx = tmp_path / "idx.npz", tmp_path / "ref.npz"
+    assert cli(day1, "-o", tmp_path / "d1.jsonl", "--index", idx).returncode == 3  # the broken line
+    shutil.copy(idx, ref_idx)
+    assert cli(day2, "-o", tmp_path / "ref.jsonl", "--index", ref_idx).returncode == 0
+    before = idx.read_bytes()
+    script = tmp_path / "failpub.py"
+    script.write_text(_FAIL_PUBLISH)
+    res = subprocess.run([sys.executable, str(script), "clean", str(day2), "-o", str(tmp_path / "out.jsonl"),
+                          "--index", str(idx), "--quiet", "--workers", "1"], capture_output=True, timeout=300)
+    one_line_error(res, 4, "cannot write the output")
+    assert idx.read_bytes() == before and not (tmp_path / ".idx.npz.tmp").exists()
+    res = cli(day2, "-o", tmp_path / "out.jsonl", "--index", idx, "--resume")
+    assert res.returncode == 0, res.stderr
+    assert (tmp_path / "out.jsonl").read_bytes() == (tmp_path / "ref.jsonl").read_bytes()
+    got, want = read_index(str(idx)), read_index(str(ref_idx))
+    assert got.keys() == want.keys() and all((got[k] == want[k]).all() for k in got)
+
+
 def test_write_error_in_the_rejects_file(tmp_path):
     inp = tmp_path / "in.jsonl"
     _corpus(inp, 5)

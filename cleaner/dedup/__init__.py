@@ -14,10 +14,10 @@
   record holding it, merges spans and judges whole documents.
 """
 
-from .index import FORMAT_VERSION, PassageIndex, Signatures, read_index
+from .index import FORMAT_VERSION, PassageIndex, Signatures, commit_index, discard_index, read_index
 from .signatures import FLOOR, SIG_BITS, Permutations, Signer, estimate, shingle_hashes, signer_for
 from .stage import Deduper, DedupResult, check_index, index_params, sign
 from .units import normalise, passages
 
-__all__ = ["Deduper", "DedupResult", "check_index", "index_params", "read_index", "sign", "FORMAT_VERSION", "Signer", "signer_for", "Signatures", "PassageIndex", "Permutations",
+__all__ = ["Deduper", "DedupResult", "check_index", "commit_index", "discard_index", "index_params", "read_index", "sign", "FORMAT_VERSION", "Signer", "signer_for", "Signatures", "PassageIndex", "Permutations",
            "estimate", "shingle_hashes", "normalise", "passages", "FLOOR", "SIG_BITS"]

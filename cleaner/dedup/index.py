@@ -409,7 +409,7 @@ class PassageIndex:
 
     # --- the file -----------------------------------------------------------------------
 
-    def save(self, path: str, params: dict) -> None:
+    def save(self, path: str, params: dict, commit: bool = True) -> None:
         n = self.n_pass
         ids = [d.encode("utf-8", "surrogatepass") for d in self.doc_ids]
         offsets = np.zeros(len(ids) + 1, dtype=np.int64)
@@ -424,7 +424,7 @@ class PassageIndex:
                   "p_root": self.p_root[:n], "p_size": self.p_size[:n], "p_sig": self.sigs.all()[:n],
                   "p_words": self.words.counts[:n], "words": self.words.all(),
                   "bucket_counts": counts, "bucket_fps": fps, "bucket_pids": pids}
-        _write(path, arrays)
+        _write(path, arrays, commit)
 
     def load(self, path: str, params: dict) -> None:
         """Replace the (empty) index with the one saved at ``path``; refuse one
@@ -452,20 +452,42 @@ class PassageIndex:
         self.settle()
 
 
-def _write(path: str, arrays: dict[str, np.ndarray]) -> None:
+def _write(path: str, arrays: dict[str, np.ndarray], commit: bool = True) -> None:
     """Write atomically (a temporary file beside it, then rename), so a failed
-    save leaves the previous index whole."""
+    save leaves the previous index whole. Without ``commit`` the renaming is
+    left to :func:`commit_index`."""
     tmp = temp_path(path)
     try:
         with open(tmp, "wb") as f:
             np.savez(f, **{k: np.ascontiguousarray(v, dtype=_DTYPES[k]) for k, v in arrays.items()})
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
+        if commit:
+            os.replace(tmp, path)
     except OSError as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise OutputError(path, exc, "the dedup index") from exc
+
+
+def commit_index(path: str) -> None:
+    """Put an index saved without committing (``PassageIndex.save(...,
+    commit=False)``) in place of ``path``: the command does it once the run's
+    outputs are in place, so an index never holds documents whose records an
+    interrupted run did not write (a --resume would add them twice)."""
+    tmp = temp_path(path)
+    if not os.path.exists(tmp):
+        return
+    try:
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise OutputError(path, exc, "the dedup index") from exc
+
+
+def discard_index(path: str) -> None:
+    """Remove an index saved without committing (the run did not finish)."""
+    with contextlib.suppress(OSError):
+        os.unlink(temp_path(path))
 
 
 def read_index(path: str, members=None) -> dict[str, np.ndarray]:

@@ -240,12 +240,13 @@ class Deduper:
     def _lookup(self, units: _Units) -> np.ndarray:
         return self.index.buckets.lookup(units.keys.ravel()).reshape(units.keys.shape)
 
-    def close(self, save: bool = True) -> None:
+    def close(self, save: bool = True, commit: bool = True) -> None:
         """Release the temporary files; with ``save`` (a completed run) write
-        the index to ``--index`` first."""
+        the index to ``--index`` first (without ``commit``, beside it, for
+        ``index.commit_index`` to put in place)."""
         try:
             if save and self.options.index:
-                self.index.save(self.options.index, index_params(self.options))
+                self.index.save(self.options.index, index_params(self.options), commit)
         finally:
             self.index.close()
 
