@@ -190,11 +190,16 @@ def clean(
         files = survey(inputs, options, outputs.is_output)
         if output not in (None, "-") and not is_stream(output):
             fingerprint = resuming.fingerprint(files, options, part_records)
-            if resume and _has_partial(output, part_records):
+            # A fingerprint without a partial output is still a run to continue
+            # (its partial output deleted, or written as parts): checked too, or
+            # the run went on over another run's rejects and parts.
+            if resume and (_has_partial(output, part_records)
+                           or os.path.lexists(resuming.fingerprint_path(output))):
                 if not part_records and not compressed(output):
                     from .write import _own_partial, partial_path
 
-                    _own_partial(partial_path(output))  # a link planted there is refused first
+                    if os.path.lexists(partial_path(output)):
+                        _own_partial(partial_path(output))  # a link planted there is refused first
                 resuming.check(output, fingerprint)
     except OptionsError as exc:
         _fail(exc, EXIT_USAGE)
@@ -387,7 +392,7 @@ def _interrupted(output: str | None, part_records: int, written: int) -> str:
 
 
 def _resume_state(output: str, rejects_path: str | None, options: Options, part_records: int):
-    from .write import cut_parts, keep_records, read_partial, resume_parts
+    from .write import compressed, cut_parts, keep_records, read_partial, resume_parts
 
     # What an interrupted run already wrote: the records to keep (cut back to a
     # whole site-boilerplate window, so windows fall where they fell before), the
@@ -409,8 +414,11 @@ def _resume_state(output: str, rejects_path: str | None, options: Options, part_
     done = [(str(r.get("id")), str(r.get("text", "")), r.get("title") if isinstance(r.get("title"), str) else None)
             for r in records[:keep]]
     seen = set()
-    if rejects_path:
+    if rejects_path and not compressed(rejects_path):
         seen = {(r.get("source"), r.get("line"), r.get("reason")) for r in read_partial(rejects_path)}
+    # A compressed rejects file cannot be continued: it is written again whole
+    # (every reject comes again as the inputs are read again, and the
+    # documents rejected while cleaning are not among the records kept).
     return done, seen, where
 
 
@@ -431,7 +439,7 @@ def _run(inputs, output, rejects_path, rejects_named: bool, options, summary, qu
                                TimeRemainingColumn)
 
     from .pipeline import run
-    from .write import JsonlWriter, PartitionedWriter, open_writer
+    from .write import JsonlWriter, PartitionedWriter, compressed, open_writer
 
     console = Console(stderr=True)
     show = not quiet and console.is_terminal
@@ -448,8 +456,8 @@ def _run(inputs, output, rejects_path, rejects_named: bool, options, summary, qu
                                                if resume else ([], set(), (0, [])))
     writer = (PartitionedWriter(output, part_records, first_part=first_part, keep=again) if part_records
               else open_writer(output, append=resume))
-    rejects_writer = (JsonlWriter(rejects_path, append=resume, what="the rejects file") if rejects_path
-                      else _StderrRejects())
+    rejects_writer = (JsonlWriter(rejects_path, append=resume and not compressed(rejects_path),
+                                  what="the rejects file") if rejects_path else _StderrRejects())
     exclude = outputs.is_output if outputs is not None else None
     # The index goes in place after the outputs do: saved before them, an
     # interrupt between the two left an index holding records the output did

@@ -70,9 +70,9 @@ def check(output: str, fp: dict[str, Any]) -> None:
         with open(path, "rb") as f:
             old = orjson.loads(f.read())
     except FileNotFoundError:
-        raise OptionsError(f"cannot resume: the partial output of {output} has no record of the inputs and options "
-                           f"it was made from (made by an older cleaner?); run without --resume to start again"
-                           ) from None
+        raise OptionsError(f"cannot resume: {output} has no record of the inputs and options of an interrupted "
+                           f"run (the run finished, or its partial output was made by an older cleaner); run "
+                           f"without --resume to write it again") from None
     except (OSError, orjson.JSONDecodeError) as exc:
         raise OptionsError(f"cannot resume: {path} is unreadable ({exc}); run without --resume to start again"
                            ) from exc

@@ -104,3 +104,55 @@ def test_part_records_needs_a_file(tmp_path):
                               "--quiet"], capture_output=True)
         assert res.returncode == 2 and b"not stdout or a device" in res.stderr, res.stderr
         assert not os.path.exists(device + "-00000")
+
+
+def test_resume_with_compressed_parts_and_rejects(tmp_path):
+    """Compressed parts, so a compressed rejects file beside them: it cannot be
+    continued and is written again whole (it stopped every such --resume)."""
+    inp = tmp_path / "in.jsonl"
+    _corpus(inp, 100)
+    full = tmp_path / "full"
+    subprocess.run(_cmd(inp, full / "data.jsonl.gz", "--part-records", "30"))
+    want = [gzip.decompress(p.read_bytes()) for p in sorted(full.glob("data-*.jsonl.gz"))]
+    want_rejects = gzip.decompress((full / "data.rejects.jsonl.gz").read_bytes())
+    assert len(want) == 4 and want_rejects.count(b"\n") == 1
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "data-00000.jsonl.gz").write_bytes(gzip.compress(want[0]))
+    (out / ".data-00001.jsonl.gz.partial").write_bytes(gzip.compress(want[1])[:50])
+    (out / ".data.rejects.jsonl.gz.partial").write_bytes(b"\x1f\x8b torn")
+    from cleaner import resume
+    from cleaner.read import survey
+
+    opts = cleaner.Options(site_window=50)
+    resume.save(str(out / "data.jsonl.gz"), resume.fingerprint(survey([str(inp)], opts), opts, 30))
+    res = subprocess.run(_cmd(inp, out / "data.jsonl.gz", "--part-records", "30", "--resume"), capture_output=True)
+    assert res.returncode == 3, res.stderr
+    assert [gzip.decompress(p.read_bytes()) for p in sorted(out.glob("data-*.jsonl.gz"))] == want
+    assert gzip.decompress((out / "data.rejects.jsonl.gz").read_bytes()) == want_rejects
+    assert not list(out.glob(".*"))
+    # A first run given --resume (nothing to continue) is a plain run.
+    again = tmp_path / "again"
+    res = subprocess.run(_cmd(inp, again / "data.jsonl.gz", "--part-records", "30", "--resume"), capture_output=True)
+    assert res.returncode == 3, res.stderr
+    assert [gzip.decompress(p.read_bytes()) for p in sorted(again.glob("data-*.jsonl.gz"))] == want
+
+
+def test_resume_in_another_layout_is_refused(tmp_path):
+    """A run written as parts is not continued as one file, nor the reverse,
+    whether or not its partial output is still there."""
+    inp = tmp_path / "in.jsonl"
+    _corpus(inp, 20)
+    from cleaner import resume
+    from cleaner.read import survey
+
+    opts = cleaner.Options(site_window=50)
+    out = tmp_path / "data.jsonl"
+    resume.save(str(out), resume.fingerprint(survey([str(inp)], opts), opts, 30))  # a parts run, interrupted
+    res = subprocess.run(_cmd(inp, out, "--resume"), capture_output=True)
+    assert res.returncode == 2 and b"--part-records was" in res.stderr, res.stderr
+    resume.save(str(out), resume.fingerprint(survey([str(inp)], opts), opts, 0))  # a one-file run
+    res = subprocess.run(_cmd(inp, out, "--part-records", "5", "--resume"), capture_output=True)
+    assert res.returncode == 2 and b"--part-records was" in res.stderr, res.stderr
+    res = subprocess.run(_cmd(inp, out, "--dedup", "off", "--resume"), capture_output=True)  # other options
+    assert res.returncode == 2 and b"--dedup was" in res.stderr, res.stderr
