@@ -486,9 +486,18 @@ class _Limited(io.RawIOBase):
 
     def __init__(self, raw: BinaryIO, limit: int, what: str):
         self._raw, self._left, self._limit, self._what = raw, limit, limit, what
+        self._read = 0
 
     def lift(self) -> None:
         self._left = sys.maxsize
+
+    def restore(self) -> None:
+        """The limit again after ``lift``, counting what was read meanwhile
+        (the format's sniffing fills a 64 KiB buffer: a limit below that must
+        not reject a JSONL file whole before it is known to be one)."""
+        self._left = self._limit - self._read
+        if self._left < 0:
+            raise InputError(f"{self._what} exceeds the size limit of {self._limit} bytes (max_bytes)", "too-large")
 
     def readable(self) -> bool:
         return True
@@ -498,6 +507,7 @@ class _Limited(io.RawIOBase):
         if n and n > self._left:
             raise InputError(f"{self._what} exceeds the size limit of {self._limit} bytes (max_bytes)", "too-large")
         self._left -= n or 0
+        self._read += n or 0
         return n or 0
 
 
@@ -660,6 +670,7 @@ class Reader:
                 # name: a crawl named .txt is still records, not one text.
                 from .warc import is_warc
 
+                stream.raw.lift()  # type: ignore[attr-defined]  # restored below for a one-document format
                 head = stream.peek(2048)[:2048]
                 if is_warc(head):
                     fmt = "warc"
@@ -669,6 +680,8 @@ class Reader:
                     fmt = _sniff(head)
             if fmt in ("jsonl", "warc", "parquet"):
                 stream.raw.lift()  # type: ignore[attr-defined]  # many documents: limited one by one
+            elif auto:
+                stream.raw.restore()  # type: ignore[attr-defined]  # one document: limited as a whole
         except Exception as exc:  # noqa: BLE001 - one bad file never stops the batch
             err = _stream_error(exc)
             yield Reject(source=src.name, reason=err.reason, message=str(err))

@@ -264,3 +264,21 @@ def test_jsonl_larger_than_max_bytes_is_read_whole(tmp_path, name):
     assert len(data) > 2 * (1 << 20)
     docs = list(Reader(cleaner.Options(max_bytes=1 << 20, workers=1)).read([str(path)]))
     assert [d.id for d in docs] == [f"r{i}" for i in range(3000)]
+
+
+def test_a_small_max_bytes_limits_records_one_by_one_and_a_document_whole(tmp_path):
+    """Below the 64 KiB the format's sniffing reads, --max-bytes still holds
+    a JSONL file line by line (it rejected such a file whole) and a text file
+    as one document."""
+    rows = [{"id": f"r{i}", "text": " ".join(f"Sentence {j} of record {i} says something new about harbours."
+                                             for j in range(20))} for i in range(3)]
+    (tmp_path / "in.jsonl").write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in rows))
+    (tmp_path / "big.txt").write_text("Some words about the harbour. " * 200)
+    (tmp_path / "big.txt.gz").write_bytes(gzip.compress(b"Some words about the harbour. " * 200))
+    (tmp_path / "small.txt").write_text("A short note about the harbour plan, and the ferry timetable too.")
+    rejects = []
+    out = list(cleaner.clean([str(tmp_path / n) for n in ("in.jsonl", "big.txt", "big.txt.gz", "small.txt")],
+                             cleaner.Options(max_bytes=2000, dedup="off"), on_reject=rejects.append))
+    assert [os.path.basename(r.id) for r in out] == ["r0", "r1", "r2", "small.txt"]
+    assert sorted((os.path.basename(r.source), r.reason) for r in rejects) == [("big.txt", "too-large"),
+                                                                               ("big.txt.gz", "too-large")]
