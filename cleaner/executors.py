@@ -15,6 +15,7 @@ import queue
 import shutil
 import tempfile
 import threading
+import time
 import warnings
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -216,9 +217,8 @@ def executor_for(options: Options) -> Iterator[Executor]:
     else:
         spool = tempfile.mkdtemp(prefix="cleaner-results-")
         try:
-            # The workers are cleaner's own processes: the collector's
-            # threshold of cleaner/gcpolicy.py, whatever the caller's process has.
-            with ProcessPoolExecutor(max_workers=options.workers, initializer=relax) as pool:
+            with ProcessPoolExecutor(max_workers=options.workers, initializer=_worker_start,
+                                     initargs=(os.getpid(),)) as pool:
                 yield ProcessExecutor(pool, options.workers, spool)
         finally:
             shutil.rmtree(spool, ignore_errors=True)
@@ -239,6 +239,28 @@ def stop_workers(signum: int) -> None:
     for proc in multiprocessing.active_children():
         with contextlib.suppress(OSError, TypeError):  # gone already (TypeError: a pid of None, not started)
             os.kill(proc.pid, signum)
+
+
+PARENT_POLL = 1.0
+"""Seconds between a worker's looks at whether the process that started it is
+still there."""
+
+
+def _worker_start(parent: int) -> None:
+    """A local worker's first step. The workers are cleaner's own processes:
+    the collector's threshold of cleaner/gcpolicy.py, whatever the caller's
+    process has. And they leave when the process that started them is gone:
+    killed (``kill -9``, the OOM killer), it cannot stop them, and they sat
+    idle holding their memory, each of them a few hundred MB."""
+    relax()
+    threading.Thread(target=_leave_with, args=(parent,), name="cleaner-parent-watch", daemon=True).start()
+
+
+def _leave_with(parent: int) -> None:
+    while True:
+        time.sleep(PARENT_POLL)
+        if os.getppid() != parent:
+            os._exit(1)
 
 
 def _to_file(spool: str, fn: Callable[..., Any], *args: Any) -> str:

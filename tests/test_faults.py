@@ -5,6 +5,7 @@ uninterrupted run."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -63,6 +64,28 @@ def test_sigkill_then_resume_is_identical(tmp_path, corpus, workers):
     assert res.returncode == 3, res.stderr
     assert out.read_bytes() == want
     assert len((tmp_path / "out.rejects.jsonl").read_bytes().splitlines()) == 1
+
+
+def test_workers_leave_when_the_run_is_killed_alone(tmp_path, corpus):
+    """kill -9 of the command alone (not its group: the OOM killer's choice)
+    cannot stop its workers; they notice and leave instead of sitting idle."""
+    import psutil
+
+    inp, want = corpus
+    out, part = tmp_path / "out.jsonl", tmp_path / ".out.jsonl.partial"
+    proc = subprocess.Popen(_cmd(inp, out, "2"), start_new_session=True, stderr=subprocess.DEVNULL)
+    try:
+        _wait_for_partial(proc, part, len(want) // 4)
+        assert proc.poll() is None, "the run finished before it could be killed"
+        workers = psutil.Process(proc.pid).children()
+        assert len(workers) == 2
+        proc.kill()
+        proc.wait()
+        _, alive = psutil.wait_procs(workers, timeout=10)
+        assert alive == []
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
 
 
 @pytest.mark.parametrize("dedup", ["mark", "off"])
