@@ -170,6 +170,12 @@ def clean(
 
     if resume and (output in (None, "-") or is_stream(output)):
         _fail("--resume needs an output file (-o OUT), not stdout", EXIT_USAGE)
+    from_stdin = any(str(i) == "-" for i in inputs)
+    if resume and from_stdin:
+        # Nothing can tell whether standard input holds what the interrupted
+        # run read: continued over other data, the output mixes two inputs.
+        _fail("--resume cannot check that standard input holds what the interrupted run read: save the input "
+              "to a file and clean that", EXIT_USAGE)
     if part_records and (output in (None, "-") or is_stream(output)):
         _fail("--part-records needs an output file name (-o OUT) to number, not stdout or a device", EXIT_USAGE)
     if part_records < 0:
@@ -227,8 +233,8 @@ def clean(
                 # What was written is whole records: continue from it on fresh
                 # workers, as --resume would (stdout cannot be continued; a
                 # compressed or Parquet file is written again).
-                if output in (None, "-") or is_stream(output) or attempt == MAX_RESTARTS:
-                    raise
+                if output in (None, "-") or is_stream(output) or from_stdin or attempt == MAX_RESTARTS:
+                    raise  # (standard input cannot be read again from its start)
                 again = part_records > 0 or not compressed(output)  # type: ignore[arg-type]
                 if not quiet:
                     typer.echo(f"Warning: {exc}; " + (f"continuing from the {output} written so far" if again

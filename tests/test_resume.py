@@ -217,3 +217,15 @@ def test_workers_lost_to_ctrl_c_is_an_interrupt_not_a_failure(tmp_path, monkeypa
     assert result.exit_code == 130, result.output
     assert calls == [1]
     assert "Interrupted after 0 records" in result.output
+
+
+def test_resume_from_standard_input_is_refused(tmp_path):
+    """Nothing can tell whether standard input holds what the interrupted run
+    read: continued over other data, the output mixed two inputs."""
+    inp = tmp_path / "in.jsonl"
+    _corpus(inp, 5)
+    with open(inp, "rb") as f:
+        res = subprocess.run([sys.executable, "-m", "cleaner", "clean", "-", "-o", str(tmp_path / "out.jsonl"),
+                              "--resume", "--quiet"], stdin=f, capture_output=True)
+    assert res.returncode == 2 and b"standard input" in res.stderr and res.stderr.count(b"\n") == 1
+    assert not list(tmp_path.glob("*out*")) and not list(tmp_path.glob(".*"))
