@@ -263,6 +263,7 @@ def _schema():
                                           ("cluster", string), ("words", count), ("field", string),
                                           ("of_field", string)])),
         "stats": pa.map_(string, count),
+        "roles": pa.list_(string),
     }
     props = orjson.loads(resources.files("cleaner").joinpath("record.schema.json").read_bytes())["properties"]
     fields, as_json = [], set()
@@ -389,6 +390,8 @@ def read_records(path: str) -> list[dict[str, Any]]:
                     value = orjson.loads(value)
             elif name == "stats" and value is not None:
                 value = dict(value)
+            elif name == "roles" and value is None:
+                continue  # a text dump's record has none, as in JSONL
             rec[name] = value
         out.append(rec)
     return out

@@ -524,12 +524,15 @@ def _counted(record: Record, c: Cleaned, summary: Summary, on_record: Callable[[
 
 def _to_record(c: Cleaned, result: DedupResult | None, options: Options) -> Record:
     text, removed = c.text, c.removed
+    roles = c.roles if len(c.roles) == c.text.count("\n") + 1 else ()
     duplicates: tuple = ()
     near = None
     if result is not None:
         text, duplicates, near = result.text, result.duplicates, result.near_duplicate_of
         if result.dropped:
             removed = removed + tuple(Removal("duplicate", t, "near-duplicate-passage") for t in result.dropped)
+        if result.lines is not None and roles:
+            roles = tuple(roles[i] for i in result.lines)
     if not options.include_removed_text:
         removed = tuple(Removal(r.kind, "", r.rule) for r in removed)
     doc = c.doc
@@ -537,7 +540,8 @@ def _to_record(c: Cleaned, result: DedupResult | None, options: Options) -> Reco
     stats = {"chars_in": c.chars_in, "chars_out": len(text), "lines_removed": len(removed)}
     return Record(id=doc.id, source=doc.source, url=url, site=c.site or host_of(url), title=c.title,
                   author=c.author, date=c.date, lang=c.lang, text=text, removed=removed,
-                  duplicates=duplicates, near_duplicate_of=near, stats=stats, metadata=dict(doc.metadata))
+                  duplicates=duplicates, near_duplicate_of=near, stats=stats, metadata=dict(doc.metadata),
+                  roles=roles if text else ())
 
 
 def clean_one(content: str, kind: str, url: str | None, options: Options | None) -> Record:

@@ -126,6 +126,11 @@ class Record:
     near_duplicate_of: str | None
     stats: dict[str, int]
     metadata: dict[str, Any]
+    roles: tuple[str, ...] = ()
+    """For an HTML page cleaned by the page model, the role of each line of
+    ``text`` (``h1``..``h6``, ``p``, ``li``, ``dt``, ``dd``, ``cell``,
+    ``code``, ``quote``, ``caption``, ``label``, ``text``): what a Markdown
+    renderer needs. Empty for text dumps, whose lines have no markup."""
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -137,6 +142,8 @@ class Record:
             "near_duplicate_of": self.near_duplicate_of,
             "stats": self.stats,
         }
+        if self.roles:
+            out["roles"] = list(self.roles)
         if self.metadata:
             out["metadata"] = self.metadata
         return out

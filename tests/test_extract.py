@@ -77,3 +77,32 @@ def test_machine_dates_are_whole_numbers(value, iso):
     from cleaner.extract.metadata import iso_date
 
     assert iso_date(value) == iso
+
+
+ROLES_PAGE = ("<html><body><nav>Home | News</nav><article><h1>Harbour plan approved</h1><h2>What happens next</h2>"
+              "<p>The council approved the harbour plan on Tuesday after a long debate, officials said.</p>"
+              "<ul><li>New cranes arrive in spring, the port authority said today.</li>"
+              "<li>Ferries keep running all year round, as they did before.</li></ul>"
+              "<pre>def tide(x):\n    return x</pre>"
+              "<p>Engineers said the new bridge would carry twice as much traffic as the old one.</p>"
+              "</article><footer>(c) 2025 Harbour Gazette</footer></body></html>")
+
+
+def test_each_line_of_an_html_page_keeps_its_role():
+    rec = cleaner.clean_html(ROLES_PAGE)
+    assert rec.roles == ("h2", "p", "li", "li", "code", "p")
+    assert len(rec.roles) == len(rec.text.split("\n")) and rec.to_dict()["roles"] == list(rec.roles)
+    assert "roles" not in cleaner.clean_text("Harbour plan approved\n" + BODY.replace("</p><p>", "\n")
+                                             .replace("<p>", "").replace("</p>", "")).to_dict()
+
+
+def test_roles_follow_the_lines_a_dropped_copy_leaves():
+    # The copy's paragraph goes; the lines left keep their own roles.
+    first = ROLES_PAGE.replace("What happens next", "The next steps").replace("New cranes", "Two cranes")
+    recs = list(cleaner.clean([{"id": "a", "html": first}, {"id": "b", "html": ROLES_PAGE}],
+                              cleaner.Options(dedup="drop", site_boilerplate=False)))
+    b = recs[1]
+    assert b.text.split("\n")[0] == "What happens next" and "officials said" not in b.text
+    assert len(b.roles) == len(b.text.split("\n")) and b.roles[0] == "h2"
+    kept = dict(zip(b.text.split("\n"), b.roles))
+    assert all(kept[line] == role for line, role in zip(recs[0].text.split("\n"), recs[0].roles) if line in kept)

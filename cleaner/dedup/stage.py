@@ -71,6 +71,10 @@ class DedupResult:
     duplicates: tuple[DuplicateSpan, ...]
     near_duplicate_of: str | None
     dropped: tuple[str, ...]
+    lines: tuple[int, ...] | None = None
+    """Where ``dropped`` changed the text: for each line of ``text``, the line
+    of the text given that it is what is left of (so the lines' roles follow
+    them); None where the text is the one given."""
 
 
 def sign(docs: list[tuple[str, str | None]], options: Options) -> list[_Units]:
@@ -221,12 +225,14 @@ class Deduper:
         near = None if near is None else self.index.doc_ids[near]
         dropped: tuple[str, ...] = ()
         out_text = text
+        lines: list[int] | None = None
         # Dropping a span can leave a remainder that is itself a copy (the
         # attribution after a removed quote): match again until nothing is left.
         for _ in range(DROP_ROUNDS):
             if not dups:
                 break
-            out_text, more = _drop(out_text, [d for d, _ in dups])
+            out_text, more, left = _drop(out_text, [d for d, _ in dups])
+            lines = left if lines is None else [lines[i] for i in left]
             dropped += more
             units = self.signer.units(out_text)
             dups, _ = self._align(units, self._match(units, self._lookup(units)))
@@ -235,7 +241,7 @@ class Deduper:
         n = self.index.n_pass
         self.index.buckets.insert(units.keys.ravel(), np.repeat(np.arange(n - len(units.spans), n), self.bands))
         self.index.settle()
-        return DedupResult(out_text, (), near, dropped)
+        return DedupResult(out_text, (), near, dropped, tuple(lines) if lines is not None else None)
 
     def _lookup(self, units: _Units) -> np.ndarray:
         return self.index.buckets.lookup(units.keys.ravel()).reshape(units.keys.shape)
@@ -606,18 +612,35 @@ def _union_length(spans: list[tuple[int, int]]) -> int:
 _EMPTY_QUOTE = re.compile(r"[“\"«„「]\s*[,.;:!?]?\s*[”\"»“」]")
 
 
-def _drop(text: str, dups: list[DuplicateSpan]) -> tuple[str, tuple[str, ...]]:
-    """Remove the duplicate spans; lines left empty disappear with them."""
-    pieces, dropped, last = [], [], 0
+def _drop(text: str, dups: list[DuplicateSpan]) -> tuple[str, tuple[str, ...], list[int]]:
+    """Remove the duplicate spans; lines left empty disappear with them. Line
+    by line: what is left of a line stays a line of its own (a span across a
+    line break does not join the line before it to the one after), and the
+    third value lists, for each line left, which line of ``text`` it was."""
+    spans, dropped, last = [], [], 0
     for d in sorted(dups, key=lambda d: d.start):
         if d.start < last:
             continue
-        pieces.append(text[last:d.start])
+        spans.append((d.start, d.end))
         dropped.append(text[d.start:d.end])
         last = d.end
-    pieces.append(text[last:])
-    # A quotation removed from its sentence leaves its marks behind (“,”): drop them
-    # so the attribution reads as a sentence of its own.
-    joined = _EMPTY_QUOTE.sub("", "".join(pieces))
-    lines = [" ".join(line.split()) for line in joined.split("\n")]
-    return "\n".join(line for line in lines if line), tuple(dropped)
+    out, left, start, k = [], [], 0, 0
+    for i, line in enumerate(text.split("\n")):
+        end = start + len(line)
+        pieces, at = [], start
+        while k < len(spans) and spans[k][1] <= start:
+            k += 1
+        j = k
+        while j < len(spans) and spans[j][0] < end:
+            pieces.append(text[at:max(at, spans[j][0])])
+            at = max(at, spans[j][1])
+            j += 1
+        pieces.append(text[at:end] if at < end else "")
+        # A quotation removed from its sentence leaves its marks behind (“,”):
+        # drop them so the attribution reads as a sentence of its own.
+        kept = " ".join(_EMPTY_QUOTE.sub("", "".join(pieces)).split())
+        if kept:
+            out.append(kept)
+            left.append(i)
+        start = end + 1
+    return "\n".join(out), tuple(dropped), left
