@@ -451,3 +451,9 @@ def test_a_title_of_hundreds_of_sentences_is_compared_by_its_first_passages(monk
     res = run([("a", text, title_a), ("b", text, title_b)])
     assert res[1].near_duplicate_of == "a"
     assert 0 < len(calls) <= stage.TITLE_PASSAGES ** 2
+
+
+def test_dropping_a_quoted_sentence_leaves_no_stray_quotation_mark():
+    quote = "“We owe every household in this valley water they can trust,” said the chairwoman of the authority."
+    res = run([("a", OTHER[0] + "\n" + quote), ("b", OTHER[1] + "\n" + quote + "\n" + OTHER[2])], dedup="drop")
+    assert res[1].text == OTHER[1] + "\n" + OTHER[2] and res[1].dropped

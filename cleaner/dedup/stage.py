@@ -637,8 +637,12 @@ def _drop(text: str, dups: list[DuplicateSpan]) -> tuple[str, tuple[str, ...], l
             j += 1
         pieces.append(text[at:end] if at < end else "")
         # A quotation removed from its sentence leaves its marks behind (“,”):
-        # drop them so the attribution reads as a sentence of its own.
+        # drop them so the attribution reads as a sentence of its own. A line
+        # a span cut down to punctuation alone (the opening “ a sentence's
+        # span leaves out) goes with the span.
         kept = " ".join(_EMPTY_QUOTE.sub("", "".join(pieces)).split())
+        if kept and j > k and not any(ch.isalnum() for ch in kept):
+            kept = ""
         if kept:
             out.append(kept)
             left.append(i)
