@@ -289,7 +289,8 @@ def _guarded(doc: Document, options: Options, seconds: float, fn: Callable, *arg
         return Reject(source=doc.source, line=doc.line, id=doc.id, ordinal=doc.ordinal, reason="timeout",
                       message=f"processing took longer than {options.doc_timeout:g} s (doc_timeout)")
     except InputError as exc:
-        return Reject(source=doc.source, line=doc.line, id=doc.id, ordinal=doc.ordinal, reason=exc.reason, message=str(exc))
+        return Reject(source=doc.source, line=doc.line, id=doc.id, ordinal=doc.ordinal, reason=exc.reason,
+                      message=str(exc))
     except RecursionError:
         return Reject(source=doc.source, line=doc.line, id=doc.id, ordinal=doc.ordinal, reason="too-deep",
                       message="document structure is nested too deeply to process")
@@ -374,7 +375,8 @@ def _result(doc: Document, ex: Extracted, text: str, removed: tuple[Removal, ...
         why = (f"nothing is left after removing {len(removed)} lines of chrome" if removed and has_visible(ex.text)
                else "the page has no visible text" if doc.kind == "html"
                else "the text is empty" if not text.strip() else "the text has no visible characters")
-        return Reject(source=doc.source, line=doc.line, id=doc.id, ordinal=doc.ordinal, reason="no-content", message=why)
+        return Reject(source=doc.source, line=doc.line, id=doc.id, ordinal=doc.ordinal, reason="no-content",
+                      message=why)
     meta = doc.metadata
     site = ex.site or meta_str(meta, "site") or None
     # The document's content stays behind: nothing after this stage reads it.
