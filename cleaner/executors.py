@@ -217,8 +217,7 @@ def executor_for(options: Options) -> Iterator[Executor]:
     else:
         spool = tempfile.mkdtemp(prefix="cleaner-results-")
         try:
-            with ProcessPoolExecutor(max_workers=options.workers, initializer=_worker_start,
-                                     initargs=(os.getpid(),)) as pool:
+            with ProcessPoolExecutor(max_workers=options.workers, initializer=_worker_start) as pool:
                 yield ProcessExecutor(pool, options.workers, spool)
         finally:
             shutil.rmtree(spool, ignore_errors=True)
@@ -246,14 +245,16 @@ PARENT_POLL = 1.0
 still there."""
 
 
-def _worker_start(parent: int) -> None:
+def _worker_start() -> None:
     """A local worker's first step. The workers are cleaner's own processes:
     the collector's threshold of cleaner/gcpolicy.py, whatever the caller's
     process has. And they leave when the process that started them is gone:
     killed (``kill -9``, the OOM killer), it cannot stop them, and they sat
-    idle holding their memory, each of them a few hundred MB."""
+    idle holding their memory, each of them a few hundred MB. The parent is
+    whoever started the worker (the run's process, or under the forkserver
+    start method the server, which leaves with the run)."""
     relax()
-    threading.Thread(target=_leave_with, args=(parent,), name="cleaner-parent-watch", daemon=True).start()
+    threading.Thread(target=_leave_with, args=(os.getppid(),), name="cleaner-parent-watch", daemon=True).start()
 
 
 def _leave_with(parent: int) -> None:

@@ -222,3 +222,19 @@ def test_rejects_made_after_reading_say_where_the_record_was(tmp_path):
     rejects = []
     list(cleaner.clean([path], on_reject=rejects.append))
     assert [(r.source, r.line) for r in rejects] == [(f"{path}:2", 2), (f"{path}:3", 3)]
+
+
+@pytest.mark.parametrize("method", ["spawn", "forkserver"])
+def test_local_workers_under_every_start_method(tmp_path, method):
+    """A caller's start method is the pool's: under forkserver the workers'
+    parent is the server, and a worker that took it for a dead run left at once."""
+    script = tmp_path / "script.py"
+    script.write_text("import multiprocessing, sys\n"
+                      "if __name__ == '__main__':\n"
+                      f"    multiprocessing.set_start_method({method!r})\n"
+                      "    import cleaner\n"
+                      "    rows = [{'id': f'r{i}', 'text': sys.argv[1] + f' Item {i}.'} for i in range(40)]\n"
+                      "    print(len(list(cleaner.clean(rows, cleaner.Options(workers=2)))))\n")
+    res = subprocess.run([sys.executable, str(script), DUMP], capture_output=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.decode().strip() == "40"
