@@ -84,7 +84,7 @@ def test_odd_but_decodable_text(tmp_path, name, data, expect):
     ("scripts.html", "<html><head><script>" + "var a = 1;" * 5000 + "</script><style>p{color:red}</style></head>"
                      "<body></body></html>", None),
     ("truncated.html", "<html><head><title>Harbour</title></head><body><p>" + SENT + " " + SENT[:30], SENT),
-    ("tiny_paras.html", "<html><body>" + "<p>a</p>" * 1_000_000 + "</body></html>", None),
+    ("tiny_paras.html", "<html><body>" + "<p>a</p>" * 400_000 + "</body></html>", None),  # 20 x MAX_BLOCKS
 ])
 def test_hostile_html_never_crashes(tmp_path, name, html, expect):
     recs, rejects, took = run(write(tmp_path, name, html.encode()))
@@ -325,13 +325,14 @@ def test_50_mb_page(tmp_path):
     assert took < 120
 
 
-def test_directory_of_100000_files(tmp_path):
-    for i in range(100_000):
+def test_directory_of_30000_files(tmp_path):
+    # (100,000 took 40 s of the suite's 15 minutes; 30,000 walk the same way)
+    for i in range(30_000):
         with open(tmp_path / f"{i:06d}.txt", "w") as f:
             f.write(f"Page {i}. {SENT}")
     recs, rejects, took = run(tmp_path, strip=False, dedup="off")
-    assert not rejects and len(recs) == 100_000
-    assert [r.id for r in recs[:2]] == ["000000.txt", "000001.txt"] and recs[-1].id == "099999.txt"
+    assert not rejects and len(recs) == 30_000
+    assert [r.id for r in recs[:2]] == ["000000.txt", "000001.txt"] and recs[-1].id == "029999.txt"
 
 
 def test_tokenizer_fallback_keeps_blocks_and_skips_scripts():
