@@ -377,15 +377,10 @@ class Deduper:
 
         def unmatched_within(start: int, end: int) -> bool:
             """A passage of this text that matched nothing lies in [start, end)."""
-            for k in range(bisect.bisect_left(left_starts, start), len(left_starts)):
-                if left_starts[k] >= end:
-                    break
-                if left_ends[k] <= end:
-                    return True
-            return False
+            return _span_within(left_starts, left_ends, start, end)
         lead = units.lead
 
-        theirs: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        theirs: dict[int, tuple[list[int], list[int]]] = {}
 
         def skipped_there(doc: int, start: int, end: int, room: int) -> bool:
             """The earlier document has a passage of its own in [start, end)
@@ -398,12 +393,7 @@ class Deduper:
                 sl = self.index.passages_of(doc)
                 theirs[doc] = (self.index.p_start[sl].tolist(), self.index.p_end[sl].tolist())
             starts, ends = theirs[doc]  # by start (a document's passages are stored in text order)
-            for k in range(bisect.bisect_left(starts, start), len(starts)):
-                if starts[k] >= end:
-                    break
-                if ends[k] <= end and ends[k] - starts[k] > 2 * room:
-                    return True
-            return False
+            return _span_within(starts, ends, start, end, longer=2 * room)
 
         def joins(prev: list, it: list) -> bool:
             """``it`` continues ``prev``: same earlier document, same field on
@@ -610,6 +600,17 @@ def _union_length(spans: list[tuple[int, int]]) -> int:
 
 
 _EMPTY_QUOTE = re.compile(r"[“\"«„「]\s*[,.;:!?]?\s*[”\"»“」]")
+
+
+def _span_within(starts: list[int], ends: list[int], start: int, end: int, longer: int = -1) -> bool:
+    """One of the spans ``[starts[k], ends[k])`` (sorted by start) lies within
+    [start, end) and is longer than ``longer`` characters."""
+    for k in range(bisect.bisect_left(starts, start), len(starts)):
+        if starts[k] >= end:
+            break
+        if ends[k] <= end and ends[k] - starts[k] > longer:
+            return True
+    return False
 
 
 def _drop(text: str, dups: list[DuplicateSpan]) -> tuple[str, tuple[str, ...], list[int]]:
