@@ -56,7 +56,10 @@ _WEEKDAY = r"((mon|tues|wednes|thurs|fri|satur|sun)day|mon|tue|wed|thu|fri|sat|s
            r"понедельник|вторник|среда|четверг|пятница|суббота|воскресенье)\.?,?\s*"
 _LABEL = r"((updated|published|posted|last updated|modified|first published|date|aktualisiert|veröffentlicht|" \
          r"stand|publié|mis à jour|le|обновлено|опубликовано|publicado|actualizado|atualizado|pubblicato|" \
-         r"aggiornato)( on| am| le| el| em| en| il| a)?\s*:?\s*)?"
+         r"aggiornato)\b(( on| am| le| el| em| en| il| a)\b)?\s*:?\s*)?"
+"""A date's label ("Published", "Updated on", "publié le"). Each word ends at
+a word's end: without that, "Published August 14, 2023" read " A" as the
+label's "a" and "ugust" as the month, and was no date."""
 
 _DIGIT = re.compile(r"\d")
 _LIST_MARK = re.compile(r"^[-–—•·*▪►]\s+")

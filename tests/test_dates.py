@@ -26,6 +26,11 @@ from cleaner.dates import parse_date_line
     ("Updated: Mar 19, 2025 / 05:42 PM CDT", "2025-03-19"),
     ("Tue, 04 Mar 2025 09:15:00 GMT", "2025-03-04"),  # RFC 2822, seconds in the time
     ("June 09, 2024, 03:29:46 AM", "2024-06-09"),
+    # A label's last word ends where a word ends: the "A" of April and August is
+    # the month's, not the label's "a" ("publicado a").
+    ("Published August 14, 2023", "2023-08-14"),
+    ("Updated April 3, 2024", "2024-04-03"),
+    ("Published on August 14, 2023", "2023-08-14"),
 ])
 def test_date_lines(line, iso):
     assert parse_date_line(line) == iso
