@@ -158,8 +158,16 @@ LINE_RULES: tuple[Rule, ...] = (
     _r("comment-widget", "comment-policy", r"\b(comments?|conversations?|community)\b.{0,120}"
        r"\b(courteous|on-topic|respectful|civil|guidelines|moderat\w+|community managers?)", full=False),
     # --- newsletters ----------------------------------------------------------
-    _r("newsletter", "newsletter-pitch", r"(\b(sign up|subscribe|register|join|get|receive|delivered|"
-       r"straight to|free|weekly|daily|our)\b.{0,80}\b(newsletters?|mailing list|briefing)\b"
+    # A pitch asks (sign up, subscribe, get: "Get the Morning Briefing") or speaks for the site ("our
+    # newsletter"), or is a short label ("Free Daily Newsletter"). A sentence
+    # that only names a newsletter or a briefing ("told reporters at the daily
+    # briefing", "in their weekly newsletter to investors") is no pitch: on
+    # WCXB's dumps the looser wording matched 7 such lines of content for 9 of
+    # chrome it alone found.
+    _r("newsletter", "newsletter-pitch", r"(\b(sign up|subscribe|register|join|get|receive)\b.{0,80}"
+       r"\b(newsletters?|mailing list)\b|\b(sign up|subscribe|register|receive)\b.{0,80}\bbriefing\b|^get\b.{0,80}\bbriefing\b"
+       r"|\bour\b.{0,80}\b(newsletters?|mailing list|briefing)\b"
+       r"|^((free|daily|weekly|monthly|e-?mail)\b[\s,]*)+(\w+\s+){0,3}newsletters?\b.{0,30}$"
        r"|\b(newsletters?|briefing)\b.{0,80}\b(sign up|subscribe|inbox|delivered|every (morning|week|day|evening))\b"
        r"|\bin your inbox\b|\be-?mail updates\b"
        r"|\b(unsere[nm]?|abonnieren|bestellen|anmelden)\b.{0,60}newsletter|newsletter\s+(abonnieren|bestellen)"

@@ -60,7 +60,7 @@ POSITIVE = {
     "comment-control": ["Reply", "Sort by Newest", "0/2000", "Sign up to post", "Report", "15 likes"],
     "comment-policy": ["Welcome to our comments! Please keep conversations courteous and on-topic, and follow our "
                        "community guidelines."],
-    "newsletter-pitch": ["Sign up for our free weekly newsletter", "Schauen Sie mal in unseren Musiknewsletter!", "Get the best stories delivered to your inbox every "
+    "newsletter-pitch": ["Sign up for our free weekly newsletter", "Free Daily Newsletter", "Get our morning briefing", "Schauen Sie mal in unseren Musiknewsletter!", "Get the best stories delivered to your inbox every "
                          "morning with our Daily Brief newsletter.", "Abonnez-vous à notre newsletter"],
     "newsletter-legal": ["By signing up you agree to our Terms of Use and Privacy Policy.", "Subscribers agree to the "
                          "Privacy Policy", "You can unsubscribe at any time."],
@@ -129,6 +129,9 @@ NEGATIVE = [
     "“We will not give up,” she said.",
     "Share prices rose 3% after the announcement, the company said.",
     "He said the newsletter he founded in 2009 now has more than 40,000 readers who pay for it.",
+    "Press secretary Karine Jean-Pierre told reporters at the daily briefing on Monday that no decision was made.",
+    "Two battery makers disclosed the impact in their weekly newsletter to investors on Tuesday.",
+    "Firefighters will get a briefing from fire officials before the evening shift.",
     "Comments made by the minister last week drew criticism from the opposition.",
     "The report is available on the agency's website.",
     "Der Stadtrat hat am Dienstag die neuen Busspuren genehmigt.",
