@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from functools import lru_cache
 
 from charset_normalizer import from_bytes
 
@@ -31,7 +32,6 @@ FEW_STRAY_BYTES = 3
 valid multi-byte character, however few those are."""
 MAX_REPLACED = 0.01
 """Share of characters that may be broken for bytes to still count as UTF-8."""
-_SINGLE_BYTE_LATIN = {"latin-1", "iso8859-1", "cp1252", "iso8859-15", "ascii"}
 # File signatures of binary formats that sometimes arrive with a text suffix.
 _MAGIC = (
     (b"\x89PNG\r\n\x1a\n", "PNG image"),
@@ -45,11 +45,36 @@ _MAGIC = (
 )
 
 
+_ASCII_PROBE = b"<meta charset=x>\n"
+
+
+@lru_cache(maxsize=256)
 def _codec(name: str) -> str | None:
+    """The codec a declared name stands for, if it can be a page's charset:
+    one Python knows that decodes bytes to text and reads ASCII as ASCII
+    (what the declaration itself was written in). Python's codec registry
+    also holds bytes-to-bytes transforms (base64, hex, zlib, rot13: a
+    LookupError at decode time), ones that fail on any input (undefined),
+    punycode, and EBCDIC or UTF-16 families that read the ASCII of the page's
+    own ``<meta>`` as other letters: a page declaring any of those is read
+    as if it declared nothing (WHATWG treats a declared UTF-16 so too)."""
     try:
-        return codecs.lookup(name.strip().lower()).name
-    except (LookupError, ValueError):  # unknown, or not even a name (a NUL, a lone surrogate)
+        info = codecs.lookup(name.strip().lower())
+        if _ASCII_PROBE.decode(info.name) != _ASCII_PROBE.decode("ascii"):
+            return None
+        return info.name
+    except (LookupError, ValueError, TypeError):  # unknown, not even a name (a NUL, a lone surrogate), no text codec
         return None
+
+
+@lru_cache(maxsize=256)
+def _single_byte(codec: str) -> bool:
+    """Whether each byte is one character under ``codec`` (Latin, Cyrillic,
+    Greek... code pages), unlike the CJK multi-byte ones."""
+    try:
+        return len(bytes(range(256)).decode(codec, "replace")) == 256
+    except (LookupError, ValueError, TypeError):
+        return False
 
 
 def declared_charset(data: bytes) -> str | None:
@@ -118,12 +143,19 @@ def decode_bytes(data: bytes, *, html: bool = False, charset: str | None = None)
             if _valid_utf8(data) is not None:
                 break  # taken below
             continue
-        utf8 = (_valid_utf8(data) or _mostly_utf8(data)) if declared in _SINGLE_BYTE_LATIN else None
+        # UTF-8 in disguise: bytes in a legacy charset almost never form valid
+        # UTF-8 sequences, so text that is UTF-8 with non-ASCII letters is
+        # UTF-8 whatever the page declares (a single-byte declaration decodes
+        # any bytes, into mojibake); with a few stray bytes too where the
+        # declaration is single-byte.
+        utf8 = _valid_utf8(data)
+        if utf8 is None and _single_byte(declared):
+            utf8 = _mostly_utf8(data)
         if utf8 is not None and any(ord(c) > 127 for c in utf8):
             return utf8, "utf-8"
         try:
             text = data.decode(declared)
-        except UnicodeDecodeError:
+        except UnicodeError:  # broken bytes for it, or a codec that fails on anything
             text = None
         if text is not None and not _mojibake_prone(declared, data):
             return text, declared
@@ -144,7 +176,7 @@ def decode_bytes(data: bytes, *, html: bool = False, charset: str | None = None)
                          "not UTF-8, detection failed)", "undecodable")
     try:
         return data.decode(best.encoding), best.encoding
-    except UnicodeDecodeError as exc:
+    except (UnicodeError, LookupError) as exc:
         raise InputError(f"bytes do not decode as detected {best.encoding}: {exc}", "undecodable") from exc
 
 

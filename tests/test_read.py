@@ -225,6 +225,40 @@ def test_windows_1252_and_shift_jis(tmp_path):
     assert fr in a.content and ja in b.content
 
 
+@pytest.mark.parametrize("declared", ["base64", "hex", "zlib", "bz2", "rot13", "uu", "undefined", "punycode",
+                                      "cp037", "utf-16"])
+def test_a_charset_no_page_can_have_is_ignored(tmp_path, declared):
+    """Python's codec registry holds bytes-to-bytes transforms and codecs that
+    fail on any input or read ASCII as other letters: declared by a page, they
+    used to stop the whole run (LookupError) or turn it to garbage."""
+    fr = "Le conseil municipal a approuvé mardi le projet de reconstruction du vieux pont du port."
+    (tmp_path / "a.html").write_bytes(f"<meta charset='{declared}'><p>{fr}</p>".encode("utf-8"))
+    (tmp_path / "b.html").write_bytes(f"<?xml version='1.0' encoding='{declared}'?><p>{fr}</p>".encode("utf-8"))
+    (tmp_path / "c.html").write_bytes(f"<meta charset='{declared}'><p>{fr}</p>".encode("ascii", "replace"))
+    a, b, c = read_all([tmp_path / "a.html", tmp_path / "b.html", tmp_path / "c.html"])
+    assert fr in a.content and fr in b.content and "Le conseil municipal" in c.content
+
+
+@pytest.mark.parametrize("declared", ["iso-8859-2", "windows-1250", "windows-1253", "koi8-r", "iso-8859-5",
+                                      "iso-8859-7", "cp437", "mac-roman", "shift_jis", "gb2312"])
+def test_utf8_declared_as_another_charset_is_utf8(tmp_path, declared):
+    fr = "Le conseil municipal a approuvé mardi le projet de reconstruction du vieux pont du port."
+    (tmp_path / "p.html").write_bytes(f"<meta charset='{declared}'><p>{fr}</p>".encode("utf-8"))
+    [d] = read_all([tmp_path / "p.html"])
+    assert fr in d.content
+
+
+def test_a_charset_no_page_can_have_in_a_batch_stops_nothing(tmp_path):
+    fr = "Le conseil municipal a approuvé mardi le projet de reconstruction du vieux pont du port. " * 3
+    (tmp_path / "a.html").write_bytes(f"<meta charset='base64'><p>{fr}</p>".encode("utf-8"))
+    (tmp_path / "b.html").write_bytes(f"<p>{fr}</p>".encode("utf-8"))
+    import cleaner
+
+    assert fr.split(".")[0] in cleaner.clean_html(f"<meta charset='hex'><p>{fr}</p>".encode("utf-8")).text
+    records = list(cleaner.clean([str(tmp_path / "a.html"), str(tmp_path / "b.html")], cleaner.Options(workers=1)))
+    assert len(records) == 2
+
+
 def test_invalid_utf8_mid_text_still_decodes(tmp_path):
     raw = ("Zürich café déjà vu " * 20).encode("utf-8") + b"\xff\xfe" + ("naïve façade " * 20).encode("utf-8")
     (tmp_path / "t.txt").write_bytes(raw)
