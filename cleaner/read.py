@@ -632,17 +632,23 @@ class Reader:
         if not isinstance(doc.content, str):
             raise TypeError(f"input {n}: Document.content must be a str, not {type(doc.content).__name__} "
                             f"(decode bytes first, or pass a dict with the bytes under 'html')")
+        if not isinstance(doc.metadata, dict):
+            raise TypeError(f"input {n}: Document.metadata must be a dict, not {type(doc.metadata).__name__}")
+        if doc.url is not None and not isinstance(doc.url, str):
+            raise TypeError(f"input {n}: Document.url must be a str or None, not {type(doc.url).__name__}")
         source = doc.source or where
-        given = _scrub(doc.id) if isinstance(doc.id, str) and doc.id.strip() else None
+        given = scrub(str(doc.id)) if isinstance(doc.id, (str, int)) and not isinstance(doc.id, bool) \
+            and str(doc.id).strip() else None
         if not doc.content.strip():
             return Reject(source=source, line=n, id=given, reason="no-content", message="Document.content is empty")
         doc_id = self._unique_id(given if given is not None else source)
         metadata = dict(doc.metadata)
-        if given is not None and doc_id != given:
+        if doc.id is not None and (given is None or doc_id != given):
             metadata[_free_key(metadata, "original_id")] = doc.id
         self._ids.add(doc_id)
-        return Document(ordinal=self._next(), id=doc_id, source=source, content=_clean_text(_scrub(doc.content)),
-                        kind=doc.kind, url=doc.url, metadata=_scrub_tree(metadata), line=n)
+        return Document(ordinal=self._next(), id=doc_id, source=source, content=_clean_text(scrub(doc.content)),
+                        kind=doc.kind, url=scrub(doc.url) if doc.url and doc.url.strip() else None,
+                        metadata=scrub_tree(_jsonable(metadata)), line=n)
 
     def _progress(self, file: BinaryIO | None) -> None:
         """Input bytes read so far (files done plus the position in this one)."""
@@ -827,7 +833,7 @@ class Reader:
         fields = {name: _lookup(obj, name) for name in (opts.id_field, opts.html_field, opts.text_field,
                                                            opts.url_field)}
         raw_id = fields[opts.id_field][1]
-        given = _scrub(str(raw_id)) if isinstance(raw_id, (str, int)) and not isinstance(raw_id, bool) \
+        given = scrub(str(raw_id)) if isinstance(raw_id, (str, int)) and not isinstance(raw_id, bool) \
             and str(raw_id).strip() else None
         if given is not None and len(given) > MAX_ID_CHARS:
             return Reject(source=where, line=lineno, reason="invalid-id",
@@ -858,10 +864,14 @@ class Reader:
         doc_id = self._unique_id(given if given is not None else where)
         if raw_id is not None and (given is None or doc_id != given):
             metadata[_free_key(metadata, "original_id")] = raw_id
+        if url is not None and not isinstance(url, str):
+            # A url that is no string (a number, a list, an object) is no
+            # address, but it is the record's: kept beside its metadata.
+            metadata[_free_key(metadata, "original_url")] = url
         self._ids.add(doc_id)
-        return Document(ordinal=self._next(), id=doc_id, source=where, content=_clean_text(_scrub(content)),
-                        kind=kind, url=_scrub(url) if isinstance(url, str) and url.strip() else None,
-                        metadata=_scrub_tree(_jsonable(metadata)), line=lineno)
+        return Document(ordinal=self._next(), id=doc_id, source=where, content=_clean_text(scrub(content)),
+                        kind=kind, url=scrub(url) if isinstance(url, str) and url.strip() else None,
+                        metadata=scrub_tree(_jsonable(metadata)), line=lineno)
 
     def _read_warc(self, src: Source, stream: BinaryIO, dec: _Decompressing | None) -> Iterator[Document | Reject]:
         """One document per page record of a WARC or WET file (see cleaner.warc)."""
@@ -885,7 +895,7 @@ class Reader:
                 if self.summary is not None:
                     self.summary.skipped[unit.skipped] = self.summary.skipped.get(unit.skipped, 0) + 1
                 continue
-            given = _scrub(unit.record_id) if unit.record_id else None
+            given = scrub(unit.record_id) if unit.record_id else None
             if given is not None and len(given) > MAX_ID_CHARS:
                 given = None
             if unit.reason is not None:
@@ -911,8 +921,8 @@ class Reader:
                 metadata["original_id"] = given
             self._ids.add(doc_id)
             yield Document(ordinal=self._next(), id=doc_id, source=where, content=_clean_text(content),
-                           kind=unit.kind or "text", url=_scrub(unit.url) if unit.url else None,
-                           metadata=_scrub_tree(metadata), line=unit.number)
+                           kind=unit.kind or "text", url=scrub(unit.url) if unit.url else None,
+                           metadata=scrub_tree(metadata), line=unit.number)
         if dec is not None and dec.error is not None:
             # The compressed stream broke off right after a whole record.
             yield Reject(source=f"{src.name}:{count + 1}", line=count + 1, reason=dec.error.reason,
@@ -1018,10 +1028,15 @@ def _metadata(obj: dict[str, Any], used: list[tuple[str, ...]]) -> dict[str, Any
 
 def _jsonable(value: Any) -> Any:
     """Values of Parquet columns and of dicts passed to ``clean`` as JSON can
-    write them: dates and times as ISO 8601, decimals as their digits, bytes as
-    UTF-8 text (invalid bytes as U+FFFD), sets and tuples as lists."""
-    if value is None or isinstance(value, (str, int, float, bool)):
+    write them: dates and times as ISO 8601, decimals and integers beyond 64
+    bits as their digits, bytes as UTF-8 text (invalid bytes as U+FFFD), sets
+    and tuples as lists."""
+    if value is None or isinstance(value, (str, float, bool)):
         return value
+    if isinstance(value, int):
+        # Beyond 64 bits JSON readers lose digits (and orjson will not write
+        # them): kept as their digits, as the JSONL reader keeps them.
+        return value if -(1 << 63) <= value < (1 << 64) else str(value)
     if isinstance(value, dict):
         return {k: _jsonable(v) for k, v in value.items()}
     if isinstance(value, (set, frozenset)):
@@ -1072,7 +1087,7 @@ def _describe(value) -> str:
 def _lenient_json(line: bytes):
     """orjson rejects lone surrogate escapes, invalid UTF-8 inside strings and
     (before 3.10; later ones read them as floats) integers beyond 64 bits; the
-    standard library accepts them, and _scrub repairs the result. Integers
+    standard library accepts them, and scrub repairs the result. Integers
     orjson could not write back are kept as their digits (a string), so
     nothing of the record is lost."""
     import json
@@ -1108,7 +1123,7 @@ def _json_int(digits: str):
     return value if -(1 << 63) <= value < (1 << 64) else digits
 
 
-def _scrub(text: str) -> str:
+def scrub(text: str) -> str:
     """Replace lone surrogates (unencodable in UTF-8 output) with U+FFFD."""
     try:
         text.encode("utf-8")
@@ -1117,13 +1132,13 @@ def _scrub(text: str) -> str:
         return _SURROGATE.sub("\ufffd", text)
 
 
-def _scrub_tree(value):
+def scrub_tree(value):
     if isinstance(value, str):
-        return _scrub(value)
+        return scrub(value)
     if isinstance(value, dict):
-        return {_scrub(str(k)): _scrub_tree(v) for k, v in value.items()}
+        return {scrub(str(k)): scrub_tree(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_scrub_tree(v) for v in value]
+        return [scrub_tree(v) for v in value]
     return value
 
 
@@ -1131,7 +1146,7 @@ def prepared_content(text: str) -> str:
     """A document's content as every reader hands it on (lone surrogates
     replaced, line endings normalised, NUL dropped), for content that did not
     come through a reader (``cleaner.clean_text``, ``cleaner.clean_html``)."""
-    return _clean_text(_scrub(text))
+    return _clean_text(scrub(text))
 
 
 def _clean_text(text: str) -> str:

@@ -32,7 +32,16 @@ without paying an fsync per record."""
 
 
 def dumps(obj: dict[str, Any]) -> bytes:
-    return orjson.dumps(obj, option=_DUMPS_OPTIONS)
+    """One JSON line. Every reader replaces lone surrogates, which UTF-8
+    cannot hold, but a value can still come from elsewhere (a library
+    caller's metadata, a field a page's markup gave): such a record is
+    written with them replaced (U+FFFD), never left to stop the run."""
+    try:
+        return orjson.dumps(obj, option=_DUMPS_OPTIONS)
+    except orjson.JSONEncodeError:
+        from .read import scrub_tree
+
+        return orjson.dumps(scrub_tree(obj), option=_DUMPS_OPTIONS)
 
 
 def partial_path(path: str) -> str:

@@ -238,3 +238,44 @@ def test_local_workers_under_every_start_method(tmp_path, method):
     res = subprocess.run([sys.executable, str(script), DUMP], capture_output=True, timeout=120)
     assert res.returncode == 0, res.stderr
     assert res.stdout.decode().strip() == "40"
+
+
+def test_a_lone_surrogate_from_a_pages_json_ld_becomes_u_fffd(tmp_path):
+    """JSON may escape half a surrogate pair; from a page's JSON-LD it reached
+    the title and stopped the writer, taking every later record with it."""
+    ld = '{"@type": "NewsArticle", "headline": "Harbour \\ud800 plan", "author": {"name": "Jane \\udfff Porter"}}'
+    page = (f"<html><head><script type='application/ld+json'>{ld}</script></head><body><article>"
+            + "".join(f"<p>{p}</p>" for p in PARAS) + "</article></body></html>")
+    rec = cleaner.clean_html(page)
+    assert rec.title == "Harbour \ufffd plan" and rec.author == "Jane \ufffd Porter"
+    json.dumps(rec.to_dict()).encode("utf-8")
+    (tmp_path / "a.html").write_text(page, encoding="utf-8")
+    (tmp_path / "b.html").write_text(page.replace("\\ud800", "and"), encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    done = subprocess.run([sys.executable, "-m", "cleaner", "clean", str(tmp_path / "a.html"),
+                           str(tmp_path / "b.html"), "-o", str(out), "-w", "1", "-q"], capture_output=True)
+    assert done.returncode == 0, done.stderr
+    assert len(out.read_text(encoding="utf-8").splitlines()) == 2
+
+
+def test_the_writer_replaces_lone_surrogates_it_is_given():
+    from cleaner.write import dumps
+
+    assert json.loads(dumps({"a": "x\ud800", "b": {"c\udfff": ["\udc00"]}})) == \
+        {"a": "x\ufffd", "b": {"c\ufffd": ["\ufffd"]}}
+
+
+def test_odd_urls_ids_and_numbers_in_memory():
+    text = "\n".join(PARAS)
+    with pytest.raises(TypeError, match="Document.url must be a str"):
+        list(cleaner.clean([cleaner.Document(ordinal=0, id="a", source="", content=text, kind="text", url=123)]))
+    with pytest.raises(TypeError, match="Document.metadata must be a dict"):
+        list(cleaner.clean([cleaner.Document(ordinal=0, id="a", source="", content=text, kind="text",
+                                             metadata=None)]))
+    [a] = cleaner.clean([cleaner.Document(ordinal=0, id=5, source="", content=text, kind="text",
+                                          url="https://a.example/\ud800")])
+    assert a.id == "5" and a.url == "https://a.example/\ufffd"
+    b, c = cleaner.clean([{"id": "b", "text": text, "n": 10 ** 30, "url": 123},
+                          {"id": "c", "text": text, "url": ["https://c.example/"]}])
+    assert b.metadata == {"n": str(10 ** 30), "original_url": 123} and b.url is None
+    assert c.metadata == {"original_url": ["https://c.example/"]}

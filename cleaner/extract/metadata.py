@@ -17,6 +17,8 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from ..read import scrub_tree
+
 _DATE = re.compile(r"(?<!\d)((?:19|20)\d{2})-(\d{1,2})-(\d{1,2})(?!\d)")
 _URL_DATE = re.compile(r"/((?:19|20)\d{2})[/_-](\d{1,2})[/_-](\d{1,2})(?:/|$|[_-])")
 _SPACE = re.compile(r"\s+")
@@ -73,6 +75,9 @@ def iso_date(value: str | None) -> str | None:
         return None
 
 
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
 def _jsonld_items(tree) -> list[dict]:
     items: list[dict] = []
     for node in tree.css('script[type="application/ld+json"]'):
@@ -86,6 +91,10 @@ def _jsonld_items(tree) -> list[dict]:
                 data = json.loads(raw.replace("\n", " ").replace("\t", " "), strict=False)
             except ValueError:
                 continue
+        if _SURROGATE_ESCAPE.search(raw):
+            # JSON may escape half a surrogate pair ("\ud800"), which no UTF-8
+            # output can hold: U+FFFD, as the readers do for content.
+            data = scrub_tree(data)
         todo = [data]
         while todo and len(items) < 200:
             x = todo.pop()
