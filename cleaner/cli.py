@@ -397,6 +397,16 @@ def _interrupted(output: str | None, part_records: int, written: int) -> str:
             f"be continued: run the command again, or write parts with --part-records so that --resume can).")
 
 
+def _roles_of(record: dict) -> tuple[str, ...] | None:
+    """A written record's line roles, for the replay into the dedup index (a
+    code block is one passage there, as it was when the record was first
+    written); None when the record has none or they are not a list of strings."""
+    roles = record.get("roles")
+    if isinstance(roles, list) and roles and all(isinstance(x, str) for x in roles):
+        return tuple(roles)
+    return None
+
+
 def _resume_state(output: str, rejects_path: str | None, options: Options, part_records: int):
     from .write import compressed, cut_parts, keep_records, read_partial, resume_parts
 
@@ -417,8 +427,8 @@ def _resume_state(output: str, rejects_path: str | None, options: Options, part_
     else:
         keep_records(output, keep)
         where = (0, [])
-    done = [(str(r.get("id")), str(r.get("text", "")), r.get("title") if isinstance(r.get("title"), str) else None)
-            for r in records[:keep]]
+    done = [(str(r.get("id")), str(r.get("text", "")), r.get("title") if isinstance(r.get("title"), str) else None,
+             _roles_of(r)) for r in records[:keep]]
     seen = set()
     if rejects_path and not compressed(rejects_path):
         seen = {(r.get("source"), r.get("line"), r.get("reason")) for r in read_partial(rejects_path)}

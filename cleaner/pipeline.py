@@ -416,7 +416,7 @@ def run(inputs: Iterable[str], options: Options | None = None, *,
         on_reject: Callable[[Reject], None] | None = None,
         on_record: Callable[[Record], None] | None = None,
         summary: Summary | None = None,
-        done: Sequence[tuple[str, str, str | None]] = (),
+        done: Sequence[tuple[str, str, str | None] | tuple[str, str, str | None, Sequence[str] | None]] = (),
         defer_index: bool = False,
         exclude: Callable[[str], bool] | None = None) -> Iterator[Record]:
     """Yield one Record per readable input document, in input order; every other
@@ -426,8 +426,8 @@ def run(inputs: Iterable[str], options: Options | None = None, *,
     that are not inputs: the run's own outputs, when they lie inside an input
     directory (see write.Outputs).
 
-    ``done`` lists ``(id, text)`` of records an earlier, interrupted run already
-    wrote: those documents are skipped, and their texts are replayed into the
+    ``done`` lists ``(id, text, title, roles)`` of records an earlier,
+    interrupted run already wrote: those documents are skipped, and their texts are replayed into the
     dedup index so later documents still link to them.
 
     ``defer_index``: the completed run's ``--index`` is saved beside its path,
@@ -490,8 +490,8 @@ def _finish(pairs: Iterable[tuple[Cleaned, object]], deduper, options: Options, 
     completed = False
     try:
         for batch in overlapped(executor, _batches(pairs, executor.call_batch)):
-            results = (deduper.add_many([(c.doc.id, c.text, c.title) for c, _ in batch], [u for _, u in batch])
-                       if deduper else [None] * len(batch))
+            results = (deduper.add_many([(c.doc.id, c.text, c.title, c.roles or None) for c, _ in batch],
+                                        [u for _, u in batch]) if deduper else [None] * len(batch))
             for (c, _), result in zip(batch, results):
                 yield _counted(_to_record(c, result, options), c, summary, on_record)
         completed = True

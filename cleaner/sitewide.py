@@ -68,9 +68,18 @@ def apply_window(window: list[Cleaned], options: Options) -> list[Cleaned]:
                 # another page (dedup reports that), not a page wrapped in chrome.
                 continue
             key_of = dict(zip(lines, keys[i]))
+            # A line of code ("}", "import numpy as np") recurs on a
+            # documentation site's pages as code, not as chrome.
+            code = ({j for j, role in enumerate(c.roles) if role == "code"} if len(c.roles) == len(lines)
+                    else set())
             sequence = _sequence(lines if c.text else [], c.removed, c.removal_slots)
-            changed = [(t, Removal("site-boilerplate", t, "site-repeated-line"))
-                       if r is None and key_of.get(t) in common else (t, r) for t, r in sequence]
+            changed, j = [], 0
+            for t, r in sequence:
+                if r is None:
+                    if key_of.get(t) in common and j not in code:
+                        r = Removal("site-boilerplate", t, "site-repeated-line")
+                    j += 1
+                changed.append((t, r))
             if changed != sequence:
                 kept_now = [r is None for (_, old), (_, r) in zip(sequence, changed) if old is None]
                 roles = tuple(role for role, k in zip(c.roles, kept_now) if k) if c.roles else ()

@@ -90,7 +90,8 @@ ROLES_PAGE = ("<html><body><nav>Home | News</nav><article><h1>Harbour plan appro
 
 def test_each_line_of_an_html_page_keeps_its_role():
     rec = cleaner.clean_html(ROLES_PAGE)
-    assert rec.roles == ("h2", "p", "li", "li", "code", "p")
+    assert rec.roles == ("h2", "p", "li", "li", "code", "code", "p")
+    assert "\ndef tide(x):\n    return x\n" in rec.text  # a code block keeps its lines and indentation
     assert len(rec.roles) == len(rec.text.split("\n")) and rec.to_dict()["roles"] == list(rec.roles)
     assert "roles" not in cleaner.clean_text("Harbour plan approved\n" + BODY.replace("</p><p>", "\n")
                                              .replace("<p>", "").replace("</p>", "")).to_dict()

@@ -229,3 +229,13 @@ def test_resume_from_standard_input_is_refused(tmp_path):
                               "--resume", "--quiet"], stdin=f, capture_output=True)
     assert res.returncode == 2 and b"standard input" in res.stderr and res.stderr.count(b"\n") == 1
     assert not list(tmp_path.glob("*out*")) and not list(tmp_path.glob(".*"))
+
+
+def test_a_resumed_run_replays_each_records_roles():
+    """The replay into the dedup index takes a code block as one passage, as
+    the first run did: the records' roles go with their texts."""
+    from cleaner.cli import _roles_of
+
+    assert _roles_of({"roles": ["p", "code", "code"]}) == ("p", "code", "code")
+    assert _roles_of({"text": "a"}) is None and _roles_of({"roles": "code"}) is None
+    assert _roles_of({"roles": ["p", 3]}) is None

@@ -457,3 +457,49 @@ def test_dropping_a_quoted_sentence_leaves_no_stray_quotation_mark():
     quote = "“We owe every household in this valley water they can trust,” said the chairwoman of the authority."
     res = run([("a", OTHER[0] + "\n" + quote), ("b", OTHER[1] + "\n" + quote + "\n" + OTHER[2])], dedup="drop")
     assert res[1].text == OTHER[1] + "\n" + OTHER[2] and res[1].dropped
+
+
+CODE = ["import numpy as np", "import pandas as pd", "def load_frame(path):",
+        "    frame = pandas.read_csv(path, index_col=0, parse_dates=True)", "    return frame.dropna(how='all')"]
+
+
+def test_code_blocks_are_the_runs_of_code_lines():
+    from cleaner.dedup.units import code_blocks
+
+    text = "\n".join(["Intro.", *CODE[:2], "Between.", CODE[2]])
+    assert code_blocks(text, ("p", "code", "code", "p", "code")) == [(7, 45), (55, 76)]
+    assert [text[s:e] for s, e in code_blocks(text, ("p", "code", "code", "p", "code"))] == \
+        ["\n".join(CODE[:2]), CODE[2]]
+    assert code_blocks(text, ("p", "code")) == [] and code_blocks(text, None) == []  # roles that do not fit
+
+
+def test_a_code_block_is_one_passage():
+    """A code block is copied whole or not at all; its lines alone ("}",
+    "import numpy as np") are on any two pages about the same library."""
+    from cleaner.dedup.units import code_blocks, quoted_passages
+
+    text = "\n".join(["The loader reads the settings file once, when the service starts up.", *CODE,
+                      "Call it with the path of the exported report and keep the frame it returns."])
+    roles = ("p", *["code"] * len(CODE), "p")
+    [(bs, be)] = code_blocks(text, roles)
+    got = [(s, e) for s, e, _ in quoted_passages(text, 20, 0, [(bs, be)])]
+    inside = [(s, e) for s, e in got if bs < e and s < be]
+    assert len(inside) == 1 and inside[0][0] == bs and be - inside[0][1] <= 2  # trimmed of its closing "')"
+    plain = [(s, e) for s, e, _ in quoted_passages(text, 20)]
+    assert any(text[s:e] == CODE[3].strip().rstrip(")") for s, e in plain)  # without roles, a line of code was a passage
+
+
+def test_a_copied_code_block_is_one_span_and_drop_mode_keeps_indentation():
+    first = "\n".join(["The loader reads the settings file once, when the service starts up.", *CODE,
+                       "Call it with the path of the exported report and keep the frame it returns."])
+    second = "\n".join(["Our own guide to loading data starts from the same few lines everyone uses.", *CODE,
+                        "    if frame.empty:", "        raise ValueError(path)",
+                        "That is all there is to it; the rest of this guide is about the charts."])
+    roles_1 = ("p", *["code"] * len(CODE), "p")
+    roles_2 = ("p", *["code"] * (len(CODE) + 2), "p")
+    [_, res] = run([("a", first, None, roles_1), ("b", second, None, roles_2)])
+    [dup] = res.duplicates
+    assert second[dup.start:dup.end].startswith("import numpy as np") and dup.of == "a"
+    assert first[dup.of_start:dup.of_end].startswith("import numpy as np")
+    [_, dropped] = run([("a", first, None, roles_1), ("b", second, None, roles_2)], dedup="drop")
+    assert "\n    if frame.empty:\n        raise ValueError(path)\n" in dropped.text  # untouched lines as they were

@@ -52,3 +52,17 @@ def test_a_line_on_a_small_share_of_a_site_stays():
                      site="elmwood.example") for i, b in enumerate(bodies(20))]
     out = apply_window(pages, Options())
     assert OWNER in out[0].text.split("\n")
+
+
+def test_a_line_of_code_on_every_page_of_a_docs_site_stays():
+    # "}" and "import tidekit" close and open code on each page: code, not chrome.
+    code = ["import tidekit", "table = tidekit.read_table(path)", "}"]
+    pages = []
+    for i, b in enumerate(bodies(6)):
+        text = "\n".join([" ".join([b] * 3), *code, OWNER])
+        pages.append(Cleaned(doc=Document(ordinal=i, id=f"p{i}", source="x", content="", kind="html"), text=text,
+                             site="docs.example", roles=("p", "code", "code", "code", "p")))
+    out = apply_window(pages, Options())
+    for c in out:
+        assert c.text.split("\n") == [c.text.split("\n")[0], *code]
+        assert c.roles == ("p", "code", "code", "code") and [r.kind for r in c.removed] == ["site-boilerplate"]

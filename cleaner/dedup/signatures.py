@@ -11,6 +11,7 @@ per-shingle calls.
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numba
@@ -18,7 +19,8 @@ import numpy as np
 
 from ..options import Options
 from .cache import cached_slot
-from .units import MAX_CHARS, MAX_PASSAGES, capitalised, code_points, normalise, quoted_passages, words
+from .units import (MAX_CHARS, MAX_PASSAGES, capitalised, code_blocks, code_points, normalise, quoted_passages,
+                    words)
 from .verify import MAX_WORDS, indexable, pack_passages
 from .weights import word_weights
 
@@ -217,17 +219,21 @@ class Signer:
         self._band_coef = coef.astype(np.uint64) | np.uint64(1)
         self._band_salt = np.arange(self.bands, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
 
-    def units(self, text: str, title: str | None = None) -> _Units:
+    def units(self, text: str, title: str | None = None, roles: Sequence[str] | None = None) -> _Units:
         """The passages of a record: its title (when it has one) and its text,
         as one string ``title + "\n" + text`` (``lead`` characters of title
         come first), so a headline reused as a sentence, or a sentence as a
         headline, is found like any other passage. Only passages that could
-        ever be judged a copy (``verify.indexable``) are kept."""
+        ever be judged a copy (``verify.indexable``) are kept. ``roles``: the
+        record's line roles, where it has them; a code block is one passage
+        (``units.code_blocks``)."""
         lead = len(title) + 1 if title else 0
         whole = f"{title}\n{text}" if title else text
+        blocks = [(s + lead, e + lead) for s, e in code_blocks(text, roles)]
         # Offsets in the prefix are offsets in the text: only the first
         # MAX_CHARS are indexed.
-        found = quoted_passages(whole[:MAX_CHARS], self.min_chars, lead)[:MAX_PASSAGES]
+        found = quoted_passages(whole[:MAX_CHARS], self.min_chars, lead,
+                                [(s, min(e, MAX_CHARS)) for s, e in blocks if s < MAX_CHARS])[:MAX_PASSAGES]
         if not found:
             return _Units.empty(self, len(text), lead)
         spans = np.array([(s, e) for s, e, _ in found], dtype=np.int64)

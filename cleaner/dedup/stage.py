@@ -77,12 +77,14 @@ class DedupResult:
     them); None where the text is the one given."""
 
 
-def sign(docs: list[tuple[str, str | None]], options: Options) -> list[_Units]:
+def sign(docs: list[tuple[str, str | None] | tuple[str, str | None, Sequence[str] | None]],
+         options: Options) -> list[_Units]:
     """The half of the stage that needs nothing but the document (its passages,
-    signatures and words), for ``(text, title)`` pairs: what an executor runs
-    on its workers (``Deduper.signed``)."""
+    signatures and words), for ``(text, title)`` pairs or ``(text, title,
+    roles)`` triples: what an executor runs on its workers
+    (``Deduper.signed``)."""
     signer = signer_for(options)
-    return UnitsBatch(signer.units(text, title) for text, title in docs)
+    return UnitsBatch(signer.units(*doc) for doc in docs)
 
 
 def index_params(options: Options) -> dict[str, float | int]:
@@ -129,9 +131,9 @@ class Deduper:
 
     def signed(self, stream: Iterable, executor) -> Iterator[tuple]:
         """``(document, units)`` for each document of ``stream`` (anything
-        with ``text`` and ``title``), in order, the units computed where the
-        executor runs work: after every stage that changes the text, so they
-        are the final text's."""
+        with ``text``, ``title`` and ``roles``), in order, the units computed
+        where the executor runs work: after every stage that changes the
+        text, so they are the final text's."""
         from ..executors import ordered_map
 
         waiting: deque = deque()
@@ -139,7 +141,9 @@ class Deduper:
         def texts():
             for doc in stream:
                 waiting.append(doc)
-                yield doc.text, doc.title
+                # Roles only where they make a difference (a code block), so
+                # that a record without code ships no more than its text.
+                yield doc.text, doc.title, doc.roles if "code" in doc.roles else None
 
         for units in ordered_map(executor, sign, texts(), self.options, passthrough=lambda _: False,
                                  weight=lambda item: len(item[0])):
@@ -164,10 +168,12 @@ class Deduper:
 
     # --- public -------------------------------------------------------------------
 
-    def add(self, doc_id: str, text: str, title: str | None = None) -> DedupResult:
-        return self.add_many([(doc_id, text, title)])[0]
+    def add(self, doc_id: str, text: str, title: str | None = None,
+            roles: Sequence[str] | None = None) -> DedupResult:
+        return self.add_many([(doc_id, text, title, roles)])[0]
 
-    def add_many(self, docs: Sequence[tuple[str, str] | tuple[str, str, str | None]],
+    def add_many(self, docs: Sequence[tuple[str, str] | tuple[str, str, str | None]
+                                      | tuple[str, str, str | None, Sequence[str] | None]],
                  units: Sequence[_Units | None] | None = None) -> list[DedupResult]:
         """Documents in input order; the same results as adding them one by one.
 
@@ -176,17 +182,18 @@ class Deduper:
         of the ones before it, exactly as if they had been added one at a time.
         ``units`` may hold each text's :meth:`Signer.units`, computed elsewhere
         (a worker); None where they are not known. A document is
-        ``(id, text)`` or ``(id, text, title)``: titles are compared with
-        titles and with passages of the text."""
-        docs = [(d[0], d[1], d[2] if len(d) > 2 else None) for d in docs]
+        ``(id, text)``, ``(id, text, title)`` or ``(id, text, title, roles)``:
+        titles are compared with titles and with passages of the text; with
+        the text's line roles, a code block is one passage."""
+        docs = [(d[0], d[1], d[2] if len(d) > 2 else None, d[3] if len(d) > 3 else None) for d in docs]
         if self.options.dedup == "drop":
             # Dropping edits the text only; a title stays what it is.
-            return [self._add_dropping(doc_id, text) for doc_id, text, _ in docs]
+            return [self._add_dropping(doc_id, text, roles) for doc_id, text, _, roles in docs]
         if not docs:
             return []
         given = units or [None] * len(docs)
-        units = [u if u is not None and u.fit(text, title) else self.signer.units(text, title)
-                 for (_, text, title), u in zip(docs, given)]
+        units = [u if u is not None and u.fit(text, title) else self.signer.units(text, title, roles)
+                 for (_, text, title, roles), u in zip(docs, given)]
         counts = np.array([len(u.spans) for u in units], dtype=np.int64)
         keys = np.concatenate([u.keys for u in units]).ravel() if counts.sum() else np.zeros(0, dtype=np.uint64)
         base = self.index.n_pass
@@ -202,7 +209,7 @@ class Deduper:
         ahead = [i for i, h in enumerate(per_doc) if not (h >= base).any()]
         early = dict(zip(ahead, self._match_many([units[i] for i in ahead], [per_doc[i] for i in ahead])))
         results = []
-        for i, ((doc_id, text, _), u) in enumerate(zip(docs, units)):
+        for i, ((doc_id, text, _, _), u) in enumerate(zip(docs, units)):
             doc = self.index.add_document(doc_id, len(text), u.lead)
             match = early[i] if i in early else self._match(u, per_doc[i])
             dups, copied = self._align(u, match)
@@ -217,9 +224,9 @@ class Deduper:
         self.index.settle()
         return results
 
-    def _add_dropping(self, doc_id: str, text: str) -> DedupResult:
+    def _add_dropping(self, doc_id: str, text: str, roles: Sequence[str] | None = None) -> DedupResult:
         doc = self.index.add_document(doc_id, len(text), 0)
-        units = self.signer.units(text)
+        units = self.signer.units(text, None, roles)
         dups, copied = self._align(units, self._match(units, self._lookup(units)))
         near = self._near_duplicate(text, dups, copied)
         near = None if near is None else self.index.doc_ids[near]
@@ -234,7 +241,7 @@ class Deduper:
             out_text, more, left = _drop(out_text, [d for d, _ in dups])
             lines = left if lines is None else [lines[i] for i in left]
             dropped += more
-            units = self.signer.units(out_text)
+            units = self.signer.units(out_text, None, [roles[i] for i in lines] if roles else None)
             dups, _ = self._align(units, self._match(units, self._lookup(units)))
         self.index.doc_lens[doc] = len(out_text)
         self.index.store(doc, units, _Match.none(len(units.spans)).root)
@@ -641,9 +648,12 @@ def _drop(text: str, dups: list[DuplicateSpan]) -> tuple[str, tuple[str, ...], l
         # drop them so the attribution reads as a sentence of its own. A line
         # a span cut down to punctuation alone (the opening “ a sentence's
         # span leaves out) goes with the span.
-        kept = " ".join(_EMPTY_QUOTE.sub("", "".join(pieces)).split())
-        if kept and j > k and not any(ch.isalnum() for ch in kept):
-            kept = ""
+        if j == k:
+            kept = line  # untouched: as it was (a line of code keeps its indentation)
+        else:
+            kept = " ".join(_EMPTY_QUOTE.sub("", "".join(pieces)).split())
+            if kept and not any(ch.isalnum() for ch in kept):
+                kept = ""
         if kept:
             out.append(kept)
             left.append(i)

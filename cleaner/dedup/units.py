@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 
 import numba
 import numpy as np
@@ -122,12 +123,42 @@ def passages(text: str, min_chars: int) -> list[tuple[int, int]]:
     return [(s, e) for s, e, _ in quoted_passages(text, min_chars)]
 
 
-def quoted_passages(text: str, min_chars: int, lead: int = 0) -> list[tuple[int, int, bool]]:
+def code_blocks(text: str, roles: Sequence[str] | None) -> list[tuple[int, int]]:
+    """The character ranges of ``text`` that are code: each run of consecutive
+    lines whose role (``roles``, one a line of ``text``, as a record has them)
+    is ``code``. Empty when the roles do not fit the text."""
+    if not roles or "code" not in roles:
+        return []
+    lines = text.split("\n")
+    if len(lines) != len(roles):
+        return []
+    out: list[tuple[int, int]] = []
+    at = 0
+    for line, role in zip(lines, roles):
+        end = at + len(line)
+        if role == "code":
+            if out and out[-1][1] == at - 1:
+                out[-1] = (out[-1][0], end)
+            else:
+                out.append((at, end))
+        at = end + 1
+    return out
+
+
+def quoted_passages(text: str, min_chars: int, lead: int = 0,
+                    blocks: Sequence[tuple[int, int]] = ()) -> list[tuple[int, int, bool]]:
     """``passages`` with, for each, whether it is the words inside quotation
     marks (a quotation is somebody's words: reused with edits, it is still
     theirs; see ``verify.verdict``). ``lead``: the first ``lead`` characters
     are a title and its newline; no passage runs from it into the text (a
-    short title would otherwise open the list below it)."""
+    short title would otherwise open the list below it).
+
+    ``blocks``: ranges of ``text`` that are one unit whatever their lines and
+    punctuation say (code blocks, ``code_blocks``): a code block is copied
+    whole or not at all, and its lines alone ("}", "import numpy as np",
+    "return result;") are shared by any two pages about the same library
+    without one copying the other. A block is cut in windows like any long
+    passage; no sentence, quotation or list reaches into it."""
     out: dict[tuple[int, int], bool] = {}
     pieces = []
     start = 0
@@ -141,6 +172,9 @@ def quoted_passages(text: str, min_chars: int, lead: int = 0) -> list[tuple[int,
         found = _LIST.finditer(text, lead) if not lead else \
             [*_LIST.finditer(text, 0, lead - 1), *_LIST.finditer(text, lead)]
         pieces.extend((m.start(), m.end(), False) for m in found if len(m.group().split()) >= LIST_MIN_WORDS)
+    if blocks:
+        pieces = [p for p in pieces if not any(p[0] < be and bs < p[1] for bs, be in blocks)]
+        pieces.extend((bs, be, False) for bs, be in blocks)
     while pieces:
         s, e, quoted = pieces.pop()
         piece = text[s:e]

@@ -105,6 +105,11 @@ class Block:
     context: tuple[int, ...]  # counts of CONTEXT tags among all ancestors
     frames: tuple[Frame, ...]  # the nearest NEAR ancestor frames, innermost last
     element: int  # elements seen before the block (its position in the markup)
+    shown: str | None = None
+    """A code block's text with its line breaks and indentation (one line of
+    ``text`` a line of code, blank ones dropped), where that differs from
+    ``text``: what the record shows if the block is kept. ``text``, all on one
+    line, is what the model reads, as it read it when it was trained."""
 
 
 @dataclass(slots=True)
@@ -125,6 +130,13 @@ def _words(value: str) -> tuple[str, ...]:
             _word_cache.clear()
         _word_cache[value] = got
     return got
+
+
+def _code_lines(raw: str) -> str:
+    """The lines of a ``<pre>`` block as written: each line's indentation and
+    words kept (tabs as they are), its trailing spaces and the blank lines
+    dropped (a record's lines are never empty)."""
+    return "\n".join(line.rstrip() for line in raw.split("\n") if line.strip())
 
 
 _NOSCRIPT = re.compile(r"<(/?)noscript\b", re.I)
@@ -156,7 +168,8 @@ def blocks_of(root) -> Page:
         nonlocal truncated
         if not buf:
             return
-        text = " ".join("".join(buf).split())
+        raw = "".join(buf)
+        text = " ".join(raw.split())
         buf.clear()
         if not text:
             state[0] = state[1] = 0
@@ -176,8 +189,9 @@ def blocks_of(root) -> Page:
             f.chars += n
             f.link_chars += link
             f.blocks += 1
+        shown = _code_lines(raw) if role == "code" and "\n" in raw.strip() else None
         blocks.append(Block(text, role, near[-1].tag if near else "body", len(stack), link, state[1],
-                            tuple(context), near, state[2]))
+                            tuple(context), near, state[2], shown if shown != text else None))
         state[0] = state[1] = 0
 
     def leave(tag: str) -> None:

@@ -161,7 +161,11 @@ def kept_text(texts: Sequence[str], roles: Sequence[str], keep: Sequence[bool], 
 
 
 def decide(texts: Sequence[str], roles: Sequence[str], keep: Sequence[bool], title: str | None,
-           veto: frozenset[str] | set[str] = frozenset(), repeat_words: int | None = None) -> Decided:
+           veto: frozenset[str] | set[str] = frozenset(), repeat_words: int | None = None,
+           shown: Sequence[str | None] | None = None) -> Decided:
+    """``shown``: for each block, the text a kept block puts in ``text`` where
+    it is not the block's one-line text (a code block's lines), else None;
+    each of its lines is a line of ``text`` with the block's role."""
     vetos = vetoed(texts, keep, veto)
     keep = [k and not v for k, v in zip(keep, vetos)]
     h, again, d = set_aside(texts, roles, keep, title, repeat_words)
@@ -177,9 +181,11 @@ def decide(texts: Sequence[str], roles: Sequence[str], keep: Sequence[bool], tit
         elif i == d:
             r = Removal("date", t, DATELINE_RULE)
         elif k:
-            kept.append(t)
-            kept_roles.append(roles[i])
-            sequence.append((t, None))
+            out = shown[i] if shown is not None and shown[i] else t
+            kept.append(out)
+            for line in out.split("\n"):
+                kept_roles.append(roles[i])
+                sequence.append((line, None))
             continue
         else:
             kind, name = rule_of(t)
