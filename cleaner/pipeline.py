@@ -532,7 +532,7 @@ def _to_record(c: Cleaned, result: DedupResult | None, options: Options) -> Reco
     if result is not None:
         text, duplicates, near = result.text, result.duplicates, result.near_duplicate_of
         if result.dropped:
-            removed = removed + tuple(Removal("duplicate", t, "near-duplicate-passage") for t in result.dropped)
+            removed = _in_order(removed, c.removal_slots, result)
         if result.lines is not None and roles:
             roles = tuple(roles[i] for i in result.lines)
     if not options.include_removed_text:
@@ -544,6 +544,19 @@ def _to_record(c: Cleaned, result: DedupResult | None, options: Options) -> Reco
                   author=c.author, date=c.date, lang=c.lang, text=text, removed=removed,
                   duplicates=duplicates, near_duplicate_of=near, stats=stats, metadata=dict(doc.metadata),
                   roles=roles if text else ())
+
+
+def _in_order(removed: tuple[Removal, ...], slots: tuple[int, ...], result: DedupResult) -> tuple[Removal, ...]:
+    """The cleaning's removals and the passages dedup dropped, in document
+    order: a removal sits before kept line ``slot`` of the cleaned text, a
+    dropped passage in the line where it began (after the removals before
+    that line)."""
+    dropped = [Removal("duplicate", t, "near-duplicate-passage") for t in result.dropped]
+    if len(slots) != len(removed) or len(result.dropped_at) != len(dropped):
+        return removed + tuple(dropped)
+    keyed = [((slot, 0, i), r) for i, (slot, r) in enumerate(zip(slots, removed))]
+    keyed += [((line, 1, i), r) for i, (line, r) in enumerate(zip(result.dropped_at, dropped))]
+    return tuple(r for _, r in sorted(keyed, key=lambda kr: kr[0]))
 
 
 def clean_one(content: str, kind: str, url: str | None, options: Options | None) -> Record:

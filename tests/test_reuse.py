@@ -503,3 +503,16 @@ def test_a_copied_code_block_is_one_span_and_drop_mode_keeps_indentation():
     assert first[dup.of_start:dup.of_end].startswith("import numpy as np")
     [_, dropped] = run([("a", first, None, roles_1), ("b", second, None, roles_2)], dedup="drop")
     assert "\n    if frame.empty:\n        raise ValueError(path)\n" in dropped.text  # untouched lines as they were
+
+
+def test_drop_mode_lists_removals_in_document_order():
+    import cleaner
+
+    wire = "\n".join(["Harbour cranes arrive in spring", *STORY])
+    copy = "\n".join(["Cranes due at the harbour", "By Wire staff", STORY[0], OTHER[0], STORY[1], OTHER[1],
+                      "Share this article"])
+    recs = list(cleaner.clean([{"id": "wire", "text": wire}, {"id": "copy", "text": copy}],
+                              cleaner.Options(workers=1, dedup="drop")))
+    kinds = [(r.kind, r.text) for r in recs[1].removed]
+    assert [k for k, _ in kinds] == ["title", "byline", "duplicate", "duplicate", "share-buttons"], kinds
+    assert [t for k, t in kinds if k == "duplicate"] == [STORY[0], STORY[1]]

@@ -75,6 +75,9 @@ class DedupResult:
     """Where ``dropped`` changed the text: for each line of ``text``, the line
     of the text given that it is what is left of (so the lines' roles follow
     them); None where the text is the one given."""
+    dropped_at: tuple[int, ...] = ()
+    """For each of ``dropped``, the line of the text given where it began (so
+    the removals can be listed in document order)."""
 
 
 def sign(docs: list[tuple[str, str | None] | tuple[str, str | None, Sequence[str] | None]],
@@ -231,6 +234,7 @@ class Deduper:
         near = self._near_duplicate(text, dups, copied)
         near = None if near is None else self.index.doc_ids[near]
         dropped: tuple[str, ...] = ()
+        dropped_at: tuple[int, ...] = ()
         out_text = text
         lines: list[int] | None = None
         # Dropping a span can leave a remainder that is itself a copy (the
@@ -238,7 +242,8 @@ class Deduper:
         for _ in range(DROP_ROUNDS):
             if not dups:
                 break
-            out_text, more, left = _drop(out_text, [d for d, _ in dups])
+            out_text, more, left, began = _drop(out_text, [d for d, _ in dups])
+            dropped_at += tuple(began) if lines is None else tuple(lines[i] for i in began)
             lines = left if lines is None else [lines[i] for i in left]
             dropped += more
             units = self.signer.units(out_text, None, [roles[i] for i in lines] if roles else None)
@@ -248,7 +253,7 @@ class Deduper:
         n = self.index.n_pass
         self.index.buckets.insert(units.keys.ravel(), np.repeat(np.arange(n - len(units.spans), n), self.bands))
         self.index.settle()
-        return DedupResult(out_text, (), near, dropped, tuple(lines) if lines is not None else None)
+        return DedupResult(out_text, (), near, dropped, tuple(lines) if lines is not None else None, dropped_at)
 
     def _lookup(self, units: _Units) -> np.ndarray:
         return self.index.buckets.lookup(units.keys.ravel()).reshape(units.keys.shape)
@@ -620,17 +625,19 @@ def _span_within(starts: list[int], ends: list[int], start: int, end: int, longe
     return False
 
 
-def _drop(text: str, dups: list[DuplicateSpan]) -> tuple[str, tuple[str, ...], list[int]]:
+def _drop(text: str, dups: list[DuplicateSpan]) -> tuple[str, tuple[str, ...], list[int], list[int]]:
     """Remove the duplicate spans; lines left empty disappear with them. Line
     by line: what is left of a line stays a line of its own (a span across a
-    line break does not join the line before it to the one after), and the
-    third value lists, for each line left, which line of ``text`` it was."""
-    spans, dropped, last = [], [], 0
+    line break does not join the line before it to the one after). The third
+    value lists, for each line left, which line of ``text`` it was; the
+    fourth, for each span dropped, the line of ``text`` where it began."""
+    spans, dropped, began, last = [], [], [], 0
     for d in sorted(dups, key=lambda d: d.start):
         if d.start < last:
             continue
         spans.append((d.start, d.end))
         dropped.append(text[d.start:d.end])
+        began.append(text.count("\n", 0, d.start))
         last = d.end
     out, left, start, k = [], [], 0, 0
     for i, line in enumerate(text.split("\n")):
@@ -658,4 +665,4 @@ def _drop(text: str, dups: list[DuplicateSpan]) -> tuple[str, tuple[str, ...], l
             out.append(kept)
             left.append(i)
         start = end + 1
-    return "\n".join(out), tuple(dropped), left
+    return "\n".join(out), tuple(dropped), left, began
