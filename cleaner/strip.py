@@ -276,11 +276,32 @@ without newlines) is cut at spaces into lines of about this size, so every
 per-line test stays linear and small."""
 
 
-def _lines(raw: str) -> list[str]:
+def _lines(raw: str) -> tuple[list[str], dict[int, int]]:
+    """The lines of ``raw``, those over MAX_LINE_CHARS cut in pieces, and for
+    each piece of a cut line (by its position) the line it was cut from."""
     lines = raw.split("\n")
-    if len(raw) <= MAX_LINE_CHARS:
-        return lines
-    return [piece for line in lines for piece in _cut(line)]
+    if len(raw) <= MAX_LINE_CHARS or all(len(line) <= MAX_LINE_CHARS for line in lines):
+        return lines, {}
+    out: list[str] = []
+    cut: dict[int, int] = {}
+    for i, line in enumerate(lines):
+        pieces = list(_cut(line))
+        if len(pieces) > 1:
+            cut.update((len(out) + k, i) for k in range(len(pieces)))
+        out += pieces
+    return out, cut
+
+
+def whole_lines(judged: "Judged", keep: list[bool]) -> list[bool]:
+    """``keep`` with the pieces of a line cut at MAX_LINE_CHARS all kept when
+    one of them is: they are one line of the input, and a length no page's
+    line has leaves the models out of what they were trained on, so that
+    one piece of a paragraph could go while the next stayed."""
+    if not judged.cut:
+        return keep
+    kept_sources = {judged.cut[x.index] for x, k in zip(judged.lines, keep) if k and x.index in judged.cut}
+    return [k or (x.index in judged.cut and judged.cut[x.index] in kept_sources)
+            for x, k in zip(judged.lines, keep)]
 
 
 def _cut(line: str) -> Iterator[str]:
@@ -340,6 +361,9 @@ class Judged:
     title: str | None
     author: str | None
     date: str | None
+    cut: dict[int, int] = field(default_factory=dict)
+    """The pieces of lines cut at MAX_LINE_CHARS: ``Line.index`` -> the line
+    of the page it was cut from (see ``whole_lines``)."""
 
 
 def judge_lines(raw: str | list[str], *, is_html: bool, title: str | None = None, author: str | None = None,
@@ -352,12 +376,12 @@ def judge_lines(raw: str | list[str], *, is_html: bool, title: str | None = None
     returned lines, the headline line, and the title, author and date. The
     page model (block features) and the line model read these verdicts as
     evidence."""
-    raws = _lines(raw) if isinstance(raw, str) else raw
+    raws, cut = _lines(raw) if isinstance(raw, str) else (raw, {})
     cached, now = _features_cached, _features_now
     lines = [Line(i, *f) for i, t in enumerate(raws)
              if t and (f := cached(t) if len(t) <= FEATURES_CACHE_CHARS else now(t)) is not None]
     if not lines:
-        return Judged([], 0, 0, None, title, author, date)
+        return Judged([], 0, 0, None, title, author, date, cut)
     _split_glued(lines)
     _press_release_about(lines)
     if headings or standfirst:
@@ -414,7 +438,7 @@ def judge_lines(raw: str | list[str], *, is_html: bool, title: str | None = None
             if line.kind is None:
                 line.kind = line.rule.kind if line.rule else section
                 line.why = line.rule.name if line.rule else "outside-article"
-    return Judged(lines, start, end, anchor, meta.title, meta.author, meta.date)
+    return Judged(lines, start, end, anchor, meta.title, meta.author, meta.date, cut)
 
 
 def strip_chrome(raw: str, *, is_html: bool, title: str | None = None, author: str | None = None,
@@ -422,7 +446,8 @@ def strip_chrome(raw: str, *, is_html: bool, title: str | None = None, author: s
                  standfirst: str | None = None) -> Stripped:
     judged = judge_lines(raw, is_html=is_html, title=title, author=author, date=date, url=url,
                          headings=headings, standfirst=standfirst)
-    return assemble(judged.lines, [x.kind is None for x in judged.lines], judged.title, judged.author, judged.date)
+    keep = whole_lines(judged, [x.kind is None for x in judged.lines])
+    return assemble(judged.lines, keep, judged.title, judged.author, judged.date)
 
 
 def assemble(lines: list[Line], keep: list[bool], title: str | None, author: str | None, date: str | None,

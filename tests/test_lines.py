@@ -301,3 +301,21 @@ def test_url_shape_columns():
     # the rest of the row does not depend on the URL
     rest = [i for i in range(len(L.LINE_FEATURES)) if i not in cols]
     assert np.array_equal(X[:, rest], L.line_matrix(judged)[:, rest])
+
+
+@pytest.mark.parametrize("line_model", [True, False])
+def test_a_line_cut_at_the_length_limit_keeps_or_loses_all_its_pieces(line_model):
+    """A paragraph longer than MAX_LINE_CHARS is cut into pieces only so that
+    every per-line test stays small; its pieces are one line of the input:
+    one piece of it used to go while the next stayed."""
+    import cleaner
+    from cleaner.strip import MAX_LINE_CHARS
+
+    sentence = "The harbour authority said the new cranes would arrive in spring and double the capacity. "
+    para = (sentence * (MAX_LINE_CHARS // len(sentence) + 12)).strip()
+    assert len(para) > MAX_LINE_CHARS
+    rec = cleaner.clean_text(para, options=cleaner.Options(line_model=line_model))
+    assert rec.stats["chars_out"] >= len(para) - 2 and not rec.removed
+    rec = cleaner.clean_text("Harbour cranes\n" + para + "\nShare this article",
+                             options=cleaner.Options(line_model=line_model))
+    assert rec.text.replace("\n", " ").count(sentence.strip()) == para.count(sentence.strip())

@@ -55,7 +55,7 @@ from pathlib import Path
 import numpy as np
 
 from ..records import Removal
-from ..strip import Judged, Line, Stripped, assemble, judge_lines, title_shaped
+from ..strip import Judged, Line, Stripped, assemble, judge_lines, title_shaped, whole_lines
 from .features import RULE_KINDS, TEXT_FEATURES, WORD, text_features, words_of_texts
 from .pagetype import url_shape
 from .stopwords import LANGS, STOPWORDS
@@ -336,9 +336,9 @@ def decide_keep(judged: Judged, probs: np.ndarray, threshold: float, switch: flo
     keep = smooth(probs, threshold, switch)
     if len(probs) and not keep.any():
         keep = probs >= probs.max()
-    return [bool(k) and not _metadata(x) and not _always_vetoed(x)
-            and not (veto and x.kind is not None and _vetoed(x, veto))
-            for k, x in zip(keep, judged.lines)]
+    return whole_lines(judged, [bool(k) and not _metadata(x) and not _always_vetoed(x)
+                                and not (veto and x.kind is not None and _vetoed(x, veto))
+                                for k, x in zip(keep, judged.lines)])
 
 
 ALWAYS_VETOED: frozenset[tuple[str, str]] = frozenset({
