@@ -88,6 +88,16 @@ ROLES_PAGE = ("<html><body><nav>Home | News</nav><article><h1>Harbour plan appro
               "</article><footer>(c) 2025 Harbour Gazette</footer></body></html>")
 
 
+def test_a_paragraph_in_a_list_item_quotation_or_cell_has_the_containers_role():
+    para = "The harbour authority said the new cranes would arrive in the spring and double the capacity."
+    page = ("<html><body><article><h1>Harbour cranes</h1>" + f"<p>{para}</p>"
+            + f"<ul><li><p>{para} One.</p></li><li><div><p>{para} Two.</p></div></li></ul>"
+            + f"<blockquote><p>{para} Quoted.</p></blockquote><table><tr><td><p>{para} Cell.</p></td></tr></table>"
+            + f"<dl><dt>Cranes</dt><dd><p>{para} Defined.</p></dd></dl><p>{para} End.</p></article></body></html>")
+    rec = cleaner.clean_html(page)
+    assert rec.roles == ("p", "li", "li", "quote", "cell", "dt", "dd", "p"), (rec.roles, rec.text)
+
+
 def test_each_line_of_an_html_page_keeps_its_role():
     rec = cleaner.clean_html(ROLES_PAGE)
     assert rec.roles == ("h2", "p", "li", "li", "code", "code", "p")

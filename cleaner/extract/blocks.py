@@ -44,6 +44,9 @@ ROLE_NAMES = ("text", "h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "dt", "dd",
 """A block's role: the nearest role-giving element within :data:`ROLE_REACH`
 levels above it (``<li><div>text</div></li>`` is a list item), else plain text."""
 ROLE_REACH = 4
+CONTAINER_ROLES = frozenset({"li", "quote", "cell", "dd", "dt"})
+"""Roles that hold paragraphs: a ``<p>`` within ROLE_REACH levels of one
+shows as the container's role (``Block.shown_role``)."""
 
 CONTEXT = ("article", "main", "header", "footer", "nav", "aside", "form", "a", "li", "table", "figure", "blockquote",
            "section", "h", "ul", "dl", "pre", "code", "strong", "time", "address", "menu", "details", "x-noscript",
@@ -110,6 +113,12 @@ class Block:
     ``text`` a line of code, blank ones dropped), where that differs from
     ``text``: what the record shows if the block is kept. ``text``, all on one
     line, is what the model reads, as it read it when it was trained."""
+    shown_role: str | None = None
+    """The role the record gives the block's lines where it is not ``role``:
+    a paragraph inside a list item, a quotation, a table cell or a
+    definition (``<li><p>``, ``<blockquote><p>``, ``<td><p>``) is that item,
+    quotation or cell to a reader and to a Markdown renderer. ``role``, the
+    nearest role-giving element, is what the model reads, as trained."""
 
 
 @dataclass(slots=True)
@@ -178,11 +187,15 @@ def blocks_of(root) -> Page:
             truncated = True
             return
         near = tuple(stack[-NEAR:])
-        role = "text"
-        for f in reversed(near[-ROLE_REACH:]):
-            r = ROLES.get(f.tag)
+        role, shown_role = "text", None
+        reach = near[-ROLE_REACH:]
+        for k in range(len(reach) - 1, -1, -1):
+            r = ROLES.get(reach[k].tag)
             if r is not None:
                 role = r
+                if r == "p":
+                    shown_role = next((c for f in reversed(reach[:k]) if (c := ROLES.get(f.tag)) in CONTAINER_ROLES),
+                                      None)
                 break
         n, link = len(text), min(state[0], len(text))
         for f in near:
@@ -191,7 +204,7 @@ def blocks_of(root) -> Page:
             f.blocks += 1
         shown = _code_lines(raw) if role == "code" and "\n" in raw.strip() else None
         blocks.append(Block(text, role, near[-1].tag if near else "body", len(stack), link, state[1],
-                            tuple(context), near, state[2], shown if shown != text else None))
+                            tuple(context), near, state[2], shown if shown != text else None, shown_role))
         state[0] = state[1] = 0
 
     def leave(tag: str) -> None:

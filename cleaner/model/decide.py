@@ -162,10 +162,13 @@ def kept_text(texts: Sequence[str], roles: Sequence[str], keep: Sequence[bool], 
 
 def decide(texts: Sequence[str], roles: Sequence[str], keep: Sequence[bool], title: str | None,
            veto: frozenset[str] | set[str] = frozenset(), repeat_words: int | None = None,
-           shown: Sequence[str | None] | None = None) -> Decided:
+           shown: Sequence[str | None] | None = None,
+           shown_roles: Sequence[str | None] | None = None) -> Decided:
     """``shown``: for each block, the text a kept block puts in ``text`` where
     it is not the block's one-line text (a code block's lines), else None;
-    each of its lines is a line of ``text`` with the block's role."""
+    each of its lines is a line of ``text`` with the block's role, or its
+    ``shown_roles`` entry where that is not None (a paragraph in a list item
+    is a list item: ``Block.shown_role``)."""
     vetos = vetoed(texts, keep, veto)
     keep = [k and not v for k, v in zip(keep, vetos)]
     h, again, d = set_aside(texts, roles, keep, title, repeat_words)
@@ -183,8 +186,9 @@ def decide(texts: Sequence[str], roles: Sequence[str], keep: Sequence[bool], tit
         elif k:
             out = shown[i] if shown is not None and shown[i] else t
             kept.append(out)
+            role = shown_roles[i] if shown_roles is not None and shown_roles[i] else roles[i]
             for line in out.split("\n"):
-                kept_roles.append(roles[i])
+                kept_roles.append(role)
                 sequence.append((line, None))
             continue
         else:
