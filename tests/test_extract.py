@@ -98,6 +98,22 @@ def test_a_paragraph_in_a_list_item_quotation_or_cell_has_the_containers_role():
     assert rec.roles == ("p", "li", "li", "quote", "cell", "dt", "dd", "p"), (rec.roles, rec.text)
 
 
+def test_an_accordions_question_in_a_button_is_text():
+    """Bootstrap's accordion puts each question in a <button> inside its
+    heading: a button's label elsewhere is a control, but this one is the
+    heading of the answer below it, which used to come without it."""
+    para = "Orders placed before two in the afternoon ship the same day, and standard delivery takes three days."
+    items = "".join(f"<div class='accordion-item'><h2 class='accordion-header'><button class='accordion-button' "
+                    f"type='button'>Question number {i}?</button></h2><div class='accordion-body'>{para} {i}.</div>"
+                    f"</div>" for i in range(1, 4))
+    page = (f"<html><body><main><h1>Shipping questions</h1><p>{para}</p><div class='accordion'>{items}</div>"
+            f"<form><button type='submit'>Send us a question</button></form></main></body></html>")
+    rec = cleaner.clean_html(page)
+    for i in range(1, 4):
+        assert f"Question number {i}?" in rec.text.split("\n")
+    assert "Send us a question" not in rec.text
+
+
 def test_each_line_of_an_html_page_keeps_its_role():
     rec = cleaner.clean_html(ROLES_PAGE)
     assert rec.roles == ("h2", "p", "li", "li", "code", "code", "p")

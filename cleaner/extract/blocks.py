@@ -28,6 +28,12 @@ SKIP = frozenset(("script", "style", "noscript", "template", "svg", "math", "ifr
                   "title", "meta", "link", "input", "img", "picture", "source"))
 """Elements whose text is never shown as text (or is a control's label)."""
 
+LABELLED_BY_BUTTON = frozenset(("h1", "h2", "h3", "h4", "h5", "h6", "summary", "dt"))
+"""Elements whose text a ``<button>`` child may hold: an accordion's
+question (Bootstrap's ``<h2><button>Question</button></h2>``, a FAQ's
+``<dt>``) is a heading that opens its answer, not a control's label, so a
+button directly inside one is read as text."""
+
 BOUNDARY = frozenset(("address", "article", "aside", "blockquote", "body", "center", "dd", "details", "dialog",
                       "dir", "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2",
                       "h3", "h4", "h5", "h6", "header", "hgroup", "hr", "li", "main", "menu", "nav", "ol", "p",
@@ -228,7 +234,8 @@ def blocks_of(root) -> Page:
                 buf.append(t)
                 if in_link:
                     state[0] += len(t.strip())
-        elif tag and tag not in SKIP and tag[0] != "-":
+        elif tag and (tag not in SKIP or tag == "button" and stack and stack[-1].tag in LABELLED_BY_BUTTON) \
+                and tag[0] != "-":
             state[2] += 1
             attrs = node.attributes
             hidden = bool(attrs) and ("hidden" in attrs or attrs.get("aria-hidden") == "true"
