@@ -35,6 +35,7 @@ from .options import Options
 from .read import Reader, prepared_content
 from .dates import parse_date_line
 from .model import clean_page
+from .model.decide import DATELINE_RULE
 from .model.lines import finish_text, judge_text
 from .records import Cleaned, Document, Record, Reject, Removal, removal_slots
 from .sitewide import site_boilerplate
@@ -312,14 +313,17 @@ def _extract_and_strip(doc: Document, options: Options) -> Cleaned | Reject | _J
         if options.strip:
             d = clean_page(ex.prepared)
             text, removed, slots, roles = d.text, tuple(d.removed), removal_slots(d.sequence), d.roles
-            title = d.title or title
+            title, author = d.title or title, author or d.author
             if not date:  # from a date line: 05/06/2024 is day first in Europe
-                lines = [r.text for r in removed if r.kind == "date"]
+                # The text's own dateline first: a date removed above it can
+                # be a masthead's today.
+                lines = [r.text for r in sorted(removed, key=lambda r: r.rule != DATELINE_RULE) if r.kind == "date"]
                 date = next(filter(None, map(parse_date_line, lines)), None)
                 date = localise(date, lines, lang=ex.lang, url=ex.url) if date else None
         else:
             text, removed, slots = ex.text, (), ()
             roles = tuple(b.role for b in ex.prepared.blocks)
+        date = date or ex.date_hint
     elif options.strip:
         given = dict(title=ex.title, author=ex.author, date=ex.date, url=ex.url, headings=ex.headings,
                      standfirst=ex.standfirst)
@@ -329,7 +333,7 @@ def _extract_and_strip(doc: Document, options: Options) -> Cleaned | Reject | _J
         return _from_stripped(doc, ex, strip_chrome(ex.text, is_html=ex.is_html, **given))
     else:
         text = "\n".join(line.strip() for line in ex.text.split("\n") if line.strip())
-        removed, title, author, date, slots = (), ex.title, ex.author, ex.date, ()
+        removed, title, author, date, slots = (), ex.title, ex.author, ex.date or ex.date_hint, ()
     return _result(doc, ex, text, removed, slots, title, author, date, roles)
 
 
@@ -342,7 +346,7 @@ def _from_stripped(doc: Document, ex: Extracted, st: Stripped) -> Cleaned | Reje
     date = st.date
     if date is not None and not ex.date:  # from a date line: 05/06/2024 is day first in Europe
         date = localise(date, [r.text for r in removed if r.kind == "date"], lang=ex.lang, url=ex.url)
-    return _result(doc, ex, st.text, removed, st.removal_slots(), st.title, st.author, date, ())
+    return _result(doc, ex, st.text, removed, st.removal_slots(), st.title, st.author, date or ex.date_hint, ())
 
 
 _INVISIBLE_LETTERS = frozenset("\u034f\u115f\u1160\u17b4\u17b5\u3164\uffa0")

@@ -39,7 +39,7 @@ _WORD = re.compile(r"\w+", re.U)
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uff66-\uff9f]")
 _BYLINE = re.compile(r"(by|von|par|por|di|de|door|av|от|автор:?|text:?|texte:?|written by|posted by|words by|"
                      r"reporting by|文[:：]?|記者[:：]?)\s+(?P<name>[^\W\d_][\w'’.\-]*(\s+[\w'’.\-&]+){0,6})"
-                     r"(\s*[,|/–—-]\s*.{0,60})?", re.I | re.U)
+                     r"(\s*[,|/–—·•-]\s*.{0,60})?", re.I | re.U)
 _NAME = re.compile(r"(?P<name>[A-ZÀ-ÖØ-ÞА-ЯЁ][\w'’.\-]+(\s+(van|von|de|der|da|di|del|la|le|bin|al)?\s*[A-ZÀ-ÖØ-ÞА-ЯЁ][\w'’.\-]+){1,3})"
                    r"(\s*[,|–—-]\s*[\w .'’]{2,50})?", re.U)
 _DATE_LABEL_ONLY = re.compile(r"(updated|published|posted|last updated|modified|release date|date|aktualisiert|"
@@ -911,6 +911,16 @@ def _byline(line: Line) -> str | None:
     if line.words > 14 or line.prose and line.words > 10:
         return None
     m = _BYLINE.fullmatch(line.text)
+    return m.group("name").strip(" ,|") if m else None
+
+
+def byline_name(text: str) -> str | None:
+    """The author's name if ``text`` is a byline ("By Jane Porter", "By Sam
+    Okafor · May 21, 2024"), else None: a short line, not a sentence."""
+    text = normalize_line(text)
+    if not text or text.endswith(".") or count_words(text) > 14:
+        return None
+    m = _BYLINE.fullmatch(text)
     return m.group("name").strip(" ,|") if m else None
 
 

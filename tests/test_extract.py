@@ -133,3 +133,54 @@ def test_roles_follow_the_lines_a_dropped_copy_leaves():
     assert len(b.roles) == len(b.text.split("\n")) and b.roles[0] == "h2"
     kept = dict(zip(b.text.split("\n"), b.roles))
     assert all(kept[line] == role for line, role in zip(recs[0].text.split("\n"), recs[0].roles) if line in kept)
+
+
+FAIR = ("<p>The county fair returned this weekend after a two-year break, drawing an estimated 40,000 visitors over "
+        "three days despite the heat.</p><p>Organisers said ticket sales were the highest since 2015, and food "
+        "vendors reported long lines throughout the weekend.</p><p>Next year the fair will add a second entrance "
+        "on Route 9 to reduce traffic on the main road, the fair board said.</p>")
+
+
+def test_a_date_line_in_the_article_beats_a_mastheads_time_element():
+    """The first <time datetime> of a page can be the masthead's today; it
+    is the date only where the page says nothing better."""
+    masthead = "<div class='masthead'><time datetime='2024-06-01'>Saturday, June 1, 2024</time></div>"
+    head = "<h1>County fair draws record crowds</h1><p class='byline'>By Rebecca Thornton</p>"
+    page = (f"<html><body>{masthead}<main><article>{head}<p class='date'>Published August 14, 2023</p>{FAIR}"
+            "</article></main></body></html>")
+    assert cleaner.clean_html(page).date == "2023-08-14"
+    assert cleaner.clean_html(page.replace("<p class='date'>Published August 14, 2023</p>", "")).date == "2024-06-01"
+    assert cleaner.clean_html(page.replace("<p class='date'>Published August 14, 2023</p>", ""),
+                              url="https://valley.example/2023/08/14/fair").date == "2024-06-01"
+
+
+def test_compact_iso_dates_and_job_titles_in_meta():
+    head = ("<head><meta name='author' content='By Rebecca Thornton, Staff Writer'>"
+            "<meta name='pubdate' content='20230814'>"
+            "<meta property='article:modified_time' content='2023-09-30T10:00:00Z'></head>")
+    rec = cleaner.clean_html(f"<html>{head}<body><article><h1>County fair draws record crowds</h1>{FAIR}"
+                             "</article></body></html>")
+    assert (rec.author, rec.date) == ("Rebecca Thornton", "2023-08-14")
+    from cleaner.extract.metadata import iso_date
+
+    assert iso_date("20230814") == "2023-08-14" and iso_date("20230814T101500Z") == "2023-08-14"
+    assert iso_date("Order 20230814 shipped") is None and iso_date("20231399") is None
+
+
+@pytest.mark.parametrize("byline, author", [("By Jane Porter", "Jane Porter"),
+                                            ("By Sam Okafor · May 21, 2024", "Sam Okafor")])
+def test_a_byline_under_the_headline_of_plain_markup_is_the_author(byline, author):
+    """Kept by the model or not, a byline above the text leaves it for the
+    author field (the text path's head metadata does the same)."""
+    page = (f"<html><body><article><h1>County fair draws record crowds</h1><p>{byline}</p>{FAIR}</article>"
+            "</body></html>")
+    rec = cleaner.clean_html(page)
+    assert rec.author == author and byline not in rec.text
+    assert [r.kind for r in rec.removed if r.text == byline] == ["byline"]
+
+
+def test_a_by_sentence_in_the_body_is_no_byline():
+    page = (f"<html><body><article><h1>County fair draws record crowds</h1>{FAIR}"
+            "<p>By then the crowds had gone home.</p></article></body></html>")
+    rec = cleaner.clean_html(page)
+    assert rec.author is None and "By then the crowds had gone home." in rec.text

@@ -347,7 +347,8 @@ def test_metadata_sources():
     bad = page_metadata(parse('<html><head><script type="application/ld+json">{not json</script></head>'
                               '<body><time datetime="2024-02-30">x</time><p class="byline">By Jo Lee</p></body>'
                               '</html>'), "https://x.example/2023/05/06/story")
-    assert bad.date == "2023-05-06" and bad.author == "Jo Lee"
+    # A date only the URL gives is a hint: a date line the article shows beats it.
+    assert (bad.date, bad.date_hint, bad.author) == (None, "2023-05-06", "Jo Lee")
 
 
 def test_loading_the_page_model_does_not_count_against_a_pages_time_limit(monkeypatch, tmp_path):

@@ -41,6 +41,9 @@ class Extracted:
     prepared: Any = None
     """For HTML: the page cut into blocks with their features
     (:class:`cleaner.model.model.Prepared`), which the page model judges."""
+    date_hint: str | None = None
+    """A date the page implies but does not declare (``PageMeta.date_hint``):
+    the record's date when no date line says otherwise."""
 
 
 def host_of(url: str | None) -> str | None:
@@ -166,6 +169,7 @@ def _extract_html(html: str, url: str | None, options: Options) -> Extracted:  #
         title=_clean_field(meta.title),
         author=_clean_field(meta.author),
         date=meta.date,
+        date_hint=meta.date_hint,
         site=host_of(page_url) or _clean_field(meta.site_name),
         url=page_url,
         lang=meta.lang,

@@ -24,6 +24,11 @@ _URL_DATE = re.compile(r"/((?:19|20)\d{2})[/_-](\d{1,2})[/_-](\d{1,2})(?:/|$|[_-
 _SPACE = re.compile(r"\s+")
 _TITLE_SPLIT = re.compile(r"\s+[|–—·•»:-]\s+")
 _BY = re.compile(r"^(by|von|par|por|di|door|av|от|written by|posted by)\s+", re.I)
+_ROLE_AFTER = re.compile(r",\s*((senior|chief|staff|contributing|deputy|associate|managing|political|business|"
+                         r"sports|science|health|technology|foreign|news)\s+)?(writer|reporter|editor|correspondent|"
+                         r"columnist|contributor|journalist)\s*$", re.I)
+"""A job title after the name in an author ``<meta>`` ("By Rebecca Thornton,
+Staff Writer"): the field holds the name."""
 
 _TITLE_META = ("og:title", "twitter:title", "dc.title", "title", "sailthru.title", "parsely-title")
 _AUTHOR_META = ("author", "article:author", "dc.creator", "sailthru.author", "parsely-author", "byl", "twitter:creator",
@@ -53,6 +58,11 @@ class PageMeta:
     """Schema.org types of the page's JSON-LD and its ``og:type``, lower case."""
     article_body: str | None = None
     """JSON-LD ``articleBody`` (or ``text``) when the page gives one."""
+    date_hint: str | None = None
+    """Where the page declares no date (JSON-LD, ``<meta>``): the first
+    ``<time datetime>`` or a date in the URL. Weaker than a date line the
+    article shows ("Published August 14, 2023"): the first ``<time>`` can be
+    a masthead's today."""
 
 
 def _clean(value) -> str | None:
@@ -62,11 +72,17 @@ def _clean(value) -> str | None:
     return value or None
 
 
+_COMPACT_DATE = re.compile(r"\s*((?:19|20)\d{2})(\d{2})(\d{2})(?:T[\d:.Z+-]*)?\s*")
+"""ISO 8601's basic form, ``20230814`` (``<meta name="pubdate">`` of many
+news sites), as the whole value: an eight-digit number inside other text is
+no date."""
+
+
 def iso_date(value: str | None) -> str | None:
     """``YYYY-MM-DD`` from a machine-readable date (ISO 8601 and its variants)."""
     if not value:
         return None
-    m = _DATE.search(value[:64])
+    m = _DATE.search(value[:64]) or _COMPACT_DATE.fullmatch(value[:64])
     if not m:
         return None
     try:
@@ -179,6 +195,7 @@ def page_metadata(tree, url: str | None = None) -> PageMeta:
     author = None
     for k in _AUTHOR_META:
         a = _clean(meta.get(k))
+        a = _ROLE_AFTER.sub("", _BY.sub("", a)) if a else a
         if a and " " in a and "://" not in a and len(a) < 120:
             author = a
             break
@@ -191,24 +208,24 @@ def page_metadata(tree, url: str | None = None) -> PageMeta:
     if author is None:
         author = _byline(tree)
 
-    when = None
+    when = hint = None
     if article is not None:
         when = iso_date(_clean(article.get("datePublished")) or _clean(article.get("dateCreated")))
     if when is None:
         when = next((d for d in (iso_date(meta.get(k)) for k in _DATE_META) if d), None)
     if when is None:
         for node in tree.css("time[datetime]")[:5]:
-            when = iso_date(node.attributes.get("datetime"))
-            if when:
+            hint = iso_date(node.attributes.get("datetime"))
+            if hint:
                 break
     page_url = url or canonical or _clean(meta.get("og:url"))
-    if when is None and page_url:
+    if when is None and hint is None and page_url:
         m = _URL_DATE.search(page_url)
         if m:
             try:
-                when = date(int(m.group(1)), int(m.group(2)), int(m.group(3))).isoformat()
+                hint = date(int(m.group(1)), int(m.group(2)), int(m.group(3))).isoformat()
             except ValueError:
-                when = None
+                hint = None
 
     site = next((s for s in (_clean(meta.get(k)) for k in _SITE_META) if s), None)
     if site is None:
@@ -226,7 +243,7 @@ def page_metadata(tree, url: str | None = None) -> PageMeta:
         lang = raw if raw.isalpha() and 2 <= len(raw) <= 3 else None
     return PageMeta(title=title, author=author, date=when, site_name=site, url=page_url, lang=lang,
                     description=_clean(meta.get("description") or meta.get("og:description")),
-                    types=tuple(dict.fromkeys(types))[:20], article_body=body)
+                    types=tuple(dict.fromkeys(types))[:20], article_body=body, date_hint=hint)
 
 
 _BYLINE_CSS = ('[rel="author"], [itemprop="author"], [class*="author"], [class*="byline"], [class*="Author"], '
