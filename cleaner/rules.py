@@ -174,7 +174,10 @@ LINE_RULES: tuple[Rule, ...] = (
        r"|notre (newsletter|lettre d'information)|nuestro (boletín|newsletter)|nossa newsletter"
        r"|abonnez-vous|inscrivez-vous|abonnieren sie|подпишитесь|рассылк\w+|メルマガ|メールマガジン)",
        full=False, wall=True),
-    _r("newsletter", "newsletter-legal", r"(by (signing up|subscribing|clicking)|subscribers agree|"
+    # A line that names cookies or a copyright is a consent notice or a
+    # footer's, whatever legal words it shares with a sign-up form's small
+    # print: the rules below name it.
+    _r("newsletter", "newsletter-legal", r"^(?!.*(cookie|©|copyright)).*?(by (signing up|subscribing|clicking)|subscribers agree|"
        r"unsubscribe at any time|you (can|may) unsubscribe|privacy (policy|notice)|terms of (use|service)|"
        r"this site is protected by recaptcha)", full=False),
     _r("newsletter", "newsletter-control", r"(sign ?up|subscribe|subscribe now|join now|get started|"

@@ -376,3 +376,15 @@ def test_character_classes_by_table_are_flags_of_each_character(text):
 
     cp = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
     assert _char_flags(cp).tolist() == [_flags(ch) for ch in text]
+
+
+def test_no_wording_veto_removes_a_table_cell():
+    """A table's "4x", "Best" or "1/4" is a value of the table, not a player's
+    speed button, a comment sort or a gallery counter."""
+    from cleaner.model.decide import decide
+
+    texts = ["Speed-up", "4x", "Best", "1/4", "4x"]
+    roles = ["cell", "cell", "cell", "cell", "p"]
+    d = decide(texts, roles, [True] * 5, None, frozenset({"audio-label", "comment-control", "gallery-counter"}))
+    assert d.text.split("\n") == ["Speed-up", "4x", "Best", "1/4"]
+    assert [(r.kind, r.text) for r in d.removed] == [("audio-player", "4x")]

@@ -77,6 +77,8 @@ POSITIVE = {
                        "We and our 644 partners store and access personal data, like browsing data or unique "
                        "identifiers, on your device.", "Privacy Preference Center"],
     "cookie-notice": ["We use cookies to improve your experience on our site and to show you relevant advertising.",
+                      "By clicking “Accept All Cookies”, you agree to the storing of cookies on your device.",
+                      "We use cookies to improve your experience. See our Privacy Policy.",
                       "Diese Website verwendet Cookies."],
     "cookie-control": ["Accept all", "Reject all", "Manage preferences", "Alle akzeptieren", "Tout accepter"],
     "paywall-notice": ["Subscribe to continue reading.", "Already a subscriber? Sign in", "This article is reserved for "
@@ -92,7 +94,7 @@ POSITIVE = {
     "feedback-prompt": ["We want to hear what you think about this article.",
                         "The Gazette publishes letters to the editor. We'd like to hear what you think about this story.", "Was this article helpful?"],
     "paywall-control": ["Log in", "Register", "My Account", "Se connecter"],
-    "copyright": ["© 2024 Riverside Media Group", "Copyright 2023-2026 - www.example-news.com All Rights Reserved"],
+    "copyright": ["© 2024 Riverside Media Group", "Copyright © 2024 Valley Times | Privacy Policy", "Copyright 2023-2026 - www.example-news.com All Rights Reserved"],
     "rights-reserved": ["Alle Rechte vorbehalten.", "Все права защищены", "記事の無断転載を禁じます。", "2024 Harbour Media. All rights reserved."],
     "contact-footer": ["Harbour City - Rua das Flores, 1111 - CEP 89259-565 - Fone: (047) 2106-8000",
                        "Редакция: ул. Ленина, 5. Телефон: +7 (495) 123-45-67"],

@@ -499,6 +499,7 @@ def choose_veto(pages, oof, islands=None, repeats=None) -> list[str]:
     """The wording rules that override the model: each rule whose removal of
     kept blocks lowers the mean F1 of ``pages`` (their out-of-fold
     probabilities) neither on WCXB nor on ScrapingHub, and raises it on one."""
+    from cleaner.model.decide import VETO_EXEMPT_ROLES
     from cleaner.model.features import rule_of
     from cleaner.rules import LINE_RULES
 
@@ -516,7 +517,8 @@ def choose_veto(pages, oof, islands=None, repeats=None) -> list[str]:
             if p["set"] not in gains:
                 continue
             keep = base[p["set"], p["id"]]
-            drop = np.array([k == kind for k in kinds[p["set"], p["id"]]], dtype=bool)
+            drop = np.array([k == kind and role not in VETO_EXEMPT_ROLES
+                             for k, role in zip(kinds[p["set"], p["id"]], p["roles"])], dtype=bool)
             if not (keep & drop).any():
                 gains[p["set"]].append(0.0)
                 continue

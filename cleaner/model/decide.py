@@ -159,7 +159,14 @@ def text_mask(texts: Sequence[str], roles: Sequence[str], keep: Sequence[bool], 
     return [bool(k) and i != h and i not in head and not again[i] for i, k in enumerate(keep)]
 
 
-def vetoed(texts: Sequence[str], keep: Sequence[bool], veto: frozenset[str] | set[str]) -> list[bool]:
+VETO_EXEMPT_ROLES = frozenset({"cell"})
+"""Roles whose blocks no wording veto removes: a table cell's word ("4x",
+"Best", "1/4", "Email") is a value of the table, not a widget's label; the
+model, which reads the cell's place, decides alone."""
+
+
+def vetoed(texts: Sequence[str], keep: Sequence[bool], veto: frozenset[str] | set[str],
+           roles: Sequence[str] | None = None) -> list[bool]:
     """Which kept blocks a vetoing wording rule removes anyway. The model
     judges a block mostly by its place, and keeps a short "READ MORE: ..."
     line between two paragraphs of the body, or a consent manager's dialog
@@ -167,14 +174,18 @@ def vetoed(texts: Sequence[str], keep: Sequence[bool], veto: frozenset[str] | se
     never cost F1 out-of-fold are chosen by training/train.py (``veto_rules``
     in the model file). Rules, not kinds: one kind holds precise rules (a
     consent dialog's fixed wording) beside loose ones (any line naming
-    cookies, which a recipe page's body does)."""
-    return [bool(k) and bool(veto) and rule_of(t)[1] in veto for t, k in zip(texts, keep)]
+    cookies, which a recipe page's body does). Blocks of a role in
+    VETO_EXEMPT_ROLES are never vetoed."""
+    if not veto:
+        return [False] * len(texts)
+    return [bool(k) and (roles is None or roles[i] not in VETO_EXEMPT_ROLES) and rule_of(t)[1] in veto
+            for i, (t, k) in enumerate(zip(texts, keep))]
 
 
 def kept_text(texts: Sequence[str], roles: Sequence[str], keep: Sequence[bool], title: str | None,
               veto: frozenset[str] | set[str] = frozenset(), repeat_words: int | None = None) -> str:
     """The output text only (what training scores)."""
-    keep = [k and not v for k, v in zip(keep, vetoed(texts, keep, veto))]
+    keep = [k and not v for k, v in zip(keep, vetoed(texts, keep, veto, roles))]
     return "\n".join(t for t, k in zip(texts, text_mask(texts, roles, keep, title, repeat_words)) if k)
 
 
@@ -187,7 +198,7 @@ def decide(texts: Sequence[str], roles: Sequence[str], keep: Sequence[bool], tit
     each of its lines is a line of ``text`` with the block's role, or its
     ``shown_roles`` entry where that is not None (a paragraph in a list item
     is a list item: ``Block.shown_role``)."""
-    vetos = vetoed(texts, keep, veto)
+    vetos = vetoed(texts, keep, veto, roles)
     keep = [k and not v for k, v in zip(keep, vetos)]
     h, again, head = set_aside(texts, roles, keep, title, repeat_words)
     author = next((byline_name(texts[i]) for i, what in head.items() if what == "byline"), None)
