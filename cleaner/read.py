@@ -14,6 +14,7 @@ import errno
 import fnmatch
 import glob
 import io
+import math
 import os
 import re
 import stat
@@ -1089,13 +1090,21 @@ def _lenient_json(line: bytes):
     (before 3.10; later ones read them as floats) integers beyond 64 bits; the
     standard library accepts them, and scrub repairs the result. Integers
     orjson could not write back are kept as their digits (a string), so
-    nothing of the record is lost."""
+    nothing of the record is lost. So are the values JSON has no number for
+    and the standard library reads anyway: ``NaN``, ``Infinity`` and numbers
+    beyond a float's range (``1e400``), which orjson would write as null."""
     import json
 
     try:
-        return json.loads(line.decode("utf-8", "replace"), parse_int=_json_int)
+        return json.loads(line.decode("utf-8", "replace"), parse_int=_json_int, parse_float=_json_float,
+                          parse_constant=str)
     except ValueError:
         return None
+
+
+def _json_float(digits: str) -> float | str:
+    value = float(digits)
+    return value if math.isfinite(value) else digits
 
 
 def _holds_huge_number(obj) -> bool:

@@ -138,6 +138,16 @@ def test_an_id_that_cannot_serve_gives_way_to_the_line_and_is_kept(tmp_path, giv
     assert d.metadata.get("original_id") == original
 
 
+def test_numbers_json_has_not_are_kept_as_written(tmp_path):
+    """NaN, Infinity and 1e400 are no JSON, but the lenient reader takes them
+    (as the standard library does): they keep their spelling, as a string,
+    instead of becoming null when written."""
+    path = tmp_path / "r.jsonl"
+    path.write_bytes(b'{"id": "a", "text": "one two three", "x": NaN, "y": 1e400, "z": [-Infinity], "w": 1.5}\n')
+    [d] = docs(read_all([path]))
+    assert d.metadata == {"x": "NaN", "y": "1e400", "z": ["-Infinity"], "w": 1.5}
+
+
 def test_huge_numbers_never_take_a_record_down(tmp_path):
     """An integer beyond 64 bits (which orjson reads as a float, or refuses)
     keeps its digits, as a string orjson can write: an id of 30 digits is
