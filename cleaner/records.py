@@ -116,8 +116,9 @@ class Cleaned:
     Empty when unknown (removals then count as after the text)."""
     roles: tuple[str, ...] = ()
     """For HTML cleaned by the page model, the role of each line of ``text``
-    (``h1``..``h6``, ``p``, ``li``, ``dt``, ``dd``, ``cell``, ``code``,
-    ``quote``, ``caption``, ``label``, ``text``); empty for text dumps."""
+    (``h1``..``h6``, ``p``, ``li``, ``dt``, ``dd``, ``row``, ``cell``,
+    ``code``, ``quote``, ``caption``, ``label``, ``text``); empty for text
+    dumps."""
 
 
 @dataclass(frozen=True)
@@ -138,9 +139,9 @@ class Record:
     metadata: dict[str, Any]
     roles: tuple[str, ...] = ()
     """For an HTML page cleaned by the page model, the role of each line of
-    ``text`` (``h1``..``h6``, ``p``, ``li``, ``dt``, ``dd``, ``cell``,
-    ``code``, ``quote``, ``caption``, ``label``, ``text``): what a Markdown
-    renderer needs. Empty for text dumps, whose lines have no markup."""
+    ``text`` (``h1``..``h6``, ``p``, ``li``, ``dt``, ``dd``, ``row``: a
+    table row's kept cells joined by `` | ``, ``cell``, ``code``, ``quote``,
+    ``caption``, ``label``, ``text``): what a Markdown renderer needs. Empty for text dumps, whose lines have no markup."""
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {

@@ -388,3 +388,37 @@ def test_no_wording_veto_removes_a_table_cell():
     d = decide(texts, roles, [True] * 5, None, frozenset({"audio-label", "comment-control", "gallery-counter"}))
     assert d.text.split("\n") == ["Speed-up", "4x", "Best", "1/4"]
     assert [(r.kind, r.text) for r in d.removed] == [("audio-player", "4x")]
+
+
+def test_the_kept_cells_of_a_table_row_are_one_line():
+    from cleaner.model.decide import decide
+
+    texts = ["Specifications", "Size", "60 cm", "Weight", "1.9 kg", "Wood", "oak", "After the table."]
+    roles = ["h2", "cell", "cell", "cell", "cell", "cell", "cell", "p"]
+    rows = [-1, 10, 10, 13, 13, 16, 16, -1]
+    keep = [True, True, True, True, True, True, False, True]
+    d = decide(texts, roles, keep, None, rows=rows)
+    assert d.text.split("\n") == ["Specifications", "Size | 60 cm", "Weight | 1.9 kg", "Wood", "After the table."]
+    assert d.roles == ("h2", "row", "row", "row", "p")
+    assert [r.text for r in d.removed] == ["oak"]
+    # Without rows (a caller that has none) each cell is a line, as before.
+    assert decide(texts, roles, keep, None).text.split("\n")[1:3] == ["Size", "60 cm"]
+
+
+def test_each_cell_knows_its_row():
+    from cleaner.model.model import prepare
+
+    html = ("<html><body><table><tr><th>Size</th><th>Weight</th></tr><tr><td>60 cm</td><td><b>1.9</b> kg</td></tr>"
+            "</table><p>After.</p></body></html>")
+    blocks = prepare(html, None).blocks
+    rows = {b.text: b.row for b in blocks}
+    assert rows["Size"] == rows["Weight"] != rows["60 cm"] == rows["1.9 kg"] and rows["After."] == -1
+
+
+def test_a_headings_permalink_mark_is_no_part_of_its_line():
+    from cleaner.model.decide import decide
+
+    d = decide(["Installation¶", "Run pip install tidekit to get it.", "Usage §", "Section ¶ 3 of the act"],
+               ["h2", "p", "h3", "p"], [True] * 4, None)
+    assert d.text.split("\n") == ["Installation", "Run pip install tidekit to get it.", "Usage",
+                                  "Section ¶ 3 of the act"]

@@ -97,6 +97,7 @@ class Frame:
     link_chars: int = 0
     blocks: int = 0
     hidden: bool = False
+    at: int = 0  # elements seen before this one (its position in the markup): an id within the page
 
     @property
     def repeats(self) -> int:
@@ -125,6 +126,9 @@ class Block:
     definition (``<li><p>``, ``<blockquote><p>``, ``<td><p>``) is that item,
     quotation or cell to a reader and to a Markdown renderer. ``role``, the
     nearest role-giving element, is what the model reads, as trained."""
+    row: int = -1
+    """For a table cell, its row (the ``<tr>``'s position in the markup), so
+    that the record shows the row's cells on one line; -1 for other blocks."""
 
 
 @dataclass(slots=True)
@@ -209,8 +213,9 @@ def blocks_of(root) -> Page:
             f.link_chars += link
             f.blocks += 1
         shown = _code_lines(raw) if role == "code" and "\n" in raw.strip() else None
+        row = next((f.at for f in reversed(stack) if f.tag == "tr"), -1) if role == "cell" else -1
         blocks.append(Block(text, role, near[-1].tag if near else "body", len(stack), link, state[1],
-                            tuple(context), near, state[2], shown if shown != text else None, shown_role))
+                            tuple(context), near, state[2], shown if shown != text else None, shown_role, row))
         state[0] = state[1] = 0
 
     def leave(tag: str) -> None:
@@ -249,7 +254,7 @@ def blocks_of(root) -> Page:
             parent_children = stack[-1].children if stack else top
             parent_children[sig] = parent_children.get(sig, 0) + 1
             stack.append(Frame(tag, _words(cls + " " + ident) if cls or ident else (), sig,
-                               parent_children, {}, hidden=hidden))
+                               parent_children, {}, hidden=hidden, at=state[2]))
             if hidden:
                 context[_HIDDEN] += 1
             ci = _CONTEXT_INDEX.get(tag)

@@ -107,6 +107,15 @@ def repeated(texts: Sequence[str], keep: Sequence[bool], headline_at: int | None
     return out
 
 
+HEADING_ROLES = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+PERMALINK_MARKS = ("¶", "§", "🔗")
+"""What documentation generators (Sphinx, MkDocs) print after a heading as
+its permalink: no word of the heading, so the record's line goes without."""
+
+ROW_SEPARATOR = " | "
+"""Between the cells of a table row on its line: Markdown's column separator,
+spaced as a person copies a table."""
+
 DATELINE_RULE = "date-above-text"
 BYLINE_RULE = "byline-above-text"
 HEAD_BLOCKS = 3
@@ -192,12 +201,15 @@ def kept_text(texts: Sequence[str], roles: Sequence[str], keep: Sequence[bool], 
 def decide(texts: Sequence[str], roles: Sequence[str], keep: Sequence[bool], title: str | None,
            veto: frozenset[str] | set[str] = frozenset(), repeat_words: int | None = None,
            shown: Sequence[str | None] | None = None,
-           shown_roles: Sequence[str | None] | None = None) -> Decided:
+           shown_roles: Sequence[str | None] | None = None, rows: Sequence[int] | None = None) -> Decided:
     """``shown``: for each block, the text a kept block puts in ``text`` where
     it is not the block's one-line text (a code block's lines), else None;
     each of its lines is a line of ``text`` with the block's role, or its
     ``shown_roles`` entry where that is not None (a paragraph in a list item
-    is a list item: ``Block.shown_role``)."""
+    is a list item: ``Block.shown_role``). ``rows``: for each block, its
+    table row (``Block.row``, -1 for none): the kept cells of one row, one
+    after another, are one line of role ``row``, joined by ROW_SEPARATOR, as
+    a reader sees the row and a Markdown renderer needs it."""
     vetos = vetoed(texts, keep, veto, roles)
     keep = [k and not v for k, v in zip(keep, vetos)]
     h, again, head = set_aside(texts, roles, keep, title, repeat_words)
@@ -207,15 +219,30 @@ def decide(texts: Sequence[str], roles: Sequence[str], keep: Sequence[bool], tit
     kept_roles: list[str] = []
     removed: list[Removal] = []
     sequence: list[tuple[str, Removal | None]] = []
+    open_row = -1  # the row of the last line of text, while nothing came after it
     for i, (t, k) in enumerate(zip(texts, keep)):
+        row = rows[i] if rows is not None else -1
         if i == h:
             r = Removal("title", t, "page-headline")
         elif again[i]:
             r = Removal("repeated-block", t, REPEAT_RULE)
         elif i in head:
             r = Removal("date", t, DATELINE_RULE) if head[i] == "date" else Removal("byline", t, BYLINE_RULE)
+        elif k and row >= 0:
+            if row == open_row:
+                kept[-1] += ROW_SEPARATOR + t
+                sequence[-1] = (kept[-1], None)
+            else:
+                kept.append(t)
+                kept_roles.append("row")
+                sequence.append((t, None))
+                open_row = row
+            continue
         elif k:
+            open_row = -1
             out = shown[i] if shown is not None and shown[i] else t
+            if roles[i] in HEADING_ROLES and out.endswith(PERMALINK_MARKS):
+                out = out.rstrip(" " + "".join(PERMALINK_MARKS)) or out
             kept.append(out)
             role = shown_roles[i] if shown_roles is not None and shown_roles[i] else roles[i]
             for line in out.split("\n"):
@@ -233,6 +260,7 @@ def decide(texts: Sequence[str], roles: Sequence[str], keep: Sequence[bool], tit
                 r = Removal(kind, t, name)  # the wording rule decided, against the model
             else:
                 r = Removal(kind or "boilerplate", t, "model+" + name if name else "model")
+        open_row = -1
         removed.append(r)
         sequence.append(("", r))
     removed, sequence = name_controls(removed, sequence)
