@@ -207,6 +207,12 @@ def clean(
                     if os.path.lexists(partial_path(output)):
                         _own_partial(partial_path(output))  # a link planted there is refused first
                 resuming.check(output, fingerprint)
+            elif resume and os.path.lexists(output):
+                # Nothing is left to continue: the run that wrote it finished.
+                # Going on would write it all again and add every document to
+                # --index a second time (each then a copy of itself).
+                raise OptionsError(f"cannot resume: {output} is complete, its run finished and left nothing to "
+                                   f"continue; run without --resume to write it again")
     except OptionsError as exc:
         _fail(exc, EXIT_USAGE)
     from .pipeline import Summary

@@ -239,3 +239,19 @@ def test_a_resumed_run_replays_each_records_roles():
     assert _roles_of({"roles": ["p", "code", "code"]}) == ("p", "code", "code")
     assert _roles_of({"text": "a"}) is None and _roles_of({"roles": "code"}) is None
     assert _roles_of({"roles": ["p", 3]}) is None
+
+
+def test_resume_after_a_finished_run_is_refused_and_the_index_stays(tmp_path):
+    """Nothing is left to continue: going on wrote every record again (as
+    ``a#2``, a near duplicate of itself) and added each document to the
+    index a second time."""
+    inp = tmp_path / "in.jsonl"
+    _corpus(inp, 5)
+    out, index = tmp_path / "out.jsonl", tmp_path / "news.idx.npz"
+    cmd = [sys.executable, "-m", "cleaner", "clean", str(inp), "-o", str(out), "-w", "1", "--quiet",
+           "--index", str(index)]
+    assert subprocess.run(cmd).returncode in (0, 3)  # the corpus holds records to reject
+    before = (out.read_bytes(), index.read_bytes())
+    res = subprocess.run(cmd + ["--resume"], capture_output=True)
+    assert res.returncode == 2 and b"is complete" in res.stderr, res.stderr
+    assert (out.read_bytes(), index.read_bytes()) == before
