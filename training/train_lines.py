@@ -106,6 +106,7 @@ class _Judged:
         if lines is None:
             lines = p["_lines"] = [_Line(m, row) for m, row in zip(p["meta"], p["X"])]
         self.lines = lines
+        self.cut: dict[int, int] = {}  # lines over MAX_LINE_CHARS are not in the training pages
 
     def __len__(self):
         return len(self.lines)
