@@ -516,3 +516,23 @@ def test_drop_mode_lists_removals_in_document_order():
     kinds = [(r.kind, r.text) for r in recs[1].removed]
     assert [k for k, _ in kinds] == ["title", "byline", "duplicate", "duplicate", "share-buttons"], kinds
     assert [t for k, t in kinds if k == "duplicate"] == [STORY[0], STORY[1]]
+
+
+def test_dropping_a_copied_quotation_takes_its_marks_along():
+    """A copy's span can end before a quotation's closing mark or begin
+    after its opening one: what is left reads as a sentence, not ',\" Peeters
+    said.'"""
+    wire = "\n".join(["Port strike ends after nine days",
+                      "Dock workers at the port of Antwerp voted on Friday to end a nine-day strike that had left "
+                      "more than 200 container ships waiting at anchor in the North Sea.",
+                      "“We got most of what we asked for, and our members are ready to go back to work on Monday "
+                      "morning,” union leader Jan Peeters said at a briefing in the city."])
+    copy = "\n".join(["Antwerp dock strike over",
+                      "Dock workers at the port of Antwerp voted on Friday to end a nine-day strike that had left "
+                      "more than 200 container ships waiting at anchor in the North Sea.",
+                      "\"We got most of what we asked for, and our members are ready to go back to work on Monday "
+                      "morning,\" Peeters said.",
+                      "Shipping lines said it would take weeks to clear the backlog of vessels."])
+    [_, res] = run([("wire", wire), ("copy", copy)], dedup="drop")
+    lines = res.text.split("\n")
+    assert "Peeters said." in lines and not any(line[:1] in ",\"”“" for line in lines), lines

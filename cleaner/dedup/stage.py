@@ -612,6 +612,12 @@ def _union_length(spans: list[tuple[int, int]]) -> int:
 
 
 _EMPTY_QUOTE = re.compile(r"[“\"«„「]\s*[,.;:!?]?\s*[”\"»“」]")
+_CLOSE_LEFT = re.compile(r"^\s*[,;:]?\s*[”\"»’」]+(?=\s|$)")
+"""The closing mark of a quotation whose words a dropped span took, left at
+the start of what follows it (``," Peeters said.``): it goes with them."""
+_OPEN_LEFT = re.compile(r"(?<=\s)[“\"«„「]\s*$|^[“\"«„「]\s*$")
+"""The opening mark of a quotation whose words a dropped span took, left at
+the end of what precedes it (``Peeters said: “``)."""
 
 
 def _span_within(starts: list[int], ends: list[int], start: int, end: int, longer: int = -1) -> bool:
@@ -647,10 +653,12 @@ def _drop(text: str, dups: list[DuplicateSpan]) -> tuple[str, tuple[str, ...], l
             k += 1
         j = k
         while j < len(spans) and spans[j][0] < end:
-            pieces.append(text[at:max(at, spans[j][0])])
+            before = text[at:max(at, spans[j][0])]
+            pieces.append(_OPEN_LEFT.sub("", before))
             at = max(at, spans[j][1])
             j += 1
-        pieces.append(text[at:end] if at < end else "")
+        after = text[at:end] if at < end else ""
+        pieces.append(_CLOSE_LEFT.sub("", after) if j > k else after)
         # A quotation removed from its sentence leaves its marks behind (“,”):
         # drop them so the attribution reads as a sentence of its own. A line
         # a span cut down to punctuation alone (the opening “ a sentence's
