@@ -536,3 +536,21 @@ def test_dropping_a_copied_quotation_takes_its_marks_along():
     [_, res] = run([("wire", wire), ("copy", copy)], dedup="drop")
     lines = res.text.split("\n")
     assert "Peeters said." in lines and not any(line[:1] in ",\"”“" for line in lines), lines
+
+
+LEDE = ("The harbour authority said on Monday that the two new container cranes ordered from Rotterdam last year "
+        "would arrive in the spring, doubling the port's capacity and ending a decade of delays for shippers and "
+        "fishermen in the bay, where a dozen trawlers have waited since August for a berth to unload their catch "
+        "and repair their nets before the winter storms.")
+
+
+def test_a_stub_whose_lede_is_past_the_word_floor_is_no_near_duplicate():
+    """A wire lede is 40 to 60 words, past DOC_MIN_WORDS: the stub copies the
+    lede, not the article, which is four times its length and more."""
+    article = "\n".join([LEDE, *STORY, *OTHER, *[s.replace("the", "a") for s in STORY + OTHER],
+                         *[s.replace("the", "one") for s in STORY + OTHER]])
+    stub = LEDE + "\nSubscribe to continue reading.\nAlready a subscriber? Log in."
+    res = run([("article", article), ("stub", stub)])
+    assert res[1].duplicates and res[1].near_duplicate_of is None
+    half = "\n".join([LEDE, *STORY])  # a copy cut after half the article is still a near duplicate
+    assert run([("article", "\n".join([LEDE, *STORY, *OTHER])), ("half", half)])[1].near_duplicate_of == "article"
