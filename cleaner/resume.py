@@ -48,7 +48,9 @@ def save(output: str, fp: dict[str, Any]) -> None:
     tmp = path + ".tmp"
     try:
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        with open(tmp, "wb") as f:
+        from .write import open_fresh
+
+        with open_fresh(tmp) as f:
             f.write(orjson.dumps(fp, option=orjson.OPT_INDENT_2))
         os.replace(tmp, path)
     except OSError as exc:  # the output's directory is where the trouble is

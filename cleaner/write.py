@@ -19,6 +19,7 @@ import re
 import sys
 import time
 from dataclasses import dataclass
+from functools import cached_property
 from typing import IO, Any
 
 import orjson
@@ -259,13 +260,22 @@ def _open_partial(path: str, *, append: bool) -> IO[bytes]:
             raise OptionsError(f"{path} is not a plain partial output file (a link?); remove it and run again "
                                f"without --resume")
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | nofollow)
-    else:
-        try:
-            os.unlink(path)
-        except FileNotFoundError:
-            pass
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | nofollow, 0o600)
-    return os.fdopen(fd, "ab" if append else "wb")
+        return os.fdopen(fd, "ab")
+    return open_fresh(path)
+
+
+def open_fresh(path: str) -> IO[bytes]:
+    """A new file at ``path`` for writing, whatever was there: a link planted
+    under the name (symbolic or hard) is removed, never written through, and
+    the file is created anew (O_EXCL, O_NOFOLLOW), so a scratch file (a
+    partial output, a fingerprint's or an index's temporary) can never be
+    another file, an input among them."""
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    return os.fdopen(fd, "wb")
 
 
 def is_special(path: str) -> bool:
@@ -495,6 +505,7 @@ class Outputs:
             out.append((what, partial_path(path)))
             if what == "-o":
                 out.append((what, fingerprint_path(self.output)))  # type: ignore[arg-type]
+                out.append((what, fingerprint_path(self.output) + ".tmp"))  # type: ignore[arg-type]
         return out
 
     def _scratch_of_parts(self, path: str) -> bool:
@@ -504,12 +515,20 @@ class Outputs:
             self._part_of_output(os.path.join(head, tail[1:-len(".partial")]))
 
     def is_output(self, path: str) -> bool:
-        """Whether a file found while walking the inputs is one of this run's outputs."""
+        """Whether a file found while walking the inputs is one of this run's
+        outputs or of the files it writes beside them (``scratch``): a glob
+        such as ``d/.*`` matches the hidden partial output, which would be
+        read back as it grows, without end."""
         name = os.path.basename(path)
-        for _, out in self.paths():
+        for out in self._written:
             if os.path.basename(out) == name and _same_dir(os.path.dirname(out), os.path.dirname(path)):
                 return True
-        return self._part_of_output(path)
+        return self._part_of_output(path) or self._scratch_of_parts(path)
+
+    @cached_property
+    def _written(self) -> tuple[str, ...]:
+        """The paths of ``paths`` and ``scratch``, worked out once a run."""
+        return tuple(p for _, p in [*self.paths(), *self.scratch()])
 
 
 def temp_path(path: str) -> str:

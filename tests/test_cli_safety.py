@@ -119,6 +119,38 @@ def test_a_link_planted_as_the_partial_file_is_not_written_through(tmp_path):
     assert victim.read_text() == "keep me"
 
 
+@pytest.mark.parametrize("planted,extra", [(".out.jsonl.resume.json.tmp", []),
+                                            (".idx.npz.tmp", ["--index", "idx.npz"])])
+def test_a_link_planted_as_a_temporary_file_is_not_written_through(tmp_path, planted, extra):
+    """The fingerprint's and the index's temporary files were opened
+    following a link planted under their names: the file it pointed at was
+    replaced (an input by the fingerprint, before it was read), and the index
+    became a link to it. (A link to an input is refused before anything is
+    written: an input named like a file the run writes, above.)"""
+    src = tmp_path / "data.jsonl"
+    before = jsonl(src)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    os.symlink(victim, tmp_path / planted)
+    res = cli(src, "-o", tmp_path / "out.jsonl", *[tmp_path / x if x.endswith(".npz") else x for x in extra])
+    assert res.returncode == 0, res.stderr
+    assert victim.read_text() == "keep me" and src.read_bytes() == before
+    assert len((tmp_path / "out.jsonl").read_bytes().splitlines()) == 3
+    if extra:
+        assert not os.path.islink(tmp_path / "idx.npz")
+
+
+def test_a_glob_that_matches_hidden_names_never_reads_the_runs_own_files(tmp_path):
+    """``d/.*`` matched the hidden partial output, which was read back as it
+    grew, until the disk was full."""
+    d = tmp_path / "d"
+    d.mkdir()
+    jsonl(d / ".data.jsonl", 40)
+    res = cli(str(d) + "/.*", "-o", d / "out.jsonl")
+    assert res.returncode == 0, res.stderr
+    assert len((d / "out.jsonl").read_bytes().splitlines()) == 40
+
+
 # --- write errors --------------------------------------------------------------------
 
 _FAULTY = textwrap.dedent("""
@@ -390,6 +422,7 @@ def test_output_directory_removed_mid_run(tmp_path):
 @pytest.mark.parametrize("side,extra", [
     (".out.jsonl.partial", []),
     (".out.jsonl.resume.json", []),
+    (".out.jsonl.resume.json.tmp", []),
     (".out.rejects.jsonl.partial", []),
     (".idx.npz.tmp", ["--index", "idx.npz"]),
     (".out-00001.jsonl.partial", ["--part-records", "1"]),

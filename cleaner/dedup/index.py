@@ -456,9 +456,11 @@ def _write(path: str, arrays: dict[str, np.ndarray], commit: bool = True) -> Non
     """Write atomically (a temporary file beside it, then rename), so a failed
     save leaves the previous index whole. Without ``commit`` the renaming is
     left to :func:`commit_index`."""
+    from ..write import open_fresh
+
     tmp = temp_path(path)
     try:
-        with open(tmp, "wb") as f:
+        with open_fresh(tmp) as f:
             np.savez(f, **{k: np.ascontiguousarray(v, dtype=_DTYPES[k]) for k, v in arrays.items()})
             f.flush()
             os.fsync(f.fileno())
