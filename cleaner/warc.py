@@ -367,6 +367,9 @@ def _inflate(payload: bytes, limit: int, *, gzip: bool) -> bytes:
     raise InputError("HTTP body is not valid gzip", "corrupt-compression")
 
 
+_CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]{1,16}")
+
+
 def _unchunk(body: bytes) -> bytes:
     """HTTP/1.1 chunked transfer coding; a body that does not parse as chunks
     is taken as already decoded."""
@@ -375,10 +378,12 @@ def _unchunk(body: bytes) -> bytes:
         end = body.find(b"\r\n", pos)
         if end < 0:
             return body
-        try:
-            size = int(body[pos:end].split(b";")[0].strip(), 16)
-        except ValueError:
+        field = body[pos:end].split(b";")[0].strip()
+        if not _CHUNK_SIZE.fullmatch(field):
+            # Hex digits only: int() also takes "-6" (which sent the reading
+            # back to where it started, for ever), "+6", "0x6" and "6_0".
             return body
+        size = int(field, 16)
         if size == 0:
             return b"".join(out)
         out.append(body[end + 2: end + 2 + size])

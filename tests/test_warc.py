@@ -168,6 +168,17 @@ def test_http_encodings_are_undone(tmp_path):
     assert all("Encoded harbour news" in r.title for r in records)
 
 
+@pytest.mark.parametrize("size", [b"-6", b"+6", b"0x6", b"6_0", b"zz"])
+def test_a_chunk_size_that_is_no_hex_number_ends_nothing(size):
+    """int() takes "-6", which sent the reading of the chunks back to where it
+    started, for ever (memory growing); the body is then read as it is."""
+    from cleaner.warc import _unchunk
+
+    body = size + b"\r\nhello\r\n0\r\n\r\n"
+    assert _unchunk(body) == body
+    assert _unchunk(b"5\r\nhello\r\n0\r\n\r\n") == b"hello"
+
+
 def test_oversized_payload_is_rejected_alone(tmp_path):
     big = page("Big", n=2).replace("</article>", "<p>" + "word " * 300_000 + "</p></article>").encode()
     recs = [response("https://x.example/big", "big", big), response("https://x.example/a", "a", page("Small").encode())]
