@@ -16,6 +16,7 @@ from __future__ import annotations
 import gzip
 import os
 import re
+import stat
 import sys
 import time
 from dataclasses import dataclass
@@ -281,8 +282,6 @@ def open_fresh(path: str) -> IO[bytes]:
 def is_special(path: str) -> bool:
     """A device, pipe or socket (through links too): nothing a run could
     overwrite, so no input to protect from it (``refuse_overwrites``)."""
-    import stat
-
     try:
         mode = os.stat(path).st_mode
     except OSError:
@@ -598,11 +597,24 @@ def refuse_overwrites(inputs: list[str], outputs: Outputs, *, resume: bool = Fal
     # Identities first: one stat per input, however many a glob gave.
     # A device or pipe (/dev/stdout) is written, never replaced: nothing to protect.
     targets = [(what, out, _identity(out), os.path.realpath(out)) for what, out in named if not is_special(out)]
+    if outputs.output in (None, "-"):
+        # Standard output redirected into a file (``>> in.jsonl``) is that
+        # file: appended to while it is read, it grew without end.
+        try:
+            st = os.fstat(sys.stdout.fileno())
+        except (OSError, ValueError, AttributeError):
+            st = None
+        if st is not None and stat.S_ISREG(st.st_mode):
+            targets.append(("standard output", "(redirected)", (st.st_dev, st.st_ino), "\0"))
     for f in files:
         ident = _identity(f)
         for what, out, out_ident, out_real in targets:
             same = (ident is not None and ident == out_ident) or \
                 (ident is None or os.path.islink(f)) and os.path.realpath(f) == out_real
+            if same and what == "standard output":
+                raise OptionsError(f"standard output is redirected into the input {f}: cleaner never overwrites "
+                                   f"its inputs (it would read what it appends, without end); redirect it "
+                                   f"elsewhere, or write with -o")
             if same or (what == "-o" and outputs._part_of_output(f)):
                 raise OptionsError(f"{what} {out} is the input {f}: cleaner never overwrites its inputs; "
                                    f"choose another {what} file")
@@ -627,14 +639,39 @@ def refuse_overwrites(inputs: list[str], outputs: Outputs, *, resume: bool = Fal
                 raise OptionsError(f"{what} {exists[0]} already exists inside the input directory {d}, where it "
                                    f"would be read as input and then replaced: remove it, or write {what} outside "
                                    f"{d}")
+    redirected = _stdout_file() if outputs.output in (None, "-") else None
+    if redirected is not None:
+        for d in dirs:
+            root = os.path.realpath(d)
+            if redirected.startswith(root.rstrip(os.sep) + os.sep):
+                raise OptionsError(f"standard output is redirected into {redirected}, inside the input directory "
+                                   f"{d}, where it would be read as input while it grows: write it outside {d}")
+
+
+def _stdout_file() -> str | None:
+    """The file standard output is redirected into, where the system names it
+    (``/proc/self/fd/1``); None for a terminal, a pipe, or no such name."""
+    try:
+        if not stat.S_ISREG(os.fstat(sys.stdout.fileno()).st_mode):
+            return None
+        real = os.path.realpath(f"/proc/self/fd/{sys.stdout.fileno()}")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return real if os.path.isabs(real) and os.path.isfile(real) else None
 
 
 def _existing(out: str, outputs: Outputs | None) -> list[str]:
     """``out`` if it exists; for partitioned output every existing part."""
     if outputs is None or not outputs.part_records:
         return [out] if os.path.lexists(out) else []
-    found, k = [], 0
-    while os.path.lexists(part_path(outputs.output, k)):  # type: ignore[arg-type]
-        found.append(part_path(outputs.output, k))  # type: ignore[arg-type]
-        k += 1
-    return found
+    # Every file named as a part, not only a run from -00000 up: a lone
+    # out-00002.jsonl inside an input directory was left out of the walk (as
+    # a part of the output) and then removed as a longer run's leftover.
+    head, tail = os.path.split(outputs.output)  # type: ignore[arg-type]
+    stem, dot, suffixes = tail.partition(".")
+    named = re.compile(re.escape(stem) + r"-\d{5,}" + re.escape(dot + suffixes))
+    try:
+        names = os.listdir(head or ".")
+    except OSError:
+        return []
+    return sorted(os.path.join(head, n) for n in names if named.fullmatch(n))

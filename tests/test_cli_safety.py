@@ -151,6 +151,38 @@ def test_a_glob_that_matches_hidden_names_never_reads_the_runs_own_files(tmp_pat
     assert len((d / "out.jsonl").read_bytes().splitlines()) == 40
 
 
+def test_standard_output_redirected_into_an_input_is_refused(tmp_path):
+    """``cleaner clean in.jsonl >> in.jsonl`` read what it appended, without end."""
+    src = tmp_path / "in.jsonl"
+    before = jsonl(src)
+    cmd = [sys.executable, "-m", "cleaner", "clean", str(src), "--quiet", "--workers", "1"]
+    with open(src, "ab") as out:
+        res = subprocess.run(cmd, stdout=out, stderr=subprocess.PIPE, timeout=120)
+    assert res.returncode == 2 and b"redirected into the input" in res.stderr, res.stderr
+    assert src.read_bytes() == before
+    d = tmp_path / "d"
+    d.mkdir()
+    jsonl(d / "a.jsonl")
+    with open(d / "out.jsonl", "wb") as out:
+        res = subprocess.run(cmd[:4] + [str(d)] + cmd[5:], stdout=out, stderr=subprocess.PIPE, timeout=120)
+    assert res.returncode == 2 and b"inside the input directory" in res.stderr, res.stderr
+    with open(tmp_path / "elsewhere.jsonl", "wb") as out:
+        assert subprocess.run(cmd, stdout=out, timeout=120).returncode == 0
+    assert len((tmp_path / "elsewhere.jsonl").read_bytes().splitlines()) == 3
+
+
+def test_a_file_named_as_a_later_part_inside_an_input_directory_is_refused(tmp_path):
+    """A lone out-00002.jsonl in the input directory was left out of the walk
+    as a part of the output, and removed at the end as a longer run's."""
+    d = tmp_path / "dir"
+    d.mkdir()
+    jsonl(d / "a.jsonl", 2)
+    mine = jsonl(d / "out-00002.jsonl", 2)
+    res = cli(d, "-o", d / "out.jsonl", "--part-records", "1")
+    one_line_error(res, 2, "out-00002.jsonl already exists inside the input directory")
+    assert (d / "out-00002.jsonl").read_bytes() == mine
+
+
 # --- write errors --------------------------------------------------------------------
 
 _FAULTY = textwrap.dedent("""
