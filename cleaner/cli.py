@@ -26,6 +26,10 @@ from .options import FORMATS, Options, all_cores, format_size, parse_size
 # the command imports when it runs.
 
 EXIT_OK, EXIT_FATAL, EXIT_USAGE, EXIT_REJECTS, EXIT_WRITE = 0, 1, 2, 3, 4
+MAX_PART_RECORDS = 1 << 40
+"""More records a part than any file will hold (a trillion): the bound only
+keeps the number one JSON writes (a larger one stopped the run with a
+traceback, its fingerprint half written)."""
 EXIT_INTERRUPTED = 130
 EXIT_TERMINATED = 143
 """128 + SIGTERM, as a shell reports a process the signal ended."""
@@ -178,8 +182,8 @@ def clean(
               "to a file and clean that", EXIT_USAGE)
     if part_records and (output in (None, "-") or is_stream(output)):
         _fail("--part-records needs an output file name (-o OUT) to number, not stdout or a device", EXIT_USAGE)
-    if part_records < 0:
-        _fail("--part-records must be 0 (one file) or more", EXIT_USAGE)
+    if part_records < 0 or part_records > MAX_PART_RECORDS:
+        _fail(f"--part-records must be 0 (one file) to {MAX_PART_RECORDS:,} records a part", EXIT_USAGE)
     rejects_path = rejects or default_rejects_path(output)
     outputs = Outputs(output, rejects_path, index, part_records)
     fingerprint = None

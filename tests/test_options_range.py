@@ -146,6 +146,8 @@ def test_cli_refuses_more_workers_than_the_bound(tmp_path):
     (["-o", "out.jsonl", "--rejects", ""], "--rejects needs a file name"),
     (["-o", "out.jsonl", "--index", "d"], "--index d names a directory"),
     (["-o", "out.jsonl", "--index", ""], "index must name a file"),
+    # Beyond 64 bits the fingerprint could not be written: a traceback, its temporary file left.
+    (["-o", "out.jsonl", "--part-records", "99999999999999999999999"], "--part-records must be 0"),
 ])
 def test_outputs_naming_a_directory_or_nothing_are_refused(tmp_path, args, needle):
     """Refused before anything is written: ``-o ''`` left ``..partial``,
