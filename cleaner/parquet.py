@@ -66,11 +66,11 @@ def require() -> None:
 
 
 def rows(source: BinaryIO, max_bytes: int | None = None) -> Iterator[dict[str, Any] | InputError]:
-    """The rows of a Parquet file as dicts, a row group at a time. A file that
-    breaks off mid-way yields an InputError where reading stopped; a row that
-    cannot be read, or whose record as a JSONL line would be longer than
-    ``max_bytes`` (the limit a JSONL line has), yields a :class:`RowError`
-    in its place, and reading goes on."""
+    """The rows of a Parquet file as dicts, a row group at a time. A row that
+    cannot be read (its row group's pages damaged, a value unreadable), or
+    whose record as a JSONL line would be longer than ``max_bytes`` (the
+    limit a JSONL line has), yields a :class:`RowError` in its place, and
+    reading goes on; a file whose footer is unreadable raises InputError."""
     pa, pq = _pyarrow()
     try:
         pf = pq.ParquetFile(source)
@@ -81,19 +81,26 @@ def rows(source: BinaryIO, max_bytes: int | None = None) -> Iterator[dict[str, A
             raise InputError(f"Parquet file is cut off: its footer, which indexes every row, is missing or "
                              f"damaged ({exc}); nothing in it can be read", "truncated") from exc
         raise InputError(f"not a Parquet file ({exc})", "invalid-parquet") from exc
-    batches = pf.iter_batches(batch_size=256)
-    while True:
-        try:
-            batch = next(batches)
-        except StopIteration:
-            return
-        except (pa.ArrowException, OSError) as exc:
-            yield InputError(f"Parquet file is damaged ({exc})", "invalid-parquet")
-            return
-        for row in _batch_rows(pa, batch):
-            if max_bytes is not None and isinstance(row, dict) and _json_size(row) > max_bytes:
-                row = RowError(f"row exceeds the size limit of {max_bytes} bytes", "too-large")
-            yield row
+    for group in range(pf.num_row_groups):
+        # A row group at a time: one whose pages are damaged costs its own
+        # rows (each a reject, so every later row keeps its number), and the
+        # groups after it are read (batches that span groups lost them too).
+        left = pf.metadata.row_group(group).num_rows
+        batches = pf.iter_batches(batch_size=256, row_groups=[group])
+        while True:
+            try:
+                batch = next(batches)
+            except StopIteration:
+                break
+            except (pa.ArrowException, OSError) as exc:
+                for _ in range(left):
+                    yield RowError(f"Parquet row group {group} is damaged ({exc})", "invalid-parquet")
+                break
+            left -= batch.num_rows
+            for row in _batch_rows(pa, batch):
+                if max_bytes is not None and isinstance(row, dict) and _json_size(row) > max_bytes:
+                    row = RowError(f"row exceeds the size limit of {max_bytes} bytes", "too-large")
+                yield row
 
 
 def _batch_rows(pa, batch) -> list[dict[str, Any] | RowError]:

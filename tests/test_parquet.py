@@ -130,6 +130,26 @@ def test_parquet_input_damage_is_a_reject(tmp_path):
                                                                         ("fake.parquet", "invalid-parquet")]
 
 
+def test_a_damaged_row_group_costs_its_own_rows_only(tmp_path):
+    """Batches spanning row groups, and the first error ending the file, lost
+    readable rows before and after a damaged group (one reject for them)."""
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    n = 90
+    text = "Row {} says the council approved the harbour bridge plan after two years of debate in town."
+    table = pa.table({"id": [f"g{i}" for i in range(n)], "text": [text.format(i) for i in range(n)]})
+    pq.write_table(table, tmp_path / "ok.parquet", row_group_size=30, compression="none")
+    data = bytearray((tmp_path / "ok.parquet").read_bytes())
+    at = data.find(b"Row 45 says")
+    data[at - 20:at + 60] = b"\xff" * 80
+    (tmp_path / "bad.parquet").write_bytes(bytes(data))
+    rejects = []
+    recs = list(cleaner.clean([str(tmp_path / "bad.parquet")], cleaner.Options(workers=1, dedup="off"),
+                              on_reject=rejects.append))
+    assert [r.id for r in recs] == [f"g{i}" for i in [*range(30), *range(60, 90)]]
+    assert [r.line for r in rejects] == list(range(31, 61)) and {r.reason for r in rejects} == {"invalid-parquet"}
+
+
 def test_parquet_on_stdin_and_by_content(tmp_path):
     import gzip
 
