@@ -353,14 +353,27 @@ def _decode_http(payload: bytes, headers, limit: int) -> bytes:
 
 
 def _inflate(payload: bytes, limit: int, *, gzip: bool) -> bytes:
+    """A gzip or deflate body, every gzip member of it (a body of several
+    members kept the first one only); a gzip body cut off inside a member is
+    ``truncated``, as a cut-off ``.gz`` file is, not a page cut short."""
     for wbits in ((31,) if gzip else (15, -15)):
         dec = zlib.decompressobj(wbits=wbits)
         try:
             out = dec.decompress(payload, limit + 1)
         except zlib.error:
             continue
-        if len(out) > limit:
+        while gzip and dec.eof and dec.unused_data[:2] == b"\x1f\x8b" and len(out) <= limit:
+            rest = dec.unused_data
+            dec = zlib.decompressobj(wbits=wbits)
+            try:
+                out += dec.decompress(rest, limit + 1 - len(out))
+            except zlib.error as exc:
+                raise InputError(f"HTTP body is not valid gzip after its first member ({exc})",
+                                 "corrupt-compression") from exc
+        if len(out) > limit or dec.unconsumed_tail:
             raise InputError(f"decompressed HTTP body exceeds the size limit of {limit} bytes", "too-large")
+        if gzip and not dec.eof:
+            raise InputError("HTTP body's gzip stream is cut off", "truncated")
         return out
     if not gzip:
         return payload  # "deflate" that is not: stored as is

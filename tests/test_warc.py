@@ -168,6 +168,27 @@ def test_http_encodings_are_undone(tmp_path):
     assert all("Encoded harbour news" in r.title for r in records)
 
 
+def test_a_gzip_body_of_several_members_is_read_whole_and_a_cut_one_is_truncated(tmp_path):
+    import gzip
+
+    body = page("Harbour members").encode()
+    two = gzip.compress(body[:len(body) // 2], mtime=0) + gzip.compress(body[len(body) // 2:], mtime=0)
+    cut = gzip.compress(body, mtime=0)[:-40]
+    recs = [response("https://x.example/two", "two", two, headers={"Content-Encoding": "gzip"}),
+            response("https://x.example/cut", "cut", cut, headers={"Content-Encoding": "gzip"})]
+    (tmp_path / "m.warc").write_bytes(b"".join(recs))
+    records, rejects, _ = run([tmp_path / "m.warc"])
+    assert [r.id for r in records] == ["<urn:uuid:two>"]
+    assert records[0].text == run_plain(body, tmp_path)  # the second member's paragraphs too
+    assert [(r.line, r.reason) for r in rejects] == [(2, "truncated")]
+
+
+def run_plain(body: bytes, tmp_path) -> str:
+    (tmp_path / "plain.warc").write_bytes(response("https://x.example/p", "p", body))
+    records, _, _ = run([tmp_path / "plain.warc"])
+    return records[0].text
+
+
 @pytest.mark.parametrize("size", [b"-6", b"+6", b"0x6", b"6_0", b"zz"])
 def test_a_chunk_size_that_is_no_hex_number_ends_nothing(size):
     """int() takes "-6", which sent the reading of the chunks back to where it
