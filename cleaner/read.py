@@ -86,8 +86,16 @@ def expand_inputs(inputs: Iterable[str], *, follow_symlinks: bool = False,
         if _GLOB_CHARS & set(given):
             matches = sorted(expand_glob(given, follow_symlinks))
             if matches:
+                walked: list[str] = []
                 for path in matches:
+                    # A directory the glob matched is walked whole: what the
+                    # glob also matched inside it (``d/**`` gives ``d/`` and
+                    # all below) was read once, but rejected twice.
+                    here = os.path.abspath(path)
+                    if any(here.startswith(w) for w in walked):
+                        continue
                     if os.path.isdir(path) and not os.path.islink(path):
+                        walked.append(here.rstrip(os.sep) + os.sep)
                         yield from walker.walk(path)
                     else:
                         yield from walker.found(path, _display(path))

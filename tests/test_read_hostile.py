@@ -264,6 +264,21 @@ def test_a_recursive_glob_over_directory_link_loops_ends(tmp_path):
     assert time.monotonic() - t0 < 30
 
 
+def test_a_glob_that_matches_a_directory_and_its_files_reports_each_once(tmp_path):
+    """``d/**`` matches ``d/`` (walked whole) and every file below it again:
+    read once, a file that could not be read was rejected twice."""
+    d = tmp_path / "d"
+    (d / "sub").mkdir(parents=True)
+    (d / "a.txt").write_text(SENT)
+    (d / "sub" / "b.txt").write_text(SENT + " More.")
+    os.mkfifo(d / "fifo.txt")
+    os.symlink(tmp_path, d / "sub" / "up")
+    docs, rejects = read([str(d / "**")])
+    assert sorted(x.content for x in docs) == [SENT, SENT + " More."]
+    assert sorted((r.source.rsplit("/", 1)[-1], r.reason) for r in rejects) == [("fifo.txt", "unreadable"),
+                                                                              ("up", "outside-input")]
+
+
 @pytest.mark.parametrize("pattern", ["d/**", "d/**/*.txt", "**/*.txt", "d/**/x/*", "d/**/.h*", "d/.*/**", "d/*/**/*",
                                      "**", "d/**/**/y.txt", "d/[xy]/**"])
 def test_expand_glob_is_the_standard_glob_where_no_links_are(tmp_path, monkeypatch, pattern):
