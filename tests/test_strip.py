@@ -367,3 +367,16 @@ def test_sentence_end_tests_agree_with_their_regexes(text):
     assert _terminal(text) == (text.rstrip()[-1:] in _TERMINAL_LAST or bool(_TERMINAL.search(text)))
     if text and _TWO_SENTENCES.search(text):  # two sentences are never a headline, prefilter or not
         assert not _title_shaped(Line(0, text, count_words(text), prose=False))
+
+
+def test_the_headline_is_the_line_a_byline_follows_not_a_label_below_it():
+    """The last headline-shaped line above the body was taken for the title:
+    a label between the byline and the body ("Special to the Times") won."""
+    body = ["The quake struck shortly after dawn, cutting roads to a dozen villages in the valley, officials said.",
+            "Rescue teams reached the first of them by helicopter on Tuesday afternoon, the regional governor said.",
+            "Aid groups said tents, blankets and water were the most urgent needs as night temperatures fell."]
+    for label in ("Special to the Times", "Photographs by Luis Gomez", "Reporting from Lisbon"):
+        page = "\n".join(["Home", "World", "Rescuers search for survivors after quake hits mountain villages",
+                          "By Ana Pereira", label, "March 3, 2024", *body, "© 2024 The Times"])
+        st = strip_chrome(page, is_html=False)
+        assert st.title == "Rescuers search for survivors after quake hits mountain villages", (label, st.title)
