@@ -82,10 +82,11 @@ LINE_RULES: tuple[Rule, ...] = (
        r"|\(?(photo|image|picture)s? (by|courtesy of|credit:?) .{2,100}\)?)"),
     # Credits at the end of a caption ("... Jane Roe / Reuters", "... (Image: GETTY)"):
     # searched from the end of the line, with a literal pre-check (SEARCH_KEYS).
-    _r("photo-caption", "photo-credit-end", r"(\((photo|image|picture|pic|credit|source|foto|bild|фото)s?\s*:\s*[^)]{1,80}\)"
+    _r("photo-caption", "photo-credit-end", r"(\((photo(graph)?|image|picture|pic|credit|source|foto|bild|фото)s?\s*:"
+       r"\s*[^)]{1,80}\)"
        r"|\(([\w.]+ )?photos? ?(/|by) ?[^)]{1,80}(\)|$)"
        r"|[.!?]\s+[A-ZÀ-ÖА-Я][\w.'’-]+( [A-ZÀ-ÖА-Я][\w.'’-]+){1,3}\s*/\s*[\w .'’&-]{2,60}"
-       r"|[.!?]\s+(photo|image|picture|foto|bild|credit|фото)s?\s*:\s*[^.!?]{2,80}"
+       r"|[.!?]\s+(photo(graph)?|image|picture|foto|bild|credit|фото)s?\s*:\s*[^.!?]{2,80}"
        r"|(\||/)\s*(getty images|reuters|ap photo|afp|shutterstock|istock\w*|epa|dpa|imago|"
        r"alamy|tass|ria novosti|sputnik|bloomberg|the associated press|associated press|"
        r"[\w .\-]*photobank|[\w .\-]*via (reuters|getty images|ap))\)?)\.?$", full=False, strong=True),
