@@ -27,15 +27,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .dates import localise
+from .dates import ambiguous, localise, parse_date_line
 from .errors import CleanerError, InputError
 from .executors import executor_for, ordered_map, overlapped
 from .extract import Extracted, extract, host_of, meta_str
 from .options import Options
 from .read import Reader, prepared_content
-from .dates import parse_date_line
 from .model import clean_page
 from .model.decide import DATELINE_RULE
+from .model.features import page_language
 from .model.lines import finish_text, judge_text
 from .records import Cleaned, Document, Record, Reject, Removal, removal_slots
 from .sitewide import site_boilerplate
@@ -345,7 +345,13 @@ def _from_stripped(doc: Document, ex: Extracted, st: Stripped) -> Cleaned | Reje
     removed = tuple(st.removed)
     date = st.date
     if date is not None and not ex.date:  # from a date line: 05/06/2024 is day first in Europe
-        date = localise(date, [r.text for r in removed if r.kind == "date"], lang=ex.lang, url=ex.url)
+        date_lines = [r.text for r in removed if r.kind == "date"]
+        lang = ex.lang
+        if lang is None and not ex.is_html and any(map(ambiguous, date_lines)):
+            # A text dump declares no language: its words tell it ("Le
+            # 04/02/2024" on a French page is 4 February).
+            lang = page_language(st.text.split("\n"), None)
+        date = localise(date, date_lines, lang=lang, url=ex.url)
     return _result(doc, ex, st.text, removed, st.removal_slots(), st.title, st.author, date or ex.date_hint, ())
 
 

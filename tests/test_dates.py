@@ -131,3 +131,20 @@ def test_a_date_line_under_the_headline_is_not_the_headline(line, iso):
     rec = cleaner.clean_text(f"Bridge rebuild approved\nBy Jane Porter\n{line}\n{body}")
     assert (rec.title, rec.date, rec.text) == ("Bridge rebuild approved", iso, body)
     assert ("date", line) in {(r.kind, r.text) for r in rec.removed}
+
+
+def test_a_text_dump_without_url_reads_day_first_in_its_own_language():
+    """A dump declares no language and a .txt file has no URL: its words tell
+    that 04/02/2024 on a French page is 4 February."""
+    import cleaner
+
+    fr = ("Les prix de l'immobilier reculent pour le troisième trimestre consécutif\nLe 04/02/2024 à 09h15\n"
+          "Les prix des logements anciens ont baissé de 1,2 % au dernier trimestre, selon les notaires, qui "
+          "prévoient une nouvelle baisse dans les grandes villes.\nLa hausse des taux d'intérêt pèse sur le pouvoir "
+          "d'achat des ménages, et les ventes sont au plus bas depuis dix ans dans la plupart des régions.")
+    assert cleaner.clean_text(fr).date == "2024-02-04"
+    en = ("House prices fall for a third quarter in a row\n04/02/2024\n"
+          "Prices of existing homes fell by 1.2 percent in the last quarter, according to the notaries, who expect "
+          "a further fall in the big cities.\nHigher interest rates are weighing on the buying power of households, "
+          "and sales are at their lowest level in ten years in most of the regions.")
+    assert cleaner.clean_text(en).date == "2024-04-02"
