@@ -47,7 +47,10 @@ _MONTHS = {
 _MONTH = r"(?P<mon>[^\W\d_]{3,10})\.?"
 _DAY = r"(?P<day>\d{1,2})(st|nd|rd|th|er)?\.?"
 _YEAR = r"(?P<year>(19|20)\d{2})"
-_TIME = r"(\s*(at|um|à|às|a las|alle|ore|в|,|-|–|—|\||/)?\s*\d{1,2}[:.h]\d{2}(:\d{2})?(\s*[ap]\.?m\.?)?(\s*[A-Z]{2,5}|\s*\(?(UTC|GMT|MSK|CET|CEST)[+-]?\d*\)?)?)?"
+_TIME = (r"(\s*(at|um|à|às|a las|alle|ore|в|,|-|–|—|\||/)?\s*\d{1,2}[:.h]\d{2}(:\d{2})?(\s*[ap]\.?m\.?)?"
+         r"(\s*[A-Z]{2,5}|\s*\(?(UTC|GMT|MSK|CET|CEST)[+-]?\d*\)?|\s+(Eastern|Central|Mountain|Pacific|Atlantic|"
+         r"Alaska|Hawaii|Greenwich Mean|British Summer|Central European|Eastern European|Western European)"
+         r"( Standard| Daylight| Summer)? Time)?)?")
 _WEEKDAY = r"((mon|tues|wednes|thurs|fri|satur|sun)day|mon|tue|wed|thu|fri|sat|sun|montag|dienstag|mittwoch|" \
            r"donnerstag|freitag|samstag|sonntag|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|" \
            r"lunes|martes|miércoles|miercoles|jueves|viernes|sábado|sabado|domingo|" \
@@ -70,10 +73,11 @@ _PATTERNS = [
                re.I),                                                                   # 19 March 2025, 14 de mayo de 2024
     re.compile(rf"{_LABEL}(?P<year>(19|20)\d{{2}})-(?P<month>\d{{1,2}})-(?P<day>\d{{1,2}})"
                rf"([T ]\d{{2}}:\d{{2}}(:\d{{2}})?(\.\d+)?(Z|[+-]\d{{2}}:?\d{{2}})?)?{_TIME}", re.I),       # 2025-03-19
-    re.compile(rf"{_LABEL}({_WEEKDAY})?(?P<day>\d{{1,2}})\.\s?(?P<month>\d{{1,2}})\.\s?{_YEAR}{_TIME}", re.I),  # 19.03.2025
+    re.compile(rf"{_LABEL}({_WEEKDAY})?(?P<day>\d{{1,2}})\.\s?(?P<month>\d{{1,2}})\.\s?{_YEAR}{_TIME}{_TRAIL}",
+               re.I),                                                                   # 19.03.2025
     re.compile(rf"{_LABEL}{_YEAR}\s*年\s*(?P<month>\d{{1,2}})\s*月\s*(?P<day>\d{{1,2}})\s*日"
                rf"(\s*[（(]?[月火水木金土日][）)]?)?(\s*\d{{1,2}}[:時]\d{{2}}分?)?.{{0,6}}", re.I),            # 2025年3月19日
-    re.compile(rf"{_LABEL}(?P<month>\d{{1,2}})/(?P<day>\d{{1,2}})/{_YEAR}{_TIME}", re.I),               # 03/19/2025
+    re.compile(rf"{_LABEL}(?P<month>\d{{1,2}})/(?P<day>\d{{1,2}})/{_YEAR}{_TIME}{_TRAIL}", re.I),       # 03/19/2025
 ]
 _SLASHED = _PATTERNS[-1]
 

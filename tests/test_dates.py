@@ -31,6 +31,9 @@ from cleaner.dates import parse_date_line
     ("Published August 14, 2023", "2023-08-14"),
     ("Updated April 3, 2024", "2024-04-03"),
     ("Published on August 14, 2023", "2023-08-14"),
+    ("February 20, 2024 08:00 AM Eastern Standard Time", "2024-02-20"),  # Business Wire's dateline
+    ("Publié le 04/02/2024 à 09h15, mis à jour le 04/02/2024 à 18h40", "2024-04-02"),  # day first by the page
+    ("19.03.2025, 14:30 | aktualisiert 15:10", "2025-03-19"),
 ])
 def test_date_lines(line, iso):
     assert parse_date_line(line) == iso
