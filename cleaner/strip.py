@@ -61,20 +61,26 @@ def _date_label(text: str) -> bool:
 # 100,000-letter "word".
 _GLUE = re.compile(r"(?P<pre>(?:[^\W\d_][\w'’&]{0,24}\s+){0,3}[^\W\d_]{0,24}?[a-z]{2,24})"
                    r"(?P<rest>[A-Z][a-z]+[\s,'’].*)", re.U | re.S)
-_CAMEL = re.compile(r"[a-z][A-Z]")
+_GLUE_CAPS = re.compile(r"(?P<pre>(?:[A-Z]{2,24}\s+){0,3}[A-Z]{2,24})(?P<rest>[A-Z][a-z]+[\s,'’].*)", re.S)
+"""A label in capitals glued on ("ADVERTISEMENTNo serious injuries were
+reported"): the label's last capital is the next sentence's first letter."""
+_CAMEL = re.compile(r"[a-z][A-Z]|[A-Z]{2}[a-z]")
 _CASE_SHAPE = bytes(97 if 97 <= c <= 122 else 65 if 65 <= c <= 90 else 32 for c in range(256))
 
 
 def _camel(text: str) -> bool:
-    """A lower-case ASCII letter followed by an upper-case one, somewhere in ``text``
-    (as _CAMEL.search); on ASCII lines read off a byte table instead of a regex."""
+    """A lower-case ASCII letter followed by an upper-case one, or two
+    upper-case letters by a lower-case one, somewhere in ``text`` (as
+    _CAMEL.search): where a label may be glued on. On ASCII lines read off a
+    byte table instead of a regex."""
     return _camel_ascii(text.encode()) if text.isascii() else _CAMEL.search(text) is not None
 
 
 def _camel_ascii(ascii_: bytes) -> bool:
     # find, not "in": "in" on bytes first tries its operand as an int, and
     # raises and clears an error every time.
-    return ascii_.translate(_CASE_SHAPE).find(b"aA") >= 0
+    shape = ascii_.translate(_CASE_SHAPE)
+    return shape.find(b"aA") >= 0 or shape.find(b"AAa") >= 0
 
 
 _GLUE_WORDS = {"more", "shorts", "related", "read", "also", "advertisement", "ad", "watch", "video", "videos",
@@ -494,7 +500,7 @@ def _glue_split(text: str) -> GlueSplit | None:
     a widget label glued onto the next line (see _split_glued)."""
     # The fragment's last letter is lower case and the line goes on in capitals:
     # only lines where _camel holds can match, which callers test first.
-    m = _GLUE.match(text)
+    m = _GLUE.match(text) or _GLUE_CAPS.match(text)
     if not m:
         return None
     pre, rest = m.group("pre"), m.group("rest")

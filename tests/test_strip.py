@@ -98,6 +98,15 @@ def test_glued_widget_label_is_cut():
     assert ("promo-widget", "More Stories") in kinds(r)
 
 
+def test_a_glued_label_in_capitals_is_cut():
+    glued = "ADVERTISEMENTNo serious injuries were reported, the fire service said on Tuesday evening."
+    r = run([P1, P2, glued, P3])
+    assert "No serious injuries were reported, the fire service said on Tuesday evening." in r.text.split("\n")
+    assert "ADVERTISEMENT" not in r.text
+    line = "DVDs and CEOs stay whole, as the company's annual report to its shareholders said."
+    assert line in run([P1, line, P2]).text.split("\n")
+
+
 def test_names_with_inner_capitals_are_not_cut():
     line = "McDonald said the restaurant chain would open forty new locations across the region next year."
     r = run([P1, line, P2])
