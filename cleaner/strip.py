@@ -498,8 +498,9 @@ def _page_headings(lines: list[Line], headings: tuple[str, ...], standfirst: str
 def _glue_split(text: str) -> GlueSplit | None:
     """The chrome label, the rest, and the label's words, if ``text`` starts with
     a widget label glued onto the next line (see _split_glued)."""
-    # The fragment's last letter is lower case and the line goes on in capitals:
-    # only lines where _camel holds can match, which callers test first.
+    # The fragment's last letter is lower case and the line goes on in capitals,
+    # or the fragment is in capitals and the line goes on with a capitalised
+    # word: only lines where _camel holds can match, which callers test first.
     m = _GLUE.match(text) or _GLUE_CAPS.match(text)
     if not m:
         return None
