@@ -554,3 +554,17 @@ def test_a_stub_whose_lede_is_past_the_word_floor_is_no_near_duplicate():
     assert res[1].duplicates and res[1].near_duplicate_of is None
     half = "\n".join([LEDE, *STORY])  # a copy cut after half the article is still a near duplicate
     assert run([("article", "\n".join([LEDE, *STORY, *OTHER])), ("half", half)])[1].near_duplicate_of == "article"
+
+
+def test_one_word_said_again_is_no_copy():
+    """Two comparison pages share rows of ticks ("Yes | Yes | Yes | Yes"):
+    ten equal words in a row, but one word said again, which no one copies."""
+    from cleaner.dedup.stage import _repetitive
+
+    assert _repetitive("Yes | Yes | Yes | Yes") and _repetitive("No\nYes | Yes\nNo | No")
+    assert not _repetitive(STORY[0]) and not _repetitive("市议会周二批准了重建港口旧桥的计划")
+    rows = "\n".join(["Yes | Yes | Yes | Yes"] * 6)
+    first = "\n".join([STORY[0], "Feature | Basic | Plus | Pro", rows, STORY[1]])
+    second = "\n".join([OTHER[0], "Plan | Starter | Team | Enterprise", rows, OTHER[1]])
+    [_, res] = run([("a", first), ("b", second)])
+    assert not res.duplicates and res.near_duplicate_of is None

@@ -220,10 +220,10 @@ class Deduper:
         ahead = [i for i, h in enumerate(per_doc) if not (h >= base).any()]
         early = dict(zip(ahead, self._match_many([units[i] for i in ahead], [per_doc[i] for i in ahead])))
         results = []
-        for i, ((doc_id, text, _, _), u) in enumerate(zip(docs, units)):
+        for i, ((doc_id, text, title, _), u) in enumerate(zip(docs, units)):
             doc = self.index.add_document(doc_id, len(text), u.lead)
             match = early[i] if i in early else self._match(u, per_doc[i])
-            dups, copied = self._align(u, match)
+            dups, copied = self._align(u, match, f"{title}\n{text}" if title else text)
             near = self._near_duplicate(text, dups, copied)
             if near is not None and u.lead and not any(d.field == "title" for d, _ in dups):
                 title_dup = self._title_of_copy(u, match, near)
@@ -238,7 +238,7 @@ class Deduper:
     def _add_dropping(self, doc_id: str, text: str, roles: Sequence[str] | None = None) -> DedupResult:
         doc = self.index.add_document(doc_id, len(text), 0)
         units = self.signer.units(text, None, roles)
-        dups, copied = self._align(units, self._match(units, self._lookup(units)))
+        dups, copied = self._align(units, self._match(units, self._lookup(units)), text)
         near = self._near_duplicate(text, dups, copied)
         near = None if near is None else self.index.doc_ids[near]
         dropped: tuple[str, ...] = ()
@@ -255,7 +255,7 @@ class Deduper:
             lines = left if lines is None else [lines[i] for i in left]
             dropped += more
             units = self.signer.units(out_text, None, [roles[i] for i in lines] if roles else None)
-            dups, _ = self._align(units, self._match(units, self._lookup(units)))
+            dups, _ = self._align(units, self._match(units, self._lookup(units)), out_text)
         self.index.doc_lens[doc] = len(out_text)
         self.index.store(doc, units, _Match.none(len(units.spans)).root)
         n = self.index.n_pass
@@ -353,7 +353,8 @@ class Deduper:
         match.root[found] = ix.p_root[src]
         return parts
 
-    def _align(self, units: _Units, match: _Match) -> tuple[list[tuple[DuplicateSpan, int]], list[tuple]]:
+    def _align(self, units: _Units, match: _Match,
+               whole: str | None = None) -> tuple[list[tuple[DuplicateSpan, int]], list[tuple]]:
         """Matched passages -> spans (with the index of the earlier document);
         neighbours matched into the same earlier document, in the same order
         there, merge into one maximal span. Also returns the accepted
@@ -457,6 +458,8 @@ class Deduper:
             merged.append(list(it))
         out = []
         for s, e, doc, of_s, of_e, sim_sum, root, count, _, aligned, _ in merged:
+            if whole is not None and _repetitive(whole[s:e]):
+                continue
             of_lead = self.index.doc_leads[doc]
             field, shift = ("title", 0) if s < lead else ("text", lead)
             of_field, of_shift = ("title", 0) if of_s < of_lead else ("text", of_lead)
@@ -640,6 +643,19 @@ def _span_within(starts: list[int], ends: list[int], start: int, end: int, longe
         if ends[k] <= end and ends[k] - starts[k] > longer:
             return True
     return False
+
+
+_TOKEN = re.compile(r"\w+")
+
+
+def _repetitive(span: str) -> bool:
+    """A span of MIN_WORDS words and more that holds fewer than MIN_WORDS
+    distinct ones ("Yes | Yes | Yes | Yes", a table's row of ticks shared by
+    two comparison pages): a run of equal words, but one word said again,
+    which no one copies. (A script without spaces is one token a sentence,
+    and never counts as repetitive.)"""
+    words = _TOKEN.findall(span.casefold())
+    return len(words) >= MIN_WORDS and len(set(words)) < MIN_WORDS
 
 
 def _drop(text: str, dups: list[DuplicateSpan]) -> tuple[str, tuple[str, ...], list[int], list[int]]:
