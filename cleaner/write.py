@@ -597,15 +597,11 @@ def refuse_overwrites(inputs: list[str], outputs: Outputs, *, resume: bool = Fal
     # Identities first: one stat per input, however many a glob gave.
     # A device or pipe (/dev/stdout) is written, never replaced: nothing to protect.
     targets = [(what, out, _identity(out), os.path.realpath(out)) for what, out in named if not is_special(out)]
-    if outputs.output in (None, "-"):
-        # Standard output redirected into a file (``>> in.jsonl``) is that
-        # file: appended to while it is read, it grew without end.
-        try:
-            st = os.fstat(sys.stdout.fileno())
-        except (OSError, ValueError, AttributeError):
-            st = None
-        if st is not None and stat.S_ISREG(st.st_mode):
-            targets.append(("standard output", "(redirected)", (st.st_dev, st.st_ino), "\0"))
+    # Standard output redirected into a file (``>> in.jsonl``) is that file:
+    # appended to while it is read, it grew without end.
+    redirected = _stdout_file() if outputs.output in (None, "-") else None
+    if redirected is not None:
+        targets.append(("standard output", "(redirected)", redirected[0], "\0"))
     for f in files:
         ident = _identity(f)
         for what, out, out_ident, out_real in targets:
@@ -639,25 +635,27 @@ def refuse_overwrites(inputs: list[str], outputs: Outputs, *, resume: bool = Fal
                 raise OptionsError(f"{what} {exists[0]} already exists inside the input directory {d}, where it "
                                    f"would be read as input and then replaced: remove it, or write {what} outside "
                                    f"{d}")
-    redirected = _stdout_file() if outputs.output in (None, "-") else None
-    if redirected is not None:
+    if redirected is not None and redirected[1] is not None:
         for d in dirs:
             root = os.path.realpath(d)
-            if redirected.startswith(root.rstrip(os.sep) + os.sep):
-                raise OptionsError(f"standard output is redirected into {redirected}, inside the input directory "
+            if redirected[1].startswith(root.rstrip(os.sep) + os.sep):
+                raise OptionsError(f"standard output is redirected into {redirected[1]}, inside the input directory "
                                    f"{d}, where it would be read as input while it grows: write it outside {d}")
 
 
-def _stdout_file() -> str | None:
-    """The file standard output is redirected into, where the system names it
-    (``/proc/self/fd/1``); None for a terminal, a pipe, or no such name."""
+def _stdout_file() -> tuple[tuple[int, int], str | None] | None:
+    """The identity of the regular file standard output is redirected into,
+    and its path where the system names it (``/proc/self/fd/1``); None for a
+    terminal, a pipe or a device."""
     try:
-        if not stat.S_ISREG(os.fstat(sys.stdout.fileno()).st_mode):
-            return None
-        real = os.path.realpath(f"/proc/self/fd/{sys.stdout.fileno()}")
+        fd = sys.stdout.fileno()
+        st = os.fstat(fd)
     except (OSError, ValueError, AttributeError):
         return None
-    return real if os.path.isabs(real) and os.path.isfile(real) else None
+    if not stat.S_ISREG(st.st_mode):
+        return None
+    real = os.path.realpath(f"/proc/self/fd/{fd}")
+    return (st.st_dev, st.st_ino), (real if os.path.isabs(real) and os.path.isfile(real) else None)
 
 
 def _existing(out: str, outputs: Outputs | None) -> list[str]:
