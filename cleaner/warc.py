@@ -161,10 +161,13 @@ class _View(io.RawIOBase):
 def read_units(stream: BinaryIO, max_bytes: int) -> Iterator[Unit]:
     """One :class:`Unit` per WARC record of ``stream`` (decompressed bytes).
 
-    Bytes that are not a record (a corrupt header, a Content-Length that
-    ends the record early or late, garbage) are one ``invalid-warc`` unit,
-    and reading goes on at the next record's version line: one bad record
-    does not take the records after it down."""
+    Bytes that are not a record (a corrupt header, garbage) are one
+    ``invalid-warc`` unit, and reading goes on at the next record's version
+    line: one bad record does not take the records after it down. A record
+    whose Content-Length does not end it (early: its content cut short, the
+    rest left as garbage; late: running into the next record) is itself the
+    ``invalid-warc`` unit, under its own number, and reading goes on at the
+    next version line after its start."""
     from fastwarc.warc import ArchiveIterator
 
     kept = _Kept(stream)
@@ -216,7 +219,30 @@ def read_units(stream: BinaryIO, max_bytes: int) -> Iterator[Unit]:
                                f"{number - 1} records before it were read")
             return
         last = (record.stream_pos, _block_length(record))
-        yield _unit(record, number, max_bytes)
+        unit = _unit(record, number, max_bytes)
+        if unit.reason not in ("truncated", "too-large"):
+            there = _misframed(kept, last)
+            if there is not None:
+                # The Content-Length ends the record inside its content (or runs
+                # it into the next record): what was read as its block is not
+                # the record, and what follows it is not a record either. The
+                # record is the one reject, and reading goes on at the next
+                # version line after its start (a record it ran into included).
+                resume = kept.next_record(record.stream_pos + 1)
+                message = (f"the WARC record's Content-Length ({last[1]}) does not end it: {there!r} follows "
+                           f"where it says the record ends")
+                if resume is None:
+                    yield Unit(number, reason="invalid-warc", last=True,
+                               message=f"{message}; no WARC record follows, the {number - 1} records before it "
+                                       f"were read")
+                    return
+                yield Unit(number, reason="invalid-warc", message=f"{message}; reading goes on at the next record")
+                kept.trim(resume)
+                start, last = resume, None
+                records = iter(ArchiveIterator(_View(kept, start), parse_http=True, stream_detect=False,
+                                               auto_decode="none"))
+                continue
+        yield unit
 
 
 def _block_length(record) -> int:
@@ -226,6 +252,40 @@ def _block_length(record) -> int:
         return max(int(record.headers.get("Content-Length") or 0), 0)
     except ValueError:
         return 0
+
+
+FRAME_LOOK = 1 << 20
+"""How far past what has been read the end of a record is looked for
+(``_misframed``): a record fastwarc skipped (a video, a payload over
+``max_bytes``) ends further on, and is not read into memory to be checked."""
+
+
+def _misframed(kept: _Kept, last: tuple[int, int]) -> bytes | None:
+    """What follows the block of the record at ``last`` (``(stream_pos,
+    block length)``) when that is not how a record ends (the blank line
+    after the block, a version line, or padding to the end of the stream),
+    else None; None too where the end is not known or lies more than
+    FRAME_LOOK past what was read. Only the record's own end is looked at:
+    a broken record after a good one is the next reading's reject."""
+    if last[0] < kept.base:
+        return None
+    head_end = kept.buf.find(b"\r\n\r\n", last[0] - kept.base)
+    if head_end < 0:
+        return None
+    end = kept.base + head_end + 4 + last[1]
+    want = end + 64
+    while kept.base + len(kept.buf) < want:
+        if want - (kept.base + len(kept.buf)) > FRAME_LOOK or not kept.fill(1 << 16):
+            break
+    if end < kept.base or end > kept.base + len(kept.buf):
+        return None
+    after = bytes(kept.buf[end - kept.base:want - kept.base])
+    if after.startswith((b"\r\n\r\n", b"\n\n")):
+        return None  # the blank line after a block: whatever follows is the next reading's
+    rest = after.lstrip(_PAD)
+    if not rest or _VERSION_LINE.match(rest) or (len(after) < 64 and b"WARC/".startswith(rest[:5])):
+        return None  # padding, the end, or the next version line (a writer that leaves no blank line)
+    return after[:32]
 
 
 def _end_of(kept: _Kept, last: tuple[int, int] | None) -> int:
