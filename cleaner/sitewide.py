@@ -60,9 +60,12 @@ def apply_window(window: list[Cleaned], options: Options) -> list[Cleaned]:
         if not common:
             continue
         for i in members:
+            hits = [j for j, k in enumerate(keys[i]) if k in common]
+            if not hits:
+                continue  # nothing kept here is common: the page stays as it is
             c = window[i]
             lines = c.text.split("\n")
-            shared = sum(len(line) for line, k in zip(lines, keys[i]) if k and k in common)
+            shared = sum(len(lines[j]) for j in hits if keys[i][j])
             if shared > MAX_SHARE * max(1, len(c.text)):
                 # Most of the page is shared with its siblings: it is a copy of
                 # another page (dedup reports that), not a page wrapped in chrome.

@@ -415,6 +415,35 @@ def test_each_cell_knows_its_row():
     assert rows["Size"] == rows["Weight"] != rows["60 cm"] == rows["1.9 kg"] and rows["After."] == -1
 
 
+def test_a_rows_cells_keep_their_columns():
+    """An empty or removed cell is an empty place between the separators (a
+    row opening with one starts with the separator), and a cell of two
+    paragraphs is one cell: every value stays under its column's header."""
+    from cleaner.model.decide import decide
+
+    texts = ["2023", "2024", "Revenue", "10", "12", "Costs", "7", "Staff", "40", "Notes", "First part.", "Second."]
+    roles = ["cell"] * 12
+    rows = [1, 1, 5, 5, 5, 9, 9, 12, 12, 16, 16, 16]
+    cols = [1, 2, 0, 1, 2, 0, 2, 0, 1, 0, 1, 1]
+    keep = [True] * 8 + [False] + [True] * 3
+    d = decide(texts, roles, keep, None, rows=rows, cols=cols)
+    assert d.text.split("\n") == ["| 2023 | 2024", "Revenue | 10 | 12", "Costs |  | 7", "Staff",
+                                  "Notes | First part. Second."]
+    assert d.roles == ("row",) * 5 and [r.text for r in d.removed] == ["40"]
+
+
+def test_each_cell_knows_its_column():
+    from cleaner.model.model import prepare
+
+    html = ("<html><body><table><tr><th></th><th>2023</th><th class='y'>2024</th></tr>"
+            "<tr><td>Costs</td><td> </td><td>7<br>(est.)</td></tr>"
+            "<tr><td>Inner <table><tr><td>a</td><td>b</td></tr></table></td><td>last</td></tr></table>"
+            "<p>After.</p></body></html>")
+    cols = {b.text: b.col for b in prepare(html, None).blocks}
+    assert (cols["2023"], cols["2024"], cols["Costs"], cols["7"], cols["(est.)"]) == (1, 2, 0, 2, 2)
+    assert (cols["a"], cols["b"], cols["last"], cols["After."]) == (0, 1, 1, -1)
+
+
 def test_a_headings_permalink_mark_is_no_part_of_its_line():
     from cleaner.model.decide import decide
 

@@ -98,6 +98,7 @@ class Frame:
     blocks: int = 0
     hidden: bool = False
     at: int = 0  # elements seen before this one (its position in the markup): an id within the page
+    col: int = -1  # a table cell's column: the cells before it in its row
 
     @property
     def repeats(self) -> int:
@@ -129,6 +130,20 @@ class Block:
     row: int = -1
     """For a table cell, its row (the ``<tr>``'s position in the markup), so
     that the record shows the row's cells on one line; -1 for other blocks."""
+    col: int = -1
+    """For a table cell, its column (the ``<td>``/``<th>`` cells before its
+    own in the row), so that a row whose cells are empty or removed keeps
+    the others in their columns; -1 for other blocks."""
+
+
+_CELLS = frozenset({"td", "th"})
+
+
+def _column(siblings: dict) -> int:
+    """The column of a cell just entered: the ``td``/``th`` elements its row
+    has had so far (``siblings``, the row's child-signature counts, already
+    counting this one), less one."""
+    return sum(n for sig, n in siblings.items() if sig.startswith(("td.", "th."))) - 1
 
 
 @dataclass(slots=True)
@@ -213,9 +228,13 @@ def blocks_of(root) -> Page:
             f.link_chars += link
             f.blocks += 1
         shown = _code_lines(raw) if role == "code" and "\n" in raw.strip() else None
-        row = next((f.at for f in reversed(stack) if f.tag == "tr"), -1) if role == "cell" else -1
+        row, col = -1, -1
+        if role == "cell":
+            row = next((f.at for f in reversed(stack) if f.tag == "tr"), -1)
+            col = next((f.col for f in reversed(stack) if f.tag in _CELLS), -1)
         blocks.append(Block(text, role, near[-1].tag if near else "body", len(stack), link, state[1],
-                            tuple(context), near, state[2], shown if shown != text else None, shown_role, row))
+                            tuple(context), near, state[2], shown if shown != text else None, shown_role, row,
+                            col))
         state[0] = state[1] = 0
 
     def leave(tag: str) -> None:
@@ -254,7 +273,8 @@ def blocks_of(root) -> Page:
             parent_children = stack[-1].children if stack else top
             parent_children[sig] = parent_children.get(sig, 0) + 1
             stack.append(Frame(tag, _words(cls + " " + ident) if cls or ident else (), sig,
-                               parent_children, {}, hidden=hidden, at=state[2]))
+                               parent_children, {}, hidden=hidden, at=state[2],
+                               col=_column(parent_children) if tag in _CELLS else -1))
             if hidden:
                 context[_HIDDEN] += 1
             ci = _CONTEXT_INDEX.get(tag)

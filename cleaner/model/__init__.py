@@ -27,7 +27,7 @@ def clean_page(prep, model=None) -> Decided:
         keep = drop_islands(keep, prep.words_per_block(), *islands)
     return decide([b.text for b in blocks], [b.role for b in blocks], keep, prep.meta.title, model.veto_rules,
                   model.repeats_for(types), [b.shown for b in blocks], [b.shown_role for b in blocks],
-                  [b.row for b in blocks])
+                  [b.row for b in blocks], [b.col for b in blocks])
 
 
 def keep_mask(probs, threshold: float):

@@ -201,7 +201,8 @@ def kept_text(texts: Sequence[str], roles: Sequence[str], keep: Sequence[bool], 
 def decide(texts: Sequence[str], roles: Sequence[str], keep: Sequence[bool], title: str | None,
            veto: frozenset[str] | set[str] = frozenset(), repeat_words: int | None = None,
            shown: Sequence[str | None] | None = None,
-           shown_roles: Sequence[str | None] | None = None, rows: Sequence[int] | None = None) -> Decided:
+           shown_roles: Sequence[str | None] | None = None, rows: Sequence[int] | None = None,
+           cols: Sequence[int] | None = None) -> Decided:
     """``shown``: for each block, the text a kept block puts in ``text`` where
     it is not the block's one-line text (a code block's lines), else None;
     each of its lines is a line of ``text`` with the block's role, or its
@@ -209,7 +210,12 @@ def decide(texts: Sequence[str], roles: Sequence[str], keep: Sequence[bool], tit
     is a list item: ``Block.shown_role``). ``rows``: for each block, its
     table row (``Block.row``, -1 for none): the kept cells of one row, one
     after another, are one line of role ``row``, joined by ROW_SEPARATOR, as
-    a reader sees the row and a Markdown renderer needs it."""
+    a reader sees the row and a Markdown renderer needs it. ``cols``: for
+    each block, its column in the row (``Block.col``, -1 for none): a column
+    with no kept cell (an empty or removed one) is an empty cell between the
+    separators (a row opening with one starts with the separator), and two
+    blocks of one cell are joined by a space, so every cell stays in its
+    column."""
     vetos = vetoed(texts, keep, veto, roles)
     keep = [k and not v for k, v in zip(keep, vetos)]
     h, again, head = set_aside(texts, roles, keep, title, repeat_words)
@@ -220,6 +226,7 @@ def decide(texts: Sequence[str], roles: Sequence[str], keep: Sequence[bool], tit
     removed: list[Removal] = []
     sequence: list[tuple[str, Removal | None]] = []
     open_row = -1  # the row of the last line of text, while nothing came after it
+    open_col = -1  # the column of its last cell
     for i, (t, k) in enumerate(zip(texts, keep)):
         row = rows[i] if rows is not None else -1
         if i == h:
@@ -229,14 +236,20 @@ def decide(texts: Sequence[str], roles: Sequence[str], keep: Sequence[bool], tit
         elif i in head:
             r = Removal("date", t, DATELINE_RULE) if head[i] == "date" else Removal("byline", t, BYLINE_RULE)
         elif k and row >= 0:
+            col = cols[i] if cols is not None else -1
             if row == open_row:
-                kept[-1] += ROW_SEPARATOR + t
+                if col >= 0 and col == open_col:
+                    kept[-1] += " " + t  # another block of the same cell
+                else:
+                    kept[-1] += ROW_SEPARATOR * (col - open_col if 0 <= open_col < col else 1) + t
                 sequence[-1] = (kept[-1], None)
             else:
-                kept.append(t)
+                line = (ROW_SEPARATOR * col).lstrip() + t if col > 0 else t
+                kept.append(line)
                 kept_roles.append("row")
-                sequence.append((t, None))
+                sequence.append((line, None))
                 open_row = row
+            open_col = col
             continue
         elif k:
             open_row = -1
