@@ -220,28 +220,31 @@ def read_units(stream: BinaryIO, max_bytes: int) -> Iterator[Unit]:
             return
         last = (record.stream_pos, _block_length(record))
         unit = _unit(record, number, max_bytes)
-        if unit.reason not in ("truncated", "too-large"):
-            there = _misframed(kept, last)
-            if there is not None:
-                # The Content-Length ends the record inside its content (or runs
-                # it into the next record): what was read as its block is not
-                # the record, and what follows it is not a record either. The
-                # record is the one reject, and reading goes on at the next
-                # version line after its start (a record it ran into included).
-                resume = kept.next_record(record.stream_pos + 1)
-                message = (f"the WARC record's Content-Length ({last[1]}) does not end it: {there!r} follows "
-                           f"where it says the record ends")
-                if resume is None:
-                    yield Unit(number, reason="invalid-warc", last=True,
-                               message=f"{message}; no WARC record follows, the {number - 1} records before it "
-                                       f"were read")
-                    return
-                yield Unit(number, reason="invalid-warc", message=f"{message}; reading goes on at the next record")
-                kept.trim(resume)
-                start, last = resume, None
-                records = iter(ArchiveIterator(_View(kept, start), parse_http=True, stream_detect=False,
-                                               auto_decode="none"))
-                continue
+        there = _misframed(kept, last) if unit.reason != "too-large" else None
+        if there == b"" and not _record_within(kept, record.stream_pos + 1):
+            there = None  # the file ends inside the record: cut off (a truncated download), as _unit says
+        if there is not None:
+            # The Content-Length ends the record inside its content, or runs it
+            # into the next record (past the end of the file, too): what was
+            # read as its block is not the record, and what follows it is not
+            # a record either. The record is the one reject, and reading goes
+            # on at the next version line after its start (a record it ran
+            # into included).
+            resume = kept.next_record(record.stream_pos + 1)
+            message = f"the WARC record's Content-Length ({last[1]}) does not end it: " + (
+                f"{there!r} follows where it says the record ends" if there else
+                "it runs past the end of the file, over the next record")
+            if resume is None:
+                yield Unit(number, reason="invalid-warc", last=True,
+                           message=f"{message}; no WARC record follows, the {number - 1} records before it "
+                                   f"were read")
+                return
+            yield Unit(number, reason="invalid-warc", message=f"{message}; reading goes on at the next record")
+            kept.trim(resume)
+            start, last = resume, None
+            records = iter(ArchiveIterator(_View(kept, start), parse_http=True, stream_detect=False,
+                                           auto_decode="none"))
+            continue
         yield unit
 
 
@@ -277,8 +280,10 @@ def _misframed(kept: _Kept, last: tuple[int, int]) -> bytes | None:
     while kept.base + len(kept.buf) < want:
         if want - (kept.base + len(kept.buf)) > FRAME_LOOK or not kept.fill(1 << 16):
             break
-    if end < kept.base or end > kept.base + len(kept.buf):
+    if end < kept.base:
         return None
+    if end > kept.base + len(kept.buf):
+        return b"" if kept.eof else None  # b"": the stream ends before the record
     after = bytes(kept.buf[end - kept.base:want - kept.base])
     if after.startswith((b"\r\n\r\n", b"\n\n")):
         return None  # the blank line after a block: whatever follows is the next reading's
@@ -286,6 +291,16 @@ def _misframed(kept: _Kept, last: tuple[int, int]) -> bytes | None:
     if not rest or _VERSION_LINE.match(rest) or (len(after) < 64 and b"WARC/".startswith(rest[:5])):
         return None  # padding, the end, or the next version line (a writer that leaves no blank line)
     return after[:32]
+
+
+def _record_within(kept: _Kept, pos: int) -> bool:
+    """A version line at a line's start at or after ``pos`` in what is kept
+    (read to the end of the stream by ``_misframed``), looked for without
+    trimming anything (``_Kept.next_record`` trims as it reads on)."""
+    m = _VERSION_LINE.search(kept.buf, max(pos - kept.base, 0))
+    while m is not None and m.start() > 0 and kept.buf[m.start() - 1:m.start()] != b"\n":
+        m = _VERSION_LINE.search(kept.buf, m.start() + 1)
+    return m is not None
 
 
 def _end_of(kept: _Kept, last: tuple[int, int] | None) -> int:
