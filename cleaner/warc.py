@@ -267,9 +267,10 @@ def _misframed(kept: _Kept, last: tuple[int, int]) -> bytes | None:
     """What follows the block of the record at ``last`` (``(stream_pos,
     block length)``) when that is not how a record ends (the blank line
     after the block, a version line, or padding to the end of the stream),
-    else None; None too where the end is not known or lies more than
-    FRAME_LOOK past what was read. Only the record's own end is looked at:
-    a broken record after a good one is the next reading's reject."""
+    else None; ``b""`` when the stream ends before the record does; None
+    too where the end is not known or lies more than FRAME_LOOK past what
+    was read. Only the record's own end is looked at: a broken record after
+    a good one is the next reading's reject."""
     if last[0] < kept.base:
         return None
     head_end = kept.buf.find(b"\r\n\r\n", last[0] - kept.base)
