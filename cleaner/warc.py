@@ -105,16 +105,21 @@ class _Kept:
             del self.buf[:pos - self.base]
             self.base = pos
 
+    def find_version_line(self, start: int) -> int | None:
+        """Position of the first version line at or after ``start`` (at a
+        line's start) in what is kept, without reading on or trimming."""
+        m = _VERSION_LINE.search(self.buf, max(start - self.base, 0))
+        while m is not None and m.start() > 0 and self.buf[m.start() - 1:m.start()] != b"\n":
+            m = _VERSION_LINE.search(self.buf, m.start() + 1)
+        return None if m is None else self.base + m.start()
+
     def next_record(self, start: int) -> int | None:
         """Position of the first version line at or after ``start`` (at a
         line's start), reading on as needed; None at the end of the stream."""
         while True:
-            at = max(start - self.base, 0)
-            m = _VERSION_LINE.search(self.buf, at)
-            while m is not None and m.start() > 0 and self.buf[m.start() - 1:m.start()] != b"\n":
-                m = _VERSION_LINE.search(self.buf, m.start() + 1)
-            if m is not None:
-                return self.base + m.start()
+            at = self.find_version_line(start)
+            if at is not None:
+                return at
             # Keep what a version line cut by this read may have begun with
             # (never trimming past what was read: positions must stay true).
             end = self.base + len(self.buf)
@@ -221,7 +226,7 @@ def read_units(stream: BinaryIO, max_bytes: int) -> Iterator[Unit]:
         last = (record.stream_pos, _block_length(record))
         unit = _unit(record, number, max_bytes)
         there = _misframed(kept, last) if unit.reason != "too-large" else None
-        if there == b"" and not _record_within(kept, record.stream_pos + 1):
+        if there == b"" and kept.find_version_line(record.stream_pos + 1) is None:
             there = None  # the file ends inside the record: cut off (a truncated download), as _unit says
         if there is not None:
             # The Content-Length ends the record inside its content, or runs it
@@ -281,8 +286,6 @@ def _misframed(kept: _Kept, last: tuple[int, int]) -> bytes | None:
     while kept.base + len(kept.buf) < want:
         if want - (kept.base + len(kept.buf)) > FRAME_LOOK or not kept.fill(1 << 16):
             break
-    if end < kept.base:
-        return None
     if end > kept.base + len(kept.buf):
         return b"" if kept.eof else None  # b"": the stream ends before the record
     after = bytes(kept.buf[end - kept.base:want - kept.base])
@@ -292,16 +295,6 @@ def _misframed(kept: _Kept, last: tuple[int, int]) -> bytes | None:
     if not rest or _VERSION_LINE.match(rest) or (len(after) < 64 and b"WARC/".startswith(rest[:5])):
         return None  # padding, the end, or the next version line (a writer that leaves no blank line)
     return after[:32]
-
-
-def _record_within(kept: _Kept, pos: int) -> bool:
-    """A version line at a line's start at or after ``pos`` in what is kept
-    (read to the end of the stream by ``_misframed``), looked for without
-    trimming anything (``_Kept.next_record`` trims as it reads on)."""
-    m = _VERSION_LINE.search(kept.buf, max(pos - kept.base, 0))
-    while m is not None and m.start() > 0 and kept.buf[m.start() - 1:m.start()] != b"\n":
-        m = _VERSION_LINE.search(kept.buf, m.start() + 1)
-    return m is not None
 
 
 def _end_of(kept: _Kept, last: tuple[int, int] | None) -> int:
