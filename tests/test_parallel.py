@@ -80,6 +80,34 @@ def test_ordered_map_keeps_order_and_bounds_the_characters_queued(monkeypatch):
     assert unbounded.most > ex.most
 
 
+def test_ordered_map_in_this_process_runs_batches_in_order(monkeypatch):
+    """One process (workers=1) gets the tasks a worker would: full batches,
+    cut short by a passthrough item or by the characters they hold, the
+    results in input order."""
+    from cleaner import executors
+
+    monkeypatch.setattr(executors, "IN_FLIGHT_CHARS", 100)
+    rng = random.Random(7)
+    items = ["x" * rng.choice([1, 5, 40, 90]) if i % 150 else None for i in range(400)]
+    calls = []
+
+    def fn(batch, extra):
+        calls.append(list(batch))
+        return [f"{extra}{len(x)}" for x in batch]
+
+    ex = executors.SerialExecutor()
+    out = list(executors.ordered_map(ex, fn, items, "n", passthrough=lambda x: x is None, weight=len))
+    assert out == [None if x is None else f"n{len(x)}" for x in items]
+    assert [x for c in calls for x in c] == [x for x in items if x is not None]
+    assert all(len(c) <= ex.batch_size and sum(map(len, c)) - len(c[-1]) < 100 for c in calls)
+    assert max(map(len, calls)) > 1
+    calls.clear()
+    monkeypatch.setattr(executors, "IN_FLIGHT_CHARS", 10**9)
+    list(executors.ordered_map(ex, fn, items, "n", passthrough=lambda x: x is None, weight=len))
+    # Full batches but where a passthrough item (at 150 and 300) ends one early.
+    assert [len(c) for c in calls] == [64, 64, 21, 64, 64, 21, 64, 35]
+
+
 # --- overlapped: collecting results beside the ordered stage ----------------------------
 
 
