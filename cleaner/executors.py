@@ -353,10 +353,10 @@ def _serial_map(executor: Executor, fn: Callable[[list[T], Any], list[R]], items
     in a batch (the text dumps of a task share one line-model call, whose
     fixed cost per call was most of its time on a page alone; the units of a
     task's documents are signed together). One item at a time, ``cleaner
-    clean --workers 1`` took 58 s on 20,000 dumps of benchmarks/scale.py's
-    corpus (30 s with ``--no-line-model``; the line matrix alone took 0.9 ms
-    a page, against 0.25-0.4 ms in a batch of 64); in batches, 39 s, the
-    same output bytes (2026-12-08). The results are the same for any batch
+    clean --workers 1`` took 52 s on 20,000 dumps of benchmarks/scale.py's
+    corpus (the line matrix alone 0.9 ms a page, against 0.27 ms in a batch
+    of 64); in batches, 34 s, the same output bytes (two alternating runs
+    each, 2026-12-08). The results are the same for any batch
     (the stages' batch-independence is tested); what changes is that a
     result comes when its batch is done, at most ``batch_size`` items after
     its input."""
