@@ -13,6 +13,7 @@ import contextlib
 import os
 import queue
 import shutil
+import stat
 import tempfile
 import threading
 import time
@@ -21,6 +22,11 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Protocol, TypeVar
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX: no locks, nothing swept
+    fcntl = None  # type: ignore[assignment]
 
 from .errors import OptionsError, WorkerLostError
 from .gcpolicy import relax
@@ -215,12 +221,80 @@ def executor_for(options: Options) -> Iterator[Executor]:
     elif options.workers <= 1:
         yield SerialExecutor()
     else:
-        spool = tempfile.mkdtemp(prefix="cleaner-results-")
+        spool, lock = _new_spool()
         try:
-            with ProcessPoolExecutor(max_workers=options.workers, initializer=_worker_start) as pool:
+            with ProcessPoolExecutor(max_workers=options.workers, initializer=_worker_start,
+                                     initargs=(spool,)) as pool:
                 yield ProcessExecutor(pool, options.workers, spool)
         finally:
             shutil.rmtree(spool, ignore_errors=True)
+            if lock is not None:
+                os.close(lock)
+
+
+SPOOL_PREFIX = "cleaner-results-"
+"""The name of a run's results directory (ProcessExecutor), in the system's
+temporary directory, begins with this."""
+_LOCK = ".lock"
+
+
+def _new_spool() -> tuple[str, int | None]:
+    """A private results directory for this run, and the descriptor of its
+    lock, held for the run's life (by this process and the workers it forks).
+
+    Why the lock: a run killed at once with its workers (``kill -9`` of the
+    job, the OOM killer taking the group) cannot remove its directory, which
+    holds pickles of cleaned documents; each such kill left a few MB of them
+    in the temporary directory for good. The kernel releases a lock when its
+    holders are gone, however they went, so an unlocked directory belongs to
+    no live run, whatever process namespace that run lived in (a process id
+    would not say so across containers sharing ``/tmp``), and the next run
+    removes it (:func:`sweep_spools`). The lock file is locked before it
+    takes its name, so no sweep sees a new run's directory unlocked."""
+    sweep_spools(tempfile.gettempdir())
+    spool = tempfile.mkdtemp(prefix=SPOOL_PREFIX)
+    if fcntl is None:  # pragma: no cover - not POSIX
+        return spool, None
+    new = os.path.join(spool, _LOCK + ".new")
+    fd = os.open(new, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    os.rename(new, os.path.join(spool, _LOCK))
+    return spool, fd
+
+
+def sweep_spools(tmp: str) -> list[str]:
+    """Remove the results directories in ``tmp`` that no live run holds: real
+    directories (not links) of this user named SPOOL_PREFIX..., whose lock
+    file can be locked. Others are left alone: another user's, one without a
+    lock file (being made, or not cleaner's), one whose run is alive.
+    Returns the directories removed."""
+    if fcntl is None:  # pragma: no cover - not POSIX
+        return []
+    try:
+        names = sorted(n for n in os.listdir(tmp) if n.startswith(SPOOL_PREFIX))
+    except OSError:
+        return []
+    removed = []
+    for name in names:
+        path = os.path.join(tmp, name)
+        try:
+            st = os.lstat(path)
+            if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid():
+                continue
+            fd = os.open(os.path.join(path, _LOCK), os.O_RDONLY | os.O_NOFOLLOW)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)  # held: its run is alive
+            continue
+        try:
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+        finally:
+            os.close(fd)
+    return removed
 
 
 def stop_workers(signum: int) -> None:
@@ -245,22 +319,27 @@ PARENT_POLL = 1.0
 still there."""
 
 
-def _worker_start() -> None:
+def _worker_start(spool: str | None = None) -> None:
     """A local worker's first step. The workers are cleaner's own processes:
     the collector's threshold of cleaner/gcpolicy.py, whatever the caller's
     process has. And they leave when the process that started them is gone:
     killed (``kill -9``, the OOM killer), it cannot stop them, and they sat
-    idle holding their memory, each of them a few hundred MB. The parent is
-    whoever started the worker (the run's process, or under the forkserver
-    start method the server, which leaves with the run)."""
+    idle holding their memory, each of them a few hundred MB. Leaving, they
+    remove the run's results directory (``spool``), which the killed process
+    could not. The parent is whoever started the worker (the run's process,
+    or under the forkserver start method the server, which leaves with the
+    run)."""
     relax()
-    threading.Thread(target=_leave_with, args=(os.getppid(),), name="cleaner-parent-watch", daemon=True).start()
+    threading.Thread(target=_leave_with, args=(os.getppid(), spool), name="cleaner-parent-watch",
+                     daemon=True).start()
 
 
-def _leave_with(parent: int) -> None:
+def _leave_with(parent: int, spool: str | None = None) -> None:
     while True:
         time.sleep(PARENT_POLL)
         if os.getppid() != parent:
+            if spool is not None:
+                shutil.rmtree(spool, ignore_errors=True)
             os._exit(1)
 
 

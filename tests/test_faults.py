@@ -47,23 +47,42 @@ def _wait_for_partial(proc, part, size, timeout=120):
         time.sleep(0.01)
 
 
+def _own_tmp(tmp_path):
+    """An environment whose temporary directory is the test's own, and that directory."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    return {**os.environ, "TMPDIR": str(tmp)}, tmp
+
+
+def _spools(tmp):
+    from cleaner.executors import SPOOL_PREFIX
+
+    return sorted(p.name for p in tmp.iterdir() if p.name.startswith(SPOOL_PREFIX))
+
+
 @pytest.mark.parametrize("workers", ["1", "2", "dask"])
 def test_sigkill_then_resume_is_identical(tmp_path, corpus, workers):
     inp, want = corpus
     out, part = tmp_path / "out.jsonl", tmp_path / ".out.jsonl.partial"
+    env, tmp = _own_tmp(tmp_path)
     # Its own process group: the kill takes the run and its workers at once, as
     # a killed job does.
-    proc = subprocess.Popen(_cmd(inp, out, workers), start_new_session=True, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(_cmd(inp, out, workers), start_new_session=True, stderr=subprocess.DEVNULL, env=env)
     _wait_for_partial(proc, part, len(want) // 3)
     if proc.poll() is None:
         os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     assert proc.returncode == -signal.SIGKILL, "the run finished before it could be killed"
     assert not out.exists() and 0 < part.stat().st_size < len(want)
-    res = subprocess.run(_cmd(inp, out, workers, "--resume"), capture_output=True)
+    # Killed with its workers, the run could not remove its results directory;
+    # the next run removes it, and its own.
+    assert len(_spools(tmp)) == (1 if workers == "2" else 0)
+    res = subprocess.run(_cmd(inp, out, workers, "--resume"), capture_output=True, env=env)
     assert res.returncode == 3, res.stderr
     assert out.read_bytes() == want
     assert len((tmp_path / "out.rejects.jsonl").read_bytes().splitlines()) == 1
+    if workers != "dask":
+        assert _spools(tmp) == []
 
 
 def test_workers_leave_when_the_run_is_killed_alone(tmp_path, corpus):
@@ -73,16 +92,19 @@ def test_workers_leave_when_the_run_is_killed_alone(tmp_path, corpus):
 
     inp, want = corpus
     out, part = tmp_path / "out.jsonl", tmp_path / ".out.jsonl.partial"
-    proc = subprocess.Popen(_cmd(inp, out, "2"), start_new_session=True, stderr=subprocess.DEVNULL)
+    env, tmp = _own_tmp(tmp_path)
+    proc = subprocess.Popen(_cmd(inp, out, "2"), start_new_session=True, stderr=subprocess.DEVNULL, env=env)
     try:
         _wait_for_partial(proc, part, len(want) // 4)
         assert proc.poll() is None, "the run finished before it could be killed"
         workers = psutil.Process(proc.pid).children()
         assert len(workers) == 2
+        assert len(_spools(tmp)) == 1
         proc.kill()
         proc.wait()
         _, alive = psutil.wait_procs(workers, timeout=10)
         assert alive == []
+        assert _spools(tmp) == []  # the workers removed it, leaving
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 
 import orjson
@@ -106,6 +107,54 @@ def test_ordered_map_in_this_process_runs_batches_in_order(monkeypatch):
     list(executors.ordered_map(ex, fn, items, "n", passthrough=lambda x: x is None, weight=len))
     # Full batches but where a passthrough item (at 150 and 300) ends one early.
     assert [len(c) for c in calls] == [64, 64, 21, 64, 64, 21, 64, 35]
+
+
+def test_results_directories_of_runs_that_are_gone_are_swept(tmp_path):
+    """A run killed with its workers leaves its results directory behind; the
+    next run removes it, and only such: not one whose run still holds its
+    lock, not one without a lock file, not a link or another name."""
+    import fcntl
+
+    from cleaner import executors
+
+    def spool(name, lock=True):
+        d = tmp_path / (executors.SPOOL_PREFIX + name)
+        d.mkdir(mode=0o700)
+        (d / "result").write_bytes(b"a pickled result")
+        if lock:
+            (d / ".lock").write_bytes(b"")
+        return d
+
+    dead, alive, unlocked = spool("dead"), spool("alive"), spool("new", lock=False)
+    other = tmp_path / "other-dir"
+    other.mkdir()
+    (other / ".lock").write_bytes(b"")
+    target = tmp_path / "target"
+    target.mkdir()
+    (target / ".lock").write_bytes(b"")
+    (tmp_path / (executors.SPOOL_PREFIX + "link")).symlink_to(target)
+    held = os.open(alive / ".lock", os.O_RDONLY)
+    fcntl.flock(held, fcntl.LOCK_EX)
+    try:
+        assert executors.sweep_spools(str(tmp_path)) == [str(dead)]
+    finally:
+        os.close(held)
+    assert not dead.exists() and (alive / "result").exists() and (unlocked / "result").exists()
+    assert other.exists() and (target / ".lock").exists()
+    assert executors.sweep_spools(str(tmp_path)) == [str(alive)]
+
+
+def test_a_runs_own_results_directory_is_locked_until_it_ends(tmp_path, monkeypatch):
+    import tempfile
+
+    from cleaner import executors
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    spool, lock = executors._new_spool()
+    assert os.path.dirname(spool) == str(tmp_path) and os.listdir(spool) == [".lock"]
+    assert executors.sweep_spools(str(tmp_path)) == []  # another run's sweep leaves it
+    os.close(lock)
+    assert executors.sweep_spools(str(tmp_path)) == [spool]
 
 
 # --- overlapped: collecting results beside the ordered stage ----------------------------
