@@ -46,8 +46,9 @@ that also deduplicates and writes them; with a shallow queue (2 per worker) the
 workers ran dry while it did, and a 100,000-document run on 2 cores took 106 s
 instead of 93 s (benchmarks/scale.py million --docs 100000)."""
 IN_FLIGHT_CHARS = 64 * 2**20
-"""Characters of documents queued, at most (beyond the first task): pages of
-megabytes queue less deep, so memory stays bounded by this, not by
+"""Characters of documents queued, at most (beyond the task just formed), and
+in one task (beyond its last document): pages of megabytes queue less deep
+and go fewer to a task, so memory stays bounded by this, not by
 IN_FLIGHT_PER_WORKER x BATCH_SIZE x max_bytes."""
 PREFETCH = 4
 """Batches the reading side may run ahead of the consuming side (``overlapped``):
@@ -383,13 +384,24 @@ def ordered_map(executor: Executor, fn: Callable[[list[T], Any], list[R]], items
                 weight: Callable[[T], int] = lambda _: 0) -> Iterator[R | Any]:
     """``fn(batch, extra)`` over batches of ``items``, results in input order.
     Items for which ``passthrough`` is true (e.g. rejects) are not sent to
-    workers but keep their place in the output order. At most
-    IN_FLIGHT_CHARS of ``weight`` (document characters) wait in the queue."""
-    if isinstance(executor, SerialExecutor):
-        yield from _serial_map(executor, fn, items, extra, passthrough, weight)
-        return
+    workers but keep their place in the output order. A batch is
+    ``batch_size`` items, fewer where a passthrough item comes or its
+    ``weight`` (document characters) reaches IN_FLIGHT_CHARS; at most
+    IN_FLIGHT_CHARS of it wait in the queue.
+
+    In this process (``SerialExecutor``) a batch runs when it is formed and
+    its results come out before the next one is: nothing waits. It is still
+    a batch, not an item at a time, because a task's work is cheaper per
+    item in one (the text dumps of a task share one line-model call, whose
+    fixed cost was most of its time on a page alone; a task's units are
+    signed together). One item at a time, ``cleaner clean --workers 1`` took
+    52 s on 20,000 dumps of benchmarks/scale.py's corpus (the line matrix
+    alone 0.9 ms a page, against 0.27 ms in a batch of 64); in batches, 34 s,
+    the same output bytes (two alternating runs each, 2026-12-08). The
+    results are the same for any batch (the stages' batch-independence is
+    tested); a result comes at most ``batch_size`` items after its input."""
     pending: deque[tuple[str, Any, int]] = deque()
-    max_in_flight = executor.workers * IN_FLIGHT_PER_WORKER
+    max_in_flight = 0 if isinstance(executor, SerialExecutor) else executor.workers * IN_FLIGHT_PER_WORKER
     batch: list[T] = []
     batch_chars = queued_chars = 0
 
@@ -414,47 +426,12 @@ def ordered_map(executor: Executor, fn: Callable[[list[T], Any], list[R]], items
         else:
             batch.append(item)
             batch_chars += weight(item)
-            if len(batch) >= executor.batch_size:
+            if len(batch) >= executor.batch_size or batch_chars >= IN_FLIGHT_CHARS:
                 submit()
         yield from drain(max_in_flight)
     if batch:
         submit()
     yield from drain(0)
-
-
-def _serial_map(executor: Executor, fn: Callable[[list[T], Any], list[R]], items: Iterable[T | Any], extra: Any,
-                passthrough: Callable[[Any], bool], weight: Callable[[T], int]) -> Iterator[R | Any]:
-    """``ordered_map`` in this process: the same batches as a worker would
-    get (``batch_size`` items, fewer where IN_FLIGHT_CHARS of ``weight`` is
-    reached first or a passthrough item comes), run here when full.
-
-    Why batches and not one item at a time: a task's work is cheaper per item
-    in a batch (the text dumps of a task share one line-model call, whose
-    fixed cost per call was most of its time on a page alone; the units of a
-    task's documents are signed together). One item at a time, ``cleaner
-    clean --workers 1`` took 52 s on 20,000 dumps of benchmarks/scale.py's
-    corpus (the line matrix alone 0.9 ms a page, against 0.27 ms in a batch
-    of 64); in batches, 34 s, the same output bytes (two alternating runs
-    each, 2026-12-08). The results are the same for any batch
-    (the stages' batch-independence is tested); what changes is that a
-    result comes when its batch is done, at most ``batch_size`` items after
-    its input."""
-    batch: list[T] = []
-    chars = 0
-    for item in items:
-        if passthrough(item):
-            if batch:
-                yield from fn(batch, extra)
-                batch, chars = [], 0
-            yield item
-            continue
-        batch.append(item)
-        chars += weight(item)
-        if len(batch) >= executor.batch_size or chars >= IN_FLIGHT_CHARS:
-            yield from fn(batch, extra)
-            batch, chars = [], 0
-    if batch:
-        yield from fn(batch, extra)
 
 
 def overlapped(executor: Executor, items: Iterable[T], depth: int = PREFETCH) -> Iterator[T]:

@@ -71,9 +71,17 @@ def test_ordered_map_keeps_order_and_bounds_the_characters_queued(monkeypatch):
     rng = random.Random(5)
     items = ["x" * rng.choice([1, 5, 40, 90]) if i % 7 else None for i in range(300)]
     ex = _FakeExecutor()
-    out = list(executors.ordered_map(ex, lambda batch, extra: [f"{extra}{len(x)}" for x in batch], items, "n",
-                                     passthrough=lambda x: x is None, weight=len))
+    batches = []
+
+    def fn(batch, extra):
+        batches.append(batch)
+        return [f"{extra}{len(x)}" for x in batch]
+
+    out = list(executors.ordered_map(ex, fn, items, "n", passthrough=lambda x: x is None, weight=len))
     assert out == [None if x is None else f"n{len(x)}" for x in items]
+    # A task holds at most the cap's characters but for its last document.
+    assert all(sum(map(len, b)) - len(b[-1]) < 100 for b in batches)
+    assert any(len(b) < ex.batch_size and sum(map(len, b)) >= 100 for b in batches)
     # Beyond the cap by at most the task just submitted (a full batch of the largest items).
     assert 100 < ex.most <= 100 + ex.batch_size * 90
     unbounded = _FakeExecutor()
